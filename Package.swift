@@ -1,0 +1,100 @@
+// swift-tools-version:6.1
+// The Swift Butler: a data-access framework for astronomical survey pipelines.
+import PackageDescription
+
+/// One settings list shared by every Swift target: Swift 6 mode is the package default;
+/// these add the strictness we hold ourselves to.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "SwiftButler",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Butler", targets: ["Butler"]),
+        .library(name: "Composites", targets: ["Composites"]),
+        .library(name: "Formatters", targets: ["Formatters"]),
+        .executable(name: "butler", targets: ["ButlerCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CFitsShim",
+            pkgConfig: "cfitsio",
+            providers: [.apt(["libcfitsio-dev"])]
+        ),
+        .systemLibrary(
+            name: "CHDF5Shim",
+            pkgConfig: "hdf5",
+            providers: [.apt(["libhdf5-dev"])]
+        ),
+        .target(
+            name: "Composites",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Formatters",
+            dependencies: [
+                "Composites", "CFitsShim", "CHDF5Shim",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Butler",
+            dependencies: [
+                "Composites", "Formatters",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Resources/dimensions.yaml")],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "ButlerCLI",
+            dependencies: [
+                "Butler",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "ButlerTestSupport",
+            dependencies: ["Butler"],
+            path: "Tests/ButlerTestSupport",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CompositesTests",
+            dependencies: ["Composites"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "FormattersTests",
+            dependencies: ["Formatters", "Composites"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ButlerTests",
+            dependencies: ["Butler", "ButlerTestSupport", "Composites", "Formatters"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ButlerCLITests",
+            dependencies: ["ButlerTestSupport"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

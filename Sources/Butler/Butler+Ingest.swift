@@ -1,0 +1,41 @@
+public import Foundation
+
+/// A file to ingest and the data ID it holds.
+public struct FileToIngest: Sendable {
+    /// The file.
+    public let url: URL
+    /// Its data ID for the dataset type being ingested.
+    public let dataId: DataId
+
+    /// Pairs a file with its data ID.
+    public init(url: URL, dataId: DataId) {
+        self.url = url
+        self.dataId = dataId
+    }
+}
+
+extension Butler {
+    /// Registers existing files as datasets of `datasetType` in `run`, all or none.
+    ///
+    /// The formatter follows each file's extension unless the repository configures one for
+    /// the dataset type or `formatter` names one.
+    @discardableResult
+    public func ingest(
+        _ files: [FileToIngest], datasetType: String, run: String, transfer: TransferMode = .copy,
+        idGenerationMode: DatasetIdGenerationMode = .unique, formatter: String? = nil
+    ) async throws -> [DatasetRef] {
+        try requireWriteable("ingest into \(run)")
+        var staged: [(DatasetRef, DatasetTypeRecord, FileDatastore.PreparedArtifact)] = []
+        do {
+            for file in files {
+                let (typeRecord, ref) = try await resolveNewRef(datasetType, dataId: file.dataId, run: run, mode: idGenerationMode)
+                staged.append((ref, typeRecord, try datastore.prepareIngest(file: file.url, ref: ref, formatterName: formatter, transfer: transfer)))
+            }
+        } catch {
+            for (_, _, artifact) in staged { datastore.abandon(artifact) }
+            throw error
+        }
+        try await commit(staged)
+        return staged.map(\.0)
+    }
+}

@@ -1,0 +1,158 @@
+public import Composites
+public import Formatters
+public import Foundation
+
+/// The data-access facade: store and retrieve datasets by dataset type, data ID and
+/// collections, never by path or file format.
+///
+/// ```swift
+/// let butler = try await Butler(repository: repo, collections: ["HSC/runs/RC2"], run: "u/me/test")
+/// let ref = try await butler.put(["mean": 1.5], "metrics", dataId: ["instrument": "HSC", "visit": 42])
+/// let metrics = try await butler.get("metrics", dataId: ["instrument": "HSC", "visit": 42], as: [String: Double].self)
+/// ```
+///
+/// A `Butler` is `Sendable`: share one instance between tasks. On the embedded SQLite
+/// registry, calls run inline on the calling task (no executor hop).
+public final class Butler: Sendable {
+    /// The repository root (the directory holding `butler.yaml`).
+    public let root: URL
+    /// The repository configuration.
+    public let config: RepositoryConfig
+    /// The dimension universe.
+    public let universe: DimensionUniverse
+    /// The storage classes this Butler knows; add your own with `register`.
+    public let storageClasses: StorageClassRegistry
+    /// The formatters this Butler knows; add your own with `register`.
+    public let formatters: FormatterRegistry
+    /// True when opened read-only: every write is refused with ``ButlerError/readOnly(_:)``.
+    public let isReadOnly: Bool
+    /// Collections searched when a call passes none.
+    public let defaultCollections: [String]
+    /// The RUN new datasets go to when a call passes none.
+    public let defaultRun: String?
+
+    let registry: Registry
+    let datastore: FileDatastore
+
+    /// Opens an existing repository.
+    ///
+    /// - Parameters:
+    ///   - repository: The repository root.
+    ///   - collections: Default search path; `[run]` when empty and `run` is given.
+    ///   - run: Default RUN for puts; created on first put if missing.
+    ///   - writeable: False opens read-only.
+    ///   - storageClasses: Storage classes to use (built-ins by default).
+    ///   - formatters: Formatters to use (built-ins by default).
+    public init(
+        repository: URL, collections: [String] = [], run: String? = nil, writeable: Bool = true,
+        storageClasses: StorageClassRegistry = StorageClassRegistry(), formatters: FormatterRegistry = FormatterRegistry()
+    ) async throws {
+        let root = repository.standardizedFileURL
+        let config = try RepositoryConfig.load(root: root)
+        let universe = try Self.universe(config: config, root: root)
+        let database = try await Self.openDatabase(config: config, root: root, readOnly: !writeable)
+        let registry = Registry(database: database, universe: universe)
+        do {
+            try await database.read { session in try registry.checkSchema(session, source: root.path) }
+        } catch {
+            try? await database.close()
+            throw error
+        }
+        self.root = root
+        self.config = config
+        self.universe = universe
+        self.storageClasses = storageClasses
+        self.formatters = formatters
+        self.isReadOnly = !writeable
+        self.defaultRun = run
+        self.defaultCollections = collections.isEmpty ? (run.map { [$0] } ?? []) : collections
+        self.registry = registry
+        self.datastore = try FileDatastore(
+            root: Self.resolve(config.datastore.root, root: root), config: config.datastore,
+            formatters: formatters, storageClasses: storageClasses)
+    }
+
+    /// Creates a new, empty repository at `root` and returns its root.
+    /// - Throws: ``ButlerError/configuration(_:)`` if a repository already exists there.
+    @discardableResult
+    public static func createRepository(at root: URL, config: RepositoryConfig = .defaultConfig()) async throws -> URL {
+        let root = root.standardizedFileURL
+        let configURL = root.appendingPathComponent("butler.yaml")
+        if FileManager.default.fileExists(atPath: configURL.path) {
+            throw ButlerError.configuration("a repository already exists at \(root.path)")
+        }
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let universe = try universe(config: config, root: root)
+        for (key, text) in config.datastore.templates { _ = try FileTemplate(text).fields; _ = key }
+        let database = try await openDatabase(config: config, root: root, readOnly: false)
+        let registry = Registry(database: database, universe: universe)
+        do {
+            try await database.write { session in
+                if try !session.query(session.dialect.tableExistsQuery, [.text("butler_attributes")]).isEmpty {
+                    throw ButlerError.configuration("the registry database \(config.registry.db) already holds a repository")
+                }
+                try registry.createSchema(session)
+                try FileDatastore.createSchema(session)
+            }
+            try config.write(root: root)
+        } catch {
+            try? await database.close()
+            throw error
+        }
+        try await database.close()
+        return root
+    }
+
+    /// Releases database connections. The Butler must not be used afterwards.
+    public func close() async throws {
+        try await registry.database.close()
+    }
+
+    /// The engine holding the registry: `sqlite` or `postgresql`.
+    public var registryEngine: String { registry.dialect.name }
+
+    // MARK: Opening helpers
+
+    static func resolve(_ path: String, root: URL) -> URL {
+        let expanded = path.replacingOccurrences(of: "<butlerRoot>", with: root.path)
+        return expanded.hasPrefix("/") ? URL(fileURLWithPath: expanded) : root.appendingPathComponent(expanded)
+    }
+
+    static func universe(config: RepositoryConfig, root: URL) throws -> DimensionUniverse {
+        if let path = config.dimensions.config {
+            return try DimensionUniverse.load(from: resolve(path, root: root), aliases: config.dimensions.aliases)
+        }
+        return try DimensionUniverse.defaultUniverse(aliases: config.dimensions.aliases)
+    }
+
+    static func openDatabase(config: RepositoryConfig, root: URL, readOnly: Bool) async throws -> any SQLDatabase {
+        let url = config.registry.db
+        if url.hasPrefix("sqlite://") {
+            let path = String(url.dropFirst("sqlite://".count))
+            let location = path.hasPrefix("//") ? String(path.dropFirst()) : String(path.drop { $0 == "/" })
+            let file = resolve(location, root: root).path
+            if readOnly && !FileManager.default.fileExists(atPath: file) {
+                throw ButlerError.configuration("registry database \(file) does not exist")
+            }
+            return try SQLiteDatabase(path: file, readOnly: readOnly)
+        }
+        if url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") {
+            return try await PostgreSQLDatabase(url: url, namespace: config.registry.namespace, readOnly: readOnly)
+        }
+        throw ButlerError.configuration("unsupported registry database URL '\(url)' (use sqlite:///… or postgresql://…)")
+    }
+
+    // MARK: Shared checks
+
+    func requireWriteable(_ operation: @autoclosure () -> String) throws {
+        if isReadOnly { throw ButlerError.readOnly(operation()) }
+    }
+
+    func searchCollections(_ collections: [String]?, for what: @autoclosure () -> String) throws -> [String] {
+        let chosen = collections ?? defaultCollections
+        if chosen.isEmpty {
+            throw ButlerError.collection("no collections given for \(what()) and the Butler has no default collections")
+        }
+        return chosen
+    }
+}

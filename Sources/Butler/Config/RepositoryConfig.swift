@@ -1,0 +1,131 @@
+public import Foundation
+import Yams
+
+/// A repository's configuration, stored as `butler.yaml` at its root.
+///
+/// Paths are relative to the root so that moving the directory keeps the repository working.
+public struct RepositoryConfig: Sendable, Codable, Equatable {
+    /// Where the registry lives.
+    public struct Registry: Sendable, Codable, Equatable {
+        /// `sqlite:///<path>` (relative to the root unless absolute) or `postgresql://…`.
+        public var db: String
+        /// The PostgreSQL schema holding this repository's tables (ignored for SQLite).
+        public var namespace: String?
+        /// Creates registry settings.
+        public init(db: String, namespace: String? = nil) {
+            self.db = db
+            self.namespace = namespace
+        }
+    }
+
+    /// How a dataset type or storage class is written.
+    public struct FormatterChoice: Sendable, Codable, Equatable {
+        /// The formatter's name (`JSONFormatter`, `YAMLFormatter`, `BytesFormatter`…).
+        public var formatter: String
+        /// The file extension for new artifacts (with its dot); the formatter's default if nil.
+        public var `extension`: String?
+
+        /// Creates a choice.
+        public init(formatter: String, extension: String? = nil) {
+            self.formatter = formatter
+            self.extension = `extension`
+        }
+
+        public init(from decoder: any Decoder) throws {
+            // A bare string names the formatter: `StructuredDataDict: JSONFormatter`.
+            if let name = try? decoder.singleValueContainer().decode(String.self) {
+                self.init(formatter: name)
+                return
+            }
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(
+                formatter: try container.decode(String.self, forKey: .formatter),
+                extension: try container.decodeIfPresent(String.self, forKey: .extension))
+        }
+    }
+
+    /// Where artifacts live and how they are named and written.
+    public struct Datastore: Sendable, Codable, Equatable {
+        /// The artifact root, relative to the repository root unless absolute.
+        public var root: String
+        /// Checksum recorded for each artifact.
+        public var checksum: ChecksumAlgorithm
+        /// Whether artifacts (and their directories) are fsynced before their rows commit.
+        public var fsync: Bool
+        /// File templates by dataset type name, storage class name, or `default`.
+        public var templates: [String: String]
+        /// Formatter choices by dataset type name or storage class name.
+        public var formatters: [String: FormatterChoice]
+
+        /// Creates datastore settings.
+        public init(root: String, checksum: ChecksumAlgorithm, fsync: Bool, templates: [String: String], formatters: [String: FormatterChoice]) {
+            self.root = root
+            self.checksum = checksum
+            self.fsync = fsync
+            self.templates = templates
+            self.formatters = formatters
+        }
+    }
+
+    /// Dimension universe settings.
+    public struct Dimensions: Sendable, Codable, Equatable {
+        /// A universe file replacing the built-in one (relative to the root unless absolute).
+        public var config: String?
+        /// Data ID aliases (`ccdnum: detector`).
+        public var aliases: [String: String]
+
+        /// Creates dimension settings.
+        public init(config: String? = nil, aliases: [String: String] = [:]) {
+            self.config = config
+            self.aliases = aliases
+        }
+    }
+
+    /// Registry settings.
+    public var registry: Registry
+    /// Datastore settings.
+    public var datastore: Datastore
+    /// Dimension settings.
+    public var dimensions: Dimensions
+
+    /// daf_butler's default template, adapted: run, type and component directories, then a
+    /// file name made of every identifying dimension that the data ID has.
+    public static let defaultTemplate =
+        "{run:/}/{datasetType}.{component:?}/{band:?}/{day_obs:?}/{datasetType}_{component:?}_{instrument:?}_{band:?}_{physical_filter:?}_{visit:?}_{exposure:?}_{detector:?}_{skymap:?}_{tract:?}_{patch:?}_{htm7:?}_{run}"
+
+    /// The configuration a new repository gets: SQLite registry and files under the root.
+    public static func defaultConfig(database: String? = nil, namespace: String? = nil) -> RepositoryConfig {
+        RepositoryConfig(
+            registry: Registry(db: database ?? "sqlite:///gen3.sqlite3", namespace: namespace),
+            datastore: Datastore(
+                root: ".", checksum: .sha256, fsync: true,
+                templates: ["default": defaultTemplate],
+                formatters: [
+                    "StructuredDataDict": FormatterChoice(formatter: "JSONFormatter"),
+                    "StructuredDataList": FormatterChoice(formatter: "JSONFormatter"),
+                    "StructuredData": FormatterChoice(formatter: "JSONFormatter"),
+                    "Bytes": FormatterChoice(formatter: "BytesFormatter", extension: ".bin"),
+                ]),
+            dimensions: Dimensions())
+    }
+
+    /// Reads `butler.yaml` from a repository root.
+    public static func load(root: URL) throws -> RepositoryConfig {
+        let url = root.appendingPathComponent("butler.yaml")
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw ButlerError.configuration("no repository at \(root.path): cannot read \(url.path) (\(error.localizedDescription))")
+        }
+        do { return try YAMLDecoder().decode(RepositoryConfig.self, from: text) } catch {
+            throw ButlerError.configuration("invalid repository configuration \(url.path): \(error)")
+        }
+    }
+
+    /// Writes `butler.yaml` into a repository root.
+    public func write(root: URL) throws {
+        let encoder = YAMLEncoder()
+        encoder.options.sortKeys = true
+        let text = try encoder.encode(self)
+        try Data(text.utf8).write(to: root.appendingPathComponent("butler.yaml"), options: .atomic)
+    }
+}

@@ -1,0 +1,154 @@
+/// The value of one dimension in a data ID: an integer (`visit: 903334`) or a string
+/// (`instrument: "HSC"`).
+public enum DataIdValue: Sendable, Hashable, Comparable, Codable, CustomStringConvertible,
+    ExpressibleByIntegerLiteral, ExpressibleByStringLiteral
+{
+    /// An integer key such as a visit or detector number.
+    case int(Int64)
+    /// A string key such as an instrument or filter name.
+    case string(String)
+
+    public init(integerLiteral value: Int64) { self = .int(value) }
+    public init(stringLiteral value: String) { self = .string(value) }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let int = try? container.decode(Int64.self) {
+            self = .int(int)
+        } else {
+            self = .string(try container.decode(String.self))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .int(let value): try container.encode(value)
+        case .string(let value): try container.encode(value)
+        }
+    }
+
+    /// The value as written in paths and UUID names: `903334`, `HSC`.
+    public var description: String {
+        switch self {
+        case .int(let value): return String(value)
+        case .string(let value): return value
+        }
+    }
+
+    /// The integer, if this is one.
+    public var intValue: Int64? {
+        if case .int(let value) = self { return value }
+        return nil
+    }
+
+    public static func < (lhs: DataIdValue, rhs: DataIdValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.int(let a), .int(let b)): return a < b
+        case (.string(let a), .string(let b)): return a < b
+        case (.int, .string): return true
+        case (.string, .int): return false
+        }
+    }
+}
+
+/// A data ID as a caller writes it: dimension name (or alias) → value.
+public typealias DataId = [String: DataIdValue]
+
+/// A standardized data ID: values for every required dimension of a ``DimensionGroup`` and,
+/// once expanded, for its implied dimensions too.
+public struct DataCoordinate: Sendable, Hashable, CustomStringConvertible {
+    /// The dimensions this data ID identifies.
+    public let dimensions: DimensionGroup
+    /// Values by dimension name: all required ones, and implied ones when expanded.
+    public let values: [String: DataIdValue]
+
+    /// Creates a data coordinate; callers go through ``DimensionUniverse/standardize(_:for:)``.
+    init(dimensions: DimensionGroup, values: [String: DataIdValue]) {
+        self.dimensions = dimensions
+        self.values = values
+    }
+
+    /// The value of `dimension`, if known.
+    public subscript(dimension: String) -> DataIdValue? { values[dimension] }
+
+    /// Required dimension values, in universe order.
+    public var required: [(name: String, value: DataIdValue)] {
+        dimensions.required.map { ($0, values[$0]!) }
+    }
+
+    /// True when implied dimension values are present too.
+    public var hasFull: Bool { dimensions.implied.allSatisfy { values[$0] != nil } }
+
+    /// The required values as a plain mapping.
+    public var requiredMapping: DataId {
+        Dictionary(uniqueKeysWithValues: dimensions.required.map { ($0, values[$0]!) })
+    }
+
+    /// Equality and hashing use the required values only: implied values follow from them.
+    public static func == (lhs: DataCoordinate, rhs: DataCoordinate) -> Bool {
+        lhs.dimensions == rhs.dimensions && lhs.required.elementsEqual(rhs.required) { $0 == $1 }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(dimensions)
+        for (_, value) in required { hasher.combine(value) }
+    }
+
+    /// `{instrument: HSC, visit: 903334, detector: 16}` (required dimensions only).
+    public var description: String {
+        "{" + required.map { "\($0.name): \($0.value)" }.joined(separator: ", ") + "}"
+    }
+}
+
+extension DimensionUniverse {
+    /// Checks and normalises a caller's data ID for `group`: resolves aliases, rejects unknown
+    /// keys, requires every required dimension, converts value types (`"42"` → `42` for
+    /// integer dimensions) and keeps any implied values given (checked later on expansion).
+    public func standardize(_ dataId: DataId, for group: DimensionGroup, context: String = "data ID") throws -> DataCoordinate {
+        var values: [String: DataIdValue] = [:]
+        values.reserveCapacity(group.required.count + group.implied.count)
+        let wanted = Set(group.names)
+        for (key, value) in dataId {
+            let name = aliases[key] ?? key
+            guard let element = elements[name], element.isDimension else {
+                throw ButlerError.invalidDataId(
+                    "\(context): unknown dimension '\(key)' in \(Self.render(dataId)); known dimensions: \(dimensionNames.joined(separator: ", "))")
+            }
+            guard wanted.contains(name) else {
+                throw ButlerError.invalidDataId(
+                    "\(context): '\(key)' is not one of the dimensions \(group.names) in \(Self.render(dataId))")
+            }
+            let converted = try convert(value, for: element, context: context)
+            if let previous = values[name], previous != converted {
+                throw ButlerError.invalidDataId(
+                    "\(context): dimension '\(name)' given twice with different values (\(previous) and \(converted))")
+            }
+            values[name] = converted
+        }
+        for name in group.required where values[name] == nil {
+            throw ButlerError.invalidDataId(
+                "\(context): missing required dimension '\(name)' (got \(Self.render(dataId)); \(group) are required)")
+        }
+        return DataCoordinate(dimensions: group, values: values)
+    }
+
+    /// Converts a value to the type of `element`'s primary key.
+    func convert(_ value: DataIdValue, for element: DimensionElement, context: String) throws -> DataIdValue {
+        switch (element.primaryKey!.type, value) {
+        case (.int, .int), (.string, .string): return value
+        case (.int, .string(let text)):
+            guard let int = Int64(text.trimmingCharacters(in: .whitespaces)) else {
+                throw ButlerError.invalidDataId(
+                    "\(context): dimension '\(element.name)' takes an integer, got '\(text)'")
+            }
+            return .int(int)
+        case (_, .int(let int)): return .string(String(int))
+        case (_, .string): return value
+        }
+    }
+
+    static func render(_ dataId: DataId) -> String {
+        "{" + dataId.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + "}"
+    }
+}

@@ -1,0 +1,224 @@
+public import Foundation
+import Yams
+
+/// The type of a dimension key or record field.
+public enum FieldType: String, Sendable, Codable {
+    /// A 64-bit integer.
+    case int
+    /// A double-precision number.
+    case float
+    /// Text (with an advisory maximum length).
+    case string
+    /// A boolean.
+    case bool
+    /// A sky region, stored as its text encoding.
+    case region
+}
+
+/// One key or metadata field of a dimension element.
+public struct DimensionField: Sendable, Hashable, Codable {
+    /// Column and record-field name.
+    public let name: String
+    /// Value type.
+    public let type: FieldType
+    /// Advisory maximum length for strings.
+    public let length: Int?
+    /// What the field means.
+    public let doc: String?
+}
+
+/// A table of the dimension universe: a dimension (it has keys and can appear in data IDs) or
+/// an element that only relates dimensions (e.g. `visit_detector_region`).
+public struct DimensionElement: Sendable, Hashable {
+    /// The element's name.
+    public let name: String
+    /// What the element is.
+    public let doc: String
+    /// Elements whose keys identify this one (direct, not transitive).
+    public let requires: [String]
+    /// Dimensions whose values a record of this element determines (direct).
+    public let implies: [String]
+    /// Primary key first, then alternate unique keys; empty for non-dimension elements.
+    public let keys: [DimensionField]
+    /// Further record fields.
+    public let metadata: [DimensionField]
+    /// Whether records have `timespan_begin`/`timespan_end` (TAI nanoseconds).
+    public let hasTimespan: Bool
+    /// Whether this is a sky pixelization level (no records, integer pixel IDs).
+    public let isSkypix: Bool
+
+    /// True when the element can appear in a data ID.
+    public var isDimension: Bool { !keys.isEmpty }
+    /// The primary key field of a dimension.
+    public var primaryKey: DimensionField? { keys.first }
+}
+
+/// The set of dimensions and elements a repository understands, loaded from a config file.
+///
+/// The default follows daf_butler's universe (namespace `daf_butler`, version 8). Elements keep
+/// their definition order, which is also the order of dimensions in data IDs and tables.
+public struct DimensionUniverse: Sendable {
+    /// The universe's namespace (`daf_butler` for the default).
+    public let namespace: String
+    /// The universe's version.
+    public let version: Int
+    /// Every element by name.
+    public let elements: [String: DimensionElement]
+    /// Element names in definition order (skypix levels last).
+    public let order: [String]
+    /// Alternative names accepted in data IDs (`ccdnum` → `detector`).
+    public let aliases: [String: String]
+    /// The common sky pixelization (e.g. `htm7`).
+    public let commonSkypix: String
+    private let rank: [String: Int]
+
+    /// Loads the universe shipped with the package.
+    public static func defaultUniverse(aliases: [String: String] = [:]) throws -> DimensionUniverse {
+        guard let url = Bundle.module.url(forResource: "dimensions", withExtension: "yaml") else {
+            throw ButlerError.configuration("the default dimension universe (dimensions.yaml) is missing from the package resources")
+        }
+        return try load(from: url, aliases: aliases)
+    }
+
+    /// Loads a universe from a YAML file laid out like daf_butler's `dimensions.yaml`.
+    public static func load(from url: URL, aliases: [String: String] = [:]) throws -> DimensionUniverse {
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw ButlerError.configuration("cannot read dimension universe \(url.path): \(error.localizedDescription)")
+        }
+        return try DimensionUniverse(yaml: text, source: url.path, aliases: aliases)
+    }
+
+    /// Parses a universe from YAML text; `source` names it in errors.
+    public init(yaml: String, source: String = "<yaml>", aliases: [String: String] = [:]) throws {
+        let config: UniverseConfig
+        do { config = try YAMLDecoder().decode(UniverseConfig.self, from: yaml) } catch {
+            throw ButlerError.configuration("invalid dimension universe \(source): \(error)")
+        }
+        var elements: [String: DimensionElement] = [:]
+        var order: [String] = []
+        let names = Self.orderedNames(in: yaml, keys: Set(config.elements.keys))
+        for name in names {
+            guard let element = config.elements[name] else { continue }
+            for dependency in (element.requires ?? []) + (element.implies ?? []) where elements[dependency] == nil {
+                throw ButlerError.configuration(
+                    "dimension universe \(source): element '\(name)' depends on '\(dependency)', which is not defined before it")
+            }
+            elements[name] = DimensionElement(
+                name: name, doc: element.doc ?? "", requires: element.requires ?? [],
+                implies: element.implies ?? [], keys: element.keys ?? [], metadata: element.metadata ?? [],
+                hasTimespan: element.timespan ?? false, isSkypix: false)
+            order.append(name)
+        }
+        for (system, settings) in (config.skypix?.systems ?? [:]).sorted(by: { $0.key < $1.key }) {
+            for level in 0...settings.max_level {
+                let name = "\(system)\(level)"
+                elements[name] = DimensionElement(
+                    name: name, doc: "Level \(level) of the \(system) sky pixelization.", requires: [],
+                    implies: [], keys: [DimensionField(name: "id", type: .int, length: nil, doc: nil)],
+                    metadata: [], hasTimespan: false, isSkypix: true)
+                order.append(name)
+            }
+        }
+        for (alias, target) in aliases where elements[target]?.isDimension != true {
+            throw ButlerError.configuration("data ID alias '\(alias)' points to '\(target)', which is not a dimension")
+        }
+        self.namespace = config.namespace
+        self.version = config.version
+        self.elements = elements
+        self.order = order
+        self.aliases = aliases
+        self.commonSkypix = config.skypix?.common ?? "htm7"
+        self.rank = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
+    }
+
+    /// YAML mappings lose their order in Swift dictionaries; recover it from the text so that
+    /// elements keep the order their authors wrote (dependencies first).
+    private static func orderedNames(in yaml: String, keys: Set<String>) -> [String] {
+        guard let node = try? Yams.compose(yaml: yaml),
+            let elementsNode = node.mapping?["elements"]?.mapping
+        else { return keys.sorted() }
+        return elementsNode.keys.compactMap { $0.string }
+    }
+
+    /// The element called `name`.
+    public func element(_ name: String) throws -> DimensionElement {
+        if let element = elements[name] { return element }
+        throw ButlerError.unknownDimension(name, known: dimensionNames)
+    }
+
+    /// Every dimension (element with keys), in universe order.
+    public var dimensionNames: [String] {
+        order.filter { elements[$0]!.isDimension && !elements[$0]!.isSkypix }
+    }
+
+    /// Sorts names into universe order.
+    public func sorted(_ names: some Sequence<String>) -> [String] {
+        names.sorted { (rank[$0] ?? .max, $0) < (rank[$1] ?? .max, $1) }
+    }
+
+    /// The dimension group spanned by `names`: their required closure plus implied dimensions.
+    /// - Throws: ``ButlerError/unknownDimension(_:known:)`` for a name that is not a dimension.
+    public func group(_ names: some Sequence<String>) throws -> DimensionGroup {
+        var required = Set<String>()
+        func addRequired(_ name: String) throws {
+            let resolved = aliases[name] ?? name
+            guard let element = elements[resolved], element.isDimension else {
+                throw ButlerError.unknownDimension(name, known: dimensionNames)
+            }
+            guard required.insert(resolved).inserted else { return }
+            for dependency in element.requires { try addRequired(dependency) }
+        }
+        for name in names { try addRequired(name) }
+        var implied = Set<String>()
+        var frontier = Array(required)
+        while let name = frontier.popLast() {
+            for dependency in elements[name]!.implies where !required.contains(dependency) {
+                if implied.insert(dependency).inserted { frontier.append(dependency) }
+            }
+        }
+        // An implied dimension's own required dimensions join the required set.
+        for name in implied {
+            for dependency in elements[name]!.requires where !implied.contains(dependency) {
+                try addRequired(dependency)
+            }
+        }
+        return DimensionGroup(required: sorted(required), implied: sorted(implied.subtracting(required)))
+    }
+}
+
+/// An ordered set of dimensions: those that identify data (required) and those whose values
+/// follow from them (implied), e.g. `{instrument, visit, detector}` implying `physical_filter`,
+/// `band`, `day_obs`.
+public struct DimensionGroup: Sendable, Hashable, CustomStringConvertible {
+    /// Dimensions whose values identify a data ID, in universe order.
+    public let required: [String]
+    /// Dimensions determined by the required ones, in universe order.
+    public let implied: [String]
+
+    /// Required then implied dimension names.
+    public var names: [String] { required + implied }
+
+    /// `{instrument, visit, detector}`.
+    public var description: String { "{" + required.joined(separator: ", ") + "}" }
+}
+
+private struct UniverseConfig: Decodable {
+    struct Skypix: Decodable {
+        struct System: Decodable { let max_level: Int }
+        let common: String?
+        let systems: [String: System]?
+    }
+    struct Element: Decodable {
+        let doc: String?
+        let requires: [String]?
+        let implies: [String]?
+        let keys: [DimensionField]?
+        let metadata: [DimensionField]?
+        let timespan: Bool?
+    }
+    let namespace: String
+    let version: Int
+    let skypix: Skypix?
+    let elements: [String: Element]
+}

@@ -1,0 +1,82 @@
+import Foundation
+
+/// Dataset types: defined at run time, immutable once defined.
+extension Registry {
+    /// Registers `datasetType`; returns false if an identical definition exists.
+    /// - Throws: ``ButlerError/datasetTypeConflict(existing:new:)`` showing both definitions.
+    @discardableResult
+    func registerDatasetType(_ session: any SQLSession, _ datasetType: DatasetType) throws -> Bool {
+        try DatasetType.validate(name: datasetType.name)
+        if let existing = try datasetTypeRecord(session, named: datasetType.name, required: false) {
+            guard existing.datasetType == datasetType else {
+                throw ButlerError.datasetTypeConflict(
+                    existing: existing.datasetType.description, new: datasetType.description)
+            }
+            return false
+        }
+        let table = try tagTable(session, for: datasetType.dimensions)
+        let row = try session.queryOne("""
+            INSERT INTO dataset_type (name, dimensions, storage_class, is_calibration, tag_table)
+            VALUES (?, ?, ?, ?, ?) RETURNING dataset_type_id
+            """, [.text(datasetType.name), .text(datasetType.dimensions.required.joined(separator: ",")),
+                  .text(datasetType.storageClassName), .integer(datasetType.isCalibration ? 1 : 0), .text(table)])
+        guard let id = row?[0].int64 else { throw ButlerError.configuration("could not register \(datasetType)") }
+        let record = DatasetTypeRecord(id: id, datasetType: datasetType, tagTable: table)
+        cached { $0.datasetTypesByName[datasetType.name] = record; $0.datasetTypesById[id] = record }
+        return true
+    }
+
+    /// The dataset type called `name`.
+    func datasetTypeRecord(_ session: any SQLSession, named name: String, required: Bool = true) throws -> DatasetTypeRecord? {
+        if let hit = cached({ $0.datasetTypesByName[name] }) { return hit }
+        guard let row = try session.queryOne("""
+            SELECT dataset_type_id, name, dimensions, storage_class, is_calibration, tag_table
+            FROM dataset_type WHERE name = ?
+            """, [.text(name)])
+        else {
+            if required { throw ButlerError.missingDatasetType(name) }
+            return nil
+        }
+        return try cacheDatasetType(row)
+    }
+
+    /// The dataset type with surrogate key `id`.
+    func datasetTypeRecord(_ session: any SQLSession, id: Int64) throws -> DatasetTypeRecord {
+        if let hit = cached({ $0.datasetTypesById[id] }) { return hit }
+        guard let row = try session.queryOne("""
+            SELECT dataset_type_id, name, dimensions, storage_class, is_calibration, tag_table
+            FROM dataset_type WHERE dataset_type_id = ?
+            """, [.integer(id)])
+        else { throw ButlerError.missingDatasetType("#\(id)") }
+        return try cacheDatasetType(row)
+    }
+
+    private func cacheDatasetType(_ row: SQLRow) throws -> DatasetTypeRecord {
+        let dimensions = row[2].string!.split(separator: ",").map(String.init)
+        let datasetType = DatasetType(
+            name: row[1].string!, dimensions: try universe.group(dimensions),
+            storageClass: row[3].string!, isCalibration: row[4].int64 == 1)
+        let record = DatasetTypeRecord(id: row[0].int64!, datasetType: datasetType, tagTable: row[5].string!)
+        cached { $0.datasetTypesByName[datasetType.name] = record; $0.datasetTypesById[record.id] = record }
+        return record
+    }
+
+    /// Every dataset type whose name matches one of `patterns` (globs; empty = all), by name.
+    func datasetTypes(_ session: any SQLSession, matching patterns: [String] = []) throws -> [DatasetType] {
+        try session.query("SELECT dataset_type_id, name, dimensions, storage_class, is_calibration, tag_table FROM dataset_type ORDER BY name", [])
+            .map { try cacheDatasetType($0).datasetType }
+            .filter { type in patterns.isEmpty || patterns.contains { Glob.matches($0, type.name) } }
+    }
+
+    /// Removes a dataset type that has no datasets.
+    func removeDatasetType(_ session: any SQLSession, _ name: String) throws {
+        let record = try datasetTypeRecord(session, named: name)!
+        let count = try session.queryOne(
+            "SELECT COUNT(*) FROM dataset WHERE dataset_type_id = ?", [.integer(record.id)])?[0].int64 ?? 0
+        guard count == 0 else {
+            throw ButlerError.configuration("cannot remove dataset type '\(name)': \(count) datasets of it exist")
+        }
+        try session.execute("DELETE FROM dataset_type WHERE dataset_type_id = ?", [.integer(record.id)])
+        forget(datasetType: name)
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+
+/// Datasets: insertion into a RUN, find-first lookup, queries, tagging, deletion.
+extension Registry {
+    /// Inserts a new dataset into its RUN collection.
+    /// - Throws: ``ButlerError/datasetExists(_:)`` naming the existing ref when the run
+    ///   already holds a dataset of this type and data ID, or the ID is taken.
+    func insertDataset(_ session: any SQLSession, _ ref: DatasetRef, type typeRecord: DatasetTypeRecord) throws {
+        guard let run = try collection(session, named: ref.run, required: false) else {
+            throw ButlerError.collection("run '\(ref.run)' does not exist (register it, or pass a run to put)")
+        }
+        guard run.type == .run else {
+            throw ButlerError.collection("'\(ref.run)' is a \(run.type.rawValue) collection; datasets can only be put into RUN collections")
+        }
+        if let existing = try find(session, typeRecord, ref.dataId, in: [run]) {
+            throw ButlerError.datasetExists("\(existing) is already in run '\(ref.run)'")
+        }
+        do {
+            try session.execute(
+                "INSERT INTO dataset (id, dataset_type_id, run_id, ingest_date) VALUES (?, ?, ?, ?)",
+                [.uuid(ref.id), .integer(typeRecord.id), .integer(run.id), .integer(Int64(Date().timeIntervalSince1970 * 1e9))])
+        } catch let error as SQLError where error.isConstraintViolation {
+            let other = try dataset(session, id: ref.id)
+            throw ButlerError.datasetExists(
+                "dataset id \(ref.id.uuidString.lowercased()) is already used by \(other.map(\.description) ?? "another dataset")")
+        }
+        try insertTag(session, typeRecord, ref, collection: run)
+    }
+
+    private func insertTag(_ session: any SQLSession, _ typeRecord: DatasetTypeRecord, _ ref: DatasetRef, collection: CollectionRecord) throws {
+        let dims = typeRecord.datasetType.dimensions.required
+        let sql = "INSERT INTO \(typeRecord.tagTable) (dataset_type_id, collection_id, dataset_id, "
+            + dims.map { dialect.quote($0) }.joined(separator: ", ") + ") VALUES (?, ?, ?"
+            + String(repeating: ", ?", count: dims.count) + ")"
+        let values: [SQLValue] = [.integer(typeRecord.id), .integer(collection.id), .uuid(ref.id)]
+            + dims.map { Self.sqlValue(ref.dataId[$0]!) }
+        try session.execute(sql, values)
+    }
+
+    /// Find-first: the dataset of this type and data ID in the first collection of the search
+    /// path that has one.
+    func find(_ session: any SQLSession, _ typeRecord: DatasetTypeRecord, _ dataId: DataCoordinate, in path: [CollectionRecord]) throws -> DatasetRef? {
+        guard !path.isEmpty else { return nil }
+        let dims = typeRecord.datasetType.dimensions.required
+        let collectionCondition = path.count == 1
+            ? "t.collection_id = ?" : "t.collection_id IN (" + Array(repeating: "?", count: path.count).joined(separator: ", ") + ")"
+        let sql = "SELECT t.dataset_id, t.collection_id, d.run_id FROM \(typeRecord.tagTable) t "
+            + "JOIN dataset d ON d.id = t.dataset_id WHERE t.dataset_type_id = ? AND "
+            + dims.map { "t.\(dialect.quote($0)) = ?" }.joined(separator: " AND ")
+            + " AND " + collectionCondition
+        let arguments: [SQLValue] = [.integer(typeRecord.id)] + dims.map { Self.sqlValue(dataId[$0]!) }
+            + path.map { .integer($0.id) }
+        let rows = try session.query(sql, arguments)
+        guard !rows.isEmpty else { return nil }
+        let rank = Dictionary(uniqueKeysWithValues: path.enumerated().map { ($1.id, $0) })
+        let best = rows.min { rank[$0[1].int64!]! < rank[$1[1].int64!]! }!
+        let run = try collection(session, id: best[2].int64!)
+        let coordinate = DataCoordinate(dimensions: typeRecord.datasetType.dimensions, values: dataId.requiredMapping)
+        return DatasetRef(id: best[0].uuidValue!, datasetType: typeRecord.datasetType, dataId: coordinate, run: run.name)
+    }
+
+    /// The dataset with this ID, if it exists.
+    func dataset(_ session: any SQLSession, id: UUID) throws -> DatasetRef? {
+        guard let row = try session.queryOne(
+            "SELECT dataset_type_id, run_id FROM dataset WHERE id = ?", [.uuid(id)])
+        else { return nil }
+        let typeRecord = try datasetTypeRecord(session, id: row[0].int64!)
+        let run = try collection(session, id: row[1].int64!)
+        let dims = typeRecord.datasetType.dimensions.required
+        let sql = "SELECT " + dims.map { dialect.quote($0) }.joined(separator: ", ")
+            + " FROM \(typeRecord.tagTable) WHERE dataset_id = ? AND collection_id = ?"
+        guard let tag = try session.queryOne(sql, [.uuid(id), .integer(run.id)]) else {
+            throw ButlerError.datasetNotFound("dataset \(id.uuidString.lowercased()) has no entry in its run '\(run.name)' (corrupt registry?)")
+        }
+        var values: [String: DataIdValue] = [:]
+        for (index, name) in dims.enumerated() { values[name] = Self.dataIdValue(tag[index]) }
+        return DatasetRef(
+            id: id, datasetType: typeRecord.datasetType,
+            dataId: DataCoordinate(dimensions: typeRecord.datasetType.dimensions, values: values), run: run.name)
+    }
+
+    /// Datasets of one type in the search path that satisfy `predicate`; with `findFirst`, only
+    /// the first match per data ID along the path.
+    func queryDatasets(
+        _ session: any SQLSession, _ typeRecord: DatasetTypeRecord, in path: [CollectionRecord],
+        where predicate: QueryExpression?, bind: [String: DataIdValue], findFirst: Bool
+    ) throws -> [DatasetRef] {
+        guard !path.isEmpty else { return [] }
+        let datasetType = typeRecord.datasetType
+        let dims = datasetType.dimensions.required
+        var builder = QueryBuilder(universe: universe, dialect: dialect)
+        builder.base(table: typeRecord.tagTable, alias: "t", dimensions: dims)
+        builder.available.formUnion(datasetType.dimensions.implied)
+        let condition = try predicate.map { try builder.compile($0, bind: bind, context: "query for \(datasetType.name)") }
+        var sql = "SELECT t.dataset_id, t.collection_id, d.run_id"
+            + dims.map { ", t.\(dialect.quote($0))" }.joined()
+            + " FROM " + builder.fromClause + " JOIN dataset d ON d.id = t.dataset_id"
+            + " WHERE t.dataset_type_id = ? AND t.collection_id IN ("
+            + Array(repeating: "?", count: path.count).joined(separator: ", ") + ")"
+        var arguments: [SQLValue] = [.integer(typeRecord.id)] + path.map { .integer($0.id) }
+        if let condition {
+            sql += " AND " + condition.sql
+            arguments += condition.arguments
+        }
+        let rows = try session.query(sql, arguments)
+        let rank = Dictionary(uniqueKeysWithValues: path.enumerated().map { ($1.id, $0) })
+        var chosen: [DataCoordinate: (rank: Int, row: SQLRow)] = [:]
+        var seenIds = Set<UUID>()
+        var ordered: [(DataCoordinate, SQLRow)] = []
+        for row in rows {
+            var values: [String: DataIdValue] = [:]
+            for (index, name) in dims.enumerated() { values[name] = Self.dataIdValue(row[3 + index]) }
+            let coordinate = DataCoordinate(dimensions: datasetType.dimensions, values: values)
+            if findFirst {
+                let rowRank = rank[row[1].int64!]!
+                if let current = chosen[coordinate], current.rank <= rowRank { continue }
+                chosen[coordinate] = (rowRank, row)
+            } else if seenIds.insert(row[0].uuidValue!).inserted {
+                ordered.append((coordinate, row))
+            }
+        }
+        if findFirst { ordered = chosen.map { ($0.key, $0.value.row) } }
+        var refs: [DatasetRef] = []
+        refs.reserveCapacity(ordered.count)
+        for (coordinate, row) in ordered {
+            let run = try collection(session, id: row[2].int64!)
+            refs.append(DatasetRef(id: row[0].uuidValue!, datasetType: datasetType, dataId: coordinate, run: run.name))
+        }
+        return refs.sorted { lhs, rhs in
+            if lhs.run != rhs.run { return lhs.run < rhs.run }
+            return lhs.dataId.required.map(\.value).lexicographicallyPrecedes(rhs.dataId.required.map(\.value))
+        }
+    }
+
+    /// Adds datasets to a TAGGED collection (one per dataset type and data ID).
+    func associate(_ session: any SQLSession, tag name: String, refs: [DatasetRef]) throws {
+        let tag = try collection(session, named: name)!
+        guard tag.type == .tagged else {
+            throw ButlerError.collection("'\(name)' is \(tag.type.rawValue); datasets can only be associated with TAGGED collections")
+        }
+        for ref in refs {
+            let typeRecord = try datasetTypeRecord(session, named: ref.datasetType.name)!
+            if let existing = try find(session, typeRecord, ref.dataId, in: [tag]) {
+                if existing.id == ref.id { continue }
+                throw ButlerError.datasetExists("tagged collection '\(name)' already holds \(existing); cannot also tag \(ref)")
+            }
+            try insertTag(session, typeRecord, ref, collection: tag)
+        }
+    }
+
+    /// Removes datasets from a TAGGED collection.
+    func disassociate(_ session: any SQLSession, tag name: String, refs: [DatasetRef]) throws {
+        let tag = try collection(session, named: name)!
+        guard tag.type == .tagged else {
+            throw ButlerError.collection("'\(name)' is \(tag.type.rawValue); only TAGGED collections can be disassociated from")
+        }
+        for ref in refs {
+            let typeRecord = try datasetTypeRecord(session, named: ref.datasetType.name)!
+            try session.execute(
+                "DELETE FROM \(typeRecord.tagTable) WHERE collection_id = ? AND dataset_id = ?",
+                [.integer(tag.id), .uuid(ref.id)])
+        }
+    }
+
+    /// The IDs of every dataset in a RUN.
+    func datasetIds(_ session: any SQLSession, inRun run: CollectionRecord) throws -> [UUID] {
+        try session.query("SELECT id FROM dataset WHERE run_id = ?", [.integer(run.id)]).compactMap { $0[0].uuidValue }
+    }
+
+    /// Deletes datasets and every association of them (tags rows cascade).
+    func deleteDatasets(_ session: any SQLSession, ids: [UUID]) throws {
+        for id in ids {
+            try session.execute("DELETE FROM dataset WHERE id = ?", [.uuid(id)])
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+
+/// The registry schema, written once over the dialect seam.
+extension Registry {
+    /// The schema version this code writes and reads.
+    static let schemaVersion = "1"
+
+    /// Creates every table of a new repository.
+    func createSchema(_ session: any SQLSession) throws {
+        let d = dialect
+        try session.execute("""
+            CREATE TABLE butler_attributes (name TEXT PRIMARY KEY, value TEXT NOT NULL)
+            """)
+        try session.execute("""
+            CREATE TABLE collection (
+                collection_id \(d.autoIncrementPrimaryKey),
+                name TEXT NOT NULL UNIQUE,
+                type \(d.bigintType) NOT NULL,
+                doc TEXT NOT NULL DEFAULT '')
+            """)
+        try session.execute("""
+            CREATE TABLE collection_chain (
+                parent \(d.bigintType) NOT NULL REFERENCES collection (collection_id) ON DELETE CASCADE,
+                position \(d.bigintType) NOT NULL,
+                child \(d.bigintType) NOT NULL REFERENCES collection (collection_id),
+                PRIMARY KEY (parent, position))
+            """)
+        try session.execute("""
+            CREATE TABLE dataset_type (
+                dataset_type_id \(d.autoIncrementPrimaryKey),
+                name TEXT NOT NULL UNIQUE,
+                dimensions TEXT NOT NULL,
+                storage_class TEXT NOT NULL,
+                is_calibration \(d.bigintType) NOT NULL,
+                tag_table TEXT NOT NULL)
+            """)
+        // One association table per dimension group, as in daf_butler: dimension values are
+        // real columns, so lookups and queries use indexes. CALIBRATION collections will add a
+        // `calib_table` per group here, with validity-range columns.
+        try session.execute("""
+            CREATE TABLE dataset_tag_tables (
+                dimensions TEXT PRIMARY KEY,
+                tag_table TEXT NOT NULL UNIQUE)
+            """)
+        try session.execute("""
+            CREATE TABLE dataset (
+                id \(d.uuidType) PRIMARY KEY,
+                dataset_type_id \(d.bigintType) NOT NULL REFERENCES dataset_type (dataset_type_id),
+                run_id \(d.bigintType) NOT NULL REFERENCES collection (collection_id),
+                ingest_date \(d.bigintType) NOT NULL)
+            """)
+        try session.execute("CREATE INDEX dataset_run ON dataset (run_id, dataset_type_id)")
+        for name in universe.order {
+            let element = universe.elements[name]!
+            if element.isSkypix { continue }
+            try createDimensionTable(session, element)
+        }
+        try setAttribute(session, "schema_version", Self.schemaVersion)
+        try setAttribute(session, "universe_namespace", universe.namespace)
+        try setAttribute(session, "universe_version", String(universe.version))
+    }
+
+    /// Checks that an existing repository was written with a schema and universe we read.
+    func checkSchema(_ session: any SQLSession, source: String) throws {
+        guard try !session.query(dialect.tableExistsQuery, [.text("butler_attributes")]).isEmpty else {
+            throw ButlerError.configuration("\(source) holds no Butler registry (run `butler create` first)")
+        }
+        let version = try attribute(session, "schema_version")
+        guard version == Self.schemaVersion else {
+            throw ButlerError.configuration("\(source) has registry schema version \(version ?? "none"); this Butler reads version \(Self.schemaVersion)")
+        }
+        let namespace = try attribute(session, "universe_namespace")
+        let universeVersion = try attribute(session, "universe_version")
+        guard namespace == universe.namespace, universeVersion == String(universe.version) else {
+            throw ButlerError.configuration(
+                "\(source) was created with dimension universe \(namespace ?? "?") v\(universeVersion ?? "?"), but the configuration loads \(universe.namespace) v\(universe.version)")
+        }
+    }
+
+    func setAttribute(_ session: any SQLSession, _ name: String, _ value: String) throws {
+        try session.execute("""
+            INSERT INTO butler_attributes (name, value) VALUES (?, ?)
+            ON CONFLICT (name) DO UPDATE SET value = excluded.value
+            """, [.text(name), .text(value)])
+    }
+
+    func attribute(_ session: any SQLSession, _ name: String) throws -> String? {
+        try session.queryOne("SELECT value FROM butler_attributes WHERE name = ?", [.text(name)])?[0].string
+    }
+
+    /// The table holding `element`'s records.
+    static func dimensionTable(_ element: String) -> String { "dim_" + element }
+
+    private func createDimensionTable(_ session: any SQLSession, _ element: DimensionElement) throws {
+        let columns = universe.recordColumns(of: element)
+        var lines = columns.map { column in
+            "\(dialect.quote(column.name)) \(sqlType(column.type))\(column.isKey ? " NOT NULL" : "")"
+        }
+        let keyColumns = columns.filter(\.isKey).map { dialect.quote($0.name) }
+        lines.append("PRIMARY KEY (\(keyColumns.joined(separator: ", ")))")
+        let required = universe.requiredClosure(of: element)
+        for alternate in element.keys.dropFirst() {
+            let unique = required.map { dialect.quote($0) } + [dialect.quote(alternate.name)]
+            lines.append("UNIQUE (\(unique.joined(separator: ", ")))")
+        }
+        for dependency in element.requires {
+            let target = universe.elements[dependency]!
+            let targetKeys = universe.requiredClosure(of: target) + [dependency]
+            let targetColumns = universe.requiredClosure(of: target) + [target.primaryKey!.name]
+            lines.append("""
+                FOREIGN KEY (\(targetKeys.map { dialect.quote($0) }.joined(separator: ", "))) \
+                REFERENCES \(Self.dimensionTable(dependency)) (\(targetColumns.map { dialect.quote($0) }.joined(separator: ", ")))
+                """)
+        }
+        try session.execute(
+            "CREATE TABLE \(Self.dimensionTable(element.name)) (\n    " + lines.joined(separator: ",\n    ") + ")")
+    }
+
+    func sqlType(_ type: FieldType) -> String {
+        switch type {
+        case .int, .bool: return dialect.bigintType
+        case .float: return dialect.doubleType
+        case .string, .region: return "TEXT"
+        }
+    }
+
+    /// The association table for `group`, created on first use.
+    func tagTable(_ session: any SQLSession, for group: DimensionGroup) throws -> String {
+        let key = group.required.joined(separator: ",")
+        if let existing = try session.queryOne(
+            "SELECT tag_table FROM dataset_tag_tables WHERE dimensions = ?", [.text(key)])?[0].string
+        {
+            return existing
+        }
+        let count = try session.queryOne("SELECT COUNT(*) FROM dataset_tag_tables", [])?[0].int64 ?? 0
+        let table = String(format: "dataset_tags_%08lld", count + 1)
+        var lines = [
+            "dataset_type_id \(dialect.bigintType) NOT NULL REFERENCES dataset_type (dataset_type_id)",
+            "collection_id \(dialect.bigintType) NOT NULL REFERENCES collection (collection_id) ON DELETE CASCADE",
+            "dataset_id \(dialect.uuidType) NOT NULL REFERENCES dataset (id) ON DELETE CASCADE",
+        ]
+        for name in group.required {
+            lines.append("\(dialect.quote(name)) \(sqlType(universe.elements[name]!.primaryKey!.type)) NOT NULL")
+        }
+        lines.append("PRIMARY KEY (collection_id, dataset_id)")
+        let unique = ["dataset_type_id", "collection_id"] + group.required.map { dialect.quote($0) }
+        lines.append("UNIQUE (\(unique.joined(separator: ", ")))")
+        try session.execute("CREATE TABLE \(table) (\n    " + lines.joined(separator: ",\n    ") + ")")
+        try session.execute("CREATE INDEX \(table)_dataset ON \(table) (dataset_id)")
+        try session.execute(
+            "INSERT INTO dataset_tag_tables (dimensions, tag_table) VALUES (?, ?)", [.text(key), .text(table)])
+        return table
+    }
+}

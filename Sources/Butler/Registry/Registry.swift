@@ -1,0 +1,74 @@
+import Foundation
+import Synchronization
+
+/// What exists: dimension records, dataset types, collections and datasets, in one SQL
+/// database reached through ``SQLDatabase`` (SQLite or PostgreSQL, same code).
+///
+/// Methods taking a session run inside a unit of work the caller opened, so that the Butler
+/// can register a dataset and its artifact record in one transaction.
+final class Registry: Sendable {
+    let database: any SQLDatabase
+    let universe: DimensionUniverse
+    private let cache = Mutex(Cache())
+
+    /// Cached registry rows that other processes cannot change under us except by removal.
+    struct Cache {
+        var datasetTypesByName: [String: DatasetTypeRecord] = [:]
+        var datasetTypesById: [Int64: DatasetTypeRecord] = [:]
+        var collectionsByName: [String: CollectionRecord] = [:]
+        var collectionsById: [Int64: CollectionRecord] = [:]
+        var records: [RecordKey: DimensionRecord] = [:]
+    }
+
+    /// A dimension record's identity in the cache: element and primary-key values.
+    struct RecordKey: Hashable {
+        let element: String
+        let key: [DataIdValue]
+    }
+
+    init(database: any SQLDatabase, universe: DimensionUniverse) {
+        self.database = database
+        self.universe = universe
+    }
+
+    var dialect: SQLDialect { database.dialect }
+
+    // MARK: Cache
+
+    func cached<T: Sendable>(_ body: (inout sending Cache) -> sending T) -> T { cache.withLock(body) }
+
+    func forget(collection name: String) {
+        cache.withLock { cache in
+            if let record = cache.collectionsByName.removeValue(forKey: name) {
+                cache.collectionsById[record.id] = nil
+            }
+        }
+    }
+
+    func forget(datasetType name: String) {
+        cache.withLock { cache in
+            if let record = cache.datasetTypesByName.removeValue(forKey: name) {
+                cache.datasetTypesById[record.id] = nil
+            }
+        }
+    }
+
+    func forgetRecords(of element: String) {
+        cache.withLock { cache in cache.records = cache.records.filter { $0.key.element != element } }
+    }
+}
+
+/// A registered dataset type with its surrogate key and the table holding its associations.
+struct DatasetTypeRecord: Sendable {
+    let id: Int64
+    let datasetType: DatasetType
+    let tagTable: String
+}
+
+/// A collection row.
+struct CollectionRecord: Sendable, Hashable {
+    let id: Int64
+    let name: String
+    let type: CollectionType
+    let doc: String
+}

@@ -1,0 +1,65 @@
+/// What a dataset *is* in memory: daf_butler's storage class.
+///
+/// A storage class names the Swift type a plain `get` returns, the components a composite is
+/// made of, the derived components computed on read, and the read parameters it accepts.
+/// Formatters use ``decodeDefault`` to turn a decoded document into that type without knowing
+/// it at compile time.
+public struct StorageClass: Sendable, CustomStringConvertible {
+    /// The name used in dataset type definitions, e.g. `StructuredDataDict`.
+    public let name: String
+    /// The Swift type a `get` without `as:` returns.
+    public let inMemoryType: any Sendable.Type
+    /// Stored components: component name → storage class name.
+    public let components: [String: String]
+    /// Derived (computed, not stored) components: component name → storage class name.
+    public let derivedComponents: [String: String]
+    /// Names of the read parameters this storage class accepts (e.g. `bbox`).
+    public let parameters: Set<String>
+    /// A sentence for people listing storage classes.
+    public let doc: String
+    /// Decodes ``inMemoryType`` from any `Decoder`, when that type is `Decodable`.
+    ///
+    /// Why a closure: `any Decodable` cannot be cast back to `any Sendable` at run time, so
+    /// the generic initialiser captures the concrete type while it is still known.
+    public let decodeDefault: (@Sendable (any Decoder) throws -> any Sendable)?
+
+    /// A storage class whose in-memory type can be decoded from structured documents.
+    public init<T: Sendable & Decodable>(
+        name: String, type: T.Type, components: [String: String] = [:],
+        derivedComponents: [String: String] = [:], parameters: Set<String> = [], doc: String = ""
+    ) {
+        self.name = name
+        self.inMemoryType = type
+        self.components = components
+        self.derivedComponents = derivedComponents
+        self.parameters = parameters
+        self.doc = doc
+        self.decodeDefault = { decoder in try T(from: decoder) }
+    }
+
+    /// A storage class whose in-memory type is not `Decodable` (images, opaque handles).
+    public init<T: Sendable>(
+        name: String, opaqueType type: T.Type, components: [String: String] = [:],
+        derivedComponents: [String: String] = [:], parameters: Set<String> = [], doc: String = ""
+    ) {
+        self.name = name
+        self.inMemoryType = type
+        self.components = components
+        self.derivedComponents = derivedComponents
+        self.parameters = parameters
+        self.doc = doc
+        self.decodeDefault = nil
+    }
+
+    /// True when the storage class has stored components (it is a composite).
+    public var isComposite: Bool { !components.isEmpty }
+
+    /// The storage class name and its Swift type.
+    public var description: String { "\(name) (\(inMemoryType))" }
+
+    /// Whether `value` can be stored under this storage class as it is.
+    public func accepts(_ value: Any) -> Bool {
+        func matches<T>(_ type: T.Type) -> Bool { value is T }
+        return _openExistential(inMemoryType, do: matches)
+    }
+}
