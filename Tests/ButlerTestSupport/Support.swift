@@ -1,1 +1,97 @@
+public import Butler
+public import Foundation
 
+/// A registry engine a shared suite runs against.
+public enum Backend: String, Sendable, CustomStringConvertible, CaseIterable {
+    /// The embedded SQLite registry.
+    case sqlite
+    /// A PostgreSQL server named by `BUTLER_TEST_POSTGRES_URL` (the test command starts one).
+    case postgresql
+
+    public var description: String { rawValue }
+
+    /// The engines available in this run: SQLite always, PostgreSQL when a server is given.
+    public static var available: [Backend] {
+        postgresURL == nil ? [.sqlite] : [.sqlite, .postgresql]
+    }
+
+    /// The PostgreSQL server URL for tests, if any.
+    public static var postgresURL: String? {
+        ProcessInfo.processInfo.environment["BUTLER_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+}
+
+/// A directory removed when the test that made it ends (call `remove()` or let deinit do it).
+public final class TemporaryDirectory: Sendable {
+    /// The directory.
+    public let url: URL
+
+    /// Creates a fresh directory under the system temporary directory.
+    public init(prefix: String = "butler-test") throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+/// Creates repositories for tests on a chosen backend.
+public enum TestRepository {
+    /// A configuration for `backend`; PostgreSQL repositories get a schema of their own.
+    public static func config(_ backend: Backend) -> RepositoryConfig {
+        switch backend {
+        case .sqlite:
+            return .defaultConfig()
+        case .postgresql:
+            let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
+            return .defaultConfig(database: Backend.postgresURL!, namespace: String(schema))
+        }
+    }
+
+    /// Creates a repository in `directory` on `backend`.
+    @discardableResult
+    public static func create(in directory: URL, backend: Backend, edit: (inout RepositoryConfig) -> Void = { _ in }) async throws -> URL {
+        var config = config(backend)
+        edit(&config)
+        return try await Butler.createRepository(at: directory, config: config)
+    }
+
+    /// Inserts a small HSC-like instrument: 2 filters, 4 detectors, visits 1…n.
+    public static func insertInstrument(_ butler: Butler, visits: Int = 3, detectors: Int = 4) async throws {
+        try await butler.insertDimensionRecords("instrument", [["name": "HSC", "detector_max": 200, "visit_max": 10_000_000]])
+        try await butler.insertDimensionRecords("physical_filter", [
+            ["instrument": "HSC", "name": "HSC-I", "band": "i"],
+            ["instrument": "HSC", "name": "HSC-R", "band": "r"],
+        ])
+        try await butler.insertDimensionRecords("day_obs", [["instrument": "HSC", "id": 20131102]])
+        try await butler.insertDimensionRecords("detector", (0..<detectors).map {
+            ["instrument": "HSC", "id": .int(Int64($0)), "full_name": .string("ccd\($0)")]
+        })
+        try await butler.insertDimensionRecords("visit", (1...visits).map { visit in
+            ["instrument": "HSC", "id": .int(Int64(visit)), "name": .string("v\(visit)"),
+             "physical_filter": visit % 2 == 1 ? "HSC-I" : "HSC-R", "day_obs": 20131102,
+             "exposure_time": .double(30.0 * Double(visit))]
+        })
+    }
+}
+
+/// Where the built `butler` executable is.
+public enum BuiltProducts {
+    /// The directory holding the test bundle, which is also where `swift build` puts products.
+    public static var directory: URL {
+        #if os(Linux)
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var candidate = executable.deletingLastPathComponent()
+        for _ in 0..<4 {
+            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("butler").path) { return candidate }
+            candidate = candidate.deletingLastPathComponent()
+        }
+        return executable.deletingLastPathComponent()
+        #else
+        return Bundle.main.bundleURL.deletingLastPathComponent()
+        #endif
+    }
+
+    /// The `butler` executable.
+    public static var butler: URL { directory.appendingPathComponent("butler") }
+}

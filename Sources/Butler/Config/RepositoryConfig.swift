@@ -1,5 +1,5 @@
 public import Foundation
-import Yams
+import Formatters
 
 /// A repository's configuration, stored as `butler.yaml` at its root.
 ///
@@ -116,16 +116,14 @@ public struct RepositoryConfig: Sendable, Codable, Equatable {
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
             throw ButlerError.configuration("no repository at \(root.path): cannot read \(url.path) (\(error.localizedDescription))")
         }
-        do { return try YAMLDecoder().decode(RepositoryConfig.self, from: text) } catch {
+        do { return try YAMLSupport.decode(RepositoryConfig.self, from: text) } catch {
             throw ButlerError.configuration("invalid repository configuration \(url.path): \(error)")
         }
     }
 
     /// Writes `butler.yaml` into a repository root.
     public func write(root: URL) throws {
-        let encoder = YAMLEncoder()
-        encoder.options.sortKeys = true
-        let text = try encoder.encode(self)
+        let text = try YAMLSupport.encode(self)
         try Data(text.utf8).write(to: root.appendingPathComponent("butler.yaml"), options: .atomic)
     }
 }

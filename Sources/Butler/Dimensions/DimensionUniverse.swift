@@ -1,5 +1,5 @@
 public import Foundation
-import Yams
+import Formatters
 
 /// The type of a dimension key or record field.
 public enum FieldType: String, Sendable, Codable {
@@ -67,17 +67,36 @@ public struct DimensionUniverse: Sendable {
     /// Element names in definition order (skypix levels last).
     public let order: [String]
     /// Alternative names accepted in data IDs (`ccdnum` → `detector`).
-    public let aliases: [String: String]
+    public private(set) var aliases: [String: String]
     /// The common sky pixelization (e.g. `htm7`).
     public let commonSkypix: String
     private let rank: [String: Int]
 
     /// Loads the universe shipped with the package.
     public static func defaultUniverse(aliases: [String: String] = [:]) throws -> DimensionUniverse {
+        let base = try builtIn.get()
+        if aliases.isEmpty { return base }
+        return try base.withAliases(aliases)
+    }
+
+    /// The packaged universe, parsed once per process.
+    private static let builtIn: Result<DimensionUniverse, any Error> = Result { try loadBuiltIn() }
+
+    private static func loadBuiltIn() throws -> DimensionUniverse {
         guard let url = Bundle.module.url(forResource: "dimensions", withExtension: "yaml") else {
             throw ButlerError.configuration("the default dimension universe (dimensions.yaml) is missing from the package resources")
         }
-        return try load(from: url, aliases: aliases)
+        return try load(from: url)
+    }
+
+    /// The same universe with other data ID aliases.
+    public func withAliases(_ aliases: [String: String]) throws -> DimensionUniverse {
+        for (alias, target) in aliases where elements[target]?.isDimension != true {
+            throw ButlerError.configuration("data ID alias '\(alias)' points to '\(target)', which is not a dimension")
+        }
+        var copy = self
+        copy.aliases = aliases
+        return copy
     }
 
     /// Loads a universe from a YAML file laid out like daf_butler's `dimensions.yaml`.
@@ -92,7 +111,7 @@ public struct DimensionUniverse: Sendable {
     /// Parses a universe from YAML text; `source` names it in errors.
     public init(yaml: String, source: String = "<yaml>", aliases: [String: String] = [:]) throws {
         let config: UniverseConfig
-        do { config = try YAMLDecoder().decode(UniverseConfig.self, from: yaml) } catch {
+        do { config = try YAMLSupport.decode(UniverseConfig.self, from: yaml) } catch {
             throw ButlerError.configuration("invalid dimension universe \(source): \(error)")
         }
         var elements: [String: DimensionElement] = [:]
@@ -135,10 +154,8 @@ public struct DimensionUniverse: Sendable {
     /// YAML mappings lose their order in Swift dictionaries; recover it from the text so that
     /// elements keep the order their authors wrote (dependencies first).
     private static func orderedNames(in yaml: String, keys: Set<String>) -> [String] {
-        guard let node = try? Yams.compose(yaml: yaml),
-            let elementsNode = node.mapping?["elements"]?.mapping
-        else { return keys.sorted() }
-        return elementsNode.keys.compactMap { $0.string }
+        let ordered = (try? YAMLSupport.orderedKeys(in: yaml, at: ["elements"])) ?? []
+        return ordered.isEmpty ? keys.sorted() : ordered
     }
 
     /// The element called `name`.

@@ -99,7 +99,7 @@ extension Registry {
             guard let record = try collection(session, named: child, required: false) else {
                 throw ButlerError.collection("cannot add '\(child)' to chain '\(name)': no such collection")
             }
-            if try flatten(session, [record]).contains(where: { $0.id == parent.id }) || record.id == parent.id {
+            if try reaches(session, from: record, to: parent) {
                 throw ButlerError.collection("adding '\(child)' to chain '\(name)' would make a cycle")
             }
             records.append(record)
@@ -110,6 +110,13 @@ extension Registry {
                 "INSERT INTO collection_chain (parent, position, child) VALUES (?, ?, ?)",
                 [.integer(parent.id), .integer(Int64(position)), .integer(child.id)])
         }
+    }
+
+    /// Whether `target` is `start` or is reachable from it through chain children.
+    func reaches(_ session: any SQLSession, from start: CollectionRecord, to target: CollectionRecord, depth: Int = 0) throws -> Bool {
+        if start.id == target.id { return true }
+        guard start.type == .chained, depth < 100 else { return false }
+        return try chainChildren(session, of: start).contains { try reaches(session, from: $0, to: target, depth: depth + 1) }
     }
 
     /// Expands CHAINED collections into the ordered, duplicate-free list of collections that

@@ -15,15 +15,14 @@ extension Registry {
         if let existing = try find(session, typeRecord, ref.dataId, in: [run]) {
             throw ButlerError.datasetExists("\(existing) is already in run '\(ref.run)'")
         }
-        do {
-            try session.execute(
-                "INSERT INTO dataset (id, dataset_type_id, run_id, ingest_date) VALUES (?, ?, ?, ?)",
-                [.uuid(ref.id), .integer(typeRecord.id), .integer(run.id), .integer(Int64(Date().timeIntervalSince1970 * 1e9))])
-        } catch let error as SQLError where error.isConstraintViolation {
-            let other = try dataset(session, id: ref.id)
-            throw ButlerError.datasetExists(
-                "dataset id \(ref.id.uuidString.lowercased()) is already used by \(other.map(\.description) ?? "another dataset")")
+        // Checked before inserting: PostgreSQL aborts the whole transaction on a failed
+        // statement, so a constraint violation cannot be caught and explained afterwards.
+        if let other = try dataset(session, id: ref.id) {
+            throw ButlerError.datasetExists("dataset id \(ref.id.uuidString.lowercased()) is already used by \(other)")
         }
+        try session.execute(
+            "INSERT INTO dataset (id, dataset_type_id, run_id, ingest_date) VALUES (?, ?, ?, ?)",
+            [.uuid(ref.id), .integer(typeRecord.id), .integer(run.id), .integer(Int64(Date().timeIntervalSince1970 * 1e9))])
         try insertTag(session, typeRecord, ref, collection: run)
     }
 

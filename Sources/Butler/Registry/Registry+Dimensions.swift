@@ -35,6 +35,9 @@ extension Registry {
             let updates = columns.filter { !$0.isKey }.map { "\(dialect.quote($0.name)) = excluded.\(dialect.quote($0.name))" }
             sql += updates.isEmpty ? " ON CONFLICT (\(conflict)) DO NOTHING" : " ON CONFLICT (\(conflict)) DO UPDATE SET " + updates.joined(separator: ", ")
         }
+        // RETURNING yields a row only for rows written, on both engines, so skipped records
+        // are not counted.
+        sql += " RETURNING 1"
         var written = 0
         var checkedParents = Set<RecordKey>()
         for fields in records {
@@ -65,8 +68,7 @@ extension Registry {
                 }
             }
             do {
-                try session.execute(sql, columns.map { values[$0.name] ?? .null })
-                written += 1
+                written += try session.query(sql, columns.map { values[$0.name] ?? .null }).count
             } catch let error as SQLError where error.isConstraintViolation {
                 let key = keyColumns.map { "\($0.name)=\(values[$0.name]?.description ?? "NULL")" }.joined(separator: ", ")
                 throw ButlerError.dimensionRecord(

@@ -1,6 +1,5 @@
 public import Composites
 public import Foundation
-import Yams
 
 /// YAML artifacts for any `Codable` value, through Yams.
 public struct YAMLFormatter: FileFormatter {
@@ -15,9 +14,7 @@ public struct YAMLFormatter: FileFormatter {
             throw FormatterError(formatter: name, path: url.path, operation: "write", reason: "\(type(of: value)) is not Encodable")
         }
         do {
-            let encoder = YAMLEncoder()
-            encoder.options.sortKeys = true
-            let text = try encodeYAML(encodable, encoder: encoder)
+            let text = try YAMLSupport.encode(encodable)
             try Data(text.utf8).write(to: url)
         } catch {
             throw FormatterError(formatter: name, path: url.path, operation: "write", reason: "\(error)")
@@ -32,10 +29,8 @@ public struct YAMLFormatter: FileFormatter {
                 reason: "storage class \(storageClass.name) has no Decodable in-memory type")
         }
         return try decodeReporting(url: url) { text in
-            let decoder = YAMLDecoder()
             let box = DefaultTypeDecoding.DecoderBox(decode)
-            return try decoder.decode(
-                DefaultTypeDecoding.self, from: text, userInfo: [DefaultTypeDecoding.key: box]).value
+            return try YAMLSupport.decode(DefaultTypeDecoding.self, from: text, userInfo: [DefaultTypeDecoding.key: box]).value
         }
     }
 
@@ -46,7 +41,7 @@ public struct YAMLFormatter: FileFormatter {
         guard let decodable = T.self as? any Decodable.Type else {
             throw FormatterError(formatter: name, path: url.path, operation: "read", reason: "\(T.self) is not Decodable")
         }
-        let value = try decodeReporting(url: url) { try decodeYAML(decodable, text: $0) }
+        let value = try decodeReporting(url: url) { try YAMLSupport.decode(decodable, from: $0) }
         guard let typed = value as? T else {
             throw FormatterError(formatter: name, path: url.path, operation: "read", reason: "decoded value is not \(T.self)")
         }
@@ -62,12 +57,4 @@ public struct YAMLFormatter: FileFormatter {
             throw FormatterError(formatter: name, path: url.path, operation: "read", reason: "\(error)")
         }
     }
-}
-
-private func encodeYAML<T: Encodable>(_ value: T, encoder: YAMLEncoder) throws -> String {
-    try encoder.encode(value)
-}
-
-private func decodeYAML<T: Decodable>(_ type: T.Type, text: String) throws -> T {
-    try YAMLDecoder().decode(type, from: text)
 }

@@ -45,11 +45,11 @@ final class PostgreSQLDatabase: SQLDatabase {
         }
     }
 
-    func read<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
         try await unitOfWork(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
     }
 
-    func write<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) async throws -> T {
+    func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
         if readOnly {
             throw SQLError(engine: "postgresql", message: "the database is opened read-only", sql: "")
         }
@@ -57,7 +57,7 @@ final class PostgreSQLDatabase: SQLDatabase {
     }
 
     private func unitOfWork<T: Sendable>(
-        begin: String, _ body: @Sendable (any SQLSession) throws -> T
+        begin: String, _ body: @escaping @Sendable (any SQLSession) throws -> T
     ) async throws -> T {
         try await client.withConnection { connection in
             let session = PostgreSQLSession(connection: connection)
@@ -74,16 +74,9 @@ final class PostgreSQLDatabase: SQLDatabase {
     }
 
     /// Runs blocking work on the dedicated queue and resumes the caller when it finishes.
-    private func onQueue<T: Sendable>(_ work: @Sendable () throws -> T) async throws -> T {
-        try await withoutActuallyEscaping(work) { work in
-            // The closure is run exactly once, before the continuation resumes, so it never
-            // outlives this call: the escape is local to the queue hop.
-            let box = UncheckedBox(work)
-            return try await withCheckedThrowingContinuation { continuation in
-                queue.async {
-                    continuation.resume(with: Result { try box.value() })
-                }
-            }
+    private func onQueue<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try work() }) }
         }
     }
 
@@ -91,13 +84,6 @@ final class PostgreSQLDatabase: SQLDatabase {
         runTask.cancel()
         await runTask.value
     }
-}
-
-/// Holds a non-escaping closure across the queue hop in ``PostgreSQLDatabase``.
-/// Safe because the caller waits for the hop to finish before the closure's lifetime ends.
-private struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }
 
 /// Statements on one leased connection; each synchronous call waits for its rows.

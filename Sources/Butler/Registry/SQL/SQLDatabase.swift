@@ -7,9 +7,9 @@ public protocol SQLDatabase: Sendable {
     /// How SQL must be written for this engine.
     var dialect: SQLDialect { get }
     /// Runs `body` with read-only access to a consistent snapshot.
-    func read<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) async throws -> T
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T
     /// Runs `body` in one transaction; any error rolls the whole unit back.
-    func write<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) async throws -> T
+    func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T
     /// Releases connections; the database must not be used afterwards.
     func close() async throws
 }

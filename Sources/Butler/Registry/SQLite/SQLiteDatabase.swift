@@ -32,11 +32,11 @@ final class SQLiteDatabase: SQLDatabase {
         }
     }
 
-    func read<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
         try readNow(body)
     }
 
-    func write<T: Sendable>(_ body: @Sendable (any SQLSession) throws -> T) async throws -> T {
+    func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
         try writeNow(body)
     }
 

@@ -1,0 +1,223 @@
+import Butler
+import ButlerTestSupport
+import Composites
+import Foundation
+import Testing
+
+/// The registry suite: written once, run on every available engine.
+@Suite("Registry on every backend")
+struct RegistrySuite {
+    func makeButler(_ backend: Backend, run: String? = "run/a") async throws -> (Butler, TemporaryDirectory) {
+        let directory = try TemporaryDirectory()
+        try await TestRepository.create(in: directory.url, backend: backend)
+        let butler = try await Butler(repository: directory.url, run: run)
+        try await TestRepository.insertInstrument(butler)
+        return (butler, directory)
+    }
+
+    @Test("PostgreSQL is exercised whenever CI runs")
+    func postgresInCI() {
+        if ProcessInfo.processInfo.environment["CI"] == "true" {
+            #expect(Backend.postgresURL != nil, "CI must start PostgreSQL and set BUTLER_TEST_POSTGRES_URL")
+        }
+    }
+
+    @Test("dataset types: identical re-registration is accepted, a conflict shows both definitions", arguments: Backend.available)
+    func datasetTypes(backend: Backend) async throws {
+        let (butler, directory) = try await makeButler(backend)
+        defer { _ = directory }
+        let type = try await butler.registerDatasetType("metrics", dimensions: ["visit", "detector"], storageClass: "StructuredDataDict")
+        #expect(type.dimensions.required == ["instrument", "detector", "visit"])
+        try await butler.registerDatasetType("metrics", dimensions: ["instrument", "visit", "detector"], storageClass: "StructuredDataDict")
+        let error = await #expect(throws: ButlerError.self) {
+            try await butler.registerDatasetType("metrics", dimensions: ["visit"], storageClass: "StructuredDataDict")
+        }
+        let message = "\(error!)"
+        #expect(message.contains("metrics {instrument, detector, visit} StructuredDataDict"))
+        #expect(message.contains("metrics {instrument, visit} StructuredDataDict"))
+        await #expect(throws: StorageClassError.self) {
+            try await butler.registerDatasetType("other", dimensions: ["visit"], storageClass: "NoSuchClass")
+        }
+        await #expect(throws: ButlerError.self) {
+            try await butler.registerDatasetType("bad name", dimensions: ["visit"], storageClass: "Bytes")
+        }
+        #expect(try await butler.datasetTypes(matching: ["met*"]).map(\.name) == ["metrics"])
+        try await butler.close()
+    }
+
+    @Test("dimension records: parents must exist, conflicts are reported, modes work", arguments: Backend.available)
+    func records(backend: Backend) async throws {
+        let (butler, directory) = try await makeButler(backend)
+        defer { _ = directory }
+        let orphan = await #expect(throws: ButlerError.self) {
+            try await butler.insertDimensionRecords("detector", [["instrument": "LSSTCam", "id": 1, "full_name": "R00_S00"]])
+        }
+        #expect("\(orphan!)".contains("no instrument record LSSTCam"))
+        let duplicate = await #expect(throws: ButlerError.self) {
+            try await butler.insertDimensionRecords("detector", [["instrument": "HSC", "id": 1, "full_name": "again"]])
+        }
+        #expect("\(duplicate!)".contains("already exists"))
+        let unknownField = await #expect(throws: ButlerError.self) {
+            try await butler.insertDimensionRecords("detector", [["instrument": "HSC", "id": 9, "colour": "red"]])
+        }
+        #expect("\(unknownField!)".contains("unknown field 'colour'"))
+        #expect(try await butler.insertDimensionRecords("detector", [["instrument": "HSC", "id": 1, "full_name": "x"]], mode: .skipExisting) == 0)
+        try await butler.insertDimensionRecords("detector", [["instrument": "HSC", "id": 1, "full_name": "renamed"]], mode: .replace)
+        let detector = try await butler.dimensionRecords("detector", where: "detector = 1")
+        #expect(detector.count == 1 && detector[0]["full_name"] == "renamed")
+        let bands = try await butler.dimensionRecords("band")
+        #expect(bands.map { $0["name"] } == ["i", "r"])
+        let long = try await butler.dimensionRecords("visit", where: "visit.exposure_time > 40")
+        #expect(long.map { $0["id"] } == [2, 3])
+        let iBand = try await butler.dimensionRecords("visit", where: "band = 'i'")
+        #expect(iBand.map { $0["id"] } == [1, 3])
+        try await butler.close()
+    }
+
+    @Test("data IDs expand from records and inconsistent implied values are errors", arguments: Backend.available)
+    func expansion(backend: Backend) async throws {
+        let (butler, directory) = try await makeButler(backend)
+        defer { _ = directory }
+        let expanded = try await butler.expandDataId(["instrument": "HSC", "visit": 2, "detector": 1], dimensions: ["visit", "detector"])
+        #expect(expanded["physical_filter"] == "HSC-R")
+        #expect(expanded["band"] == "r")
+        #expect(expanded["day_obs"] == 20131102)
+        let inconsistent = await #expect(throws: ButlerError.self) {
+            try await butler.expandDataId(["instrument": "HSC", "visit": 2, "detector": 1, "band": "i"], dimensions: ["visit", "detector"])
+        }
+        #expect("\(inconsistent!)".contains("band=i is inconsistent with the physical_filter record"))
+        let missing = await #expect(throws: ButlerError.self) {
+            try await butler.expandDataId(["instrument": "HSC", "visit": 99, "detector": 1], dimensions: ["visit", "detector"])
+        }
+        #expect("\(missing!)".contains("no visit record for visit=99"))
+        try await butler.close()
+    }
+
+    @Test("find-first follows the collection order, through chains", arguments: Backend.available)
+    func findFirst(backend: Backend) async throws {
+        let (butler, directory) = try await makeButler(backend)
+        defer { _ = directory }
+        try await butler.registerDatasetType("metrics", dimensions: ["visit", "detector"], storageClass: "StructuredDataDict")
+        let dataId: DataId = ["instrument": "HSC", "visit": 1, "detector": 2]
+        let old = try await butler.put(["version": JSONValue.int(1)], "metrics", dataId: dataId, run: "run/old")
+        let new = try await butler.put(["version": JSONValue.int(2)], "metrics", dataId: dataId, run: "run/new")
+        #expect(try await butler.findDataset("metrics", dataId: dataId, collections: ["run/new", "run/old"]) == new)
+        #expect(try await butler.findDataset("metrics", dataId: dataId, collections: ["run/old", "run/new"]) == old)
+        try await butler.setCollectionChain("chain", children: ["run/new", "run/old"])
+        let value = try await butler.get("metrics", dataId: dataId, collections: ["chain"], as: [String: Int].self)
+        #expect(value == ["version": 2])
+        try await butler.setCollectionChain("chain", children: ["run/old"], mode: .prepend)
+        #expect(try await butler.collectionChain("chain") == ["run/old", "run/new"])
+        #expect(try await butler.findDataset("metrics", dataId: dataId, collections: ["chain"]) == old)
+        try await butler.setCollectionChain("chain", children: [], mode: .pop)
+        #expect(try await butler.collectionChain("chain") == ["run/new"])
+        try await butler.setCollectionChain("outer", children: ["chain"])
+        let cycle = await #expect(throws: ButlerError.self) {
+            try await butler.setCollectionChain("chain", children: ["outer"], mode: .extend)
+        }
+        #expect("\(cycle!)".contains("cycle"))
+        #expect(try await butler.flattenCollections(["outer", "run/old"]) == ["run/new", "run/old"])
+        #expect(try await butler.findDataset("metrics", dataId: ["instrument": "HSC", "visit": 3, "detector": 2], collections: ["chain"]) == nil)
+        let missing = await #expect(throws: ButlerError.self) {
+            try await butler.get("metrics", dataId: ["instrument": "HSC", "visit": 3, "detector": 2], collections: ["chain"])
+        }
+        #expect("\(missing!)".contains("metrics@{instrument: HSC, detector: 2, visit: 3} is not in collections [\"chain\"]"))
+        try await butler.close()
+    }
+
+    @Test("a put of an existing dataset names the existing ref", arguments: Backend.available)
+    func duplicatePut(backend: Backend) async throws {
+        let (butler, directory) = try await makeButler(backend)
+        defer { _ = directory }
+        try await butler.registerDatasetType("metrics", dimensions: ["visit"], storageClass: "StructuredDataDict")
+        let first = try await butler.put(["a": JSONValue.int(1)], "metrics", dataId: ["instrument": "HSC", "visit": 1])
+        let error = await #expect(throws: ButlerError.self) {
+            try await butler.put(["a": JSONValue.int(2)], "metrics", dataId: ["instrument": "HSC", "visit": 1])
+        }
+        #expect("\(error!)".contains(first.id.uuidString.lowercased()))
+        let deterministic = try await butler.put(["a": JSONValue.int(3)], "metrics", dataId: ["instrument": "HSC", "visit": 2], idGenerationMode: .dataIdType)
+        let clash = await #expect(throws: ButlerError.self) {
+            try await butler.put(["a": JSONValue.int(4)], "metrics", dataId: ["instrument": "HSC", "visit": 2], run: "run/b", idGenerationMode: .dataIdType)
+        }
+        #expect("\(clash!)".contains(deterministic.id.uuidString.lowercased()))
+        try await butler.close()
+    }
+
+    @Test("queries: equality, implied dimensions, record fields, find-first, data IDs", arguments: Backend.available)
+    func queries(backend: Backend) async throws {
+        let (butler, directory) = try await makeButler(backend)
+        defer { _ = directory }
+        try await butler.registerDatasetType("metrics", dimensions: ["visit", "detector"], storageClass: "StructuredDataDict")
+        for visit in 1...3 {
+            for detector in 0..<4 {
+                try await butler.put(["v": JSONValue.int(Int64(visit))], "metrics", dataId: ["instrument": "HSC", "visit": .int(Int64(visit)), "detector": .int(Int64(detector))])
+            }
+        }
+        try await butler.put(["v": JSONValue.int(0)], "metrics", dataId: ["instrument": "HSC", "visit": 1, "detector": 0], run: "run/b")
+        #expect(try await butler.queryDatasets(["metrics"], collections: ["run/a"]).count == 12)
+        #expect(try await butler.queryDatasets(["metrics"], collections: ["run/a"], dataId: ["visit": 2]).count == 4)
+        #expect(try await butler.queryDatasets(["metrics"], collections: ["run/a"], where: "band = 'i' AND detector IN (0, 1)").count == 4)
+        #expect(try await butler.queryDatasets(["metrics"], collections: ["run/a"], where: "visit.exposure_time >= 60").count == 8)
+        #expect(try await butler.queryDatasets(["metrics"], collections: ["run/a"], where: "visit = v", bind: ["v": 3]).count == 4)
+        #expect(try await butler.queryDatasets(["metrics"], collections: ["run/*"]).count == 13)
+        let firsts = try await butler.queryDatasets(["metrics"], collections: ["run/b", "run/a"], findFirst: true)
+        #expect(firsts.count == 12)
+        #expect(firsts.filter { $0.run == "run/b" }.count == 1)
+        let unknown = await #expect(throws: ButlerError.self) {
+            try await butler.queryDatasets(["metrics"], collections: ["run/a"], where: "tract = 3")
+        }
+        #expect("\(unknown!)".contains("'tract' is not related"))
+        let dataIds = try await butler.queryDataIds(["visit", "detector"], where: "band = 'r'")
+        #expect(dataIds.count == 4)
+        let withData = try await butler.queryDataIds(["visit"], datasets: "metrics", collections: ["run/b"])
+        #expect(withData.map { $0["visit"] } == [1])
+        try await butler.close()
+    }
+
+    @Test("tagged collections hold one dataset per type and data ID", arguments: Backend.available)
+    func tagged(backend: Backend) async throws {
+        let (butler, directory) = try await makeButler(backend)
+        defer { _ = directory }
+        try await butler.registerDatasetType("metrics", dimensions: ["visit"], storageClass: "StructuredDataDict")
+        let a = try await butler.put(["x": JSONValue.int(1)], "metrics", dataId: ["instrument": "HSC", "visit": 1])
+        let b = try await butler.put(["x": JSONValue.int(2)], "metrics", dataId: ["instrument": "HSC", "visit": 1], run: "run/b")
+        try await butler.associate("best", [a])
+        #expect(try await butler.findDataset("metrics", dataId: ["instrument": "HSC", "visit": 1], collections: ["best"]) == a)
+        await #expect(throws: ButlerError.self) { try await butler.associate("best", [b]) }
+        try await butler.disassociate("best", [a])
+        try await butler.associate("best", [b])
+        #expect(try await butler.findDataset("metrics", dataId: ["instrument": "HSC", "visit": 1], collections: ["best"]) == b)
+        let infos = try await butler.collections()
+        #expect(infos.map(\.name) == ["best", "run/a", "run/b"])
+        #expect(infos.first { $0.name == "best" }?.type == .tagged)
+        try await butler.close()
+    }
+
+    @Test("removing runs and pruning datasets removes rows and files", arguments: Backend.available)
+    func removal(backend: Backend) async throws {
+        let (butler, directory) = try await makeButler(backend)
+        defer { _ = directory }
+        try await butler.registerDatasetType("metrics", dimensions: ["visit"], storageClass: "StructuredDataDict")
+        let a = try await butler.put(["x": JSONValue.int(1)], "metrics", dataId: ["instrument": "HSC", "visit": 1])
+        let b = try await butler.put(["x": JSONValue.int(2)], "metrics", dataId: ["instrument": "HSC", "visit": 2])
+        let c = try await butler.put(["x": JSONValue.int(3)], "metrics", dataId: ["instrument": "HSC", "visit": 1], run: "run/c")
+        let fileA = try await butler.artifactURLs(a)[0]
+        let fileB = try await butler.artifactURLs(b)[0]
+        let fileC = try await butler.artifactURLs(c)[0]
+        try await butler.pruneDatasets([a], unstore: true)
+        #expect(!FileManager.default.fileExists(atPath: fileA.path))
+        #expect(try await butler.dataset(id: a.id) != nil)
+        #expect(try await butler.exists(a) == false)
+        try await butler.pruneDatasets([b], purge: true)
+        #expect(!FileManager.default.fileExists(atPath: fileB.path))
+        #expect(try await butler.dataset(id: b.id) == nil)
+        try await butler.setCollectionChain("chain", children: ["run/c"])
+        let chained = await #expect(throws: ButlerError.self) { try await butler.removeRuns(["run/c"]) }
+        #expect("\(chained!)".contains("chain"))
+        #expect(try await butler.removeRuns(["run/c"], unlinkFromChains: true) == 1)
+        #expect(!FileManager.default.fileExists(atPath: fileC.path))
+        #expect(try await butler.collectionChain("chain").isEmpty)
+        #expect(try await butler.collections(types: [.run]).map(\.name) == ["run/a"])
+        try await butler.close()
+    }
+}

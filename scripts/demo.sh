@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The main job: installs what is missing, builds, and runs `butler demo` on a fresh
+# embedded (SQLite) repository.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+swift build -c release --product butler
+repo=${1:-$(mktemp -d /tmp/butler-demo.XXXXXX)/repo}
+.build/release/butler demo "$repo"

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: installs what is missing, starts a throw-away PostgreSQL server
+# so the registry suite runs on both engines, runs `swift test`, and stops the server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+
+pgdir=$(mktemp -d /tmp/butler-pg.XXXXXX)
+trap 'bash scripts/postgres.sh stop "$pgdir"' EXIT
+BUTLER_TEST_POSTGRES_URL=$(bash scripts/postgres.sh start "$pgdir")
+export BUTLER_TEST_POSTGRES_URL
+echo "PostgreSQL for tests: $BUTLER_TEST_POSTGRES_URL"
+
+swift build --build-tests
+swift test --skip-build "$@"
