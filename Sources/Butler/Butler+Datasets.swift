@@ -234,6 +234,11 @@ extension Butler {
         }
     }
 
+    /// What the datastore recorded about a dataset's artifacts: path, formatter, size, checksum.
+    public func artifactRecords(_ ref: DatasetRef) async throws -> [StoredFileInfo] {
+        try await located(ref).records
+    }
+
     /// The locations of a dataset's artifacts (daf_butler's `getURIs`).
     public func artifactURLs(_ ref: DatasetRef) async throws -> [URL] {
         try await located(ref).records.map { datastore.url(forRecordedPath: $0.path) }

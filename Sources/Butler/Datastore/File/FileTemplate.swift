@@ -103,11 +103,12 @@ public struct FileTemplate: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Keeps letters, digits and `._-+=,@`; anything else (including `/`) becomes `_`, and a
-    /// value made only of dots becomes underscores, so no value can climb out of the root.
+    /// value made only of dots is spelled out (`..` → `dotdot`), so no value can climb out of
+    /// the root and distinct values stay distinct.
     static func sanitize(_ value: String) -> String {
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-+=,@")
         var result = String(value.map { allowed.contains($0) ? $0 : "_" })
-        if result.allSatisfy({ $0 == "." }) { result = String(repeating: "_", count: result.count) }
+        if result.allSatisfy({ $0 == "." }) { result = String(repeating: "dot", count: result.count) }
         return result
     }
 }
