@@ -109,9 +109,9 @@ public struct RepositoryConfig: Sendable, Codable, Equatable {
             dimensions: Dimensions())
     }
 
-    /// Reads `butler.yaml` from a repository root.
-    public static func load(root: URL) throws -> RepositoryConfig {
-        let url = root.appendingPathComponent("butler.yaml")
+    /// Reads `butler.yaml` (or another file name) from a directory.
+    public static func load(root: URL, fileName: String = "butler.yaml") throws -> RepositoryConfig {
+        let url = root.appendingPathComponent(fileName)
         let text: String
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
             throw ButlerError.configuration("no repository at \(root.path): cannot read \(url.path) (\(error.localizedDescription))")

@@ -67,6 +67,11 @@ extension DimensionUniverse {
         return sorted(seen)
     }
 
+    /// The field names of `element`'s records, in table order.
+    public func recordFieldNames(of element: String) throws -> [String] {
+        recordColumns(of: try self.element(element)).map(\.name)
+    }
+
     /// The record column that holds `dimension`'s value in `element`'s table.
     func column(for dimension: String, in element: DimensionElement) -> String {
         dimension == element.name ? element.primaryKey!.name : dimension

@@ -1,0 +1,109 @@
+import ArgumentParser
+import Butler
+import Composites
+import Foundation
+
+struct QueryCollections: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "query-collections", abstract: "List collections.")
+
+    @Argument(help: "The repository root.") var repo: String
+    @Argument(help: "Name globs (all when none).") var globs: [String] = []
+    @Option(name: .customLong("collection-type"), parsing: .singleValue, help: "Only these types: RUN, TAGGED, CHAINED, CALIBRATION (repeatable).")
+    var collectionTypes: [String] = []
+    @Option(name: .long, help: "How to show chains: TABLE (children listed) or FLATTEN (the search path).")
+    var chains: String = "TABLE"
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        var types = Set(CollectionType.allCases)
+        if !collectionTypes.isEmpty {
+            types = Set(try splitCommas(collectionTypes).map { name in
+                guard let type = CollectionType(rawValue: name.uppercased()) else {
+                    throw ValidationError("unknown collection type '\(name)' (RUN, TAGGED, CHAINED, CALIBRATION)")
+                }
+                return type
+            })
+        }
+        let flatten = chains.uppercased() == "FLATTEN"
+        let rows = try await withButler(repo, writeable: false) { butler -> Rows in
+            var rows = Rows(columns: ["name", "type", "children"])
+            for info in try await butler.collections(matching: globs, types: types) {
+                let children = flatten && info.type == .chained ? try await butler.flattenCollections([info.name]) : info.children
+                rows.append([.string(info.name), .string(info.type.rawValue), .array(children.map { .string($0) })])
+            }
+            return rows
+        }
+        rows.print(json: output.json)
+    }
+}
+
+struct QueryDatasets: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "query-datasets", abstract: "List datasets.")
+
+    @Argument(help: "The repository root.") var repo: String
+    @Argument(help: "Dataset type names or globs (all when none).") var datasetTypes: [String] = []
+    @OptionGroup var collections: CollectionOptions
+    @OptionGroup var constraints: ConstraintOptions
+    @Flag(name: .customLong("find-first"), help: "Only the first dataset per data ID along --collections.") var findFirst = false
+    @Flag(name: .customLong("show-uri"), help: "Show each dataset's artifact location.") var showURI = false
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let rows = try await withButler(repo, writeable: false) { butler -> Rows in
+            let refs = try await butler.queryDatasets(
+                datasetTypes, collections: collections.list.isEmpty ? ["*"] : collections.list,
+                where: constraints.where, dataId: try constraints.dataId(), findFirst: findFirst)
+            var rows = Rows(columns: ["datasetType", "run", "id", "dataId"] + (showURI ? ["uri"] : []))
+            for ref in refs {
+                var row: [JSONValue] = [.string(ref.datasetType.name), .string(ref.run), .string(ref.id.uuidString.lowercased()), ref.dataId.json]
+                if showURI { row.append(.string(try await butler.artifactURLs(ref).map(\.path).joined(separator: " "))) }
+                rows.append(row)
+            }
+            return rows
+        }
+        rows.print(json: output.json)
+    }
+}
+
+struct QueryDataIds: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "query-data-ids", abstract: "List data IDs.")
+
+    @Argument(help: "The repository root.") var repo: String
+    @Argument(help: "Dimensions of the data IDs.") var dimensions: [String]
+    @Option(name: .long, help: "Only data IDs of datasets of this type (needs --collections).") var datasets: String?
+    @OptionGroup var collections: CollectionOptions
+    @OptionGroup var constraints: ConstraintOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let dataIds = try await withButler(repo, writeable: false) { butler in
+            try await butler.queryDataIds(
+                dimensions, datasets: datasets, collections: collections.list.isEmpty ? nil : collections.list,
+                where: constraints.where, dataId: try constraints.dataId())
+        }
+        let columns = dataIds.first?.dimensions.required ?? dimensions
+        var rows = Rows(columns: columns)
+        for dataId in dataIds { rows.append(columns.map { dataId[$0]?.json ?? .null }) }
+        rows.print(json: output.json)
+    }
+}
+
+struct QueryDimensionRecords: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "query-dimension-records", abstract: "List dimension records.")
+
+    @Argument(help: "The repository root.") var repo: String
+    @Argument(help: "The dimension element.") var element: String
+    @OptionGroup var constraints: ConstraintOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let records = try await withButler(repo, writeable: false) { butler in
+            try await butler.dimensionRecords(element, where: constraints.where, dataId: try constraints.dataId())
+        }
+        let universe = try DimensionUniverse.defaultUniverse()
+        let columns = try universe.recordFieldNames(of: element)
+        var rows = Rows(columns: columns)
+        for record in records { rows.append(columns.map { record[$0] }) }
+        rows.print(json: output.json)
+    }
+}

@@ -1,0 +1,116 @@
+import ArgumentParser
+import Butler
+import Foundation
+
+struct Create: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create an empty repository.")
+
+    @Argument(help: "The repository root to create.")
+    var repo: String
+
+    @Option(name: .customLong("seed-config"), help: "A butler.yaml whose settings the new repository starts from.")
+    var seedConfig: String?
+
+    @Option(name: .customLong("dimension-config"), help: "A dimension universe file replacing the built-in one.")
+    var dimensionConfig: String?
+
+    @Option(name: .long, help: "Registry database URL (default: an SQLite file in the repository; postgresql://… for a shared server).")
+    var database: String?
+
+    @Option(name: .long, help: "PostgreSQL schema for this repository's tables.")
+    var namespace: String?
+
+    func run() async throws {
+        var config = RepositoryConfig.defaultConfig()
+        if let seedConfig {
+            let seedURL = URL(fileURLWithPath: seedConfig)
+            config = try RepositoryConfig.load(root: seedURL.deletingLastPathComponent(), fileName: seedURL.lastPathComponent)
+        }
+        if let database { config.registry.db = database }
+        if let namespace { config.registry.namespace = namespace }
+        if let dimensionConfig { config.dimensions.config = URL(fileURLWithPath: dimensionConfig).path }
+        let root = try await Butler.createRepository(at: URL(fileURLWithPath: repo), config: config)
+        print("Created repository at \(root.path) (registry: \(config.registry.db))")
+    }
+}
+
+struct ConfigDump: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "config-dump", abstract: "Print a repository's configuration.")
+
+    @Argument(help: "The repository root.")
+    var repo: String
+
+    func run() async throws {
+        let text = try String(contentsOf: URL(fileURLWithPath: repo).appendingPathComponent("butler.yaml"), encoding: .utf8)
+        print(text, terminator: "")
+    }
+}
+
+struct RegisterDatasetType: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "register-dataset-type", abstract: "Register a dataset type.")
+
+    @Argument(help: "The repository root.") var repo: String
+    @Argument(help: "The dataset type name.") var name: String
+    @Argument(help: "The storage class name.") var storageClass: String
+    @Argument(help: "The dimensions.") var dimensions: [String] = []
+    @Flag(name: .customLong("is-calibration"), help: "Datasets of this type are calibrations.") var isCalibration = false
+
+    func run() async throws {
+        let type = try await withButler(repo) { butler in
+            try await butler.registerDatasetType(name, dimensions: dimensions, storageClass: storageClass, isCalibration: isCalibration)
+        }
+        print("Registered \(type)")
+    }
+}
+
+struct RemoveDatasetType: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "remove-dataset-type", abstract: "Remove dataset types that have no datasets.")
+
+    @Argument(help: "The repository root.") var repo: String
+    @Argument(help: "Dataset type names.") var names: [String]
+
+    func run() async throws {
+        try await withButler(repo) { butler in
+            for name in names { try await butler.removeDatasetType(name) }
+        }
+    }
+}
+
+struct QueryDatasetTypes: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "query-dataset-types", abstract: "List dataset types.")
+
+    @Argument(help: "The repository root.") var repo: String
+    @Argument(help: "Name globs (all when none).") var globs: [String] = []
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let types = try await withButler(repo, writeable: false) { try await $0.datasetTypes(matching: globs) }
+        var rows = Rows(columns: ["name", "dimensions", "storageClass", "isCalibration"])
+        for type in types {
+            rows.append([.string(type.name), .array(type.dimensions.required.map { .string($0) }),
+                         .string(type.storageClassName), .bool(type.isCalibration)])
+        }
+        rows.print(json: output.json)
+    }
+}
+
+struct InsertDimensionRecords: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "insert-dimension-records",
+        abstract: "Insert dimension records from a JSON or YAML file holding a list of records.")
+
+    @Argument(help: "The repository root.") var repo: String
+    @Argument(help: "The dimension element (e.g. visit).") var element: String
+    @Argument(help: "A .json, .yaml or .yml file with a list of records (field → value).") var file: String
+    @Flag(name: .customLong("skip-existing"), help: "Leave records whose key exists unchanged.") var skipExisting = false
+    @Flag(name: .long, help: "Replace records whose key exists.") var replace = false
+
+    func run() async throws {
+        if skipExisting && replace { throw ValidationError("--skip-existing and --replace exclude each other") }
+        let records = try RecordFile.load(file)
+        let written = try await withButler(repo) { butler in
+            try await butler.insertDimensionRecords(element, records, mode: replace ? .replace : skipExisting ? .skipExisting : .insert)
+        }
+        print("Inserted \(written) \(element) record(s)")
+    }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Butler
+import Foundation
+import SwiftCSV
+
+struct IngestFiles: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest-files",
+        abstract: "Ingest files listed in a CSV table: first column the file, other columns dimension values.")
+
+    @Argument(help: "The repository root.") var repo: String
+    @Argument(help: "The dataset type (registered).") var datasetType: String
+    @Argument(help: "The RUN collection to ingest into.") var run: String
+    @Argument(help: "CSV file with a header row: file path, then one column per dimension.") var tableFile: String
+    @Option(name: .customLong("data-id"), parsing: .singleValue, help: "Dimension values common to every file, KEY=VALUE (repeatable).")
+    var dataIds: [String] = []
+    @Option(name: .long, help: "Formatter name (default: from configuration or the file extension).") var formatter: String?
+    @Option(name: .customLong("id-generation-mode"), help: "unique, dataid_type or dataid_type_run.") var idGenerationMode = "unique"
+    @Option(name: .long, help: "Prefix for relative paths in the table (default: the table's directory).") var prefix: String?
+    @Option(name: .long, help: "copy, move, symlink, hardlink or direct.") var transfer = "copy"
+
+    func run() async throws {
+        guard let mode = TransferMode(rawValue: transfer) else {
+            throw ValidationError("unknown transfer '\(transfer)'; use one of \(TransferMode.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard let idMode = DatasetIdGenerationMode(rawValue: idGenerationMode.lowercased()) else {
+            throw ValidationError("unknown id generation mode '\(idGenerationMode)'; use unique, dataid_type or dataid_type_run")
+        }
+        let tableURL = URL(fileURLWithPath: tableFile)
+        let base = prefix.map { URL(fileURLWithPath: $0) } ?? tableURL.deletingLastPathComponent()
+        let common = try parseDataId(dataIds)
+        let table: EnumeratedCSV
+        do { table = try EnumeratedCSV(url: tableURL, loadColumns: false) } catch {
+            throw ValidationError("cannot read table \(tableFile): \(error)")
+        }
+        guard table.header.count >= 1 else { throw ValidationError("table \(tableFile) has no header row") }
+        let dimensions = table.header.dropFirst().map { $0.trimmingCharacters(in: .whitespaces) }
+        var files: [FileToIngest] = []
+        for (index, row) in table.rows.enumerated() where !row.allSatisfy({ $0.isEmpty }) {
+            guard row.count == table.header.count else {
+                throw ValidationError("\(tableFile) row \(index + 2) has \(row.count) columns; the header has \(table.header.count)")
+            }
+            var dataId = common
+            for (name, value) in zip(dimensions, row.dropFirst()) {
+                let text = value.trimmingCharacters(in: .whitespaces)
+                dataId[name] = Int64(text).map(DataIdValue.int) ?? .string(text)
+            }
+            let path = row[0].trimmingCharacters(in: .whitespaces)
+            let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path)
+            files.append(FileToIngest(url: url, dataId: dataId))
+        }
+        let refs = try await withButler(repo) { butler in
+            try await butler.ingest(files, datasetType: datasetType, run: run, transfer: mode, idGenerationMode: idMode, formatter: formatter)
+        }
+        print("Ingested \(refs.count) file(s) into \(run)")
+    }
+}
+
+struct RetrieveArtifacts: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retrieve-artifacts", abstract: "Copy the artifacts of datasets found by a query into a directory.")
+
+    @Argument(help: "The repository root.") var repo: String
+    @Argument(help: "Destination directory.") var destination: String
+    @Option(name: .customLong("dataset-type"), parsing: .singleValue, help: "Dataset types (repeatable; all when none).")
+    var datasetTypes: [String] = []
+    @OptionGroup var collections: CollectionOptions
+    @OptionGroup var constraints: ConstraintOptions
+    @Flag(name: .customLong("find-first"), help: "Only the first dataset per data ID.") var findFirst = false
+    @Flag(inversion: .prefixedNo, help: "Keep each artifact's path relative to the datastore root.") var preservePath = true
+    @Flag(name: .long, help: "Overwrite files that exist at the destination.") var clobber = false
+
+    func run() async throws {
+        let written = try await withButler(repo, writeable: false) { butler in
+            let refs = try await butler.queryDatasets(
+                splitCommas(datasetTypes), collections: collections.list.isEmpty ? ["*"] : collections.list,
+                where: constraints.where, dataId: try constraints.dataId(), findFirst: findFirst)
+            return try await butler.retrieveArtifacts(
+                refs, destination: URL(fileURLWithPath: destination), preservePath: preservePath, overwrite: clobber)
+        }
+        for url in written { print(url.path) }
+        print("Retrieved \(written.count) artifact(s)")
+    }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import Butler
+import Foundation
+
+/// `--json`: print a JSON array (one object per row) instead of an aligned table.
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print a JSON array, one object per row, instead of a table.")
+    var json = false
+}
+
+/// `--collections`, repeatable and comma-separated, as in daf_butler.
+struct CollectionOptions: ParsableArguments {
+    @Option(name: .long, parsing: .singleValue, help: "Collections to search, in order (repeatable, comma-separated; globs allowed where find-first is off).")
+    var collections: [String] = []
+
+    var list: [String] { splitCommas(collections) }
+}
+
+/// `--where` and `--data-id` constraints.
+struct ConstraintOptions: ParsableArguments {
+    @Option(name: .long, help: "A daf_butler where-expression, e.g. \"instrument = 'HSC' AND visit IN (1, 2)\".")
+    var `where`: String?
+
+    @Option(name: .customLong("data-id"), parsing: .singleValue, help: "A dimension value KEY=VALUE (repeatable, comma-separated).")
+    var dataIds: [String] = []
+
+    func dataId() throws -> DataId { try parseDataId(dataIds) }
+}
+
+/// Splits repeated, comma-separated option values.
+func splitCommas(_ values: [String]) -> [String] {
+    values.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+}
+
+/// Parses `k=v` items into a data ID; integers become integer values.
+func parseDataId(_ items: [String]) throws -> DataId {
+    var dataId: DataId = [:]
+    for item in splitCommas(items) {
+        let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts.count == 2, !parts[0].isEmpty else {
+            throw ValidationError("data ID item '\(item)' is not KEY=VALUE")
+        }
+        dataId[parts[0]] = Int64(parts[1]).map(DataIdValue.int) ?? .string(parts[1])
+    }
+    return dataId
+}
+
+/// Opens the repository at `path`.
+func openButler(_ path: String, collections: [String] = [], run: String? = nil, writeable: Bool = true) async throws -> Butler {
+    try await Butler(repository: URL(fileURLWithPath: path), collections: collections, run: run, writeable: writeable)
+}
+
+/// Runs `body` with a Butler and closes it whatever happens.
+func withButler<T>(
+    _ path: String, collections: [String] = [], run: String? = nil, writeable: Bool = true,
+    _ body: (Butler) async throws -> T
+) async throws -> T {
+    let butler = try await openButler(path, collections: collections, run: run, writeable: writeable)
+    do {
+        let result = try await body(butler)
+        try await butler.close()
+        return result
+    } catch {
+        try? await butler.close()
+        throw error
+    }
+}

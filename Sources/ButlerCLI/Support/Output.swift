@@ -1,0 +1,70 @@
+import Butler
+import Composites
+import Foundation
+
+/// Prints rows as an aligned table (with a header and a rule) or as a JSON array.
+struct Rows {
+    var columns: [String]
+    var rows: [[JSONValue]] = []
+
+    mutating func append(_ row: [JSONValue]) { rows.append(row) }
+
+    func print(json: Bool) {
+        if json {
+            let objects = rows.map { row in
+                JSONValue.object(Dictionary(uniqueKeysWithValues: zip(columns, row).map { ($0, $1) }))
+            }
+            printJSON(.array(objects))
+            return
+        }
+        if rows.isEmpty {
+            Swift.print("No results.")
+            return
+        }
+        let cells = rows.map { $0.map(Self.cell) }
+        let widths = columns.indices.map { index in
+            max(columns[index].count, cells.map { $0[index].count }.max() ?? 0)
+        }
+        func line(_ values: [String]) -> String {
+            zip(values, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
+                .joined(separator: " ").trimmingCharacters(in: .whitespaces)
+        }
+        Swift.print(line(columns))
+        Swift.print(line(widths.map { String(repeating: "-", count: $0) }))
+        for row in cells { Swift.print(line(row)) }
+    }
+
+    static func cell(_ value: JSONValue) -> String {
+        switch value {
+        case .null: return ""
+        case .object(let members):
+            return members.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+        default: return value.description
+        }
+    }
+}
+
+/// Prints a JSON value with sorted keys.
+func printJSON(_ value: JSONValue) {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+    if let data = try? encoder.encode(value), let text = String(data: data, encoding: .utf8) {
+        print(text)
+    }
+}
+
+extension DataIdValue {
+    var json: JSONValue {
+        switch self {
+        case .int(let value): return .int(value)
+        case .string(let value): return .string(value)
+        }
+    }
+}
+
+extension DataCoordinate {
+    /// The required values as a JSON object.
+    var json: JSONValue {
+        .object(Dictionary(uniqueKeysWithValues: required.map { ($0.name, $0.value.json) }))
+    }
+}

@@ -1,0 +1,158 @@
+import ButlerTestSupport
+import Foundation
+import Testing
+
+/// Runs the built `butler` binary as a user would.
+struct CommandResult {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+}
+
+func butler(_ arguments: String...) throws -> CommandResult {
+    try butler(arguments)
+}
+
+func butler(_ arguments: [String]) throws -> CommandResult {
+    let process = Process()
+    process.executableURL = BuiltProducts.butler
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CommandResult(
+        status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+        stderr: String(decoding: stderr, as: UTF8.self))
+}
+
+func json(_ text: String) throws -> [[String: Any]] {
+    try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]] ?? []
+}
+
+@Suite("butler command line", .serialized)
+struct CLITests {
+    @Test("the binary exists where the tests expect it")
+    func binary() {
+        #expect(FileManager.default.isExecutableFile(atPath: BuiltProducts.butler.path), "build the package first: \(BuiltProducts.butler.path)")
+    }
+
+    @Test("a daf_butler-style session: create, records, types, ingest, query, chain, retrieve, prune, remove")
+    func session() throws {
+        let directory = try TemporaryDirectory()
+        let repo = directory.url.appendingPathComponent("repo").path
+        let created = try butler("create", repo)
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(try butler("create", repo).status != 0)
+
+        let records = directory.url.appendingPathComponent("records")
+        try FileManager.default.createDirectory(at: records, withIntermediateDirectories: true)
+        try #"[{"name": "HSC", "detector_max": 200}]"#.write(to: records.appendingPathComponent("instrument.json"), atomically: true, encoding: .utf8)
+        try """
+            - {instrument: HSC, name: HSC-I, band: i}
+            - {instrument: HSC, name: HSC-R, band: r}
+            """.write(to: records.appendingPathComponent("filters.yaml"), atomically: true, encoding: .utf8)
+        try """
+            records:
+              - {instrument: HSC, id: 20131102}
+            """.write(to: records.appendingPathComponent("days.yaml"), atomically: true, encoding: .utf8)
+        try ("[" + (1...4).map { #"{"instrument": "HSC", "id": \#($0), "full_name": "ccd\#($0)"}"# }.joined(separator: ",") + "]")
+            .write(to: records.appendingPathComponent("detectors.json"), atomically: true, encoding: .utf8)
+        try ("[" + (1...2).map { #"{"instrument": "HSC", "id": \#($0), "physical_filter": "HSC-\#($0 == 1 ? "I" : "R")", "day_obs": 20131102, "exposure_time": 30}"# }.joined(separator: ",") + "]")
+            .write(to: records.appendingPathComponent("visits.json"), atomically: true, encoding: .utf8)
+        for (element, file) in [("instrument", "instrument.json"), ("physical_filter", "filters.yaml"), ("day_obs", "days.yaml"),
+                                ("detector", "detectors.json"), ("visit", "visits.json")] {
+            let result = try butler("insert-dimension-records", repo, element, records.appendingPathComponent(file).path)
+            #expect(result.status == 0, "\(element): \(result.stderr)")
+        }
+        let duplicate = try butler("insert-dimension-records", repo, "instrument", records.appendingPathComponent("instrument.json").path)
+        #expect(duplicate.status != 0 && duplicate.stderr.contains("already exists"))
+        #expect(try butler("insert-dimension-records", repo, "instrument", records.appendingPathComponent("instrument.json").path, "--skip-existing").status == 0)
+
+        #expect(try butler("register-dataset-type", repo, "plot", "Bytes", "visit", "detector").status == 0)
+        let conflict = try butler("register-dataset-type", repo, "plot", "Bytes", "visit")
+        #expect(conflict.status != 0 && conflict.stderr.contains("plot {instrument, detector, visit} Bytes"))
+        let types = try json(butler("query-dataset-types", repo, "--json").stdout)
+        #expect(types.first?["name"] as? String == "plot")
+
+        let files = directory.url.appendingPathComponent("files")
+        try FileManager.default.createDirectory(at: files, withIntermediateDirectories: true)
+        var table = "file,visit,detector\n"
+        for visit in 1...2 {
+            for detector in 1...4 {
+                try Data("plot \(visit) \(detector)".utf8).write(to: files.appendingPathComponent("p\(visit)\(detector).png"))
+                table += "p\(visit)\(detector).png,\(visit),\(detector)\n"
+            }
+        }
+        try table.write(to: files.appendingPathComponent("table.csv"), atomically: true, encoding: .utf8)
+        let ingested = try butler("ingest-files", repo, "plot", "HSC/plots", files.appendingPathComponent("table.csv").path,
+                                  "--data-id", "instrument=HSC", "--transfer", "copy", "--id-generation-mode", "dataid_type_run")
+        #expect(ingested.status == 0, "\(ingested.stderr)")
+        #expect(ingested.stdout.contains("Ingested 8 file(s)"))
+
+        let all = try json(butler("query-datasets", repo, "plot", "--collections", "HSC/plots", "--json").stdout)
+        #expect(all.count == 8)
+        let first = try #require(all.first)
+        #expect(Set(first.keys).isSuperset(of: ["id", "datasetType", "run", "dataId"]))
+        #expect((first["dataId"] as? [String: Any])?["instrument"] as? String == "HSC")
+        let filtered = try json(butler("query-datasets", repo, "plot", "--collections", "HSC/plots", "--where", "band = 'r' AND detector > 2", "--json").stdout)
+        #expect(filtered.count == 2)
+        let byDataId = try butler("query-datasets", repo, "--collections", "HSC/plots", "--data-id", "visit=1,detector=3")
+        #expect(byDataId.stdout.split(separator: "\n").count == 3)
+
+        #expect(try butler("collection-chain", repo, "HSC/defaults", "HSC/plots").status == 0)
+        let collections = try json(butler("query-collections", repo, "--json").stdout)
+        #expect(collections.map { $0["name"] as? String } == ["HSC/defaults", "HSC/plots"])
+        #expect(collections.first?["children"] as? [String] == ["HSC/plots"])
+
+        let dataIds = try json(butler("query-data-ids", repo, "visit", "detector", "--where", "visit = 2", "--json").stdout)
+        #expect(dataIds.count == 4)
+        let visits = try json(butler("query-dimension-records", repo, "visit", "--where", "band = 'i'", "--json").stdout)
+        #expect(visits.count == 1 && visits.first?["physical_filter"] as? String == "HSC-I")
+
+        let destination = directory.url.appendingPathComponent("out").path
+        let retrieved = try butler("retrieve-artifacts", repo, destination, "--collections", "HSC/defaults", "--where", "visit = 1")
+        #expect(retrieved.status == 0, "\(retrieved.stderr)")
+        #expect(retrieved.stdout.contains("Retrieved 4 artifact(s)"))
+
+        let pruned = try butler("prune-datasets", repo, "HSC/plots", "--datasets", "plot", "--where", "visit = 2", "--purge", "HSC/plots", "--no-confirm")
+        #expect(pruned.status == 0, "\(pruned.stderr)")
+        #expect(try json(butler("query-datasets", repo, "plot", "--collections", "HSC/plots", "--json").stdout).count == 4)
+
+        let refused = try butler("remove-runs", repo, "HSC/plots", "--no-confirm")
+        #expect(refused.status != 0 && refused.stderr.contains("HSC/defaults"))
+        let removed = try butler("remove-runs", repo, "HSC/plots", "--no-confirm", "--force")
+        #expect(removed.status == 0, "\(removed.stderr)")
+        #expect(try butler("query-datasets", repo, "--json").stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]"
+            || (try json(butler("query-datasets", repo, "--json").stdout)).isEmpty)
+    }
+
+    @Test("errors go to stderr with a non-zero exit")
+    func errors() throws {
+        let directory = try TemporaryDirectory()
+        let missing = try butler("query-collections", directory.url.appendingPathComponent("nope").path)
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("no repository at"))
+        #expect(missing.stdout.isEmpty)
+        let repo = directory.url.appendingPathComponent("repo").path
+        #expect(try butler("create", repo).status == 0)
+        let badWhere = try butler("query-datasets", repo, "--where", "visit = = 1")
+        #expect(badWhere.status != 0 && badWhere.stderr.contains("position"))
+        let badType = try butler("register-dataset-type", repo, "calexp", "Nope", "visit")
+        #expect(badType.status != 0 && badType.stderr.contains("unknown storage class 'Nope'"))
+    }
+
+    @Test("the demo runs on a fresh embedded repository")
+    func demo() throws {
+        let directory = try TemporaryDirectory()
+        let repo = directory.url.appendingPathComponent("demo").path
+        let result = try butler("demo", repo)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("through DemoCam/defaults (reprocessed)"))
+        let datasets = try json(butler("query-datasets", repo, "isr_metrics", "--collections", "DemoCam/defaults", "--find-first", "--json").stdout)
+        #expect(datasets.count == 24)
+    }
+}
