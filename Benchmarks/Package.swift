@@ -1,0 +1,31 @@
+// swift-tools-version:6.1
+// Benchmarks of the Swift Butler's I/O hot paths, kept in a nested package so that users of the
+// library never pull benchmark tooling. Run with: swift package benchmark (from this directory).
+import Foundation
+import PackageDescription
+
+/// The root package's identity is its directory name, which differs between clones.
+let rootPackage = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
+
+let package = Package(
+    name: "ButlerBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "SmallDatasets",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Butler", package: rootPackage),
+                .product(name: "Composites", package: rootPackage),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
+            path: "Benchmarks/SmallDatasets",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)

@@ -1,0 +1,49 @@
+/// An image with everything needed to use it: masked pixels plus optional WCS, PSF,
+/// photometric calibration, visit information and header metadata (afw's `Exposure`).
+public struct Exposure<Pixel: PixelValue>: Sendable, Equatable {
+    /// Image, mask and variance.
+    public var maskedImage: MaskedImage<Pixel>
+    /// Pixel ↔ sky mapping in parent coordinates.
+    public var wcs: Wcs?
+    /// Point-spread function.
+    public var psf: Psf?
+    /// Photometric calibration.
+    public var photoCalib: PhotoCalib?
+    /// Observation description.
+    public var visitInfo: VisitInfo?
+    /// Header cards not represented elsewhere.
+    public var metadata: Metadata
+
+    /// An exposure from its parts.
+    public init(maskedImage: MaskedImage<Pixel>, wcs: Wcs? = nil, psf: Psf? = nil, photoCalib: PhotoCalib? = nil,
+                visitInfo: VisitInfo? = nil, metadata: Metadata = Metadata()) {
+        self.maskedImage = maskedImage
+        self.wcs = wcs
+        self.psf = psf
+        self.photoCalib = photoCalib
+        self.visitInfo = visitInfo
+        self.metadata = metadata
+    }
+
+    /// The image plane.
+    public var image: Image<Pixel> { maskedImage.image }
+    /// The mask plane.
+    public var mask: Mask { maskedImage.mask }
+    /// The variance plane.
+    public var variance: Image<Float> { maskedImage.variance }
+    /// The pixels' box in parent coordinates.
+    public var bbox: Box2I { maskedImage.bbox }
+    /// The parent position of the first pixel.
+    public var xy0: Point2I { maskedImage.bbox.min }
+
+    /// The exposure within `box`: pixels copied, components shared. The WCS is in parent
+    /// coordinates, so a pixel has the same sky position in the cutout and the full image.
+    public func subimage(_ box: Box2I, origin: ImageOrigin = .parent) throws -> Exposure {
+        var copy = self
+        copy.maskedImage = try maskedImage.subimage(box, origin: origin)
+        return copy
+    }
+}
+
+/// The single-precision exposure (afw's `ExposureF`), the usual calexp.
+public typealias ExposureF = Exposure<Float>

@@ -1,0 +1,316 @@
+public import Composites
+import CFitsShim
+import Foundation
+
+/// What an Exposure FITS file holds, read from headers and tables only (no pixels).
+public struct ExposureFileInfo: Sendable, Codable, Equatable {
+    /// One pixel plane.
+    public struct Plane: Sendable, Codable, Equatable {
+        /// `IMAGE`, `MASK` or `VARIANCE`.
+        public var name: String
+        /// 0-based HDU index.
+        public var hdu: Int
+        /// Pixel type after scaling (`Float32`, `Int32`…).
+        public var pixelType: String
+        /// Whether the plane is tile-compressed.
+        public var compressed: Bool
+    }
+    /// The pixel planes found.
+    public var planes: [Plane]
+    /// The image box in parent coordinates (its `min` is `xy0`).
+    public var bbox: Box2I
+    /// The celestial WCS, if any.
+    public var wcs: Wcs?
+    /// Mask plane name → bit.
+    public var maskPlanes: [String: Int]
+    /// The PSF, if a supported model is stored.
+    public var psf: Psf?
+    /// The photometric calibration, if stored.
+    public var photoCalib: PhotoCalib?
+    /// The visit information, if any of its keys are present.
+    public var visitInfo: VisitInfo?
+}
+
+/// Reads and writes ``Exposure``s as multi-extension FITS in afw's layout.
+///
+/// Layout written: an empty primary HDU holding metadata and the VisitInfo keys (`EXPTIME`,
+/// `DATE-AVG`, `TIMESYS`, `BORE-RA`, `BORE-DEC`, `BORE-ROTANG`, `BORE-AIRMASS`, `EXPID`,
+/// `INSTRUMENT`); image HDUs `IMAGE`, `MASK` (with `MP_<plane>` keys), `VARIANCE`, each with
+/// the WCS, `LTV1/2` and afw's `A` WCS for xy0; then a `GaussianPsf` table (`dimensions_x`,
+/// `dimensions_y`, `sigma`) or a `PSF_KERNEL` image, and a `PhotoCalib` table
+/// (`calibrationMean`, `calibrationErr`). The tables use afw's archive names and columns, so
+/// one reader serves our files and afw's; afw files are read through their `ARCHIVE_INDEX`.
+public enum ExposureFITS {
+    // MARK: Writing
+
+    /// Writes `exposure` to a new file at `path`.
+    public static func write<P: FITSPixel>(_ exposure: Exposure<P>, to path: String, compression: FITSCompression = .none) throws {
+        let file = try FITSFile.create(path)
+        try file.writeEmptyPrimary()
+        for card in exposure.metadata.cards where !FITSWcs.isStructural(card.key) {
+            try file.writeKey(card.key, card.value, comment: card.comment)
+        }
+        if let visitInfo = exposure.visitInfo {
+            for (key, value) in visitInfoCards(visitInfo) { try file.writeKey(key, value) }
+        }
+        let xy0 = exposure.xy0
+        let width = exposure.bbox.width, height = exposure.bbox.height
+        let wcsCards = FITSWcs.cards(for: exposure.wcs, xy0: xy0)
+        func planeHeader(_ name: String) throws {
+            try file.writeKey("EXTNAME", .string(name))
+            try file.writeKey("EXTTYPE", .string(name))
+            try file.writeKey("INHERIT", .bool(true))
+            for (key, value, comment) in wcsCards { try file.writeKey(key, value, comment: comment) }
+        }
+        try file.writeImage(exposure.image.pixels, width: width, height: height, compression: compression)
+        try planeHeader("IMAGE")
+        try file.writeImage(exposure.mask.image.pixels, width: width, height: height, compression: compression)
+        try planeHeader("MASK")
+        for (plane, bit) in exposure.mask.planes.sorted(by: { $0.value < $1.value }) {
+            try file.writeKey("MP_\(plane)", .int(Int64(bit)), comment: "mask plane bit")
+        }
+        try file.writeImage(exposure.variance.pixels, width: width, height: height, compression: compression)
+        try planeHeader("VARIANCE")
+        switch exposure.psf {
+        case .gaussian(let sigma, let psfWidth, let psfHeight):
+            try file.writeTable(name: "GaussianPsf", doubles: [("sigma", sigma)],
+                                ints: [("dimensions_x", Int32(psfWidth)), ("dimensions_y", Int32(psfHeight))])
+        case .image(let kernel):
+            try file.writeImage(kernel.pixels, width: kernel.width, height: kernel.height, compression: .none)
+            try file.writeKey("EXTNAME", "PSF_KERNEL")
+        case nil:
+            break
+        }
+        if let photoCalib = exposure.photoCalib {
+            try file.writeTable(name: "PhotoCalib", doubles: [("calibrationMean", photoCalib.calibrationMean), ("calibrationErr", photoCalib.calibrationErr)], ints: [])
+        }
+        try file.close()
+    }
+
+    static func visitInfoCards(_ info: VisitInfo) -> [(String, JSONValue)] {
+        var cards: [(String, JSONValue)] = []
+        if let value = info.exposureTime { cards.append(("EXPTIME", .double(value))) }
+        if let value = info.date { cards.append(("DATE-AVG", .string(value))) }
+        cards.append(("TIMESYS", .string(info.timeScale)))
+        if let value = info.boresightRaDec {
+            cards.append(("BORE-RA", .double(value.ra)))
+            cards.append(("BORE-DEC", .double(value.dec)))
+        }
+        if let value = info.boresightRotAngle { cards.append(("BORE-ROTANG", .double(value))) }
+        if let value = info.boresightAirmass { cards.append(("BORE-AIRMASS", .double(value))) }
+        if let value = info.id { cards.append(("EXPID", .int(value))) }
+        if let value = info.instrument { cards.append(("INSTRUMENT", .string(value))) }
+        return cards
+    }
+
+    static let visitInfoKeys: Set<String> = ["EXPTIME", "DATE-AVG", "TIMESYS", "BORE-RA", "BORE-DEC", "BORE-ROTANG", "BORE-AIRMASS", "EXPID", "INSTRUMENT"]
+
+    // MARK: Reading
+
+    /// Where the parts of an exposure file are.
+    struct Layout {
+        var image: Int
+        var mask: Int?
+        var variance: Int?
+        var names: [String?]
+    }
+
+    static func layout(_ file: FITSFile) throws -> Layout {
+        let count = try file.hduCount()
+        var names: [String?] = []
+        var images: [Int] = []
+        for index in 0..<count {
+            let isImage = try file.move(to: index)
+            names.append(try file.readKey("EXTNAME")?.stringValue)
+            if isImage, try file.imageShape().naxes.count == 2 { images.append(index) }
+        }
+        if let image = names.firstIndex(of: "IMAGE") {
+            return Layout(image: image, mask: names.firstIndex(of: "MASK"), variance: names.firstIndex(of: "VARIANCE"), names: names)
+        }
+        // afw writes image, mask, variance as HDUs 1–3 even without EXTNAMEs.
+        guard let first = images.first else {
+            throw FITSError(path: file.path, function: "butler", status: .badHDUNumber,
+                            message: "no 2-d image HDU in \(count) HDUs", context: "finding the image plane")
+        }
+        let mask = images.contains(first + 1) ? first + 1 : nil
+        let variance = images.contains(first + 2) ? first + 2 : nil
+        return Layout(image: first, mask: mask, variance: variance, names: names)
+    }
+
+    /// Reads an exposure, or the part of it inside `bbox` (parent coordinates) — only the
+    /// tiles a box touches are read.
+    public static func read<P: FITSPixel>(_ type: P.Type, from path: String, bbox: Box2I? = nil) throws -> Exposure<P> {
+        let file = try FITSFile.open(path)
+        let layout = try layout(file)
+        try file.move(to: 0)
+        let primary = try file.readHeader()
+        try file.move(to: layout.image)
+        let imageHeader = try file.readHeader()
+        let (bitpix, naxes) = try file.imageShape()
+        guard pixelTypeName(bitpix: bitpix) == P.pixelTypeName else {
+            throw FITSError(path: path, function: "butler", status: .ok,
+                            message: "the image plane holds \(pixelTypeName(bitpix: bitpix)) pixels, not \(P.pixelTypeName)",
+                            context: "reading the image plane")
+        }
+        let xy0 = FITSWcs.xy0(from: imageHeader)
+        let full = Box2I(min: xy0, extent: Extent2I(naxes[0], naxes[1]))
+        var region = full
+        if let bbox {
+            guard !bbox.isEmpty, full.contains(bbox) else {
+                throw FITSError(path: path, function: "butler", status: .ok,
+                                message: "cutout box \(bbox) is not inside the image box \(full)", context: "reading a cutout")
+            }
+            region = bbox
+        }
+        let local = region.shifted(dx: -xy0.x, dy: -xy0.y)
+        let image = try Image(bbox: region, pixels: file.readPixels(P.self, width: naxes[0], height: naxes[1], box: local))
+        var mask = Mask(bbox: region, planes: [:])
+        if let index = layout.mask {
+            try file.move(to: index)
+            let header = try file.readHeader()
+            try requirePlaneShape(file, naxes, "MASK")
+            mask = Mask(image: try Image(bbox: region, pixels: file.readPixels(Int32.self, width: naxes[0], height: naxes[1], box: local)),
+                        planes: maskPlanes(header))
+        }
+        var variance = Image<Float>(bbox: region)
+        if let index = layout.variance {
+            try file.move(to: index)
+            try requirePlaneShape(file, naxes, "VARIANCE")
+            variance = try Image(bbox: region, pixels: file.readPixels(Float.self, width: naxes[0], height: naxes[1], box: local))
+        }
+        return Exposure(
+            maskedImage: try MaskedImage(image: image, mask: mask, variance: variance),
+            wcs: FITSWcs.wcs(from: imageHeader, xy0: xy0),
+            psf: try readPsf(file, primary: primary, layout: layout),
+            photoCalib: try readPhotoCalib(file, primary: primary, layout: layout),
+            visitInfo: visitInfo(from: primary),
+            metadata: metadata(from: primary))
+    }
+
+    private static func requirePlaneShape(_ file: FITSFile, _ naxes: [Int], _ name: String) throws {
+        let shape = try file.imageShape().naxes
+        guard shape == naxes else {
+            throw FITSError(path: file.path, function: "butler", status: .ok,
+                            message: "\(name) plane is \(shape) but the image is \(naxes)", context: "reading the \(name) plane")
+        }
+    }
+
+    /// Everything but the pixels: planes, box, WCS, mask planes, PSF, calibration, visit.
+    public static func info(of path: String) throws -> ExposureFileInfo {
+        let file = try FITSFile.open(path)
+        let layout = try layout(file)
+        try file.move(to: 0)
+        let primary = try file.readHeader()
+        var planes: [ExposureFileInfo.Plane] = []
+        var bbox = Box2I(min: Point2I(0, 0), extent: Extent2I(0, 0))
+        var wcs: Wcs?
+        var maskPlanes: [String: Int] = [:]
+        for (name, index) in [("IMAGE", layout.image), ("MASK", layout.mask), ("VARIANCE", layout.variance)] {
+            guard let index else { continue }
+            try file.move(to: index)
+            let header = try file.readHeader()
+            let (bitpix, naxes) = try file.imageShape()
+            planes.append(.init(name: name, hdu: index, pixelType: pixelTypeName(bitpix: bitpix),
+                                compressed: try file.readKey("ZIMAGE")?.boolValue == true))
+            if name == "IMAGE" {
+                let xy0 = FITSWcs.xy0(from: header)
+                bbox = Box2I(min: xy0, extent: Extent2I(naxes[0], naxes[1]))
+                wcs = FITSWcs.wcs(from: header, xy0: xy0)
+            }
+            if name == "MASK" { maskPlanes = self.maskPlanes(header) }
+        }
+        return ExposureFileInfo(
+            planes: planes, bbox: bbox, wcs: wcs, maskPlanes: maskPlanes,
+            psf: try readPsf(file, primary: primary, layout: layout),
+            photoCalib: try readPhotoCalib(file, primary: primary, layout: layout),
+            visitInfo: visitInfo(from: primary))
+    }
+
+    static func maskPlanes(_ header: Metadata) -> [String: Int] {
+        var planes: [String: Int] = [:]
+        for card in header.cards where card.key.hasPrefix("MP_") {
+            if let bit = card.value.intValue { planes[String(card.key.dropFirst(3))] = Int(bit) }
+        }
+        return planes
+    }
+
+    static func visitInfo(from primary: Metadata) -> VisitInfo? {
+        guard primary.keys.contains(where: { visitInfoKeys.contains($0) && $0 != "TIMESYS" }) else { return nil }
+        var raDec: SpherePoint?
+        if let ra = primary["BORE-RA"]?.doubleValue, let dec = primary["BORE-DEC"]?.doubleValue { raDec = SpherePoint(ra: ra, dec: dec) }
+        return VisitInfo(
+            exposureTime: primary["EXPTIME"]?.doubleValue, date: primary["DATE-AVG"]?.stringValue,
+            timeScale: primary["TIMESYS"]?.stringValue ?? "TAI", boresightRaDec: raDec,
+            boresightRotAngle: primary["BORE-ROTANG"]?.doubleValue,
+            boresightAirmass: primary["BORE-AIRMASS"]?.doubleValue ?? primary["AIRMASS"]?.doubleValue,
+            instrument: primary["INSTRUMENT"]?.stringValue, id: primary["EXPID"]?.intValue)
+    }
+
+    static func metadata(from primary: Metadata) -> Metadata {
+        var result = Metadata()
+        for card in primary.cards where !FITSWcs.isStructural(card.key) && !visitInfoKeys.contains(card.key)
+            && card.key != "AR_HDU" && !card.key.hasSuffix("_ID")
+        {
+            result.set(card.key, card.value, comment: card.comment)
+        }
+        return result
+    }
+
+    /// Finds an afw archive entry by its ID key (`PSF_ID`…): returns (HDU index, 1-based row,
+    /// persistable name), or nil when the file has no archive or no such entry.
+    static func archiveEntry(_ file: FITSFile, primary: Metadata, idKey: String) throws -> (Int, Int, String)? {
+        guard let archiveHDU = primary["AR_HDU"]?.intValue, let id = primary[idKey]?.intValue else { return nil }
+        try file.move(to: Int(archiveHDU) - 1)
+        let rows = try file.rowCount()
+        for row in 1...max(rows, 1) where rows > 0 {
+            guard let rowId = try file.readDouble(column: "id", row: row), Int64(rowId) == id else { continue }
+            guard let catalog = try file.readDouble(column: "cat.archive", row: row),
+                let row0 = try file.readDouble(column: "row0", row: row)
+            else { return nil }
+            let name = try file.readString(column: "name", row: row) ?? ""
+            return (Int(archiveHDU) + Int(catalog) - 1, Int(row0) + 1, name)
+        }
+        return nil
+    }
+
+    static func readPsf(_ file: FITSFile, primary: Metadata, layout: Layout) throws -> Psf? {
+        if let (hdu, row, name) = try archiveEntry(file, primary: primary, idKey: "PSF_ID") {
+            guard name == "GaussianPsf" else { return nil }
+            try file.move(to: hdu)
+            return try gaussian(file, row: row)
+        }
+        if let hdu = layout.names.firstIndex(of: "GaussianPsf") {
+            try file.move(to: hdu)
+            return try gaussian(file, row: 1)
+        }
+        if let hdu = layout.names.firstIndex(of: "PSF_KERNEL") {
+            try file.move(to: hdu)
+            let naxes = try file.imageShape().naxes
+            let kernel = try Image(bbox: Box2I(min: Point2I(0, 0), extent: Extent2I(naxes[0], naxes[1])),
+                                   pixels: file.readPixels(Double.self, width: naxes[0], height: naxes[1]))
+            return .image(kernel: kernel)
+        }
+        return nil
+    }
+
+    private static func gaussian(_ file: FITSFile, row: Int) throws -> Psf? {
+        guard let sigma = try file.readDouble(column: "sigma", row: row),
+            let width = try file.readDouble(column: "dimensions_x", row: row),
+            let height = try file.readDouble(column: "dimensions_y", row: row)
+        else { return nil }
+        return .gaussian(sigma: sigma, width: Int(width), height: Int(height))
+    }
+
+    static func readPhotoCalib(_ file: FITSFile, primary: Metadata, layout: Layout) throws -> PhotoCalib? {
+        var location: (Int, Int)?
+        if let (hdu, row, name) = try archiveEntry(file, primary: primary, idKey: "PHOTOCALIB_ID"), name == "PhotoCalib" {
+            location = (hdu, row)
+        } else if let hdu = layout.names.firstIndex(of: "PhotoCalib") {
+            location = (hdu, 1)
+        }
+        guard let (hdu, row) = location else { return nil }
+        try file.move(to: hdu)
+        guard let mean = try file.readDouble(column: "calibrationMean", row: row) else { return nil }
+        return PhotoCalib(calibrationMean: mean, calibrationErr: try file.readDouble(column: "calibrationErr", row: row) ?? 0)
+    }
+}

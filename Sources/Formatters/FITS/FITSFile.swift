@@ -1,0 +1,332 @@
+public import Composites
+import CFitsShim
+import Foundation
+
+/// How image planes are written: uncompressed, or tile-compressed so that a cutout
+/// decompresses only the tiles it touches.
+public struct FITSCompression: Sendable, Hashable, Codable {
+    /// The tile-compression algorithm.
+    public enum Algorithm: String, Sendable, Hashable, Codable, CaseIterable {
+        /// Plain images.
+        case none
+        /// GZIP_2 (byte-shuffled gzip): lossless for every pixel type when floats are not
+        /// quantised.
+        case gzip
+        /// RICE_1: lossless for integer planes; floating-point planes are written with GZIP
+        /// instead, since RICE would quantise them.
+        case rice
+    }
+
+    /// The algorithm.
+    public var algorithm: Algorithm
+    /// Tile width and height in pixels.
+    public var tile: Extent2I
+
+    /// A compression setting (default tile 256 × 256).
+    public init(_ algorithm: Algorithm, tile: Extent2I = Extent2I(256, 256)) {
+        self.algorithm = algorithm
+        self.tile = tile
+    }
+
+    /// No compression.
+    public static let none = FITSCompression(.none)
+}
+
+/// One open FITS file: the only owner of a cfitsio `fitsfile*`.
+///
+/// Not `Sendable`: cfitsio is reentrant with one handle per thread, so a handle stays with the
+/// task that opened it. Read handles close in `deinit`; writers call ``close()`` to learn
+/// whether the final flush succeeded.
+final class FITSFile {
+    private var handle: UnsafeMutablePointer<fitsfile>?
+    let path: String
+
+    /// The C handle, for extensions in this file only.
+    fileprivate var handlePointer: UnsafeMutablePointer<fitsfile>? { handle }
+
+    private init(handle: UnsafeMutablePointer<fitsfile>?, path: String) {
+        self.handle = handle
+        self.path = path
+    }
+
+    deinit {
+        if handle != nil {
+            var status: Int32 = 0
+            ffclos(handle, &status)
+        }
+    }
+
+    /// Opens an existing file read-only, positioned at the primary HDU.
+    static func open(_ path: String) throws -> FITSFile {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw FITSError(path: path, function: "butler", status: .fileNotOpened, message: "no such file", context: "opening")
+        }
+        var handle: UnsafeMutablePointer<fitsfile>?
+        var status: Int32 = 0
+        // A path with brackets or a leading '!' would be read as cfitsio's extended syntax.
+        butler_fits_open_file(&handle, "file://" + path, READONLY, &status)
+        try CFitsio.check(status, "ffopen", path: path, context: "opening")
+        return FITSFile(handle: handle, path: path)
+    }
+
+    /// Creates a new file (which must not exist).
+    static func create(_ path: String) throws -> FITSFile {
+        var handle: UnsafeMutablePointer<fitsfile>?
+        var status: Int32 = 0
+        ffinit(&handle, "file://" + path, &status)
+        try CFitsio.check(status, "ffinit", path: path, context: "creating")
+        return FITSFile(handle: handle, path: path)
+    }
+
+    /// Closes the file, flushing what was written.
+    func close() throws {
+        guard handle != nil else { return }
+        var status: Int32 = 0
+        ffclos(handle, &status)
+        handle = nil
+        try CFitsio.check(status, "ffclos", path: path, context: "closing")
+    }
+
+    private func check(_ status: Int32, _ function: String, _ context: @autoclosure () -> String) throws {
+        try CFitsio.check(status, function, path: path, context: context())
+    }
+
+    // MARK: HDUs
+
+    /// The number of HDUs.
+    func hduCount() throws -> Int {
+        var count: Int32 = 0, status: Int32 = 0
+        ffthdu(handle, &count, &status)
+        try check(status, "ffthdu", "counting HDUs")
+        return Int(count)
+    }
+
+    /// Moves to HDU `index` (0-based: 0 is the primary). Returns whether it is an image.
+    @discardableResult
+    func move(to index: Int) throws -> Bool {
+        var type: Int32 = 0, status: Int32 = 0
+        ffmahd(handle, Int32(index + 1), &type, &status)
+        try check(status, "ffmahd", "moving to HDU \(index)")
+        return type == IMAGE_HDU
+    }
+
+    /// Image dimensions and the pixel type after scaling, of the current HDU.
+    func imageShape() throws -> (bitpix: Int32, naxes: [Int]) {
+        var bitpix: Int32 = 0, naxis: Int32 = 0, status: Int32 = 0
+        var naxes = [Int](repeating: 0, count: 9)
+        ffgipr(handle, 9, &bitpix, &naxis, &naxes, &status)
+        try check(status, "ffgipr", "reading image dimensions")
+        var equivalent: Int32 = 0
+        ffgiet(handle, &equivalent, &status)
+        try check(status, "ffgiet", "reading the image type")
+        return (equivalent, Array(naxes.prefix(Int(naxis))))
+    }
+
+    // MARK: Pixels
+
+    /// Reads the pixels of the current image HDU inside `box` (local, 0-based, inclusive), or
+    /// all of them. Only the tiles a box touches are decompressed.
+    func readPixels<P: FITSPixel>(_ type: P.Type, width: Int, height: Int, box: Box2I? = nil) throws -> [P] {
+        let region = box ?? Box2I(min: Point2I(0, 0), extent: Extent2I(width, height))
+        var lower = [region.min.x + 1, region.min.y + 1]
+        var upper = [region.max.x + 1, region.max.y + 1]
+        var step = [1, 1]
+        var pixels = [P](repeating: .zero, count: region.area)
+        var status: Int32 = 0, anyNull: Int32 = 0
+        pixels.withUnsafeMutableBytes { buffer in
+            _ = ffgsv(handle, P.fitsDatatype, &lower, &upper, &step, nil, buffer.baseAddress, &anyNull, &status)
+        }
+        try check(status, "ffgsv", "reading \(region.extent) \(P.pixelTypeName) pixels at \(region)")
+        return pixels
+    }
+
+    /// Appends an image HDU of `P` pixels, compressed as asked (floats are never quantised).
+    func writeImage<P: FITSPixel>(_ pixels: [P], width: Int, height: Int, compression: FITSCompression) throws {
+        var status: Int32 = 0
+        if compression.algorithm != .none {
+            let isFloat = P.self == Float.self || P.self == Double.self
+            let algorithm = compression.algorithm == .rice && !isFloat ? RICE_1 : GZIP_2
+            fits_set_compression_type(handle, algorithm, &status)
+            var tile = [min(compression.tile.width, width), min(compression.tile.height, height)]
+            fits_set_tile_dim(handle, 2, &tile, &status)
+            if isFloat {
+                // Quantize level 0 with no dither keeps floating-point pixels exact.
+                fits_set_quantize_level(handle, 0, &status)
+                fits_set_quantize_method(handle, NO_DITHER, &status)
+            }
+            try check(status, "fits_set_compression_type", "configuring \(compression.algorithm.rawValue) compression")
+        } else {
+            fits_set_compression_type(handle, 0, &status)
+        }
+        var naxes = [width, height]
+        ffcrim(handle, P.bitpix, 2, &naxes, &status)
+        try check(status, "ffcrim", "creating a \(width)×\(height) \(P.pixelTypeName) image")
+        var copy = pixels
+        copy.withUnsafeMutableBytes { buffer in
+            _ = ffppr(handle, P.fitsDatatype, 1, Int64(pixels.count), buffer.baseAddress, &status)
+        }
+        try check(status, "ffppr", "writing \(pixels.count) pixels")
+        if compression.algorithm != .none {
+            fits_set_compression_type(handle, 0, &status)
+        }
+    }
+
+    /// Appends an empty primary HDU (NAXIS = 0).
+    func writeEmptyPrimary() throws {
+        var status: Int32 = 0
+        var naxes: [Int] = []
+        ffcrim(handle, BYTE_IMG, 0, &naxes, &status)
+        try check(status, "ffcrim", "creating the primary HDU")
+    }
+
+    // MARK: Header
+
+    /// Every card of the current HDU, in order, with values typed.
+    func readHeader() throws -> Metadata {
+        var count: Int32 = 0, more: Int32 = 0, status: Int32 = 0
+        ffghsp(handle, &count, &more, &status)
+        try check(status, "ffghsp", "reading the header size")
+        var metadata = Metadata()
+        var name = [CChar](repeating: 0, count: 80)
+        var value = [CChar](repeating: 0, count: 80)
+        var comment = [CChar](repeating: 0, count: 80)
+        for index in 1...max(1, Int(count)) where count > 0 {
+            ffgkyn(handle, Int32(index), &name, &value, &comment, &status)
+            try check(status, "ffgkyn", "reading header card \(index)")
+            let key = cString(name)
+            if key.isEmpty || key == "COMMENT" || key == "HISTORY" || key == "END" { continue }
+            metadata.append(key, Self.parseValue(cString(value)), comment: cString(comment))
+        }
+        return metadata
+    }
+
+    /// A FITS value string as JSON: quoted strings, T/F, integers, reals (D exponents too).
+    static func parseValue(_ raw: String) -> JSONValue {
+        let text = raw.trimmingCharacters(in: .whitespaces)
+        if text.isEmpty { return .null }
+        if text.hasPrefix("'") {
+            var inner = String(text.dropFirst())
+            if inner.hasSuffix("'") { inner.removeLast() }
+            inner = inner.replacingOccurrences(of: "''", with: "'")
+            while inner.hasSuffix(" ") { inner.removeLast() }
+            return .string(inner)
+        }
+        if text == "T" { return .bool(true) }
+        if text == "F" { return .bool(false) }
+        if let int = Int64(text) { return .int(int) }
+        if let double = Double(text.replacingOccurrences(of: "D", with: "E")) { return .double(double) }
+        return .string(text)
+    }
+
+    /// Writes or updates a card of the current HDU (long strings use the CONTINUE convention).
+    func writeKey(_ key: String, _ value: JSONValue, comment: String = "") throws {
+        var status: Int32 = 0
+        switch value {
+        case .null: return
+        case .bool(let bool): ffukyl(handle, key, bool ? 1 : 0, comment, &status)
+        case .int(let int): ffukyj(handle, key, int, comment, &status)
+        case .double(let double):
+            // 17 significant digits: every double reads back exactly.
+            ffukyd(handle, key, double, -17, comment, &status)
+        case .string(let text): ffukls(handle, key, text, comment, &status)
+        case .array, .object:
+            ffukls(handle, key, value.description, comment, &status)
+        }
+        try check(status, "ffpky", "writing header keyword \(key)")
+    }
+
+    // MARK: Binary tables
+
+    /// Appends a one-row binary table of double and integer columns.
+    func writeTable(name: String, doubles: [(String, Double)], ints: [(String, Int32)]) throws {
+        let names = doubles.map(\.0) + ints.map(\.0)
+        let forms = Array(repeating: "1D", count: doubles.count) + Array(repeating: "1J", count: ints.count)
+        var status: Int32 = 0
+        var namePointers = names.map { strdup($0) }
+        var formPointers = forms.map { strdup($0) }
+        defer {
+            namePointers.forEach { free($0) }
+            formPointers.forEach { free($0) }
+        }
+        ffcrtb(handle, BINARY_TBL, 1, Int32(names.count), &namePointers, &formPointers, nil, name, &status)
+        try check(status, "ffcrtb", "creating table \(name)")
+        for (index, (_, value)) in doubles.enumerated() {
+            var cell = value
+            ffpcl(handle, TDOUBLE, Int32(index + 1), 1, 1, 1, &cell, &status)
+        }
+        for (index, (_, value)) in ints.enumerated() {
+            var cell = value
+            ffpcl(handle, TINT, Int32(doubles.count + index + 1), 1, 1, 1, &cell, &status)
+        }
+        try check(status, "ffpcl", "writing table \(name)")
+    }
+
+    /// The value of a numeric column in a row (1-based) of the current table HDU, or nil if
+    /// the table has no such column.
+    func readDouble(column: String, row: Int = 1) throws -> Double? {
+        var number: Int32 = 0, status: Int32 = 0
+        var template = Array(column.utf8CString)
+        ffgcno(handle, CASEINSEN, &template, &number, &status)
+        if status == FITSStatus.columnNotFound.rawValue || status == 237 {
+            ffcmsg()
+            return nil
+        }
+        try check(status, "ffgcno", "finding column \(column)")
+        var value = 0.0, anyNull: Int32 = 0
+        ffgcv(handle, TDOUBLE, number, Int64(row), 1, 1, nil, &value, &anyNull, &status)
+        try check(status, "ffgcv", "reading column \(column) row \(row)")
+        return value
+    }
+
+    /// The text of a string column in a row (1-based).
+    func readString(column: String, row: Int) throws -> String? {
+        var number: Int32 = 0, status: Int32 = 0
+        var template = Array(column.utf8CString)
+        ffgcno(handle, CASEINSEN, &template, &number, &status)
+        if status == FITSStatus.columnNotFound.rawValue || status == 237 {
+            ffcmsg()
+            return nil
+        }
+        try check(status, "ffgcno", "finding column \(column)")
+        var buffer = [CChar](repeating: 0, count: 128)
+        var anyNull: Int32 = 0
+        try buffer.withUnsafeMutableBufferPointer { pointer in
+            var cell: UnsafeMutablePointer<CChar>? = pointer.baseAddress
+            var empty: [CChar] = [0]
+            ffgcvs(handle, number, Int64(row), 1, 1, &empty, &cell, &anyNull, &status)
+            try check(status, "ffgcvs", "reading column \(column) row \(row)")
+        }
+        return cString(buffer).trimmingCharacters(in: .whitespaces)
+    }
+
+    /// The number of rows of the current table HDU.
+    func rowCount() throws -> Int {
+        var rows = 0, status: Int32 = 0
+        ffgnrw(handle, &rows, &status)
+        try check(status, "ffgnrw", "counting table rows")
+        return rows
+    }
+}
+
+extension Metadata {
+    /// Appends a card even if the key exists (FITS headers may repeat keys).
+    mutating func append(_ key: String, _ value: JSONValue, comment: String) {
+        set(key, value, comment: comment)
+    }
+}
+
+extension FITSFile {
+    /// The value of one keyword of the current HDU, or nil if absent.
+    func readKey(_ name: String) throws -> JSONValue? {
+        var value = [CChar](repeating: 0, count: 80)
+        var comment = [CChar](repeating: 0, count: 80)
+        var status: Int32 = 0
+        ffgkey(handlePointer, name, &value, &comment, &status)
+        if status == FITSStatus.keywordNotFound.rawValue {
+            ffcmsg()
+            return nil
+        }
+        try CFitsio.check(status, "ffgkey", path: path, context: "reading keyword \(name)")
+        return Self.parseValue(cString(value))
+    }
+}

@@ -1,0 +1,34 @@
+import Butler
+import ButlerTestSupport
+import Composites
+import Foundation
+import Testing
+
+@Suite("README example")
+struct ReadmeExampleTests {
+    @Test("the API example in the README runs as written")
+    func readmeExample() async throws {
+        let directory = try TemporaryDirectory()
+        let repo = directory.url.appendingPathComponent("repo")
+        try await Butler.createRepository(at: repo)
+        let butler = try await Butler(repository: repo, collections: ["HSC/defaults"], run: "u/me/test")
+
+        try await butler.insertDimensionRecords("instrument", [["name": "HSC"]])
+        try await butler.insertDimensionRecords("physical_filter", [["instrument": "HSC", "name": "HSC-I", "band": "i"]])
+        try await butler.insertDimensionRecords("day_obs", [["instrument": "HSC", "id": 20131102]])
+        try await butler.insertDimensionRecords("detector", [["instrument": "HSC", "id": 16]])
+        try await butler.insertDimensionRecords("visit", [["instrument": "HSC", "id": 903334,
+                                                            "physical_filter": "HSC-I", "day_obs": 20131102, "exposure_time": 30]])
+        try await butler.registerDatasetType("metrics", dimensions: ["visit", "detector"], storageClass: "StructuredDataDict")
+
+        let dataId: DataId = ["instrument": "HSC", "visit": 903334, "detector": 16]
+        let ref = try await butler.put(["seeing": 0.71, "nStars": 1204], "metrics", dataId: dataId)
+        let metrics = try await butler.get("metrics", dataId: dataId, collections: ["u/me/test"], as: [String: Double].self)
+        #expect(metrics == ["seeing": 0.71, "nStars": 1204])
+        let same = try await butler.get(ref) as? [String: JSONValue]
+        #expect(same?["nStars"] == .double(1204))
+        let iBand = try await butler.queryDatasets(["metrics"], collections: ["u/me/test"], where: "band = 'i' AND visit.exposure_time > 10")
+        #expect(iBand == [ref])
+        try await butler.close()
+    }
+}
