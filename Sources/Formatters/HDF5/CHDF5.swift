@@ -1,0 +1,48 @@
+import CHDF5Shim
+import Foundation
+
+/// Every HDF5 call of the package goes through this file: `check` turns a negative return
+/// into an ``HDF5Error`` carrying HDF5's error stack.
+enum CHDF5 {
+    /// Turns off HDF5's automatic printing of error stacks (we report them ourselves). Runs
+    /// once, before the first HDF5 call of the process.
+    static let quiet: Void = {
+        _ = H5open()
+        H5Eset_auto2(hid_t(H5E_DEFAULT), nil, nil)
+    }()
+
+    /// Returns `id` if it is valid (≥ 0), else throws with HDF5's error stack.
+    @discardableResult
+    static func check<T: BinaryInteger>(_ id: T, _ function: String, path: String, context: @autoclosure () -> String) throws -> T {
+        guard id < 0 else { return id }
+        throw HDF5Error(path: path, function: function, message: errorStack(), context: context())
+    }
+
+    /// The descriptions on HDF5's current error stack.
+    static func errorStack() -> String {
+        final class Collector { var lines: [String] = [] }
+        let collector = Collector()
+        let pointer = Unmanaged.passUnretained(collector).toOpaque()
+        H5Ewalk2(hid_t(H5E_DEFAULT), H5E_WALK_DOWNWARD, { _, error, data in
+            guard let error, let data else { return 0 }
+            let collector = Unmanaged<Collector>.fromOpaque(data).takeUnretainedValue()
+            let function = error.pointee.func_name.map { String(cString: $0) } ?? "?"
+            let description = error.pointee.desc.map { String(cString: $0) } ?? ""
+            collector.lines.append(description.isEmpty ? function : "\(function): \(description)")
+            return 0
+        }, pointer)
+        H5Eclear2(hid_t(H5E_DEFAULT))
+        return collector.lines.isEmpty ? "HDF5 error" : collector.lines.joined(separator: "; ")
+    }
+}
+
+/// The native HDF5 type of a pixel type (the same is used in files, as h5py does).
+func hdf5Type<P: FITSPixel>(_ type: P.Type) -> hid_t {
+    switch P.fitsDatatype {
+    case Float.fitsDatatype: return butler_h5t_native_float()
+    case Double.fitsDatatype: return butler_h5t_native_double()
+    case Int32.fitsDatatype: return butler_h5t_native_int32()
+    case UInt16.fitsDatatype: return butler_h5t_native_uint16()
+    default: return butler_h5t_native_uint8()
+    }
+}

@@ -1,0 +1,218 @@
+public import Composites
+import Foundation
+
+/// Reads and writes ``Exposure``s as HDF5, readable with h5py.
+///
+/// Layout: datasets `/image`, `/mask`, `/variance` (height × width, chunked, optional
+/// shuffle + deflate); root attribute `xy0` = [x0, y0]; `/mask` attributes `MP_<plane>` = bit;
+/// groups `/wcs` (`crpix` 0-based parent, `crval`, `cd` row-major, `sip_a`/`sip_b`/`sip_ap`/
+/// `sip_bp` with `*_order`), `/psf` (`model` = gaussian|image, `sigma`, `dimensions`, dataset
+/// `kernel`), `/photoCalib` (`calibrationMean`, `calibrationErr`), `/visitInfo`, and
+/// `/metadata` (attribute `cards`: the header cards as JSON, in order).
+public enum ExposureHDF5 {
+    /// Writes `exposure` to a new file at `path`.
+    public static func write<P: FITSPixel>(_ exposure: Exposure<P>, to path: String, layout: HDF5Layout = HDF5Layout()) throws {
+        let file = try HDF5File.create(path)
+        let width = exposure.bbox.width, height = exposure.bbox.height
+        try file.setAttribute("/", "format", string: "SwiftButler.Exposure")
+        try file.setAttribute("/", "xy0", ints: [Int64(exposure.xy0.x), Int64(exposure.xy0.y)])
+        try file.writeImage("/image", exposure.image.pixels, width: width, height: height, layout: layout)
+        try file.writeImage("/mask", exposure.mask.image.pixels, width: width, height: height, layout: layout)
+        for (plane, bit) in exposure.mask.planes { try file.setAttribute("/mask", "MP_\(plane)", ints: [Int64(bit)]) }
+        try file.setAttribute("/mask", "plane_names", string: exposure.mask.planes.keys.sorted().joined(separator: ","))
+        try file.writeImage("/variance", exposure.variance.pixels, width: width, height: height, layout: layout)
+        if let wcs = exposure.wcs {
+            try file.createGroup("/wcs")
+            try file.setAttribute("/wcs", "crpix", doubles: [wcs.crpix.x, wcs.crpix.y])
+            try file.setAttribute("/wcs", "crval", doubles: [wcs.crval.ra, wcs.crval.dec])
+            try file.setAttribute("/wcs", "cd", doubles: wcs.cd.flatMap { $0 })
+            for (name, polynomial) in [("sip_a", wcs.sipA), ("sip_b", wcs.sipB), ("sip_ap", wcs.sipAP), ("sip_bp", wcs.sipBP)] {
+                guard let polynomial else { continue }
+                try file.setAttribute("/wcs", "\(name)_order", ints: [Int64(polynomial.order)])
+                try file.setAttribute("/wcs", name, doubles: polynomial.coefficients)
+            }
+        }
+        switch exposure.psf {
+        case .gaussian(let sigma, let psfWidth, let psfHeight):
+            try file.createGroup("/psf")
+            try file.setAttribute("/psf", "model", string: "gaussian")
+            try file.setAttribute("/psf", "sigma", doubles: [sigma])
+            try file.setAttribute("/psf", "dimensions", ints: [Int64(psfWidth), Int64(psfHeight)])
+        case .image(let kernel):
+            try file.createGroup("/psf")
+            try file.setAttribute("/psf", "model", string: "image")
+            try file.writeImage("/psf/kernel", kernel.pixels, width: kernel.width, height: kernel.height, layout: HDF5Layout())
+        case nil:
+            break
+        }
+        if let photoCalib = exposure.photoCalib {
+            try file.createGroup("/photoCalib")
+            try file.setAttribute("/photoCalib", "calibrationMean", doubles: [photoCalib.calibrationMean])
+            try file.setAttribute("/photoCalib", "calibrationErr", doubles: [photoCalib.calibrationErr])
+        }
+        if let info = exposure.visitInfo {
+            try file.createGroup("/visitInfo")
+            try file.setAttribute("/visitInfo", "timeScale", string: info.timeScale)
+            if let value = info.exposureTime { try file.setAttribute("/visitInfo", "exposureTime", doubles: [value]) }
+            if let value = info.date { try file.setAttribute("/visitInfo", "date", string: value) }
+            if let value = info.boresightRaDec { try file.setAttribute("/visitInfo", "boresightRaDec", doubles: [value.ra, value.dec]) }
+            if let value = info.boresightRotAngle { try file.setAttribute("/visitInfo", "boresightRotAngle", doubles: [value]) }
+            if let value = info.boresightAirmass { try file.setAttribute("/visitInfo", "boresightAirmass", doubles: [value]) }
+            if let value = info.instrument { try file.setAttribute("/visitInfo", "instrument", string: value) }
+            if let value = info.id { try file.setAttribute("/visitInfo", "id", ints: [value]) }
+        }
+        try file.createGroup("/metadata")
+        let cards = try JSONEncoder().encode(exposure.metadata.cards)
+        try file.setAttribute("/metadata", "cards", string: String(decoding: cards, as: UTF8.self))
+        try file.close()
+    }
+
+    /// Reads an exposure, or the part inside `bbox` (parent coordinates) by hyperslab.
+    public static func read<P: FITSPixel>(_ type: P.Type, from path: String, bbox: Box2I? = nil) throws -> Exposure<P> {
+        let file = try HDF5File.open(path)
+        guard file.exists("/image") else {
+            throw HDF5Error(path: path, function: "butler", message: "no /image dataset", context: "reading an exposure")
+        }
+        let (width, height, matches) = try file.imageShape("/image", as: P.self)
+        guard matches else {
+            throw HDF5Error(path: path, function: "butler", message: "/image does not hold \(P.pixelTypeName) pixels", context: "reading the image plane")
+        }
+        let xy0 = try readXY0(file)
+        let full = Box2I(min: xy0, extent: Extent2I(width, height))
+        var region = full
+        if let bbox {
+            guard !bbox.isEmpty, full.contains(bbox) else {
+                throw HDF5Error(path: path, function: "butler", message: "cutout box \(bbox) is not inside the image box \(full)", context: "reading a cutout")
+            }
+            region = bbox
+        }
+        let local = bbox == nil ? nil : region.shifted(dx: -xy0.x, dy: -xy0.y)
+        let image = try Image(bbox: region, pixels: file.readImage("/image", as: P.self, width: width, height: height, box: local))
+        var mask = Mask(bbox: region, planes: [:])
+        if file.exists("/mask") {
+            try requireShape(file, "/mask", Int32.self, width, height)
+            mask = Mask(image: try Image(bbox: region, pixels: file.readImage("/mask", as: Int32.self, width: width, height: height, box: local)),
+                        planes: try maskPlanes(file))
+        }
+        var variance = Image<Float>(bbox: region)
+        if file.exists("/variance") {
+            try requireShape(file, "/variance", Float.self, width, height)
+            variance = try Image(bbox: region, pixels: file.readImage("/variance", as: Float.self, width: width, height: height, box: local))
+        }
+        return Exposure(
+            maskedImage: try MaskedImage(image: image, mask: mask, variance: variance),
+            wcs: try readWcs(file), psf: try readPsf(file), photoCalib: try readPhotoCalib(file),
+            visitInfo: try readVisitInfo(file), metadata: try readMetadata(file))
+    }
+
+    /// Everything but the pixels.
+    public static func info(of path: String) throws -> ExposureFileInfo {
+        let file = try HDF5File.open(path)
+        var planes: [ExposureFileInfo.Plane] = []
+        var bbox = Box2I(min: Point2I(0, 0), extent: Extent2I(0, 0))
+        for (index, name) in ["image", "mask", "variance"].enumerated() where file.exists("/" + name) {
+            let type = try pixelType(file, "/" + name)
+            planes.append(.init(name: name.uppercased(), hdu: index, pixelType: type.name, compressed: false))
+            if name == "image" { bbox = Box2I(min: try readXY0(file), extent: Extent2I(type.width, type.height)) }
+        }
+        return ExposureFileInfo(
+            planes: planes, bbox: bbox, wcs: try readWcs(file), maskPlanes: file.exists("/mask") ? try maskPlanes(file) : [:],
+            psf: try readPsf(file), photoCalib: try readPhotoCalib(file), visitInfo: try readVisitInfo(file))
+    }
+
+    private static func pixelType(_ file: HDF5File, _ name: String) throws -> (name: String, width: Int, height: Int) {
+        for candidate in [Float.self, Double.self, Int32.self, UInt16.self, UInt8.self] as [any FITSPixel.Type] {
+            func probe<P: FITSPixel>(_ type: P.Type) throws -> (String, Int, Int)? {
+                let shape = try file.imageShape(name, as: P.self)
+                return shape.typeMatches ? (P.pixelTypeName, shape.width, shape.height) : nil
+            }
+            if let found = try probe(candidate) { return found }
+        }
+        let shape = try file.imageShape(name, as: Float.self)
+        return ("other", shape.width, shape.height)
+    }
+
+    private static func requireShape<P: FITSPixel>(_ file: HDF5File, _ name: String, _ type: P.Type, _ width: Int, _ height: Int) throws {
+        let shape = try file.imageShape(name, as: P.self)
+        guard shape.width == width, shape.height == height, shape.typeMatches else {
+            throw HDF5Error(path: file.path, function: "butler",
+                            message: "\(name) is \(shape.width)×\(shape.height)\(shape.typeMatches ? "" : " of another type"), the image \(width)×\(height) \(P.pixelTypeName)",
+                            context: "reading \(name)")
+        }
+    }
+
+    private static func readXY0(_ file: HDF5File) throws -> Point2I {
+        guard let values = try file.ints("/", "xy0"), values.count == 2 else { return Point2I(0, 0) }
+        return Point2I(Int(values[0]), Int(values[1]))
+    }
+
+    private static func maskPlanes(_ file: HDF5File) throws -> [String: Int] {
+        var planes: [String: Int] = [:]
+        for name in Mask.defaultPlanes.keys.sorted() + (try extraPlaneNames(file)) {
+            if let bit = try file.ints("/mask", "MP_\(name)")?.first { planes[name] = Int(bit) }
+        }
+        return planes
+    }
+
+    /// Mask plane names beyond the defaults, recorded so that readers can find their bits.
+    private static func extraPlaneNames(_ file: HDF5File) throws -> [String] {
+        try file.string("/mask", "plane_names")?.split(separator: ",").map(String.init) ?? []
+    }
+
+    private static func readWcs(_ file: HDF5File) throws -> Wcs? {
+        guard file.exists("/wcs"), let crpix = try file.doubles("/wcs", "crpix"), let crval = try file.doubles("/wcs", "crval"),
+            let cd = try file.doubles("/wcs", "cd"), crpix.count == 2, crval.count == 2, cd.count == 4
+        else { return nil }
+        var wcs = Wcs(crpix: Point2D(crpix[0], crpix[1]), crval: SpherePoint(ra: crval[0], dec: crval[1]), cd: [[cd[0], cd[1]], [cd[2], cd[3]]])
+        func polynomial(_ name: String) throws -> SIPPolynomial? {
+            guard let order = try file.ints("/wcs", "\(name)_order")?.first, let coefficients = try file.doubles("/wcs", name) else { return nil }
+            var result = SIPPolynomial(order: Int(order))
+            guard coefficients.count == result.coefficients.count else { return nil }
+            for p in 0...Int(order) { for q in 0...Int(order) { result[p, q] = coefficients[p * (Int(order) + 1) + q] } }
+            return result
+        }
+        wcs.sipA = try polynomial("sip_a")
+        wcs.sipB = try polynomial("sip_b")
+        wcs.sipAP = try polynomial("sip_ap")
+        wcs.sipBP = try polynomial("sip_bp")
+        return wcs
+    }
+
+    private static func readPsf(_ file: HDF5File) throws -> Psf? {
+        guard file.exists("/psf"), let model = try file.string("/psf", "model") else { return nil }
+        if model == "gaussian", let sigma = try file.doubles("/psf", "sigma")?.first, let dimensions = try file.ints("/psf", "dimensions"), dimensions.count == 2 {
+            return .gaussian(sigma: sigma, width: Int(dimensions[0]), height: Int(dimensions[1]))
+        }
+        if model == "image", file.exists("/psf/kernel") {
+            let shape = try file.imageShape("/psf/kernel", as: Double.self)
+            let pixels = try file.readImage("/psf/kernel", as: Double.self, width: shape.width, height: shape.height, box: nil)
+            return .image(kernel: try Image(bbox: Box2I(min: Point2I(0, 0), extent: Extent2I(shape.width, shape.height)), pixels: pixels))
+        }
+        return nil
+    }
+
+    private static func readPhotoCalib(_ file: HDF5File) throws -> PhotoCalib? {
+        guard file.exists("/photoCalib"), let mean = try file.doubles("/photoCalib", "calibrationMean")?.first else { return nil }
+        return PhotoCalib(calibrationMean: mean, calibrationErr: try file.doubles("/photoCalib", "calibrationErr")?.first ?? 0)
+    }
+
+    private static func readVisitInfo(_ file: HDF5File) throws -> VisitInfo? {
+        guard file.exists("/visitInfo") else { return nil }
+        let raDec = try file.doubles("/visitInfo", "boresightRaDec")
+        return VisitInfo(
+            exposureTime: try file.doubles("/visitInfo", "exposureTime")?.first, date: try file.string("/visitInfo", "date"),
+            timeScale: try file.string("/visitInfo", "timeScale") ?? "TAI",
+            boresightRaDec: raDec.flatMap { $0.count == 2 ? SpherePoint(ra: $0[0], dec: $0[1]) : nil },
+            boresightRotAngle: try file.doubles("/visitInfo", "boresightRotAngle")?.first,
+            boresightAirmass: try file.doubles("/visitInfo", "boresightAirmass")?.first,
+            instrument: try file.string("/visitInfo", "instrument"), id: try file.ints("/visitInfo", "id")?.first)
+    }
+
+    private static func readMetadata(_ file: HDF5File) throws -> Metadata {
+        guard file.exists("/metadata"), let text = try file.string("/metadata", "cards") else { return Metadata() }
+        let cards = try JSONDecoder().decode([Metadata.Card].self, from: Data(text.utf8))
+        var metadata = Metadata()
+        for card in cards { metadata.set(card.key, card.value, comment: card.comment) }
+        return metadata
+    }
+}

@@ -1,0 +1,254 @@
+import CHDF5Shim
+public import Composites
+import Foundation
+
+/// How image planes are laid out in HDF5: chunk shape and optional shuffle + deflate.
+public struct HDF5Layout: Sendable, Hashable, Codable {
+    /// Chunk width and height in pixels (clipped to the image).
+    public var chunk: Extent2I
+    /// Deflate level 1–9, or nil for no compression (shuffle is applied with deflate).
+    public var deflate: Int?
+
+    /// A layout (default 256 × 256 chunks, uncompressed).
+    public init(chunk: Extent2I = Extent2I(256, 256), deflate: Int? = nil) {
+        self.chunk = chunk
+        self.deflate = deflate
+    }
+}
+
+/// One open HDF5 file: the only owner of its `hid_t`; objects opened inside it are closed
+/// before the call that opened them returns.
+///
+/// Not `Sendable`; HDF5 serialises calls with its own global lock (Debian's thread-safe build).
+final class HDF5File {
+    private var id: hid_t
+    let path: String
+
+    private init(id: hid_t, path: String) {
+        self.id = id
+        self.path = path
+    }
+
+    deinit {
+        if id >= 0 { H5Fclose(id) }
+    }
+
+    static func open(_ path: String) throws -> HDF5File {
+        CHDF5.quiet
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw HDF5Error(path: path, function: "butler", message: "no such file", context: "opening")
+        }
+        let id = try CHDF5.check(H5Fopen(path, butler_h5f_acc_rdonly(), hid_t(H5P_DEFAULT)), "H5Fopen", path: path, context: "opening")
+        return HDF5File(id: id, path: path)
+    }
+
+    static func create(_ path: String) throws -> HDF5File {
+        CHDF5.quiet
+        let id = try CHDF5.check(
+            H5Fcreate(path, butler_h5f_acc_excl(), hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT)), "H5Fcreate", path: path, context: "creating")
+        return HDF5File(id: id, path: path)
+    }
+
+    func close() throws {
+        guard id >= 0 else { return }
+        let status = H5Fclose(id)
+        id = -1
+        try CHDF5.check(status, "H5Fclose", path: path, context: "closing")
+    }
+
+    @discardableResult
+    private func check<T: BinaryInteger>(_ value: T, _ function: String, _ context: @autoclosure () -> String) throws -> T {
+        try CHDF5.check(value, function, path: path, context: context())
+    }
+
+    /// Whether a link (dataset or group) exists.
+    func exists(_ name: String) -> Bool {
+        // Parents first: H5Lexists fails on a missing intermediate group.
+        var prefix = ""
+        for part in name.split(separator: "/") {
+            prefix += "/" + part
+            if H5Lexists(id, prefix, hid_t(H5P_DEFAULT)) <= 0 { return false }
+        }
+        return true
+    }
+
+    // MARK: Datasets
+
+    /// Writes a 2-d dataset of `P` (height × width, row-major, as numpy sees it).
+    func writeImage<P: FITSPixel>(_ name: String, _ pixels: [P], width: Int, height: Int, layout: HDF5Layout) throws {
+        var dims: [hsize_t] = [hsize_t(height), hsize_t(width)]
+        let space = try check(H5Screate_simple(2, &dims, nil), "H5Screate_simple", "describing \(name)")
+        defer { H5Sclose(space) }
+        let properties = try check(H5Pcreate(butler_h5p_dataset_create()), "H5Pcreate", "configuring \(name)")
+        defer { H5Pclose(properties) }
+        if width > 0 && height > 0 {
+            var chunk: [hsize_t] = [hsize_t(min(layout.chunk.height, height)), hsize_t(min(layout.chunk.width, width))]
+            try check(H5Pset_chunk(properties, 2, &chunk), "H5Pset_chunk", "chunking \(name)")
+            if let level = layout.deflate {
+                try check(H5Pset_shuffle(properties), "H5Pset_shuffle", "shuffling \(name)")
+                try check(H5Pset_deflate(properties, UInt32(level)), "H5Pset_deflate", "compressing \(name)")
+            }
+        }
+        let type = hdf5Type(P.self)
+        let dataset = try check(
+            H5Dcreate2(id, name, type, space, hid_t(H5P_DEFAULT), properties, hid_t(H5P_DEFAULT)), "H5Dcreate2", "creating \(name)")
+        defer { H5Dclose(dataset) }
+        try pixels.withUnsafeBytes { buffer in
+            _ = try check(H5Dwrite(dataset, type, hid_t(H5S_ALL), hid_t(H5S_ALL), hid_t(H5P_DEFAULT), buffer.baseAddress),
+                          "H5Dwrite", "writing \(name)")
+        }
+    }
+
+    /// The (width, height) of a 2-d dataset and whether its element type matches `P`.
+    func imageShape<P: FITSPixel>(_ name: String, as type: P.Type) throws -> (width: Int, height: Int, typeMatches: Bool) {
+        let dataset = try check(H5Dopen2(id, name, hid_t(H5P_DEFAULT)), "H5Dopen2", "opening \(name)")
+        defer { H5Dclose(dataset) }
+        let space = try check(H5Dget_space(dataset), "H5Dget_space", "reading the shape of \(name)")
+        defer { H5Sclose(space) }
+        var dims: [hsize_t] = [0, 0]
+        let rank = try check(H5Sget_simple_extent_dims(space, &dims, nil), "H5Sget_simple_extent_dims", "reading the shape of \(name)")
+        guard rank == 2 else {
+            throw HDF5Error(path: path, function: "butler", message: "\(name) has \(rank) dimensions, not 2", context: "reading \(name)")
+        }
+        let fileType = try check(H5Dget_type(dataset), "H5Dget_type", "reading the type of \(name)")
+        defer { H5Tclose(fileType) }
+        let matches = H5Tequal(fileType, hdf5Type(P.self)) > 0
+        return (Int(dims[1]), Int(dims[0]), matches)
+    }
+
+    /// Reads the pixels of a 2-d dataset inside `box` (local, inclusive), or all: a hyperslab,
+    /// so only the chunks it touches are read.
+    func readImage<P: FITSPixel>(_ name: String, as type: P.Type, width: Int, height: Int, box: Box2I?) throws -> [P] {
+        let dataset = try check(H5Dopen2(id, name, hid_t(H5P_DEFAULT)), "H5Dopen2", "opening \(name)")
+        defer { H5Dclose(dataset) }
+        let region = box ?? Box2I(min: Point2I(0, 0), extent: Extent2I(width, height))
+        var pixels = [P](repeating: .zero, count: region.area)
+        let memoryType = hdf5Type(P.self)
+        if box == nil {
+            try pixels.withUnsafeMutableBytes { buffer in
+                _ = try check(H5Dread(dataset, memoryType, hid_t(H5S_ALL), hid_t(H5S_ALL), hid_t(H5P_DEFAULT), buffer.baseAddress),
+                              "H5Dread", "reading \(name)")
+            }
+            return pixels
+        }
+        let fileSpace = try check(H5Dget_space(dataset), "H5Dget_space", "selecting in \(name)")
+        defer { H5Sclose(fileSpace) }
+        var start: [hsize_t] = [hsize_t(region.min.y), hsize_t(region.min.x)]
+        var count: [hsize_t] = [hsize_t(region.height), hsize_t(region.width)]
+        try check(H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &start, nil, &count, nil), "H5Sselect_hyperslab", "selecting \(region) in \(name)")
+        let memorySpace = try check(H5Screate_simple(2, &count, nil), "H5Screate_simple", "describing a \(region.extent) read")
+        defer { H5Sclose(memorySpace) }
+        try pixels.withUnsafeMutableBytes { buffer in
+            _ = try check(H5Dread(dataset, memoryType, memorySpace, fileSpace, hid_t(H5P_DEFAULT), buffer.baseAddress),
+                          "H5Dread", "reading \(region) of \(name)")
+        }
+        return pixels
+    }
+
+    // MARK: Groups and attributes
+
+    /// Creates a group (parents must exist).
+    func createGroup(_ name: String) throws {
+        let group = try check(H5Gcreate2(id, name, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT)), "H5Gcreate2", "creating group \(name)")
+        H5Gclose(group)
+    }
+
+    private func withObject<T>(_ name: String, _ body: (hid_t) throws -> T) throws -> T {
+        let object = try check(H5Oopen(id, name, hid_t(H5P_DEFAULT)), "H5Oopen", "opening \(name)")
+        defer { H5Oclose(object) }
+        return try body(object)
+    }
+
+    /// Writes a numeric attribute (scalar when one value, else a 1-d array).
+    func setAttribute(_ object: String, _ name: String, doubles values: [Double]) throws {
+        try setAttribute(object, name, type: butler_h5t_native_double(), count: values.count) { values.withUnsafeBytes { $0.baseAddress } }
+    }
+
+    /// Writes an integer attribute (scalar when one value, else a 1-d array).
+    func setAttribute(_ object: String, _ name: String, ints values: [Int64]) throws {
+        try setAttribute(object, name, type: butler_h5t_native_int64(), count: values.count) { values.withUnsafeBytes { $0.baseAddress } }
+    }
+
+    private func setAttribute(_ object: String, _ name: String, type: hid_t, count: Int, _ bytes: () -> UnsafeRawPointer?) throws {
+        try withObject(object) { target in
+            var dims: [hsize_t] = [hsize_t(count)]
+            let space = count == 1 ? try check(H5Screate(H5S_SCALAR), "H5Screate", "describing \(name)")
+                : try check(H5Screate_simple(1, &dims, nil), "H5Screate_simple", "describing \(name)")
+            defer { H5Sclose(space) }
+            let attribute = try check(H5Acreate2(target, name, type, space, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT)),
+                                      "H5Acreate2", "creating attribute \(object)@\(name)")
+            defer { H5Aclose(attribute) }
+            try check(H5Awrite(attribute, type, bytes()), "H5Awrite", "writing attribute \(object)@\(name)")
+        }
+    }
+
+    /// Writes a fixed-length string attribute (h5py reads it as bytes; `.decode()` gives text).
+    func setAttribute(_ object: String, _ name: String, string value: String) throws {
+        try withObject(object) { target in
+            let bytes = Array(value.utf8)
+            let type = try check(H5Tcopy(butler_h5t_c_s1()), "H5Tcopy", "making a string type")
+            defer { H5Tclose(type) }
+            try check(H5Tset_size(type, max(1, bytes.count)), "H5Tset_size", "sizing attribute \(name)")
+            let space = try check(H5Screate(H5S_SCALAR), "H5Screate", "describing \(name)")
+            defer { H5Sclose(space) }
+            let attribute = try check(H5Acreate2(target, name, type, space, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT)),
+                                      "H5Acreate2", "creating attribute \(object)@\(name)")
+            defer { H5Aclose(attribute) }
+            let padded = bytes.isEmpty ? [UInt8(0)] : bytes
+            try padded.withUnsafeBytes { buffer in
+                _ = try check(H5Awrite(attribute, type, buffer.baseAddress), "H5Awrite", "writing attribute \(object)@\(name)")
+            }
+        }
+    }
+
+    /// Whether `object` has attribute `name`.
+    func hasAttribute(_ object: String, _ name: String) throws -> Bool {
+        try withObject(object) { H5Aexists($0, name) > 0 }
+    }
+
+    /// Reads a numeric attribute as doubles (converted by HDF5), or nil if absent.
+    func doubles(_ object: String, _ name: String) throws -> [Double]? {
+        try numbers(object, name, type: butler_h5t_native_double(), as: Double.self)
+    }
+
+    /// Reads a numeric attribute as integers, or nil if absent.
+    func ints(_ object: String, _ name: String) throws -> [Int64]? {
+        try numbers(object, name, type: butler_h5t_native_int64(), as: Int64.self)
+    }
+
+    private func numbers<T: Numeric>(_ object: String, _ name: String, type: hid_t, as: T.Type) throws -> [T]? {
+        try withObject(object) { target in
+            guard H5Aexists(target, name) > 0 else { return nil }
+            let attribute = try check(H5Aopen(target, name, hid_t(H5P_DEFAULT)), "H5Aopen", "opening attribute \(object)@\(name)")
+            defer { H5Aclose(attribute) }
+            let space = try check(H5Aget_space(attribute), "H5Aget_space", "reading attribute \(object)@\(name)")
+            defer { H5Sclose(space) }
+            let count = try check(H5Sget_simple_extent_npoints(space), "H5Sget_simple_extent_npoints", "sizing \(object)@\(name)")
+            var values = [T](repeating: .zero, count: Int(count))
+            try values.withUnsafeMutableBytes { buffer in
+                _ = try check(H5Aread(attribute, type, buffer.baseAddress), "H5Aread", "reading attribute \(object)@\(name)")
+            }
+            return values
+        }
+    }
+
+    /// Reads a fixed-length string attribute, or nil if absent.
+    func string(_ object: String, _ name: String) throws -> String? {
+        try withObject(object) { target in
+            guard H5Aexists(target, name) > 0 else { return nil }
+            let attribute = try check(H5Aopen(target, name, hid_t(H5P_DEFAULT)), "H5Aopen", "opening attribute \(object)@\(name)")
+            defer { H5Aclose(attribute) }
+            let type = try check(H5Aget_type(attribute), "H5Aget_type", "reading attribute \(object)@\(name)")
+            defer { H5Tclose(type) }
+            guard H5Tget_class(type) == H5T_STRING, H5Tis_variable_str(type) == 0 else {
+                throw HDF5Error(path: path, function: "butler", message: "attribute \(object)@\(name) is not a fixed-length string", context: "reading \(name)")
+            }
+            let size = H5Tget_size(type)
+            var buffer = [UInt8](repeating: 0, count: size + 1)
+            try buffer.withUnsafeMutableBytes { raw in
+                _ = try check(H5Aread(attribute, type, raw.baseAddress), "H5Aread", "reading attribute \(object)@\(name)")
+            }
+            return String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+}
