@@ -13,6 +13,6 @@ struct ButlerCommand: AsyncParsableCommand {
             QueryCollections.self, CollectionChain.self, RemoveCollections.self, Associate.self,
             InsertDimensionRecords.self, QueryDimensionRecords.self, QueryDataIds.self,
             QueryDatasets.self, IngestFiles.self, RetrieveArtifacts.self,
-            RemoveRuns.self, PruneDatasets.self,
+            RemoveRuns.self, PruneDatasets.self, ImageInfo.self, ImageConvert.self,
         ])
 }

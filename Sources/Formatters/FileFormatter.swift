@@ -35,6 +35,14 @@ extension FileFormatter {
             reason: "the file holds \(Swift.type(of: value)), which cannot be returned as \(T.self)")
     }
 
+    public func configured(with parameters: [String: JSONValue]) throws -> any FileFormatter {
+        guard parameters.isEmpty else {
+            throw FormatterError(formatter: name, path: "", operation: "configure",
+                                 reason: "takes no write parameters, got \(parameters.keys.sorted().joined(separator: ", "))")
+        }
+        return self
+    }
+
     /// Rejects parameters this formatter cannot apply, naming them and the file.
     public func requireNoParameters(_ parameters: ReadParameters, url: URL) throws {
         guard !parameters.isEmpty else { return }

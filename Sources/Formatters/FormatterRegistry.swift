@@ -8,10 +8,10 @@ import Synchronization
 public final class FormatterRegistry: Sendable {
     private let formatters: Mutex<[String: any FileFormatter]>
 
-    /// A registry holding the JSON, YAML and bytes formatters.
+    /// A registry holding the JSON, YAML, bytes, FITS and HDF5 exposure formatters.
     public init() {
         var table: [String: any FileFormatter] = [:]
-        for formatter: any FileFormatter in [JSONFormatter(), YAMLFormatter(), BytesFormatter()] {
+        for formatter: any FileFormatter in [JSONFormatter(), YAMLFormatter(), BytesFormatter(), FitsExposureFormatter(), HDF5ExposureFormatter()] {
             table[formatter.name] = formatter
         }
         formatters = Mutex(table)

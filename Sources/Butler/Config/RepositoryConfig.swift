@@ -1,3 +1,4 @@
+public import Composites
 public import Foundation
 import Formatters
 
@@ -24,11 +25,14 @@ public struct RepositoryConfig: Sendable, Codable, Equatable {
         public var formatter: String
         /// The file extension for new artifacts (with its dot); the formatter's default if nil.
         public var `extension`: String?
+        /// Write parameters for the formatter (FITS `compression`/`tile`, HDF5 `chunk`/`deflate`).
+        public var parameters: [String: JSONValue]?
 
         /// Creates a choice.
-        public init(formatter: String, extension: String? = nil) {
+        public init(formatter: String, extension: String? = nil, parameters: [String: JSONValue]? = nil) {
             self.formatter = formatter
             self.extension = `extension`
+            self.parameters = parameters
         }
 
         public init(from decoder: any Decoder) throws {
@@ -40,7 +44,8 @@ public struct RepositoryConfig: Sendable, Codable, Equatable {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             self.init(
                 formatter: try container.decode(String.self, forKey: .formatter),
-                extension: try container.decodeIfPresent(String.self, forKey: .extension))
+                extension: try container.decodeIfPresent(String.self, forKey: .extension),
+                parameters: try container.decodeIfPresent([String: JSONValue].self, forKey: .parameters))
         }
     }
 
@@ -105,6 +110,11 @@ public struct RepositoryConfig: Sendable, Codable, Equatable {
                     "StructuredDataList": FormatterChoice(formatter: "JSONFormatter"),
                     "StructuredData": FormatterChoice(formatter: "JSONFormatter"),
                     "Bytes": FormatterChoice(formatter: "BytesFormatter", extension: ".bin"),
+                    "Exposure": FormatterChoice(formatter: "FitsExposureFormatter"),
+                    "ExposureF": FormatterChoice(formatter: "FitsExposureFormatter"),
+                    "ExposureD": FormatterChoice(formatter: "FitsExposureFormatter"),
+                    "ExposureI": FormatterChoice(formatter: "FitsExposureFormatter"),
+                    "ExposureU": FormatterChoice(formatter: "FitsExposureFormatter"),
                 ]),
             dimensions: Dimensions())
     }

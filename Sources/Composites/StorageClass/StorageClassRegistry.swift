@@ -28,7 +28,19 @@ public final class StorageClassRegistry: Sendable {
         StorageClass(
             name: "Bytes", type: Data.self,
             doc: "Opaque bytes stored verbatim (PNG plots, logs, archives)."),
+        exposure("Exposure", Float.self),
+        exposure("ExposureF", Float.self),
+        exposure("ExposureD", Double.self),
+        exposure("ExposureI", Int32.self),
+        exposure("ExposureU", UInt16.self),
     ]
+
+    /// An exposure storage class: cutouts through the `bbox` and `origin` parameters.
+    private static func exposure<P: PixelValue>(_ name: String, _ pixel: P.Type) -> StorageClass {
+        StorageClass(
+            name: name, opaqueType: Exposure<P>.self, parameters: ["bbox", "origin"],
+            doc: "An image with mask, variance, WCS, PSF, calibration and visit information (\(P.pixelTypeName) pixels).")
+    }
 
     /// The storage class called `name`.
     /// - Throws: ``StorageClassError/unknown(_:known:)`` naming the known classes.

@@ -139,7 +139,9 @@ public enum ExposureFITS {
 
     /// Reads an exposure, or the part of it inside `bbox` (parent coordinates) — only the
     /// tiles a box touches are read.
-    public static func read<P: FITSPixel>(_ type: P.Type, from path: String, bbox: Box2I? = nil) throws -> Exposure<P> {
+    public static func read<P: FITSPixel>(
+        _ type: P.Type, from path: String, bbox requested: Box2I? = nil, origin: ImageOrigin = .parent
+    ) throws -> Exposure<P> {
         let file = try FITSFile.open(path)
         let layout = try layout(file)
         try file.move(to: 0)
@@ -154,11 +156,13 @@ public enum ExposureFITS {
         }
         let xy0 = FITSWcs.xy0(from: imageHeader)
         let full = Box2I(min: xy0, extent: Extent2I(naxes[0], naxes[1]))
+        // A local box is relative to the first pixel; convert it to parent coordinates.
+        let bbox = requested.map { origin == .parent ? $0 : $0.shifted(dx: xy0.x, dy: xy0.y) }
         var region = full
         if let bbox {
             guard !bbox.isEmpty, full.contains(bbox) else {
                 throw FITSError(path: path, function: "butler", status: .ok,
-                                message: "cutout box \(bbox) is not inside the image box \(full)", context: "reading a cutout")
+                                message: "cutout box \(requested!) (\(origin.rawValue) coordinates) is not inside the image box \(full)", context: "reading a cutout")
             }
             region = bbox
         }

@@ -68,7 +68,9 @@ public enum ExposureHDF5 {
     }
 
     /// Reads an exposure, or the part inside `bbox` (parent coordinates) by hyperslab.
-    public static func read<P: FITSPixel>(_ type: P.Type, from path: String, bbox: Box2I? = nil) throws -> Exposure<P> {
+    public static func read<P: FITSPixel>(
+        _ type: P.Type, from path: String, bbox requested: Box2I? = nil, origin: ImageOrigin = .parent
+    ) throws -> Exposure<P> {
         let file = try HDF5File.open(path)
         guard file.exists("/image") else {
             throw HDF5Error(path: path, function: "butler", message: "no /image dataset", context: "reading an exposure")
@@ -79,10 +81,12 @@ public enum ExposureHDF5 {
         }
         let xy0 = try readXY0(file)
         let full = Box2I(min: xy0, extent: Extent2I(width, height))
+        // A local box is relative to the first pixel; convert it to parent coordinates.
+        let bbox = requested.map { origin == .parent ? $0 : $0.shifted(dx: xy0.x, dy: xy0.y) }
         var region = full
         if let bbox {
             guard !bbox.isEmpty, full.contains(bbox) else {
-                throw HDF5Error(path: path, function: "butler", message: "cutout box \(bbox) is not inside the image box \(full)", context: "reading a cutout")
+                throw HDF5Error(path: path, function: "butler", message: "cutout box \(requested!) (\(origin.rawValue) coordinates) is not inside the image box \(full)", context: "reading a cutout")
             }
             region = bbox
         }

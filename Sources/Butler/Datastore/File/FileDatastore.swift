@@ -65,7 +65,12 @@ final class FileDatastore: Sendable {
             throw ButlerError.configuration(
                 "no formatter is configured for dataset type \(datasetType.name) or storage class \(datasetType.storageClassName)")
         }
-        let formatter = try formatters.formatter(named: choice.formatter)
+        var formatter = try formatters.formatter(named: choice.formatter)
+        if let parameters = choice.parameters, !parameters.isEmpty {
+            do { formatter = try formatter.configured(with: parameters) } catch {
+                throw ButlerError.configuration("formatter for \(datasetType.name): \(error)")
+            }
+        }
         return (formatter, choice.extension ?? formatter.defaultExtension)
     }
 
