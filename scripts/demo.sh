@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/install-deps.sh
+BUTLER_SKIP_PYTHON=1 bash scripts/install-deps.sh
 swift build -c release --product butler
 repo=${1:-$(mktemp -d /tmp/butler-demo.XXXXXX)/repo}
 .build/release/butler demo "$repo"

@@ -12,3 +12,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+
+# Interop tests read our files with astropy and h5py.
+if [ "${BUTLER_SKIP_PYTHON:-0}" != 1 ] && ! python3 -c 'import astropy, h5py, numpy' >/dev/null 2>&1; then
+  echo "installing: astropy h5py numpy (pip)"
+  python3 -m pip install -q --disable-pip-version-check astropy h5py numpy
+fi

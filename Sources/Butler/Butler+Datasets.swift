@@ -120,7 +120,7 @@ extension Butler {
         let registry = self.registry
         let universe = self.universe
         let datastore = self.datastore
-        return try await registry.database.read { session -> Located? in
+        return try await registry.database.readLatest { session -> Located? in
             let typeRecord = try registry.datasetTypeRecord(session, named: datasetType)!
             let coordinate = try universe.standardize(
                 dataId, for: typeRecord.datasetType.dimensions, context: "\(datasetType) data ID")
@@ -175,7 +175,7 @@ extension Butler {
 
     private func located(_ ref: DatasetRef) async throws -> Located {
         let datastore = self.datastore
-        let records = try await registry.database.read { session in try datastore.records(session, datasetId: ref.id) }
+        let records = try await registry.database.readLatest { session in try datastore.records(session, datasetId: ref.id) }
         return Located(ref: ref, records: records)
     }
 

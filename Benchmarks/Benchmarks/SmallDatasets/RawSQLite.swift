@@ -11,6 +11,8 @@ final class RawSQLite {
     private var insert: OpaquePointer?
     private var select: OpaquePointer?
     private var selectAll: OpaquePointer?
+    private var selectId: OpaquePointer?
+    private var ids: [[UInt8]] = []
     private var selectVisit: OpaquePointer?
     private let directory: URL
     private var counter = 0
@@ -26,6 +28,7 @@ final class RawSQLite {
         insert = try prepare("INSERT INTO datasets (id, visit, detector, run, path) VALUES (?, ?, ?, ?, ?)")
         select = try prepare("SELECT path FROM datasets WHERE run = 'data' AND visit = ? AND detector = ?")
         selectAll = try prepare("SELECT id, visit, detector, path FROM datasets WHERE run = 'data'")
+        selectId = try prepare("SELECT path FROM datasets WHERE id = ?")
         selectVisit = try prepare("SELECT id, visit, detector, path FROM datasets WHERE run = 'data' AND visit = ?")
         try exec("BEGIN")
         for visit in 0..<visits {
@@ -72,6 +75,23 @@ final class RawSQLite {
         return buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
     }
 
+    /// Looks a row up by dataset ID and reads its file with read(2).
+    func get(id index: Int) throws -> Int {
+        let id = ids[index % ids.count]
+        _ = id.withUnsafeBytes { sqlite3_bind_blob(selectId, 1, $0.baseAddress, 16, transient) }
+        defer { sqlite3_reset(selectId) }
+        guard sqlite3_step(selectId) == SQLITE_ROW else { throw failure("select by id") }
+        return try readFile(String(cString: sqlite3_column_text(selectId, 0)))
+    }
+
+    private func readFile(_ path: String) throws -> Int {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw failure("open \(path)") }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        return buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+    }
+
     func queryAll() throws -> Int { try rows(selectAll) }
 
     func query(visit: Int) throws -> Int {
@@ -93,8 +113,9 @@ final class RawSQLite {
     }
 
     private func insertRow(visit: Int, detector: Int, run: String, path: String) throws {
-        var id = UUID().uuid
-        _ = withUnsafeBytes(of: &id) { sqlite3_bind_blob(insert, 1, $0.baseAddress, 16, transient) }
+        let id = withUnsafeBytes(of: UUID().uuid) { Array($0) }
+        if run == "data" { ids.append(id) }
+        _ = id.withUnsafeBytes { sqlite3_bind_blob(insert, 1, $0.baseAddress, 16, transient) }
         sqlite3_bind_int64(insert, 2, Int64(visit))
         sqlite3_bind_int64(insert, 3, Int64(detector))
         sqlite3_bind_text(insert, 4, run, -1, transient)

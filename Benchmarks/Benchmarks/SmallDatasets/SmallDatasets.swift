@@ -22,6 +22,14 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    Benchmark("butler put (JSON, datastore fsync off)", configuration: .init(setup: { try await Fixture.shared.prepare() })) { benchmark in
+        let fixture = Fixture.shared
+        for _ in benchmark.scaledIterations {
+            let (run, visit, detector) = fixture.nextPutTarget()
+            blackHole(try await fixture.unsynced.put(fixture.payload(visit, detector), "metrics", dataId: fixture.dataId(visit, detector), run: run))
+        }
+    }
+
     Benchmark("limit put: write+fsync+link file, INSERT row (raw sqlite3)", configuration: .init(setup: { try await Fixture.shared.prepare() })) { benchmark in
         let fixture = Fixture.shared
         for _ in benchmark.scaledIterations {
@@ -49,6 +57,13 @@ let benchmarks: @Sendable () -> Void = {
         for index in benchmark.scaledIterations {
             let (visit, detector) = fixture.cycle(index)
             blackHole(try fixture.raw.get(visit: visit, detector: detector))
+        }
+    }
+
+    Benchmark("limit get by ref: SELECT by id (raw sqlite3) + read(2)", configuration: .init(setup: { try await Fixture.shared.prepare() })) { benchmark in
+        let fixture = Fixture.shared
+        for index in benchmark.scaledIterations {
+            blackHole(try fixture.raw.get(id: index % 1000))
         }
     }
 
@@ -88,6 +103,7 @@ final class Fixture: @unchecked Sendable {
     static let shared = Fixture()
 
     var butler: Butler!
+    var unsynced: Butler!
     var raw: RawSQLite!
     var refs: [DatasetRef] = []
     var putCounter = 0
@@ -115,6 +131,19 @@ final class Fixture: @unchecked Sendable {
                 refs.append(try await butler.put(payload(visit, detector), "metrics", dataId: dataId(visit, detector), run: "bench/data"))
             }
         }
+        let unsyncedRepo = directory.appendingPathComponent("unsynced")
+        var config = RepositoryConfig.defaultConfig()
+        config.datastore.fsync = false
+        try await Butler.createRepository(at: unsyncedRepo, config: config)
+        unsynced = try await Butler(repository: unsyncedRepo)
+        try await unsynced.insertDimensionRecords("instrument", [["name": "Cam"]])
+        try await unsynced.insertDimensionRecords("physical_filter", [["instrument": "Cam", "name": "Cam-r", "band": "r"]])
+        try await unsynced.insertDimensionRecords("day_obs", [["instrument": "Cam", "id": 20261122]])
+        try await unsynced.insertDimensionRecords("detector", (0..<detectors).map { ["instrument": "Cam", "id": .int(Int64($0))] })
+        try await unsynced.insertDimensionRecords("visit", (0..<visits).map {
+            ["instrument": "Cam", "id": .int(Int64($0)), "physical_filter": "Cam-r", "day_obs": 20261122]
+        })
+        try await unsynced.registerDatasetType("metrics", dimensions: ["visit", "detector"], storageClass: "StructuredDataDict")
         raw = try RawSQLite(directory: directory.appendingPathComponent("raw"), visits: visits, detectors: detectors, payload: payloadBytes)
         ready = true
     }

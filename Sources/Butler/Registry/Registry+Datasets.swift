@@ -119,16 +119,27 @@ extension Registry {
             }
         }
         if findFirst { ordered = chosen.map { ($0.key, $0.value.row) } }
-        var refs: [DatasetRef] = []
-        refs.reserveCapacity(ordered.count)
+        var runNames: [Int64: String] = [:]
+        var keyed: [(ref: DatasetRef, key: [DataIdValue])] = []
+        keyed.reserveCapacity(ordered.count)
         for (coordinate, row) in ordered {
-            let run = try collection(session, id: row[2].int64!)
-            refs.append(DatasetRef(id: row[0].uuidValue!, datasetType: datasetType, dataId: coordinate, run: run.name))
+            let runId = row[2].int64!
+            let run: String
+            if let known = runNames[runId] {
+                run = known
+            } else {
+                run = try collection(session, id: runId).name
+                runNames[runId] = run
+            }
+            let ref = DatasetRef(id: row[0].uuidValue!, datasetType: datasetType, dataId: coordinate, run: run)
+            keyed.append((ref, coordinate.required.map(\.value)))
         }
-        return refs.sorted { lhs, rhs in
-            if lhs.run != rhs.run { return lhs.run < rhs.run }
-            return lhs.dataId.required.map(\.value).lexicographicallyPrecedes(rhs.dataId.required.map(\.value))
+        // Sort keys are computed once per ref, not once per comparison.
+        keyed.sort { lhs, rhs in
+            if lhs.ref.run != rhs.ref.run { return lhs.ref.run < rhs.ref.run }
+            return lhs.key.lexicographicallyPrecedes(rhs.key)
         }
+        return keyed.map(\.ref)
     }
 
     /// Adds datasets to a TAGGED collection (one per dataset type and data ID).

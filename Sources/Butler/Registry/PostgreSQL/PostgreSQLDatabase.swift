@@ -49,6 +49,10 @@ final class PostgreSQLDatabase: SQLDatabase {
         try await unitOfWork(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
     }
 
+    func readLatest<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        try await unitOfWork(begin: "BEGIN READ ONLY", body)
+    }
+
     func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
         if readOnly {
             throw SQLError(engine: "postgresql", message: "the database is opened read-only", sql: "")

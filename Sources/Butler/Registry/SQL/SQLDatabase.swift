@@ -8,6 +8,10 @@ public protocol SQLDatabase: Sendable {
     var dialect: SQLDialect { get }
     /// Runs `body` with read-only access to a consistent snapshot.
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T
+    /// Runs `body` without a snapshot transaction: each statement sees the latest committed
+    /// state. For look-ups whose statements need not agree with each other (a find, then the
+    /// artifact records of what was found) this saves a BEGIN/COMMIT per call on the hot path.
+    func readLatest<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T
     /// Runs `body` in one transaction; any error rolls the whole unit back.
     func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T
     /// Releases connections; the database must not be used afterwards.

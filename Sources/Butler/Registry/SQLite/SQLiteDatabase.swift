@@ -36,6 +36,18 @@ final class SQLiteDatabase: SQLDatabase {
         try readNow(body)
     }
 
+    func readLatest<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        try readLatestNow(body)
+    }
+
+    private func readLatestNow<T>(_ body: (any SQLSession) throws -> T) throws -> T {
+        do {
+            return try pool.unsafeRead { db in try body(SQLiteSession(db: db)) }
+        } catch let error as DatabaseError {
+            throw SQLiteSession.translate(error, sql: error.sql ?? "")
+        }
+    }
+
     func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
         try writeNow(body)
     }

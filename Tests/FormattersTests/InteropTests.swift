@@ -1,0 +1,105 @@
+import Composites
+import Formatters
+import Foundation
+import Testing
+
+/// Runs the Python interop script; astropy, h5py and numpy must be installed (the test
+/// command installs them).
+func runInteropScript(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Interop/check_images.py")
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", script.path] + arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+func rawBytes<P: FITSPixel>(_ pixels: [P]) -> Data {
+    pixels.withUnsafeBytes { Data($0) }
+}
+
+@Suite("Interop with astropy and h5py", .serialized)
+struct InteropTests {
+    @Test("astropy reads our FITS (pixels, xy0, mask planes, TAN-SIP sky positions) and h5py our HDF5")
+    func theyReadOurs() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("interop-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var exposure = try Fixtures.exposure(Float.self, width: 70, height: 50) { x, y in Float(x) * 0.5 + Float(y * y) * 1e-3 }
+        var ap = SIPPolynomial(order: 3), bp = SIPPolynomial(order: 3)
+        ap[2, 0] = -3.1e-6; bp[0, 2] = 4.5e-6
+        exposure.wcs?.sipAP = ap
+        exposure.wcs?.sipBP = bp
+        let planes: [String: (Data, String)] = [
+            "IMAGE": (rawBytes(exposure.image.pixels), "<f4"),
+            "MASK": (rawBytes(exposure.mask.image.pixels), "<i4"),
+            "VARIANCE": (rawBytes(exposure.variance.pixels), "<f4"),
+        ]
+        var planeSpecs: [String: [String: String]] = [:]
+        for (name, (bytes, dtype)) in planes {
+            let raw = directory.appendingPathComponent("\(name).raw")
+            try bytes.write(to: raw)
+            planeSpecs[name] = ["raw": raw.path, "dtype": dtype]
+        }
+        let wcs = try #require(exposure.wcs)
+        let sky = [Point2D(100, -20), Point2D(169, 29), Point2D(133.25, 4.5), Point2D(-500, 900)].map { parent -> [String: Any] in
+            let position = wcs.pixelToSky(parent)
+            return ["fitsPixel": [parent.x - 100 + 1, parent.y + 20 + 1], "ra": position.ra, "dec": position.dec]
+        }
+        var cases: [[String: Any]] = []
+        for (index, compression) in [FITSCompression.none, FITSCompression(.gzip, tile: Extent2I(32, 16)), FITSCompression(.rice)].enumerated() {
+            let path = directory.appendingPathComponent("ours-\(index).fits").path
+            try ExposureFITS.write(exposure, to: path, compression: compression)
+            cases.append(["path": path, "format": "fits", "planes": planeSpecs, "width": 70, "height": 50,
+                          "xy0": [100, -20], "maskPlanes": exposure.mask.planes, "sky": sky])
+        }
+        let h5 = directory.appendingPathComponent("ours.h5").path
+        try ExposureHDF5.write(exposure, to: h5, layout: HDF5Layout(chunk: Extent2I(32, 16), deflate: 3))
+        cases.append(["path": h5, "format": "hdf5", "planes": planeSpecs, "width": 70, "height": 50,
+                      "xy0": [100, -20], "maskPlanes": exposure.mask.planes, "sky": sky])
+        let manifest = directory.appendingPathComponent("manifest.json")
+        try JSONSerialization.data(withJSONObject: ["cases": cases]).write(to: manifest)
+        let (status, output) = try runInteropScript(["verify", manifest.path])
+        #expect(status == 0, "\(output)")
+        #expect(output.components(separatedBy: "\n").filter { $0.hasPrefix("ok ") }.count == 4, "\(output)")
+    }
+
+    @Test("our reader agrees with astropy on the afw-written files", arguments: [TestData.hscCalexp, TestData.smallExposure])
+    func weReadTheirs(path: String) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("interop-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (status, output) = try runInteropScript(["describe", path, directory.path])
+        try #require(status == 0, "\(output)")
+        let described = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: directory.appendingPathComponent("describe.json"))) as? [String: Any])
+        let exposure = try ExposureFITS.read(Float.self, from: path)
+        #expect(try Data(contentsOf: directory.appendingPathComponent("IMAGE.raw")) == rawBytes(exposure.image.pixels))
+        #expect(try Data(contentsOf: directory.appendingPathComponent("MASK.raw")) == rawBytes(exposure.mask.image.pixels))
+        #expect(try Data(contentsOf: directory.appendingPathComponent("VARIANCE.raw")) == rawBytes(exposure.variance.pixels))
+        let maskPlanes = (described["maskPlanes"] as? [String: Int]) ?? [:]
+        if !maskPlanes.isEmpty { #expect(maskPlanes == exposure.mask.planes) }
+        let wcs = try #require(exposure.wcs)
+        for check in described["sky"] as? [[String: Any]] ?? [] {
+            let pixel = check["fitsPixel"] as! [Double]
+            let ours = wcs.pixelToSky(Point2D(pixel[0] - 1 + Double(exposure.xy0.x), pixel[1] - 1 + Double(exposure.xy0.y)))
+            #expect(abs(ours.ra - (check["ra"] as! Double)) < 1e-9, "RA at \(pixel)")
+            #expect(abs(ours.dec - (check["dec"] as! Double)) < 1e-9, "Dec at \(pixel)")
+        }
+        if let calib = described["photoCalib"] as? [String: Double] {
+            // Foundation's JSON number parser may round the last ulp: compare relatively.
+            let ours = try #require(exposure.photoCalib)
+            #expect(abs(ours.calibrationMean / calib["mean"]! - 1) < 1e-15)
+            #expect(abs(ours.calibrationErr / calib["err"]! - 1) < 1e-14)
+        }
+        if let psf = described["psf"] as? [String: Any] {
+            #expect(exposure.psf == .gaussian(sigma: psf["sigma"] as! Double, width: psf["width"] as! Int, height: psf["height"] as! Int))
+        }
+    }
+}
