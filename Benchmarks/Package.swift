@@ -16,6 +16,25 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
+        .target(
+            name: "BareIO",
+            path: "Sources/BareIO",
+            cSettings: [.unsafeFlags(["-I/usr/include/hdf5/serial"])],
+            linkerSettings: [.linkedLibrary("cfitsio"), .linkedLibrary("hdf5_serial"),
+                             .unsafeFlags(["-L/usr/lib/x86_64-linux-gnu/hdf5/serial"])]
+        ),
+        .executableTarget(
+            name: "Images",
+            dependencies: [
+                "BareIO",
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Butler", package: rootPackage),
+                .product(name: "Composites", package: rootPackage),
+                .product(name: "Formatters", package: rootPackage),
+            ],
+            path: "Benchmarks/Images",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
         .executableTarget(
             name: "SmallDatasets",
             dependencies: [

@@ -19,6 +19,9 @@ public protocol FileFormatter: Sendable {
     func read(from url: URL, storageClass: StorageClass, parameters: ReadParameters) throws -> any Sendable
     /// Reads the file as `type`, for `get(…, as:)`; the default reads the default type and casts.
     func read<T>(_ type: T.Type, from url: URL, storageClass: StorageClass, parameters: ReadParameters) throws -> T
+    /// A copy that writes with `parameters` from repository configuration (compression,
+    /// tile or chunk shape…); the default accepts none.
+    func configured(with parameters: [String: JSONValue]) throws -> any FileFormatter
 }
 
 /// Read parameters (daf_butler's `parameters=`), by name; the storage class says which exist.

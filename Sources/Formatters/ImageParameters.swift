@@ -45,3 +45,28 @@ func withExposurePixel<R>(_ type: Any.Type, formatter: String, path: String, _ b
         throw FormatterError(formatter: formatter, path: path, operation: "read", reason: "\(type) is not an Exposure type")
     }
 }
+
+/// Limits on values read from files, so that a corrupted header cannot make a reader allocate
+/// absurd amounts of memory or overflow an integer conversion.
+enum FileLimits {
+    /// The largest image axis accepted (pixels).
+    static let maxAxis = 1 << 20
+    /// The largest |xy0| coordinate accepted.
+    static let maxOrigin = 1 << 40
+    /// The largest SIP order accepted.
+    static let maxSIPOrder = 20
+
+    /// `value` as an Int if it is finite, integral and inside `range`.
+    static func int(_ value: Double?, in range: ClosedRange<Int>) -> Int? {
+        guard let value, value.isFinite, value.rounded() == value, value >= Double(range.lowerBound), value <= Double(range.upperBound) else {
+            return nil
+        }
+        return Int(value)
+    }
+
+    /// `value` as an Int if inside `range`.
+    static func int(_ value: Int64?, in range: ClosedRange<Int>) -> Int? {
+        guard let value, value >= Int64(range.lowerBound), value <= Int64(range.upperBound) else { return nil }
+        return Int(value)
+    }
+}

@@ -26,7 +26,7 @@ struct ReadmeExampleTests {
         let metrics = try await butler.get("metrics", dataId: dataId, collections: ["u/me/test"], as: [String: Double].self)
         #expect(metrics == ["seeing": 0.71, "nStars": 1204])
         let same = try await butler.get(ref) as? [String: JSONValue]
-        #expect(same?["nStars"] == .double(1204))
+        #expect(same?["nStars"]?.doubleValue == 1204)
         let iBand = try await butler.queryDatasets(["metrics"], collections: ["u/me/test"], where: "band = 'i' AND visit.exposure_time > 10")
         #expect(iBand == [ref])
         try await butler.close()

@@ -7,11 +7,12 @@ struct StorageClassTests {
     @Test("built-in storage classes use daf_butler's names")
     func builtIns() throws {
         let registry = StorageClassRegistry()
-        #expect(registry.names == ["Bytes", "StructuredData", "StructuredDataDict", "StructuredDataList"])
+        #expect(registry.names == ["Bytes", "Exposure", "ExposureD", "ExposureF", "ExposureI", "ExposureU", "StructuredData", "StructuredDataDict", "StructuredDataList"])
+        #expect(try registry.storageClass(named: "ExposureF").parameters == ["bbox", "origin"])
         #expect(try registry.storageClass(named: "StructuredDataDict").accepts(["a": JSONValue.int(1)]))
         #expect(try !registry.storageClass(named: "Bytes").accepts("text"))
-        let error = #expect(throws: StorageClassError.self) { try registry.storageClass(named: "Exposure") }
-        #expect("\(error!)".contains("unknown storage class 'Exposure'"))
+        let error = #expect(throws: StorageClassError.self) { try registry.storageClass(named: "SourceCatalog") }
+        #expect("\(error!)".contains("unknown storage class 'SourceCatalog'"))
     }
 
     @Test("registering a class under a taken name with another type is refused")

@@ -23,14 +23,14 @@ public struct BytesFormatter: FileFormatter {
                 formatter: name, path: url.path, operation: "write",
                 reason: "\(type(of: value)) is not bytes (Data, [UInt8] or String)")
         }
-        do { try data.write(to: url) } catch {
+        do { try FileIO.write(data, to: url) } catch {
             throw FormatterError(formatter: name, path: url.path, operation: "write", reason: error.localizedDescription)
         }
     }
 
     public func read(from url: URL, storageClass: StorageClass, parameters: ReadParameters) throws -> any Sendable {
         try requireNoParameters(parameters, url: url)
-        do { return try Data(contentsOf: url) } catch {
+        do { return try FileIO.read(url) } catch {
             throw FormatterError(formatter: name, path: url.path, operation: "read", reason: error.localizedDescription)
         }
     }

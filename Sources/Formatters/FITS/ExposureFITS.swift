@@ -233,7 +233,7 @@ public enum ExposureFITS {
     static func maskPlanes(_ header: Metadata) -> [String: Int] {
         var planes: [String: Int] = [:]
         for card in header.cards where card.key.hasPrefix("MP_") {
-            if let bit = card.value.intValue { planes[String(card.key.dropFirst(3))] = Int(bit) }
+            if let bit = FileLimits.int(card.value.intValue, in: 0...31) { planes[String(card.key.dropFirst(3))] = bit }
         }
         return planes
     }
@@ -263,16 +263,18 @@ public enum ExposureFITS {
     /// Finds an afw archive entry by its ID key (`PSF_ID`…): returns (HDU index, 1-based row,
     /// persistable name), or nil when the file has no archive or no such entry.
     static func archiveEntry(_ file: FITSFile, primary: Metadata, idKey: String) throws -> (Int, Int, String)? {
-        guard let archiveHDU = primary["AR_HDU"]?.intValue, let id = primary[idKey]?.intValue else { return nil }
-        try file.move(to: Int(archiveHDU) - 1)
+        let hduCount = try file.hduCount()
+        guard let archiveHDU = FileLimits.int(primary["AR_HDU"]?.intValue, in: 1...hduCount), let id = primary[idKey]?.intValue else { return nil }
+        try file.move(to: archiveHDU - 1)
         let rows = try file.rowCount()
         for row in 1...max(rows, 1) where rows > 0 {
-            guard let rowId = try file.readDouble(column: "id", row: row), Int64(rowId) == id else { continue }
-            guard let catalog = try file.readDouble(column: "cat.archive", row: row),
-                let row0 = try file.readDouble(column: "row0", row: row)
+            guard let rowId = FileLimits.int(try file.readDouble(column: "id", row: row), in: Int(Int32.min)...Int(Int32.max)), Int64(rowId) == id else { continue }
+            guard let catalog = FileLimits.int(try file.readDouble(column: "cat.archive", row: row), in: 0...hduCount),
+                let row0 = FileLimits.int(try file.readDouble(column: "row0", row: row), in: 0...Int(Int32.max)),
+                archiveHDU + catalog - 1 < hduCount
             else { return nil }
             let name = try file.readString(column: "name", row: row) ?? ""
-            return (Int(archiveHDU) + Int(catalog) - 1, Int(row0) + 1, name)
+            return (archiveHDU + catalog - 1, row0 + 1, name)
         }
         return nil
     }
@@ -298,11 +300,11 @@ public enum ExposureFITS {
     }
 
     private static func gaussian(_ file: FITSFile, row: Int) throws -> Psf? {
-        guard let sigma = try file.readDouble(column: "sigma", row: row),
-            let width = try file.readDouble(column: "dimensions_x", row: row),
-            let height = try file.readDouble(column: "dimensions_y", row: row)
+        guard row <= (try file.rowCount()), let sigma = try file.readDouble(column: "sigma", row: row), sigma.isFinite,
+            let width = FileLimits.int(try file.readDouble(column: "dimensions_x", row: row), in: 0...FileLimits.maxAxis),
+            let height = FileLimits.int(try file.readDouble(column: "dimensions_y", row: row), in: 0...FileLimits.maxAxis)
         else { return nil }
-        return .gaussian(sigma: sigma, width: Int(width), height: Int(height))
+        return .gaussian(sigma: sigma, width: width, height: height)
     }
 
     static func readPhotoCalib(_ file: FITSFile, primary: Metadata, layout: Layout) throws -> PhotoCalib? {
@@ -314,6 +316,7 @@ public enum ExposureFITS {
         }
         guard let (hdu, row) = location else { return nil }
         try file.move(to: hdu)
+        guard row <= (try file.rowCount()) else { return nil }
         guard let mean = try file.readDouble(column: "calibrationMean", row: row) else { return nil }
         return PhotoCalib(calibrationMean: mean, calibrationErr: try file.readDouble(column: "calibrationErr", row: row) ?? 0)
     }

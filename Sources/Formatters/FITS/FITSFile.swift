@@ -119,7 +119,11 @@ final class FITSFile {
         var equivalent: Int32 = 0
         ffgiet(handle, &equivalent, &status)
         try check(status, "ffgiet", "reading the image type")
-        return (equivalent, Array(naxes.prefix(Int(naxis))))
+        let axes = Array(naxes.prefix(Int(max(0, min(naxis, 9)))))
+        if let bad = axes.first(where: { $0 < 0 || $0 > FileLimits.maxAxis }) {
+            throw FITSError(path: path, function: "butler", status: .ok, message: "image axis of \(bad) pixels is out of range", context: "reading image dimensions")
+        }
+        return (equivalent, axes)
     }
 
     // MARK: Pixels

@@ -5,11 +5,17 @@ public import Composites
 public enum FITSWcs {
     /// The image origin recorded in a header: from `LTV1/2`, else from the `A` WCS, else 0.
     public static func xy0(from header: Metadata) -> Point2I {
-        if let ltv1 = header["LTV1"]?.doubleValue, let ltv2 = header["LTV2"]?.doubleValue {
-            return Point2I(Int(-ltv1.rounded()), Int(-ltv2.rounded()))
+        let limit = -FileLimits.maxOrigin...FileLimits.maxOrigin
+        if let ltv1 = FileLimits.int(header["LTV1"]?.doubleValue.map { -$0.rounded() }, in: limit),
+            let ltv2 = FileLimits.int(header["LTV2"]?.doubleValue.map { -$0.rounded() }, in: limit)
+        {
+            return Point2I(ltv1, ltv2)
         }
-        if header["CTYPE1A"]?.stringValue == "LINEAR", let x = header["CRVAL1A"]?.doubleValue, let y = header["CRVAL2A"]?.doubleValue {
-            return Point2I(Int(x.rounded()), Int(y.rounded()))
+        if header["CTYPE1A"]?.stringValue == "LINEAR",
+            let x = FileLimits.int(header["CRVAL1A"]?.doubleValue.map { $0.rounded() }, in: limit),
+            let y = FileLimits.int(header["CRVAL2A"]?.doubleValue.map { $0.rounded() }, in: limit)
+        {
+            return Point2I(x, y)
         }
         return Point2I(0, 0)
     }
@@ -43,10 +49,10 @@ public enum FITSWcs {
     }
 
     private static func polynomial(_ name: String, _ header: Metadata) -> SIPPolynomial? {
-        guard let order = header["\(name)_ORDER"]?.intValue, order >= 0, order < 20 else { return nil }
-        var result = SIPPolynomial(order: Int(order))
-        for p in 0...Int(order) {
-            for q in 0...(Int(order) - p) {
+        guard let order = FileLimits.int(header["\(name)_ORDER"]?.intValue, in: 0...FileLimits.maxSIPOrder) else { return nil }
+        var result = SIPPolynomial(order: order)
+        for p in 0...order {
+            for q in 0...(order - p) {
                 if let value = header["\(name)_\(p)_\(q)"]?.doubleValue { result[p, q] = value }
             }
         }

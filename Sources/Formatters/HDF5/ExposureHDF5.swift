@@ -147,13 +147,17 @@ public enum ExposureHDF5 {
 
     private static func readXY0(_ file: HDF5File) throws -> Point2I {
         guard let values = try file.ints("/", "xy0"), values.count == 2 else { return Point2I(0, 0) }
-        return Point2I(Int(values[0]), Int(values[1]))
+        let limit = -FileLimits.maxOrigin...FileLimits.maxOrigin
+        guard let x = FileLimits.int(values[0], in: limit), let y = FileLimits.int(values[1], in: limit) else {
+            throw HDF5Error(path: file.path, function: "butler", message: "xy0 \(values) is out of range", context: "reading xy0")
+        }
+        return Point2I(x, y)
     }
 
     private static func maskPlanes(_ file: HDF5File) throws -> [String: Int] {
         var planes: [String: Int] = [:]
         for name in Mask.defaultPlanes.keys.sorted() + (try extraPlaneNames(file)) {
-            if let bit = try file.ints("/mask", "MP_\(name)")?.first { planes[name] = Int(bit) }
+            if let bit = FileLimits.int(try file.ints("/mask", "MP_\(name)")?.first, in: 0...31) { planes[name] = bit }
         }
         return planes
     }
@@ -169,10 +173,12 @@ public enum ExposureHDF5 {
         else { return nil }
         var wcs = Wcs(crpix: Point2D(crpix[0], crpix[1]), crval: SpherePoint(ra: crval[0], dec: crval[1]), cd: [[cd[0], cd[1]], [cd[2], cd[3]]])
         func polynomial(_ name: String) throws -> SIPPolynomial? {
-            guard let order = try file.ints("/wcs", "\(name)_order")?.first, let coefficients = try file.doubles("/wcs", name) else { return nil }
-            var result = SIPPolynomial(order: Int(order))
+            guard let order = FileLimits.int(try file.ints("/wcs", "\(name)_order")?.first, in: 0...FileLimits.maxSIPOrder),
+                let coefficients = try file.doubles("/wcs", name)
+            else { return nil }
+            var result = SIPPolynomial(order: order)
             guard coefficients.count == result.coefficients.count else { return nil }
-            for p in 0...Int(order) { for q in 0...Int(order) { result[p, q] = coefficients[p * (Int(order) + 1) + q] } }
+            for p in 0...order { for q in 0...order { result[p, q] = coefficients[p * (order + 1) + q] } }
             return result
         }
         wcs.sipA = try polynomial("sip_a")
@@ -184,8 +190,11 @@ public enum ExposureHDF5 {
 
     private static func readPsf(_ file: HDF5File) throws -> Psf? {
         guard file.exists("/psf"), let model = try file.string("/psf", "model") else { return nil }
-        if model == "gaussian", let sigma = try file.doubles("/psf", "sigma")?.first, let dimensions = try file.ints("/psf", "dimensions"), dimensions.count == 2 {
-            return .gaussian(sigma: sigma, width: Int(dimensions[0]), height: Int(dimensions[1]))
+        if model == "gaussian", let sigma = try file.doubles("/psf", "sigma")?.first, sigma.isFinite,
+            let dimensions = try file.ints("/psf", "dimensions"), dimensions.count == 2,
+            let width = FileLimits.int(dimensions[0], in: 0...FileLimits.maxAxis), let height = FileLimits.int(dimensions[1], in: 0...FileLimits.maxAxis)
+        {
+            return .gaussian(sigma: sigma, width: width, height: height)
         }
         if model == "image", file.exists("/psf/kernel") {
             let shape = try file.imageShape("/psf/kernel", as: Double.self)
@@ -214,7 +223,10 @@ public enum ExposureHDF5 {
 
     private static func readMetadata(_ file: HDF5File) throws -> Metadata {
         guard file.exists("/metadata"), let text = try file.string("/metadata", "cards") else { return Metadata() }
-        let cards = try JSONDecoder().decode([Metadata.Card].self, from: Data(text.utf8))
+        let cards: [Metadata.Card]
+        do { cards = try JSONDecoder().decode([Metadata.Card].self, from: Data(text.utf8)) } catch {
+            throw HDF5Error(path: file.path, function: "butler", message: "/metadata@cards is not valid card JSON: \(error)", context: "reading metadata")
+        }
         var metadata = Metadata()
         for card in cards { metadata.set(card.key, card.value, comment: card.comment) }
         return metadata

@@ -110,6 +110,9 @@ final class HDF5File {
         guard rank == 2 else {
             throw HDF5Error(path: path, function: "butler", message: "\(name) has \(rank) dimensions, not 2", context: "reading \(name)")
         }
+        if dims.contains(where: { $0 > UInt64(FileLimits.maxAxis) }) {
+            throw HDF5Error(path: path, function: "butler", message: "\(name) has out-of-range dimensions \(dims)", context: "reading \(name)")
+        }
         let fileType = try check(H5Dget_type(dataset), "H5Dget_type", "reading the type of \(name)")
         defer { H5Tclose(fileType) }
         let matches = H5Tequal(fileType, hdf5Type(P.self)) > 0
@@ -224,6 +227,9 @@ final class HDF5File {
             let space = try check(H5Aget_space(attribute), "H5Aget_space", "reading attribute \(object)@\(name)")
             defer { H5Sclose(space) }
             let count = try check(H5Sget_simple_extent_npoints(space), "H5Sget_simple_extent_npoints", "sizing \(object)@\(name)")
+            guard count <= 1 << 20 else {
+                throw HDF5Error(path: path, function: "butler", message: "attribute \(object)@\(name) has \(count) values", context: "reading \(name)")
+            }
             var values = [T](repeating: .zero, count: Int(count))
             try values.withUnsafeMutableBytes { buffer in
                 _ = try check(H5Aread(attribute, type, buffer.baseAddress), "H5Aread", "reading attribute \(object)@\(name)")
@@ -244,6 +250,9 @@ final class HDF5File {
                 throw HDF5Error(path: path, function: "butler", message: "attribute \(object)@\(name) is not a fixed-length string", context: "reading \(name)")
             }
             let size = H5Tget_size(type)
+            guard size <= 1 << 24 else {
+                throw HDF5Error(path: path, function: "butler", message: "attribute \(object)@\(name) claims \(size) bytes", context: "reading \(name)")
+            }
             var buffer = [UInt8](repeating: 0, count: size + 1)
             try buffer.withUnsafeMutableBytes { raw in
                 _ = try check(H5Aread(attribute, type, raw.baseAddress), "H5Aread", "reading attribute \(object)@\(name)")

@@ -23,7 +23,7 @@ public struct JSONFormatter: FileFormatter {
         do { data = try encodeJSON(encodable, encoder: encoder) } catch {
             throw FormatterError(formatter: name, path: url.path, operation: "write", reason: "\(error)")
         }
-        do { try data.write(to: url) } catch {
+        do { try FileIO.write(data, to: url) } catch {
             throw FormatterError(formatter: name, path: url.path, operation: "write", reason: error.localizedDescription)
         }
     }
@@ -57,7 +57,7 @@ public struct JSONFormatter: FileFormatter {
 
     private func decodeReporting<R>(url: URL, _ body: (Data) throws -> R) throws -> R {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
+        do { data = try FileIO.read(url) } catch {
             throw FormatterError(formatter: name, path: url.path, operation: "read", reason: error.localizedDescription)
         }
         do { return try body(data) } catch {

@@ -15,7 +15,7 @@ public struct YAMLFormatter: FileFormatter {
         }
         do {
             let text = try YAMLSupport.encode(encodable)
-            try Data(text.utf8).write(to: url)
+            try FileIO.write(Data(text.utf8), to: url)
         } catch {
             throw FormatterError(formatter: name, path: url.path, operation: "write", reason: "\(error)")
         }
@@ -50,7 +50,7 @@ public struct YAMLFormatter: FileFormatter {
 
     private func decodeReporting<R>(url: URL, _ body: (String) throws -> R) throws -> R {
         let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+        do { text = String(decoding: try FileIO.read(url), as: UTF8.self) } catch {
             throw FormatterError(formatter: name, path: url.path, operation: "read", reason: error.localizedDescription)
         }
         do { return try body(text) } catch {

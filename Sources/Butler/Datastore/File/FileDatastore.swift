@@ -1,6 +1,7 @@
 import Composites
 import Formatters
 public import Foundation
+import Synchronization
 
 /// Where bytes live: artifacts under a POSIX root, one record per (dataset, component) in
 /// the registry database so that a dataset and its artifact are registered together.
@@ -11,13 +12,19 @@ public import Foundation
 /// file is removed and, if the link happened, so is the final name: no file without its row.
 final class FileDatastore: Sendable {
     let root: URL
+    /// `root.path`, kept as a string: building paths by concatenation is much cheaper than
+    /// `URL.appendingPathComponent` on the hot path.
+    private let rootPath: String
     let config: RepositoryConfig.Datastore
     let formatters: FormatterRegistry
     let storageClasses: StorageClassRegistry
     private let templates: [String: FileTemplate]
+    /// Dataset types whose template has been checked for unique paths.
+    private let validatedTemplates = Mutex<Set<String>>([])
 
     init(root: URL, config: RepositoryConfig.Datastore, formatters: FormatterRegistry, storageClasses: StorageClassRegistry) throws {
         self.root = root.standardizedFileURL
+        self.rootPath = self.root.path
         self.config = config
         self.formatters = formatters
         self.storageClasses = storageClasses
@@ -77,7 +84,10 @@ final class FileDatastore: Sendable {
     /// The relative path for a new artifact of `ref` (its data ID expanded).
     func relativePath(for ref: DatasetRef, component: String?, extension ext: String) throws -> String {
         let template = template(for: ref.datasetType)
-        try template.validate(required: ref.datasetType.dimensions.required, datasetType: ref.datasetType.name)
+        if !validatedTemplates.withLock({ $0.contains(ref.datasetType.name) }) {
+            try template.validate(required: ref.datasetType.dimensions.required, datasetType: ref.datasetType.name)
+            validatedTemplates.withLock { _ = $0.insert(ref.datasetType.name) }
+        }
         var values: [String: String] = [
             "run": ref.run, "collection": ref.run, "datasetType": ref.datasetType.parentName,
             "id": ref.id.uuidString.lowercased(),
@@ -89,7 +99,7 @@ final class FileDatastore: Sendable {
 
     /// The absolute location of a recorded path (relative paths are under the root).
     func url(forRecordedPath path: String) -> URL {
-        path.hasPrefix("/") ? URL(fileURLWithPath: path) : root.appendingPathComponent(path)
+        URL(fileURLWithPath: path.hasPrefix("/") ? path : rootPath + "/" + path)
     }
 
     // MARK: Writing
@@ -118,14 +128,13 @@ final class FileDatastore: Sendable {
     func prepare(_ value: any Sendable, ref: DatasetRef, storageClass: StorageClass) throws -> PreparedArtifact {
         let (formatter, ext) = try formatterChoice(for: ref.datasetType)
         let relative = try relativePath(for: ref, component: nil, extension: ext)
-        let final = root.appendingPathComponent(relative)
-        let directory = final.deletingLastPathComponent()
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw ButlerError.datastore("cannot create directory \(directory.path) for \(ref): \(error.localizedDescription)")
-        }
-        let temporary = directory.appendingPathComponent(".\(final.lastPathComponent).tmp-\(UUID().uuidString)")
+        let finalPath = rootPath + "/" + relative
+        let slash = finalPath.lastIndex(of: "/")!
+        let directoryPath = String(finalPath[..<slash])
+        let fileName = finalPath[finalPath.index(after: slash)...]
+        try makeDirectory(directoryPath, for: ref)
+        let temporary = URL(fileURLWithPath: directoryPath + "/.\(fileName).tmp-\(UUID().uuidString)")
+        let final = URL(fileURLWithPath: finalPath)
         do {
             try formatter.write(value, storageClass: storageClass, to: temporary)
             if config.fsync { try AtomicFile.fsync(path: temporary.path) }
@@ -137,6 +146,18 @@ final class FileDatastore: Sendable {
         } catch {
             AtomicFile.remove(temporary.path)
             throw ButlerError.datastore("could not write \(ref) to \(relative): \(error)")
+        }
+    }
+
+    /// Creates a directory and its parents unless it exists (checked first: cheaper than
+    /// FileManager's creation on the common path where it already does).
+    private func makeDirectory(_ path: String, for ref: DatasetRef) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue { return }
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw ButlerError.datastore("cannot create directory \(path) for \(ref): \(error.localizedDescription)")
         }
     }
 

@@ -106,11 +106,24 @@ public struct FileTemplate: Sendable, Hashable, CustomStringConvertible {
     /// value made only of dots is spelled out (`..` → `dotdot`), so no value can climb out of
     /// the root and distinct values stay distinct.
     static func sanitize(_ value: String) -> String {
-        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-+=,@")
-        var result = String(value.map { allowed.contains($0) ? $0 : "_" })
-        if result.allSatisfy({ $0 == "." }) { result = String(repeating: "dot", count: result.count) }
+        var bytes = Array(value.utf8)
+        var changed = false
+        for index in bytes.indices where !allowed[Int(bytes[index])] {
+            bytes[index] = UInt8(ascii: "_")
+            changed = true
+        }
+        var result = changed ? String(decoding: bytes, as: UTF8.self) : value
+        if !bytes.isEmpty, bytes.allSatisfy({ $0 == UInt8(ascii: ".") }) { result = String(repeating: "dot", count: bytes.count) }
         return result
     }
+
+    /// Bytes allowed in a path segment; every other byte (including each byte of a non-ASCII
+    /// character) becomes `_`.
+    private static let allowed: [Bool] = {
+        var table = [Bool](repeating: false, count: 256)
+        for byte in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-+=,@".utf8 { table[Int(byte)] = true }
+        return table
+    }()
 }
 
 import Foundation

@@ -1,0 +1,61 @@
+#include "bare_io.h"
+#include <fcntl.h>
+#include <fitsio.h>
+#include <hdf5.h>
+#include <unistd.h>
+
+int bare_fits_read_planes(const char *path, long x0, long y0, long x1, long y1,
+                          float *image, int *mask, float *variance) {
+    fitsfile *file = NULL;
+    int status = 0, type = 0, anynull = 0;
+    long lower[2] = {x0, y0}, upper[2] = {x1, y1}, step[2] = {1, 1};
+    fits_open_file(&file, path, READONLY, &status);
+    fits_movabs_hdu(file, 2, &type, &status);
+    fits_read_subset(file, TFLOAT, lower, upper, step, NULL, image, &anynull, &status);
+    fits_movabs_hdu(file, 3, &type, &status);
+    fits_read_subset(file, TINT, lower, upper, step, NULL, mask, &anynull, &status);
+    fits_movabs_hdu(file, 4, &type, &status);
+    fits_read_subset(file, TFLOAT, lower, upper, step, NULL, variance, &anynull, &status);
+    int closeStatus = 0;
+    if (file) fits_close_file(file, &closeStatus);
+    return status ? status : closeStatus;
+}
+
+static int read_plane(hid_t file, const char *name, hid_t type, long x0, long y0, long width, long height, void *out) {
+    hid_t dataset = H5Dopen2(file, name, H5P_DEFAULT);
+    if (dataset < 0) return -1;
+    hid_t space = H5Dget_space(dataset);
+    hsize_t start[2] = {(hsize_t)y0, (hsize_t)x0}, count[2] = {(hsize_t)height, (hsize_t)width};
+    H5Sselect_hyperslab(space, H5S_SELECT_SET, start, NULL, count, NULL);
+    hid_t memory = H5Screate_simple(2, count, NULL);
+    herr_t status = H5Dread(dataset, type, memory, space, H5P_DEFAULT, out);
+    H5Sclose(memory);
+    H5Sclose(space);
+    H5Dclose(dataset);
+    return status < 0 ? -1 : 0;
+}
+
+int bare_h5_read_planes(const char *path, long x0, long y0, long width, long height,
+                        float *image, int *mask, float *variance) {
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0) return -1;
+    int status = read_plane(file, "/image", H5T_NATIVE_FLOAT, x0, y0, width, height, image);
+    status |= read_plane(file, "/mask", H5T_NATIVE_INT32, x0, y0, width, height, mask);
+    status |= read_plane(file, "/variance", H5T_NATIVE_FLOAT, x0, y0, width, height, variance);
+    H5Fclose(file);
+    return status;
+}
+
+long bare_read_file(const char *path, char *buffer, long capacity) {
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return -1;
+    long total = 0;
+    for (;;) {
+        ssize_t n = read(fd, buffer + total, (size_t)(capacity - total));
+        if (n <= 0) break;
+        total += n;
+        if (total == capacity) break;
+    }
+    close(fd);
+    return total;
+}

@@ -1,0 +1,18 @@
+#ifndef BARE_IO_H
+#define BARE_IO_H
+// The physical limit for image reads: the same reads done with cfitsio and HDF5 directly,
+// without any Butler, formatter or Swift code in between.
+
+/// Reads image, mask and variance (HDUs 2–4, 1-based) of a FITS file inside the inclusive
+/// 1-based box [x0, x1] × [y0, y1] into the three buffers. Returns the cfitsio status.
+int bare_fits_read_planes(const char *path, long x0, long y0, long x1, long y1,
+                          float *image, int *mask, float *variance);
+
+/// Reads /image, /mask, /variance of an HDF5 file inside the 0-based box starting at
+/// (x0, y0) of width × height. Returns 0 on success.
+int bare_h5_read_planes(const char *path, long x0, long y0, long width, long height,
+                        float *image, int *mask, float *variance);
+
+/// Reads a whole file with read(2) into a buffer of `capacity` bytes; returns bytes read.
+long bare_read_file(const char *path, char *buffer, long capacity);
+#endif

@@ -1,0 +1,61 @@
+public import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Whole-file reads and writes with plain POSIX calls.
+///
+/// Why not `Data.write(to:)`: on Linux, Foundation fsyncs every file it writes, which costs a
+/// disk flush per artifact; the datastore decides when to sync (once, before the registry
+/// commit) and formatters only write.
+public enum FileIO {
+    /// Writes `data` to a new file at `url` (failing if it exists), without syncing.
+    public static func write(_ data: Data, to url: URL) throws {
+        let path = url.path
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw posixError("create", path) }
+        defer { close(fd) }
+        try data.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw posixError("write", path)
+                }
+                offset += written
+            }
+        }
+    }
+
+    /// Reads a whole file.
+    public static func read(_ url: URL) throws -> Data {
+        let path = url.path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw posixError("open", path) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw posixError("stat", path) }
+        var data = Data(count: Int(info.st_size))
+        var total = 0
+        try data.withUnsafeMutableBytes { buffer in
+            while total < buffer.count {
+                let count = Glibc.read(fd, buffer.baseAddress! + total, buffer.count - total)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    throw posixError("read", path)
+                }
+                if count == 0 { break }
+                total += count
+            }
+        }
+        if total < data.count { data.removeSubrange(total...) }
+        return data
+    }
+
+    static func posixError(_ operation: String, _ path: String) -> NSError {
+        let code = errno
+        return NSError(domain: NSPOSIXErrorDomain, code: Int(code),
+                       userInfo: [NSLocalizedDescriptionKey: "\(operation) \(path): \(String(cString: strerror(code)))"])
+    }
+}

@@ -1,0 +1,95 @@
+import Butler
+import ButlerTestSupport
+import Composites
+import Formatters
+import Foundation
+import Testing
+
+/// A small calexp-like exposure with every component.
+func makeCalexp(width: Int = 60, height: Int = 40, xy0: Point2I = Point2I(10, 20)) throws -> ExposureF {
+    var masked = MaskedImage<Float>(bbox: Box2I(min: xy0, extent: Extent2I(width, height)))
+    for y in 0..<height {
+        for x in 0..<width {
+            masked.image[x, y] = Float(x * 3 + y) * 0.5
+            masked.variance[x, y] = 4
+        }
+    }
+    try masked.mask.set("SAT", x: 3, y: 4)
+    return Exposure(
+        maskedImage: masked,
+        wcs: Wcs(crpix: Point2D(30, 40), crval: SpherePoint(ra: 320.7, dec: -0.3), cd: [[1.6e-6, 4.4e-5], [4.4e-5, 1.5e-6]]),
+        psf: .gaussian(sigma: 2, width: 15, height: 15), photoCalib: PhotoCalib(calibrationMean: 2, calibrationErr: 0.01),
+        visitInfo: VisitInfo(exposureTime: 30, date: "2026-11-22T03:00:00.000", instrument: "HSC", id: 1))
+}
+
+@Suite("Exposure datasets through the Butler")
+struct ExposureDatasetTests {
+    func makeButler(_ backend: Backend) async throws -> (Butler, TemporaryDirectory) {
+        let directory = try TemporaryDirectory()
+        try await TestRepository.create(in: directory.url, backend: backend) { config in
+            config.datastore.formatters["calexpTiled"] = .init(formatter: "FitsExposureFormatter", parameters: ["compression": "gzip", "tile": [16, 16]])
+            config.datastore.formatters["calexpH5"] = .init(formatter: "HDF5ExposureFormatter", parameters: ["chunk": [16, 16], "deflate": 1])
+        }
+        let butler = try await Butler(repository: directory.url, run: "run/a")
+        try await TestRepository.insertInstrument(butler)
+        for name in ["calexp", "calexpTiled", "calexpH5"] {
+            try await butler.registerDatasetType(name, dimensions: ["visit", "detector"], storageClass: "ExposureF")
+        }
+        return (butler, directory)
+    }
+
+    @Test("put and get exact in FITS, tiled FITS and HDF5; cutouts by bbox and origin", arguments: Backend.available)
+    func roundTrips(backend: Backend) async throws {
+        let (butler, directory) = try await makeButler(backend)
+        defer { _ = directory }
+        let calexp = try makeCalexp()
+        let dataId: DataId = ["instrument": "HSC", "visit": 1, "detector": 2]
+        for name in ["calexp", "calexpTiled", "calexpH5"] {
+            let ref = try await butler.put(calexp, name, dataId: dataId)
+            #expect(try await butler.get(ref, as: ExposureF.self) == calexp, "\(name)")
+            let box = Box2I(x0: 20, y0: 25, x1: 39, y1: 44)
+            let parent = try await butler.get(name, dataId: dataId, parameters: ["bbox": ImageParameters.value(box)], as: ExposureF.self)
+            #expect(parent == (try calexp.subimage(box)), "\(name)")
+            let local = try await butler.get(ref, parameters: ["bbox": [10, 5, 29, 24], "origin": "local"], as: ExposureF.self)
+            #expect(local == parent, "\(name)")
+            let outside = await #expect(throws: ButlerError.self) {
+                try await butler.get(ref, parameters: ["bbox": [0, 0, 5, 5]])
+            }
+            #expect("\(outside!)".contains("\(name)@") && "\(outside!)".contains("(0, 0)–(5, 5)") && "\(outside!)".contains("(10, 20)–(69, 59)"))
+            let unknown = await #expect(throws: ButlerError.self) { try await butler.get(ref, parameters: ["zoom": 2]) }
+            #expect("\(unknown!)".contains("zoom") && "\(unknown!)".contains("bbox"))
+        }
+        #expect(try await butler.artifactURLs(try #require(await butler.findDataset("calexpH5", dataId: dataId)))[0].pathExtension == "h5")
+        try await butler.close()
+    }
+
+    @Test("a dataset written as FITS can be re-put as HDF5 and back with identical content", arguments: [Backend.sqlite])
+    func transcoding(backend: Backend) async throws {
+        let (butler, directory) = try await makeButler(backend)
+        defer { _ = directory }
+        let dataId: DataId = ["instrument": "HSC", "visit": 2, "detector": 1]
+        let original = try makeCalexp()
+        try await butler.put(original, "calexp", dataId: dataId)
+        let fromFits = try await butler.get("calexp", dataId: dataId, as: ExposureF.self)
+        try await butler.put(fromFits, "calexpH5", dataId: dataId)
+        let fromHdf5 = try await butler.get("calexpH5", dataId: dataId, as: ExposureF.self)
+        try await butler.put(fromHdf5, "calexpTiled", dataId: dataId)
+        #expect(try await butler.get("calexpTiled", dataId: dataId, as: ExposureF.self) == original)
+        try await butler.close()
+    }
+
+    @Test("afw-written FITS ingests as an ExposureF dataset", arguments: [Backend.sqlite])
+    func ingestAfw(backend: Backend) async throws {
+        let (butler, directory) = try await makeButler(backend)
+        defer { _ = directory }
+        let hsc = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("shared/testdata/obs_base_calexp_hsc_64x32.fits")
+        let refs = try await butler.ingest([FileToIngest(url: hsc, dataId: ["instrument": "HSC", "visit": 3, "detector": 0])],
+                                           datasetType: "calexp", run: "HSC/ingested", transfer: .copy)
+        let exposure = try await butler.get(refs[0], as: ExposureF.self)
+        #expect(exposure.bbox.extent == Extent2I(64, 32))
+        #expect(exposure.psf == .gaussian(sigma: 4, width: 3, height: 3))
+        #expect(try await butler.artifactRecords(refs[0])[0].formatter == "FitsExposureFormatter")
+        try await butler.close()
+    }
+}
