@@ -145,6 +145,32 @@ struct CLITests {
         #expect(badType.status != 0 && badType.stderr.contains("unknown storage class 'Nope'"))
     }
 
+    @Test("image-info and image-convert work on files, before any repository exists")
+    func imageCommands() throws {
+        let directory = try TemporaryDirectory()
+        let hsc = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("shared/testdata/obs_base_calexp_hsc_64x32.fits").path
+        let info = try butler("image-info", hsc)
+        #expect(info.status == 0, "\(info.stderr)")
+        #expect(info.stdout.contains("TAN-SIP") && info.stdout.contains("Gaussian sigma 4.0") && info.stdout.contains("1.99408750546"))
+        let described = try JSONSerialization.jsonObject(with: Data(butler("image-info", hsc, "--json").stdout.utf8)) as? [String: Any]
+        #expect((described?["planes"] as? [Any])?.count == 3)
+        let h5 = directory.url.appendingPathComponent("cut.h5").path
+        let converted = try butler("image-convert", hsc, h5, "--bbox", "10,5,40,20")
+        #expect(converted.status == 0, "\(converted.stderr)")
+        let cutInfo = try JSONSerialization.jsonObject(with: Data(butler("image-info", h5, "--json").stdout.utf8)) as? [String: Any]
+        let box = cutInfo?["bbox"] as? [String: Any]
+        #expect((box?["min"] as? [String: Int]) == ["x": 10, "y": 5] && (box?["max"] as? [String: Int]) == ["x": 40, "y": 20])
+        let back = directory.url.appendingPathComponent("back.fits").path
+        let local = try butler("image-convert", h5, back, "--bbox", "0,0,9,9", "--origin", "local", "--compression", "gzip", "--tile", "8x8")
+        #expect(local.status == 0, "\(local.stderr)")
+        #expect(try butler("image-info", back).stdout.contains("(10, 5)–(19, 14)"))
+        #expect(try butler("image-info", back).stdout.contains("tile-compressed"))
+        let outside = try butler("image-convert", hsc, directory.url.appendingPathComponent("bad.h5").path, "--bbox", "60,0,70,10")
+        #expect(outside.status != 0 && outside.stderr.contains("not inside the image box"))
+        #expect(!FileManager.default.fileExists(atPath: directory.url.appendingPathComponent("bad.h5").path))
+    }
+
     @Test("the demo runs on a fresh embedded repository")
     func demo() throws {
         let directory = try TemporaryDirectory()

@@ -103,3 +103,28 @@ struct InteropTests {
         }
     }
 }
+
+@Suite("Any FITS image")
+struct PlainFITSTests {
+    @Test("astropy-written primary and compressed extension images read with their WCS and cards")
+    func plainImages() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("plain-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (status, output) = try runInteropScript(["make-plain", directory.path])
+        try #require(status == 0, "\(output)")
+        let primary = try FITSImage<Float>.read(from: directory.appendingPathComponent("primary.fits").path)
+        #expect(primary.hdu == 0)
+        #expect(primary.image.bbox.extent == Extent2I(53, 37))
+        #expect(try Data(contentsOf: directory.appendingPathComponent("primary.raw")) == rawBytes(primary.image.pixels))
+        #expect(primary.metadata["OBJECT"] == "plain primary")
+        let wcs = try #require(primary.wcs)
+        #expect(wcs.crpix == Point2D(19.5, 9.25) && wcs.crval == SpherePoint(ra: 45, dec: -30))
+        let compressed = try FITSImage<Int32>.read(from: directory.appendingPathComponent("compressed.fits").path)
+        #expect(compressed.hdu == 1 && compressed.wcs == nil)
+        #expect(try Data(contentsOf: directory.appendingPathComponent("compressed.raw")) == rawBytes(compressed.image.pixels))
+        #expect(compressed.metadata["OBJECT"] == "compressed extension")
+        let wrong = #expect(throws: FITSError.self) { try FITSImage<Float>.read(from: TestData.sourceCatalog, hdu: 1) }
+        #expect("\(wrong!)".contains("HDU 1 is not a 2-d image"))
+    }
+}

@@ -4,6 +4,9 @@
   check_images.py verify MANIFEST.json
       Reads each file the Swift tests wrote with astropy (FITS) or h5py (HDF5) and checks
       pixels (exactly), xy0, mask planes and sky coordinates (astropy.wcs, SIP included).
+  check_images.py make-plain OUTDIR
+      Writes plain FITS images with astropy (primary HDU with a TAN WCS; a RICE-compressed
+      extension) and their raw pixels, for the any-FITS-image reader.
   check_images.py describe FILE OUTDIR
       Writes what astropy reads from an afw-written FITS file: raw planes (OUTDIR/<PLANE>.raw,
       little-endian) and OUTDIR/describe.json (mask planes, WCS sky positions, PhotoCalib, PSF).
@@ -110,9 +113,35 @@ def describe(path, outdir):
     print(f"described {os.path.basename(path)}")
 
 
+def make_plain(outdir):
+    """Writes FITS files that are not afw's layout: a primary-HDU float image with a TAN WCS,
+    and a RICE-compressed int32 extension with BSCALE-free pixels; plus their raw pixels."""
+    from astropy.io import fits
+
+    height, width = 37, 53
+    yy, xx = np.mgrid[0:height, 0:width]
+    image = (xx * 1.5 - yy * 0.25).astype(np.float32)
+    header = fits.Header()
+    header["CTYPE1"], header["CTYPE2"] = "RA---TAN", "DEC--TAN"
+    header["CRPIX1"], header["CRPIX2"] = 20.5, 10.25
+    header["CRVAL1"], header["CRVAL2"] = 45.0, -30.0
+    header["CD1_1"], header["CD1_2"], header["CD2_1"], header["CD2_2"] = -5e-5, 1e-6, 2e-6, 5e-5
+    header["OBJECT"] = "plain primary"
+    fits.PrimaryHDU(image, header=header).writeto(os.path.join(outdir, "primary.fits"), overwrite=True)
+    image.astype("<f4").tofile(os.path.join(outdir, "primary.raw"))
+    counts = (xx * 1000 + yy).astype(np.int32)
+    compressed = fits.CompImageHDU(counts, compression_type="RICE_1", name="COUNTS")
+    compressed.header["OBJECT"] = "compressed extension"
+    fits.HDUList([fits.PrimaryHDU(), compressed]).writeto(os.path.join(outdir, "compressed.fits"), overwrite=True)
+    counts.astype("<i4").tofile(os.path.join(outdir, "compressed.raw"))
+    print("made plain files")
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "verify":
         verify(sys.argv[2])
+    elif len(sys.argv) == 3 and sys.argv[1] == "make-plain":
+        make_plain(sys.argv[2])
     elif len(sys.argv) == 4 and sys.argv[1] == "describe":
         describe(sys.argv[2], sys.argv[3])
     else:
