@@ -75,7 +75,7 @@ extension Butler {
     ) async throws -> (DatasetTypeRecord, DatasetRef) {
         let registry = self.registry
         let universe = self.universe
-        let (typeRecord, expanded, runExists) = try await registry.database.read { session in
+        let (typeRecord, expanded, runExists) = try await registry.database.readLatest { session in
             let typeRecord = try registry.datasetTypeRecord(session, named: datasetType)!
             let context = "\(datasetType) data ID"
             let coordinate = try universe.standardize(dataId, for: typeRecord.datasetType.dimensions, context: context)

@@ -40,6 +40,8 @@ public struct ExposureFileInfo: Sendable, Codable, Equatable {
 /// `dimensions_y`, `sigma`) or a `PSF_KERNEL` image, and a `PhotoCalib` table
 /// (`calibrationMean`, `calibrationErr`). The tables use afw's archive names and columns, so
 /// one reader serves our files and afw's; afw files are read through their `ARCHIVE_INDEX`.
+/// The primary header's `PSF_HDU` and `PCAL_HDU` (1-based, 0 = none) point at the component
+/// HDUs so that a read never scans the file.
 public enum ExposureFITS {
     // MARK: Writing
 
@@ -53,6 +55,11 @@ public enum ExposureFITS {
         if let visitInfo = exposure.visitInfo {
             for (key, value) in visitInfoCards(visitInfo) { try file.writeKey(key, value) }
         }
+        // Where the component HDUs are (1-based, 0 = none), so readers need not scan the file.
+        let psfHDU = exposure.psf == nil ? 0 : 5
+        let photoCalibHDU = exposure.photoCalib == nil ? 0 : (exposure.psf == nil ? 5 : 6)
+        try file.writeKey("PSF_HDU", .int(Int64(psfHDU)), comment: "HDU (1-based) holding the PSF; 0 if none")
+        try file.writeKey("PCAL_HDU", .int(Int64(photoCalibHDU)), comment: "HDU (1-based) holding the PhotoCalib; 0 if none")
         let xy0 = exposure.xy0
         let width = exposure.bbox.width, height = exposure.bbox.height
         let wcsCards = FITSWcs.cards(for: exposure.wcs, xy0: xy0)
@@ -104,6 +111,8 @@ public enum ExposureFITS {
     }
 
     static let visitInfoKeys: Set<String> = ["EXPTIME", "DATE-AVG", "TIMESYS", "BORE-RA", "BORE-DEC", "BORE-ROTANG", "BORE-AIRMASS", "EXPID", "INSTRUMENT"]
+    /// Our own pointer keywords, not part of the exposure's metadata.
+    static let pointerKeys: Set<String> = ["PSF_HDU", "PCAL_HDU"]
 
     // MARK: Reading
 
@@ -112,10 +121,32 @@ public enum ExposureFITS {
         var image: Int
         var mask: Int?
         var variance: Int?
+        /// EXTNAMEs by HDU index: every HDU when `scanned`, else only the probed ones.
         var names: [String?]
+        var scanned = false
     }
 
     static func layout(_ file: FITSFile) throws -> Layout {
+        // The common case (ours and afw's): IMAGE, MASK, VARIANCE in HDUs 1–3. Probing them
+        // avoids counting HDUs, which makes cfitsio parse every header in the file.
+        var names: [String?] = [nil]
+        var images: [Int] = []
+        for index in 1...3 {
+            guard let isImage = try? file.move(to: index) else { break }
+            names.append(try file.readKey("EXTNAME")?.stringValue)
+            if isImage, try file.imageShape().naxes.count == 2 { images.append(index) }
+        }
+        if names.count == 4, names[1] == "IMAGE", names[2] == "MASK", names[3] == "VARIANCE" {
+            return Layout(image: 1, mask: 2, variance: 3, names: names)
+        }
+        if names.count == 4, names[1...3].allSatisfy({ $0 == nil }), images == [1, 2, 3] {
+            return Layout(image: 1, mask: 2, variance: 3, names: names)
+        }
+        return try scannedLayout(file)
+    }
+
+    /// Finds the planes by scanning every HDU's EXTNAME (files in other layouts).
+    static func scannedLayout(_ file: FITSFile) throws -> Layout {
         let count = try file.hduCount()
         var names: [String?] = []
         var images: [Int] = []
@@ -125,7 +156,7 @@ public enum ExposureFITS {
             if isImage, try file.imageShape().naxes.count == 2 { images.append(index) }
         }
         if let image = names.firstIndex(of: "IMAGE") {
-            return Layout(image: image, mask: names.firstIndex(of: "MASK"), variance: names.firstIndex(of: "VARIANCE"), names: names)
+            return Layout(image: image, mask: names.firstIndex(of: "MASK"), variance: names.firstIndex(of: "VARIANCE"), names: names, scanned: true)
         }
         // afw writes image, mask, variance as HDUs 1–3 even without EXTNAMEs.
         guard let first = images.first else {
@@ -134,7 +165,13 @@ public enum ExposureFITS {
         }
         let mask = images.contains(first + 1) ? first + 1 : nil
         let variance = images.contains(first + 2) ? first + 2 : nil
-        return Layout(image: first, mask: mask, variance: variance, names: names)
+        return Layout(image: first, mask: mask, variance: variance, names: names, scanned: true)
+    }
+
+    /// The EXTNAME-indexed list of every HDU, scanned on demand for components of files that
+    /// carry neither our HDU pointers nor an afw archive.
+    static func allNames(_ file: FITSFile, _ layout: Layout) throws -> [String?] {
+        layout.scanned ? layout.names : try scannedLayout(file).names
     }
 
     /// Reads an exposure, or the part of it inside `bbox` (parent coordinates) — only the
@@ -252,7 +289,7 @@ public enum ExposureFITS {
 
     static func metadata(from primary: Metadata) -> Metadata {
         var result = Metadata()
-        for card in primary.cards where !FITSWcs.isStructural(card.key) && !visitInfoKeys.contains(card.key)
+        for card in primary.cards where !FITSWcs.isStructural(card.key) && !visitInfoKeys.contains(card.key) && !pointerKeys.contains(card.key)
             && card.key != "AR_HDU" && !card.key.hasSuffix("_ID")
         {
             result.set(card.key, card.value, comment: card.comment)
@@ -263,15 +300,14 @@ public enum ExposureFITS {
     /// Finds an afw archive entry by its ID key (`PSF_ID`…): returns (HDU index, 1-based row,
     /// persistable name), or nil when the file has no archive or no such entry.
     static func archiveEntry(_ file: FITSFile, primary: Metadata, idKey: String) throws -> (Int, Int, String)? {
-        let hduCount = try file.hduCount()
+        let hduCount = 100_000
         guard let archiveHDU = FileLimits.int(primary["AR_HDU"]?.intValue, in: 1...hduCount), let id = primary[idKey]?.intValue else { return nil }
         try file.move(to: archiveHDU - 1)
         let rows = try file.rowCount()
         for row in 1...max(rows, 1) where rows > 0 {
             guard let rowId = FileLimits.int(try file.readDouble(column: "id", row: row), in: Int(Int32.min)...Int(Int32.max)), Int64(rowId) == id else { continue }
             guard let catalog = FileLimits.int(try file.readDouble(column: "cat.archive", row: row), in: 0...hduCount),
-                let row0 = FileLimits.int(try file.readDouble(column: "row0", row: row), in: 0...Int(Int32.max)),
-                archiveHDU + catalog - 1 < hduCount
+                let row0 = FileLimits.int(try file.readDouble(column: "row0", row: row), in: 0...Int(Int32.max))
             else { return nil }
             let name = try file.readString(column: "name", row: row) ?? ""
             return (archiveHDU + catalog - 1, row0 + 1, name)
@@ -280,16 +316,27 @@ public enum ExposureFITS {
     }
 
     static func readPsf(_ file: FITSFile, primary: Metadata, layout: Layout) throws -> Psf? {
-        if let (hdu, row, name) = try archiveEntry(file, primary: primary, idKey: "PSF_ID") {
+        var names: [String?]
+        if let pointer = primary["PSF_HDU"]?.intValue {
+            guard let hdu = FileLimits.int(pointer, in: 0...100_000), hdu > 0 else { return nil }
+            try file.move(to: hdu - 1)
+            let name = try file.readKey("EXTNAME")?.stringValue
+            names = Array(repeating: nil, count: hdu)
+            names[hdu - 1] = name
+        } else if let (hdu, row, name) = try archiveEntry(file, primary: primary, idKey: "PSF_ID") {
             guard name == "GaussianPsf" else { return nil }
             try file.move(to: hdu)
             return try gaussian(file, row: row)
+        } else if primary["AR_HDU"] != nil {
+            return nil
+        } else {
+            names = try allNames(file, layout)
         }
-        if let hdu = layout.names.firstIndex(of: "GaussianPsf") {
+        if let hdu = names.firstIndex(of: "GaussianPsf") {
             try file.move(to: hdu)
             return try gaussian(file, row: 1)
         }
-        if let hdu = layout.names.firstIndex(of: "PSF_KERNEL") {
+        if let hdu = names.firstIndex(of: "PSF_KERNEL") {
             try file.move(to: hdu)
             let naxes = try file.imageShape().naxes
             let kernel = try Image(bbox: Box2I(min: Point2I(0, 0), extent: Extent2I(naxes[0], naxes[1])),
@@ -309,9 +356,13 @@ public enum ExposureFITS {
 
     static func readPhotoCalib(_ file: FITSFile, primary: Metadata, layout: Layout) throws -> PhotoCalib? {
         var location: (Int, Int)?
-        if let (hdu, row, name) = try archiveEntry(file, primary: primary, idKey: "PHOTOCALIB_ID"), name == "PhotoCalib" {
+        if let pointer = primary["PCAL_HDU"]?.intValue {
+            guard let hdu = FileLimits.int(pointer, in: 0...100_000), hdu > 0 else { return nil }
+            location = (hdu - 1, 1)
+        } else if let (hdu, row, name) = try archiveEntry(file, primary: primary, idKey: "PHOTOCALIB_ID") {
+            guard name == "PhotoCalib" else { return nil }
             location = (hdu, row)
-        } else if let hdu = layout.names.firstIndex(of: "PhotoCalib") {
+        } else if primary["AR_HDU"] == nil, let hdu = try allNames(file, layout).firstIndex(of: "PhotoCalib") {
             location = (hdu, 1)
         }
         guard let (hdu, row) = location else { return nil }

@@ -156,15 +156,16 @@ public enum ExposureHDF5 {
 
     private static func maskPlanes(_ file: HDF5File) throws -> [String: Int] {
         var planes: [String: Int] = [:]
-        for name in Mask.defaultPlanes.keys.sorted() + (try extraPlaneNames(file)) {
+        let recorded = try planeNames(file)
+        for name in recorded ?? Mask.defaultPlanes.keys.sorted() {
             if let bit = FileLimits.int(try file.ints("/mask", "MP_\(name)")?.first, in: 0...31) { planes[name] = bit }
         }
         return planes
     }
 
-    /// Mask plane names beyond the defaults, recorded so that readers can find their bits.
-    private static func extraPlaneNames(_ file: HDF5File) throws -> [String] {
-        try file.string("/mask", "plane_names")?.split(separator: ",").map(String.init) ?? []
+    /// The mask plane names the writer recorded (nil for files without the list).
+    private static func planeNames(_ file: HDF5File) throws -> [String]? {
+        try file.string("/mask", "plane_names")?.split(separator: ",").map(String.init)
     }
 
     private static func readWcs(_ file: HDF5File) throws -> Wcs? {

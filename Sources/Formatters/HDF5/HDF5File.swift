@@ -23,6 +23,9 @@ public struct HDF5Layout: Sendable, Hashable, Codable {
 final class HDF5File {
     private var id: hid_t
     let path: String
+    /// Groups and datasets opened for attribute access, kept open until the file closes:
+    /// reading ten attributes of `/wcs` opens it once, not ten times.
+    private var openObjects: [String: hid_t] = [:]
 
     private init(id: hid_t, path: String) {
         self.id = id
@@ -30,6 +33,7 @@ final class HDF5File {
     }
 
     deinit {
+        for object in openObjects.values { H5Oclose(object) }
         if id >= 0 { H5Fclose(id) }
     }
 
@@ -51,6 +55,8 @@ final class HDF5File {
 
     func close() throws {
         guard id >= 0 else { return }
+        for object in openObjects.values { H5Oclose(object) }
+        openObjects.removeAll()
         let status = H5Fclose(id)
         id = -1
         try CHDF5.check(status, "H5Fclose", path: path, context: "closing")
@@ -157,8 +163,9 @@ final class HDF5File {
     }
 
     private func withObject<T>(_ name: String, _ body: (hid_t) throws -> T) throws -> T {
+        if let object = openObjects[name] { return try body(object) }
         let object = try check(H5Oopen(id, name, hid_t(H5P_DEFAULT)), "H5Oopen", "opening \(name)")
-        defer { H5Oclose(object) }
+        openObjects[name] = object
         return try body(object)
     }
 
