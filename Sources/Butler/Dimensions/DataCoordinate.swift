@@ -60,39 +60,61 @@ public typealias DataId = [String: DataIdValue]
 public struct DataCoordinate: Sendable, Hashable, CustomStringConvertible {
     /// The dimensions this data ID identifies.
     public let dimensions: DimensionGroup
-    /// Values by dimension name: all required ones, and implied ones when expanded.
-    public let values: [String: DataIdValue]
+    /// Values aligned with `dimensions.names`: every required value, then implied values or
+    /// nil. An array, not a dictionary: queries build thousands of these.
+    private let storage: [DataIdValue?]
 
-    /// Creates a data coordinate; callers go through ``DimensionUniverse/standardize(_:for:)``.
+    /// Creates a data coordinate from values by name; callers go through
+    /// ``DimensionUniverse/standardize(_:for:context:)``.
     init(dimensions: DimensionGroup, values: [String: DataIdValue]) {
         self.dimensions = dimensions
-        self.values = values
+        self.storage = dimensions.names.map { values[$0] }
+    }
+
+    /// Creates a data coordinate from the required values, in `dimensions.required` order.
+    init(dimensions: DimensionGroup, requiredValues: [DataIdValue]) {
+        self.dimensions = dimensions
+        var storage: [DataIdValue?] = requiredValues
+        if !dimensions.implied.isEmpty { storage.append(contentsOf: repeatElement(nil, count: dimensions.implied.count)) }
+        self.storage = storage
+    }
+
+    /// Values by dimension name: all required ones, and implied ones when expanded.
+    public var values: [String: DataIdValue] {
+        var result: [String: DataIdValue] = [:]
+        for (name, value) in zip(dimensions.names, storage) { if let value { result[name] = value } }
+        return result
     }
 
     /// The value of `dimension`, if known.
-    public subscript(dimension: String) -> DataIdValue? { values[dimension] }
+    public subscript(dimension: String) -> DataIdValue? {
+        guard let index = dimensions.names.firstIndex(of: dimension) else { return nil }
+        return storage[index]
+    }
 
     /// Required dimension values, in universe order.
     public var required: [(name: String, value: DataIdValue)] {
-        dimensions.required.map { ($0, values[$0]!) }
+        zip(dimensions.required, storage).map { ($0, $1!) }
     }
 
+    /// The required values alone, in `dimensions.required` order.
+    public var requiredValues: ArraySlice<DataIdValue?> { storage.prefix(dimensions.required.count) }
+
     /// True when implied dimension values are present too.
-    public var hasFull: Bool { dimensions.implied.allSatisfy { values[$0] != nil } }
+    public var hasFull: Bool { !storage.contains { $0 == nil } }
 
     /// The required values as a plain mapping.
     public var requiredMapping: DataId {
-        Dictionary(uniqueKeysWithValues: dimensions.required.map { ($0, values[$0]!) })
+        Dictionary(uniqueKeysWithValues: zip(dimensions.required, storage).map { ($0, $1!) })
     }
 
     /// Equality and hashing use the required values only: implied values follow from them.
     public static func == (lhs: DataCoordinate, rhs: DataCoordinate) -> Bool {
-        lhs.dimensions == rhs.dimensions && lhs.required.elementsEqual(rhs.required) { $0 == $1 }
+        lhs.requiredValues == rhs.requiredValues && lhs.dimensions == rhs.dimensions
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(dimensions)
-        for (_, value) in required { hasher.combine(value) }
+        for value in requiredValues { hasher.combine(value) }
     }
 
     /// `{instrument: HSC, visit: 903334, detector: 16}` (required dimensions only).

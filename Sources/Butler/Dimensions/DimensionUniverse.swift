@@ -212,9 +212,23 @@ public struct DimensionGroup: Sendable, Hashable, CustomStringConvertible {
     public let required: [String]
     /// Dimensions determined by the required ones, in universe order.
     public let implied: [String]
+    /// Required then implied dimension names (stored: data IDs look names up on hot paths).
+    public let names: [String]
 
-    /// Required then implied dimension names.
-    public var names: [String] { required + implied }
+    /// A group of `required` and `implied` dimensions (use ``DimensionUniverse/group(_:)``).
+    public init(required: [String], implied: [String]) {
+        self.required = required
+        self.implied = implied
+        self.names = required + implied
+    }
+
+    public static func == (lhs: DimensionGroup, rhs: DimensionGroup) -> Bool {
+        lhs.required == rhs.required && lhs.implied == rhs.implied
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(required)
+    }
 
     /// `{instrument, visit, detector}`.
     public var description: String { "{" + required.joined(separator: ", ") + "}" }

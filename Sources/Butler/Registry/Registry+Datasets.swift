@@ -107,9 +107,10 @@ extension Registry {
         var seenIds = Set<UUID>()
         var ordered: [(DataCoordinate, SQLRow)] = []
         for row in rows {
-            var values: [String: DataIdValue] = [:]
-            for (index, name) in dims.enumerated() { values[name] = Self.dataIdValue(row[3 + index]) }
-            let coordinate = DataCoordinate(dimensions: datasetType.dimensions, values: values)
+            var values: [DataIdValue] = []
+            values.reserveCapacity(dims.count)
+            for index in dims.indices { values.append(Self.dataIdValue(row[3 + index])) }
+            let coordinate = DataCoordinate(dimensions: datasetType.dimensions, requiredValues: values)
             if findFirst {
                 let rowRank = rank[row[1].int64!]!
                 if let current = chosen[coordinate], current.rank <= rowRank { continue }
@@ -132,7 +133,7 @@ extension Registry {
                 runNames[runId] = run
             }
             let ref = DatasetRef(id: row[0].uuidValue!, datasetType: datasetType, dataId: coordinate, run: run)
-            keyed.append((ref, coordinate.required.map(\.value)))
+            keyed.append((ref, coordinate.requiredValues.map { $0! }))
         }
         // Sort keys are computed once per ref, not once per comparison.
         keyed.sort { lhs, rhs in

@@ -93,7 +93,9 @@ final class FileDatastore: Sendable {
             "id": ref.id.uuidString.lowercased(),
         ]
         if let component = component ?? ref.datasetType.component { values["component"] = component }
-        for (name, value) in ref.dataId.values { values[name] = value.description }
+        for name in ref.dataId.dimensions.names {
+            if let value = ref.dataId[name] { values[name] = value.description }
+        }
         return try template.format(values) + ext
     }
 

@@ -139,7 +139,11 @@ struct SQLiteSession: SQLSession {
         case .int64(let int): return .integer(int)
         case .double(let double): return .real(double)
         case .string(let text): return .text(text)
-        case .blob(let data): return .blob([UInt8](data))
+        case .blob(let data):
+            // The schema's only 16-byte blobs are UUIDs (SQLite has no UUID type); returning
+            // them as such saves an array per row on every dataset query.
+            if data.count == 16 { return .uuid(data.withUnsafeBytes { UUID(uuid: $0.loadUnaligned(as: uuid_t.self)) }) }
+            return .blob([UInt8](data))
         }
     }
 
