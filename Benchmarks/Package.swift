@@ -16,6 +16,14 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
+        .executableTarget(
+            name: "Profile",
+            dependencies: [
+                .product(name: "Butler", package: rootPackage),
+                .product(name: "Composites", package: rootPackage),
+            ],
+            path: "Sources/Profile"
+        ),
         .target(
             name: "BareIO",
             path: "Sources/BareIO",

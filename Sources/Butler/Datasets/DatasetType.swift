@@ -1,6 +1,8 @@
 /// A kind of dataset: name, dimensions and storage class (`calexp {instrument, visit,
 /// detector} Exposure`). Component types are written `parent.component` (`calexp.wcs`).
-public struct DatasetType: Sendable, Hashable, CustomStringConvertible {
+///
+/// Immutable; a class so that the thousands of refs a query returns share one instance.
+public final class DatasetType: Sendable, Hashable, CustomStringConvertible {
     /// Full name, including a `.component` suffix for component types.
     public let name: String
     /// The dimensions whose values identify one dataset of this type.
@@ -16,6 +18,15 @@ public struct DatasetType: Sendable, Hashable, CustomStringConvertible {
         self.dimensions = dimensions
         self.storageClassName = storageClass
         self.isCalibration = isCalibration
+    }
+
+    public static func == (lhs: DatasetType, rhs: DatasetType) -> Bool {
+        lhs === rhs || (lhs.name == rhs.name && lhs.dimensions == rhs.dimensions
+            && lhs.storageClassName == rhs.storageClassName && lhs.isCalibration == rhs.isCalibration)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
     }
 
     /// The parent name (`calexp` for `calexp.wcs`).

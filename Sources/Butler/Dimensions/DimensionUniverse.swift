@@ -207,7 +207,10 @@ public struct DimensionUniverse: Sendable {
 /// An ordered set of dimensions: those that identify data (required) and those whose values
 /// follow from them (implied), e.g. `{instrument, visit, detector}` implying `physical_filter`,
 /// `band`, `day_obs`.
-public struct DimensionGroup: Sendable, Hashable, CustomStringConvertible {
+///
+/// A class, not a struct: every data ID and dataset type holds one, and sharing a single
+/// immutable instance makes copying refs and data IDs cheap.
+public final class DimensionGroup: Sendable, Hashable, CustomStringConvertible {
     /// Dimensions whose values identify a data ID, in universe order.
     public let required: [String]
     /// Dimensions determined by the required ones, in universe order.
@@ -223,7 +226,7 @@ public struct DimensionGroup: Sendable, Hashable, CustomStringConvertible {
     }
 
     public static func == (lhs: DimensionGroup, rhs: DimensionGroup) -> Bool {
-        lhs.required == rhs.required && lhs.implied == rhs.implied
+        lhs === rhs || (lhs.required == rhs.required && lhs.implied == rhs.implied)
     }
 
     public func hash(into hasher: inout Hasher) {

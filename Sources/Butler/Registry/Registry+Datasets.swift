@@ -23,15 +23,15 @@ extension Registry {
         try session.execute(
             "INSERT INTO dataset (id, dataset_type_id, run_id, ingest_date) VALUES (?, ?, ?, ?)",
             [.uuid(ref.id), .integer(typeRecord.id), .integer(run.id), .integer(Int64(Date().timeIntervalSince1970 * 1e9))])
-        try insertTag(session, typeRecord, ref, collection: run)
+        try insertTag(session, typeRecord, ref, collection: run, runId: run.id)
     }
 
-    private func insertTag(_ session: any SQLSession, _ typeRecord: DatasetTypeRecord, _ ref: DatasetRef, collection: CollectionRecord) throws {
+    private func insertTag(_ session: any SQLSession, _ typeRecord: DatasetTypeRecord, _ ref: DatasetRef, collection: CollectionRecord, runId: Int64) throws {
         let dims = typeRecord.datasetType.dimensions.required
-        let sql = "INSERT INTO \(typeRecord.tagTable) (dataset_type_id, collection_id, dataset_id, "
-            + dims.map { dialect.quote($0) }.joined(separator: ", ") + ") VALUES (?, ?, ?"
+        let sql = "INSERT INTO \(typeRecord.tagTable) (dataset_type_id, collection_id, dataset_id, run_id, "
+            + dims.map { dialect.quote($0) }.joined(separator: ", ") + ") VALUES (?, ?, ?, ?"
             + String(repeating: ", ?", count: dims.count) + ")"
-        let values: [SQLValue] = [.integer(typeRecord.id), .integer(collection.id), .uuid(ref.id)]
+        let values: [SQLValue] = [.integer(typeRecord.id), .integer(collection.id), .uuid(ref.id), .integer(runId)]
             + dims.map { Self.sqlValue(ref.dataId[$0]!) }
         try session.execute(sql, values)
     }
@@ -43,8 +43,8 @@ extension Registry {
         let dims = typeRecord.datasetType.dimensions.required
         let collectionCondition = path.count == 1
             ? "t.collection_id = ?" : "t.collection_id IN (" + Array(repeating: "?", count: path.count).joined(separator: ", ") + ")"
-        let sql = "SELECT t.dataset_id, t.collection_id, d.run_id FROM \(typeRecord.tagTable) t "
-            + "JOIN dataset d ON d.id = t.dataset_id WHERE t.dataset_type_id = ? AND "
+        let sql = "SELECT t.dataset_id, t.collection_id, t.run_id FROM \(typeRecord.tagTable) t "
+            + "WHERE t.dataset_type_id = ? AND "
             + dims.map { "t.\(dialect.quote($0)) = ?" }.joined(separator: " AND ")
             + " AND " + collectionCondition
         let arguments: [SQLValue] = [.integer(typeRecord.id)] + dims.map { Self.sqlValue(dataId[$0]!) }
@@ -91,9 +91,9 @@ extension Registry {
         builder.base(table: typeRecord.tagTable, alias: "t", dimensions: dims)
         builder.available.formUnion(datasetType.dimensions.implied)
         let condition = try predicate.map { try builder.compile($0, bind: bind, context: "query for \(datasetType.name)") }
-        var sql = "SELECT t.dataset_id, t.collection_id, d.run_id"
+        var sql = "SELECT t.dataset_id, t.collection_id, t.run_id"
             + dims.map { ", t.\(dialect.quote($0))" }.joined()
-            + " FROM " + builder.fromClause + " JOIN dataset d ON d.id = t.dataset_id"
+            + " FROM " + builder.fromClause
             + " WHERE t.dataset_type_id = ? AND t.collection_id IN ("
             + Array(repeating: "?", count: path.count).joined(separator: ", ") + ")"
         var arguments: [SQLValue] = [.integer(typeRecord.id)] + path.map { .integer($0.id) }
@@ -155,7 +155,7 @@ extension Registry {
                 if existing.id == ref.id { continue }
                 throw ButlerError.datasetExists("tagged collection '\(name)' already holds \(existing); cannot also tag \(ref)")
             }
-            try insertTag(session, typeRecord, ref, collection: tag)
+            try insertTag(session, typeRecord, ref, collection: tag, runId: try collection(session, named: ref.run)!.id)
         }
     }
 

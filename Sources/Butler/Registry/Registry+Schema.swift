@@ -3,7 +3,7 @@ import Foundation
 /// The registry schema, written once over the dialect seam.
 extension Registry {
     /// The schema version this code writes and reads.
-    static let schemaVersion = "1"
+    static let schemaVersion = "2"
 
     /// Creates every table of a new repository.
     func createSchema(_ session: any SQLSession) throws {
@@ -138,6 +138,9 @@ extension Registry {
             "dataset_type_id \(dialect.bigintType) NOT NULL REFERENCES dataset_type (dataset_type_id)",
             "collection_id \(dialect.bigintType) NOT NULL REFERENCES collection (collection_id) ON DELETE CASCADE",
             "dataset_id \(dialect.uuidType) NOT NULL REFERENCES dataset (id) ON DELETE CASCADE",
+            // The dataset's RUN, copied here (it never changes) so that finds and queries need
+            // no join with `dataset`.
+            "run_id \(dialect.bigintType) NOT NULL",
         ]
         for name in group.required {
             lines.append("\(dialect.quote(name)) \(sqlType(universe.elements[name]!.primaryKey!.type)) NOT NULL")

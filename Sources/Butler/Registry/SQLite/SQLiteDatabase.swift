@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// The embedded registry engine: one SQLite file in WAL mode, through GRDB.
 ///
@@ -103,20 +104,48 @@ struct SQLiteSession: SQLSession {
     func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
         do {
             let statement = try db.cachedStatement(sql: sql)
+            try statement.setArguments(Self.arguments(arguments))
+            // Rows are stepped with the C API on GRDB's prepared statement: GRDB's generic row
+            // decoding cost more than the query itself for thousand-row results.
+            let handle = statement.sqliteStatement
+            defer { sqlite3_reset(handle) }
             let columns = statement.columnNames
+            let count = Int32(columns.count)
             var rows: [SQLRow] = []
-            let cursor = try Row.fetchCursor(statement, arguments: Self.arguments(arguments))
-            while let row = try cursor.next() {
+            while true {
+                let code = sqlite3_step(handle)
+                if code == SQLITE_DONE { break }
+                guard code == SQLITE_ROW else {
+                    throw SQLError(engine: "sqlite", message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: sql,
+                                   isConstraintViolation: code & 0xFF == SQLITE_CONSTRAINT)
+                }
                 var values: [SQLValue] = []
                 values.reserveCapacity(columns.count)
-                for index in 0..<columns.count {
-                    values.append(Self.value(row[index] as DatabaseValue))
-                }
+                for index in 0..<count { values.append(Self.column(handle, index)) }
                 rows.append(SQLRow(columns: columns, values: values))
             }
             return rows
         } catch let error as DatabaseError {
             throw Self.translate(error, sql: sql)
+        }
+    }
+
+    /// One column of the current row.
+    private static func column(_ handle: OpaquePointer?, _ index: Int32) -> SQLValue {
+        switch sqlite3_column_type(handle, index) {
+        case SQLITE_INTEGER: return .integer(sqlite3_column_int64(handle, index))
+        case SQLITE_FLOAT: return .real(sqlite3_column_double(handle, index))
+        case SQLITE_TEXT:
+            let length = Int(sqlite3_column_bytes(handle, index))
+            guard let text = sqlite3_column_text(handle, index) else { return .text("") }
+            return .text(String(decoding: UnsafeBufferPointer(start: text, count: length), as: UTF8.self))
+        case SQLITE_BLOB:
+            let length = Int(sqlite3_column_bytes(handle, index))
+            guard let bytes = sqlite3_column_blob(handle, index) else { return .blob([]) }
+            // The schema's only 16-byte blobs are UUIDs (SQLite has no UUID type).
+            if length == 16 { return .uuid(UUID(uuid: bytes.loadUnaligned(as: uuid_t.self))) }
+            return .blob(Array(UnsafeRawBufferPointer(start: bytes, count: length)))
+        default: return .null
         }
     }
 
@@ -131,20 +160,6 @@ struct SQLiteSession: SQLSession {
             case .uuid(let uuid): return withUnsafeBytes(of: uuid.uuid) { Data($0) }
             }
         })
-    }
-
-    private static func value(_ value: DatabaseValue) -> SQLValue {
-        switch value.storage {
-        case .null: return .null
-        case .int64(let int): return .integer(int)
-        case .double(let double): return .real(double)
-        case .string(let text): return .text(text)
-        case .blob(let data):
-            // The schema's only 16-byte blobs are UUIDs (SQLite has no UUID type); returning
-            // them as such saves an array per row on every dataset query.
-            if data.count == 16 { return .uuid(data.withUnsafeBytes { UUID(uuid: $0.loadUnaligned(as: uuid_t.self)) }) }
-            return .blob([UInt8](data))
-        }
     }
 
     static func translate(_ error: any Error, sql: String) -> SQLError {

@@ -1,0 +1,52 @@
+// A loop over one hot path, for `perf record` or `valgrind --tool=callgrind`: the benchmark
+// harness runs its targets under a supervisor process, which profilers do not follow well.
+//   swift build -c release --product Profile
+//   perf record -g .build/release/Profile query-all 2000
+import Butler
+import Composites
+import Foundation
+
+let arguments = CommandLine.arguments
+let operation = arguments.count > 1 ? arguments[1] : "query-all"
+let iterations = arguments.count > 2 ? Int(arguments[2]) ?? 1000 : 1000
+
+let directory = FileManager.default.temporaryDirectory.appendingPathComponent("butler-profile-\(UUID().uuidString)")
+defer { try? FileManager.default.removeItem(at: directory) }
+try await Butler.createRepository(at: directory)
+let butler = try await Butler(repository: directory, collections: ["data"], run: "data")
+try await butler.insertDimensionRecords("instrument", [["name": "Cam"]])
+try await butler.insertDimensionRecords("physical_filter", [["instrument": "Cam", "name": "Cam-r", "band": "r"]])
+try await butler.insertDimensionRecords("day_obs", [["instrument": "Cam", "id": 20261122]])
+try await butler.insertDimensionRecords("detector", (0..<10).map { ["instrument": "Cam", "id": .int(Int64($0))] })
+try await butler.insertDimensionRecords("visit", (0..<100).map {
+    ["instrument": "Cam", "id": .int(Int64($0)), "physical_filter": "Cam-r", "day_obs": 20261122]
+})
+try await butler.registerDatasetType("metrics", dimensions: ["visit", "detector"], storageClass: "StructuredDataDict")
+var refs: [DatasetRef] = []
+for visit in 0..<100 {
+    for detector in 0..<10 {
+        refs.append(try await butler.put(["background": JSONValue.double(1000.5)], "metrics",
+                                         dataId: ["instrument": "Cam", "visit": .int(Int64(visit)), "detector": .int(Int64(detector))]))
+    }
+}
+let start = ContinuousClock.now
+var sink = 0
+for index in 0..<iterations {
+    switch operation {
+    case "query-all": sink &+= try await butler.queryDatasets(["metrics"]).count
+    case "get-ref": sink &+= (try await butler.get(refs[index % refs.count], as: [String: Double].self)).count
+    case "get-dataid":
+        let ref = refs[index % refs.count]
+        sink &+= (try await butler.get("metrics", dataId: ref.dataId.requiredMapping, as: [String: Double].self)).count
+    case "put":
+        try await butler.put(["background": JSONValue.double(1.5)], "metrics",
+                             dataId: ["instrument": "Cam", "visit": .int(Int64(index % 100)), "detector": .int(Int64(index / 100 % 10))],
+                             run: "put/\(index / 1000)")
+        sink &+= 1
+    default:
+        fatalError("unknown operation \(operation): query-all, get-ref, get-dataid, put")
+    }
+}
+let elapsed = ContinuousClock.now - start
+print("\(operation): \(iterations) iterations, \(elapsed / iterations) each (sink \(sink))")
+try await butler.close()
