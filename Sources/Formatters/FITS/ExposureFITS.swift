@@ -205,19 +205,25 @@ public enum ExposureFITS {
         }
         let local = region.shifted(dx: -xy0.x, dy: -xy0.y)
         let image = try Image(bbox: region, pixels: file.readPixels(P.self, width: naxes[0], height: naxes[1], box: local))
-        var mask = Mask(bbox: region, planes: [:])
+        // Planes are built once, from what is read: an empty placeholder would allocate and
+        // zero a full plane only to throw it away.
+        let mask: Mask
         if let index = layout.mask {
             try file.move(to: index)
             let header = try file.readHeader()
             try requirePlaneShape(file, naxes, "MASK")
             mask = Mask(image: try Image(bbox: region, pixels: file.readPixels(Int32.self, width: naxes[0], height: naxes[1], box: local)),
                         planes: maskPlanes(header))
+        } else {
+            mask = Mask(bbox: region, planes: [:])
         }
-        var variance = Image<Float>(bbox: region)
+        let variance: Image<Float>
         if let index = layout.variance {
             try file.move(to: index)
             try requirePlaneShape(file, naxes, "VARIANCE")
             variance = try Image(bbox: region, pixels: file.readPixels(Float.self, width: naxes[0], height: naxes[1], box: local))
+        } else {
+            variance = Image<Float>(bbox: region)
         }
         return Exposure(
             maskedImage: try MaskedImage(image: image, mask: mask, variance: variance),

@@ -92,16 +92,21 @@ public enum ExposureHDF5 {
         }
         let local = bbox == nil ? nil : region.shifted(dx: -xy0.x, dy: -xy0.y)
         let image = try Image(bbox: region, pixels: file.readImage("/image", as: P.self, width: width, height: height, box: local))
-        var mask = Mask(bbox: region, planes: [:])
+        // Built once from what is read (no zero-filled placeholder planes).
+        let mask: Mask
         if file.exists("/mask") {
             try requireShape(file, "/mask", Int32.self, width, height)
             mask = Mask(image: try Image(bbox: region, pixels: file.readImage("/mask", as: Int32.self, width: width, height: height, box: local)),
                         planes: try maskPlanes(file))
+        } else {
+            mask = Mask(bbox: region, planes: [:])
         }
-        var variance = Image<Float>(bbox: region)
+        let variance: Image<Float>
         if file.exists("/variance") {
             try requireShape(file, "/variance", Float.self, width, height)
             variance = try Image(bbox: region, pixels: file.readImage("/variance", as: Float.self, width: width, height: height, box: local))
+        } else {
+            variance = Image<Float>(bbox: region)
         }
         return Exposure(
             maskedImage: try MaskedImage(image: image, mask: mask, variance: variance),

@@ -106,9 +106,16 @@ final class HDF5File {
     }
 
     /// The (width, height) of a 2-d dataset and whether its element type matches `P`.
-    func imageShape<P: FITSPixel>(_ name: String, as type: P.Type) throws -> (width: Int, height: Int, typeMatches: Bool) {
+    /// A dataset handle, opened once per file and kept with the attribute objects.
+    private func dataset(_ name: String) throws -> hid_t {
+        if let object = openObjects[name] { return object }
         let dataset = try check(H5Dopen2(id, name, hid_t(H5P_DEFAULT)), "H5Dopen2", "opening \(name)")
-        defer { H5Dclose(dataset) }
+        openObjects[name] = dataset
+        return dataset
+    }
+
+    func imageShape<P: FITSPixel>(_ name: String, as type: P.Type) throws -> (width: Int, height: Int, typeMatches: Bool) {
+        let dataset = try dataset(name)
         let space = try check(H5Dget_space(dataset), "H5Dget_space", "reading the shape of \(name)")
         defer { H5Sclose(space) }
         var dims: [hsize_t] = [0, 0]
@@ -128,8 +135,7 @@ final class HDF5File {
     /// Reads the pixels of a 2-d dataset inside `box` (local, inclusive), or all: a hyperslab,
     /// so only the chunks it touches are read.
     func readImage<P: FITSPixel>(_ name: String, as type: P.Type, width: Int, height: Int, box: Box2I?) throws -> [P] {
-        let dataset = try check(H5Dopen2(id, name, hid_t(H5P_DEFAULT)), "H5Dopen2", "opening \(name)")
-        defer { H5Dclose(dataset) }
+        let dataset = try dataset(name)
         let region = box ?? Box2I(min: Point2I(0, 0), extent: Extent2I(width, height))
         var pixels = [P](repeating: .zero, count: region.area)
         let memoryType = hdf5Type(P.self)

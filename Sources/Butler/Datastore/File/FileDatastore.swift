@@ -101,7 +101,8 @@ final class FileDatastore: Sendable {
 
     /// The absolute location of a recorded path (relative paths are under the root).
     func url(forRecordedPath path: String) -> URL {
-        URL(fileURLWithPath: path.hasPrefix("/") ? path : rootPath + "/" + path)
+        // An explicit directory hint: without it Foundation stats the path to find out.
+        URL(filePath: path.hasPrefix("/") ? path : rootPath + "/" + path, directoryHint: .notDirectory)
     }
 
     // MARK: Writing
@@ -135,8 +136,8 @@ final class FileDatastore: Sendable {
         let directoryPath = String(finalPath[..<slash])
         let fileName = finalPath[finalPath.index(after: slash)...]
         try makeDirectory(directoryPath, for: ref)
-        let temporary = URL(fileURLWithPath: directoryPath + "/.\(fileName).tmp-\(UUID().uuidString)")
-        let final = URL(fileURLWithPath: finalPath)
+        let temporary = URL(filePath: directoryPath + "/.\(fileName).tmp-\(UUID().uuidString)", directoryHint: .notDirectory)
+        let final = URL(filePath: finalPath, directoryHint: .notDirectory)
         do {
             try formatter.write(value, storageClass: storageClass, to: temporary)
             if config.fsync { try AtomicFile.fsync(path: temporary.path) }
