@@ -1,6 +1,7 @@
 import Butler
 import ButlerTestSupport
 import Composites
+import Formatters
 import Foundation
 import Testing
 
@@ -29,6 +30,14 @@ struct ReadmeExampleTests {
         #expect(same?["nStars"]?.doubleValue == 1204)
         let iBand = try await butler.queryDatasets(["metrics"], collections: ["u/me/test"], where: "band = 'i' AND visit.exposure_time > 10")
         #expect(iBand == [ref])
+
+        let file = directory.url.appendingPathComponent("calexp.fits").path
+        try ExposureFITS.write(try makeCalexp(width: 400, height: 500, xy0: Point2I(0, 0)), to: file)
+        try await butler.registerDatasetType("calexp", dimensions: ["visit", "detector"], storageClass: "ExposureF")
+        let calexp = try ExposureFITS.read(Float.self, from: file)
+        try await butler.put(calexp, "calexp", dataId: dataId)
+        let cutout = try await butler.get("calexp", dataId: dataId, parameters: ["bbox": [100, 200, 355, 455]], as: ExposureF.self)
+        #expect(cutout == (try calexp.subimage(Box2I(x0: 100, y0: 200, x1: 355, y1: 455))))
         try await butler.close()
     }
 }

@@ -79,7 +79,7 @@ final class ImageFiles: @unchecked Sendable {
         var datasetType: String { "calexp_" + rawValue.replacingOccurrences(of: "-", with: "_") }
     }
 
-    let directory = URL(fileURLWithPath: "/tmp/butler-bench-images-v2")
+    let directory = URL(fileURLWithPath: "/tmp/butler-bench-images-v3")
     var butler: Butler?
     var refs: [Kind: DatasetRef] = [:]
     var buffer = [CChar](repeating: 0, count: 1 << 28)
