@@ -1,4 +1,5 @@
 public import Composites
+public import Foundation
 
 /// The image read parameters shared by the FITS and HDF5 formatters: `bbox` (inclusive corners
 /// `[x0, y0, x1, y1]`) and `origin` (`parent`, the default, or `local`).
@@ -33,16 +34,60 @@ public enum ImageParameters {
     }
 }
 
-/// Calls `body` with the pixel type of an `Exposure` storage class's in-memory type.
-func withExposurePixel<R>(_ type: Any.Type, formatter: String, path: String, _ body: (any FITSPixel.Type) throws -> R) throws -> R {
-    switch ObjectIdentifier(type) {
-    case ObjectIdentifier(Exposure<Float>.self): return try body(Float.self)
-    case ObjectIdentifier(Exposure<Double>.self): return try body(Double.self)
-    case ObjectIdentifier(Exposure<Int32>.self): return try body(Int32.self)
-    case ObjectIdentifier(Exposure<UInt16>.self): return try body(UInt16.self)
-    case ObjectIdentifier(Exposure<UInt8>.self): return try body(UInt8.self)
-    default:
-        throw FormatterError(formatter: formatter, path: path, operation: "read", reason: "\(type) is not an Exposure type")
+/// A formatter for `Exposure` files: it says how to write and read one pixel type, and the
+/// extension below supplies the type dispatch and parameter handling shared by FITS and HDF5.
+public protocol ExposureFileFormatter: FileFormatter {
+    /// Writes an exposure to `path`.
+    func writeExposure<P: FITSPixel>(_ exposure: Exposure<P>, to path: String) throws
+    /// Reads an exposure (or the part in `bbox`) from `path`.
+    func readExposure<P: FITSPixel>(_ type: P.Type, from path: String, bbox: Box2I?, origin: ImageOrigin) throws -> Exposure<P>
+}
+
+extension ExposureFileFormatter {
+    public func write(_ value: any Sendable, storageClass: StorageClass, to url: URL) throws {
+        switch value {
+        case let exposure as Exposure<Float>: try writeExposure(exposure, to: url.path)
+        case let exposure as Exposure<Double>: try writeExposure(exposure, to: url.path)
+        case let exposure as Exposure<Int32>: try writeExposure(exposure, to: url.path)
+        case let exposure as Exposure<UInt16>: try writeExposure(exposure, to: url.path)
+        case let exposure as Exposure<UInt8>: try writeExposure(exposure, to: url.path)
+        default:
+            throw FormatterError(formatter: name, path: url.path, operation: "write", reason: "\(type(of: value)) is not an Exposure")
+        }
+    }
+
+    public func read(from url: URL, storageClass: StorageClass, parameters: ReadParameters) throws -> any Sendable {
+        let (box, origin) = try ImageParameters.parse(parameters, formatter: name, path: url.path)
+        func read<P: FITSPixel>(_ type: P.Type) throws -> any Sendable {
+            try readExposure(P.self, from: url.path, bbox: box, origin: origin)
+        }
+        switch ObjectIdentifier(storageClass.inMemoryType) {
+        case ObjectIdentifier(Exposure<Float>.self): return try read(Float.self)
+        case ObjectIdentifier(Exposure<Double>.self): return try read(Double.self)
+        case ObjectIdentifier(Exposure<Int32>.self): return try read(Int32.self)
+        case ObjectIdentifier(Exposure<UInt16>.self): return try read(UInt16.self)
+        case ObjectIdentifier(Exposure<UInt8>.self): return try read(UInt8.self)
+        default:
+            throw FormatterError(formatter: name, path: url.path, operation: "read",
+                                 reason: "storage class \(storageClass.name) holds \(storageClass.inMemoryType), not an Exposure")
+        }
+    }
+
+    /// Reads a `[width, height]` write parameter.
+    func extentParameter(_ value: JSONValue, named key: String) throws -> Extent2I {
+        guard let dims = value.arrayValue?.compactMap(\.intValue), dims.count == 2, dims.allSatisfy({ $0 > 0 }) else {
+            throw FormatterError(formatter: name, path: "", operation: "configure", reason: "\(key) must be [width, height], got \(value)")
+        }
+        return Extent2I(Int(dims[0]), Int(dims[1]))
+    }
+
+    /// Rejects write parameters other than `known`.
+    func requireKnown(_ parameters: [String: JSONValue], _ known: Set<String>) throws {
+        let unknown = Set(parameters.keys).subtracting(known)
+        guard unknown.isEmpty else {
+            throw FormatterError(formatter: name, path: "", operation: "configure",
+                                 reason: "unknown write parameters \(unknown.sorted()); known: \(known.sorted().joined(separator: ", "))")
+        }
     }
 }
 

@@ -23,8 +23,3 @@ struct DefaultTypeDecoding: Decodable {
         init(_ decode: @escaping @Sendable (any Decoder) throws -> any Sendable) { self.decode = decode }
     }
 }
-
-/// Encodes any `Encodable` existential (Swift opens it for the generic call).
-func encodeJSON(_ value: any Encodable, encoder: JSONEncoder) throws -> Data {
-    try encoder.encode(value)
-}

@@ -36,7 +36,8 @@ struct ReadmeExampleTests {
         try await butler.registerDatasetType("calexp", dimensions: ["visit", "detector"], storageClass: "ExposureF")
         let calexp = try ExposureFITS.read(Float.self, from: file)
         try await butler.put(calexp, "calexp", dataId: dataId)
-        let cutout = try await butler.get("calexp", dataId: dataId, parameters: ["bbox": [100, 200, 355, 455]], as: ExposureF.self)
+        let cutout = try await butler.get("calexp", dataId: dataId, collections: ["u/me/test"],
+                                  parameters: ["bbox": [100, 200, 355, 455]], as: ExposureF.self)
         #expect(cutout == (try calexp.subimage(Box2I(x0: 100, y0: 200, x1: 355, y1: 455))))
         try await butler.close()
     }

@@ -268,15 +268,8 @@ final class FITSFile {
     /// The value of a numeric column in a row (1-based) of the current table HDU, or nil if
     /// the table has no such column.
     func readDouble(column: String, row: Int = 1) throws -> Double? {
-        var number: Int32 = 0, status: Int32 = 0
-        var template = Array(column.utf8CString)
-        ffgcno(handle, CASEINSEN, &template, &number, &status)
-        if status == FITSStatus.columnNotFound.rawValue || status == 237 {
-            ffcmsg()
-            return nil
-        }
-        try check(status, "ffgcno", "finding column \(column)")
-        var value = 0.0, anyNull: Int32 = 0
+        guard let number = try columnNumber(column) else { return nil }
+        var value = 0.0, anyNull: Int32 = 0, status: Int32 = 0
         ffgcv(handle, TDOUBLE, number, Int64(row), 1, 1, nil, &value, &anyNull, &status)
         try check(status, "ffgcv", "reading column \(column) row \(row)")
         return value
@@ -284,14 +277,8 @@ final class FITSFile {
 
     /// The text of a string column in a row (1-based).
     func readString(column: String, row: Int) throws -> String? {
-        var number: Int32 = 0, status: Int32 = 0
-        var template = Array(column.utf8CString)
-        ffgcno(handle, CASEINSEN, &template, &number, &status)
-        if status == FITSStatus.columnNotFound.rawValue || status == 237 {
-            ffcmsg()
-            return nil
-        }
-        try check(status, "ffgcno", "finding column \(column)")
+        guard let number = try columnNumber(column) else { return nil }
+        var status: Int32 = 0
         var buffer = [CChar](repeating: 0, count: 128)
         var anyNull: Int32 = 0
         try buffer.withUnsafeMutableBufferPointer { pointer in
@@ -301,6 +288,20 @@ final class FITSFile {
             try check(status, "ffgcvs", "reading column \(column) row \(row)")
         }
         return cString(buffer).trimmingCharacters(in: .whitespaces)
+    }
+
+    /// The 1-based number of a column of the current table HDU, or nil if there is none.
+    private func columnNumber(_ column: String) throws -> Int32? {
+        var number: Int32 = 0, status: Int32 = 0
+        var template = Array(column.utf8CString)
+        ffgcno(handle, CASEINSEN, &template, &number, &status)
+        // 219: no column matches; 237: several columns match (a corrupted table).
+        if status == FITSStatus.columnNotFound.rawValue || status == 237 {
+            ffcmsg()
+            return nil
+        }
+        try check(status, "ffgcno", "finding column \(column)")
+        return number
     }
 
     /// The number of rows of the current table HDU.

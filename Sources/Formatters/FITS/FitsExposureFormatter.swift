@@ -1,11 +1,11 @@
 public import Composites
-public import Foundation
+
 
 /// Exposures as afw-layout multi-extension FITS; cutouts read only the tiles they touch.
 ///
 /// Write parameters (repository configuration): `compression` (`none`, `gzip`, `rice`) and
 /// `tile` (`[width, height]`, default 256 × 256).
-public struct FitsExposureFormatter: FileFormatter {
+public struct FitsExposureFormatter: ExposureFileFormatter {
     /// How planes are written.
     public let compression: FITSCompression
 
@@ -17,10 +17,7 @@ public struct FitsExposureFormatter: FileFormatter {
     public var readableExtensions: [String] { [".fits", ".fit", ".fz"] }
 
     public func configured(with parameters: [String: JSONValue]) throws -> any FileFormatter {
-        let unknown = Set(parameters.keys).subtracting(["compression", "tile"])
-        guard unknown.isEmpty else {
-            throw FormatterError(formatter: name, path: "", operation: "configure", reason: "unknown write parameters \(unknown.sorted()); known: compression, tile")
-        }
+        try requireKnown(parameters, ["compression", "tile"])
         var compression = self.compression
         if let value = parameters["compression"] {
             guard let text = value.stringValue, let algorithm = FITSCompression.Algorithm(rawValue: text) else {
@@ -28,37 +25,15 @@ public struct FitsExposureFormatter: FileFormatter {
             }
             compression.algorithm = algorithm
         }
-        if let value = parameters["tile"] {
-            guard let dims = value.arrayValue?.compactMap(\.intValue), dims.count == 2, dims.allSatisfy({ $0 > 0 }) else {
-                throw FormatterError(formatter: name, path: "", operation: "configure", reason: "tile must be [width, height], got \(value)")
-            }
-            compression.tile = Extent2I(Int(dims[0]), Int(dims[1]))
-        }
+        if let value = parameters["tile"] { compression.tile = try extentParameter(value, named: "tile") }
         return FitsExposureFormatter(compression: compression)
     }
 
-    public func write(_ value: any Sendable, storageClass: StorageClass, to url: URL) throws {
-        func write<P: FITSPixel>(_ exposure: Exposure<P>) throws {
-            try ExposureFITS.write(exposure, to: url.path, compression: compression)
-        }
-        switch value {
-        case let exposure as Exposure<Float>: try write(exposure)
-        case let exposure as Exposure<Double>: try write(exposure)
-        case let exposure as Exposure<Int32>: try write(exposure)
-        case let exposure as Exposure<UInt16>: try write(exposure)
-        case let exposure as Exposure<UInt8>: try write(exposure)
-        default:
-            throw FormatterError(formatter: name, path: url.path, operation: "write", reason: "\(type(of: value)) is not an Exposure")
-        }
+    public func writeExposure<P: FITSPixel>(_ exposure: Exposure<P>, to path: String) throws {
+        try ExposureFITS.write(exposure, to: path, compression: compression)
     }
 
-    public func read(from url: URL, storageClass: StorageClass, parameters: ReadParameters) throws -> any Sendable {
-        let (box, origin) = try ImageParameters.parse(parameters, formatter: name, path: url.path)
-        return try withExposurePixel(storageClass.inMemoryType, formatter: name, path: url.path) { pixel in
-            func read<P: FITSPixel>(_ type: P.Type) throws -> any Sendable {
-                try ExposureFITS.read(P.self, from: url.path, bbox: box, origin: origin)
-            }
-            return try read(pixel)
-        }
+    public func readExposure<P: FITSPixel>(_ type: P.Type, from path: String, bbox: Box2I?, origin: ImageOrigin) throws -> Exposure<P> {
+        try ExposureFITS.read(P.self, from: path, bbox: bbox, origin: origin)
     }
 }
