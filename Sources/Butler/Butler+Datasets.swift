@@ -142,35 +142,67 @@ extension Butler {
     }
 
     /// Reads the dataset of `datasetType` and `dataId` found first along `collections`, as its
-    /// storage class's in-memory type.
+    /// storage class's in-memory type. A component is read with `parent.component`
+    /// (`calexp.wcs`, `calexp.bbox`): only the part of the artifact that holds it is read.
     /// - Throws: ``ButlerError/datasetNotFound(_:)`` naming the data ID and collections.
     public func get(
         _ datasetType: String, dataId: DataId, collections: [String]? = nil, parameters: ReadParameters = [:]
     ) async throws -> any Sendable {
         let path = try searchCollections(collections, for: "get(\(datasetType))")
-        let located = try await locate(datasetType, dataId: dataId, collections: path, required: true)!
-        return try read(located, parameters: parameters)
+        let (parent, component) = try await splitComponent(datasetType)
+        let located = try await locate(parent, dataId: dataId, collections: path, required: true)!
+        return try read(located, component: component, parameters: parameters)
     }
 
-    /// Reads a dataset as `T` (e.g. a `Codable` struct written as JSON, `Data` for bytes).
+    /// Reads a dataset (or `parent.component`) as `T` (e.g. a `Codable` struct written as
+    /// JSON, `Data` for bytes, `Wcs` for `calexp.wcs`).
     /// - Throws: ``ButlerError/typeMismatch(_:)`` when the dataset cannot be read as `T`.
     public func get<T: Sendable>(
         _ datasetType: String, dataId: DataId, collections: [String]? = nil, parameters: ReadParameters = [:],
         as type: T.Type
     ) async throws -> T {
         let path = try searchCollections(collections, for: "get(\(datasetType))")
-        let located = try await locate(datasetType, dataId: dataId, collections: path, required: true)!
+        let (parent, component) = try await splitComponent(datasetType)
+        let located = try await locate(parent, dataId: dataId, collections: path, required: true)!
+        if let component {
+            return try cast(try read(located, component: component, parameters: parameters), located, component)
+        }
         return try read(located, parameters: parameters, as: type)
     }
 
-    /// Reads the dataset `ref` refers to.
-    public func get(_ ref: DatasetRef, parameters: ReadParameters = [:]) async throws -> any Sendable {
-        try read(try await located(ref), parameters: parameters)
+    /// Reads the dataset `ref` refers to, or one of its components.
+    public func get(_ ref: DatasetRef, component: String? = nil, parameters: ReadParameters = [:]) async throws -> any Sendable {
+        try read(try await located(ref), component: component, parameters: parameters)
     }
 
-    /// Reads the dataset `ref` refers to as `T`.
-    public func get<T: Sendable>(_ ref: DatasetRef, parameters: ReadParameters = [:], as type: T.Type) async throws -> T {
-        try read(try await located(ref), parameters: parameters, as: type)
+    /// Reads the dataset `ref` refers to (or one of its components) as `T`.
+    public func get<T: Sendable>(
+        _ ref: DatasetRef, component: String? = nil, parameters: ReadParameters = [:], as type: T.Type
+    ) async throws -> T {
+        let located = try await located(ref)
+        if let component {
+            return try cast(try read(located, component: component, parameters: parameters), located, component)
+        }
+        return try read(located, parameters: parameters, as: type)
+    }
+
+    /// `(parent, component)` for a `parent.component` name whose full name is not itself a
+    /// registered dataset type; `(name, nil)` otherwise.
+    private func splitComponent(_ name: String) async throws -> (String, String?) {
+        guard let dot = name.firstIndex(of: ".") else { return (name, nil) }
+        let registry = self.registry
+        let standalone = try await registry.database.readLatest { session in
+            try registry.datasetTypeRecord(session, named: name, required: false) != nil
+        }
+        if standalone { return (name, nil) }
+        return (String(name[..<dot]), String(name[name.index(after: dot)...]))
+    }
+
+    private func cast<T>(_ value: any Sendable, _ located: Located, _ component: String) throws -> T {
+        guard let typed = value as? T else {
+            throw ButlerError.typeMismatch("component \(component) of \(located.ref) is \(Swift.type(of: value)), not \(T.self)")
+        }
+        return typed
     }
 
     private func located(_ ref: DatasetRef) async throws -> Located {
@@ -193,9 +225,17 @@ extension Butler {
         return (info, storageClass)
     }
 
-    private func read(_ located: Located, parameters: ReadParameters) throws -> any Sendable {
+    private func read(_ located: Located, component: String? = nil, parameters: ReadParameters) throws -> any Sendable {
         let (info, storageClass) = try artifact(located, parameters: parameters)
-        return try datastore.read(info, ref: located.ref, storageClass: storageClass, parameters: parameters)
+        guard let component else {
+            return try datastore.read(info, ref: located.ref, storageClass: storageClass, parameters: parameters)
+        }
+        guard storageClass.componentStorageClass(component) != nil else {
+            throw ButlerError.typeMismatch(
+                "\(located.ref): storage class \(storageClass.name) has no component '\(component)'"
+                    + (storageClass.allComponents.isEmpty ? "" : "; components: \(storageClass.allComponents.joined(separator: ", "))"))
+        }
+        return try datastore.readComponent(component, info, ref: located.ref, storageClass: storageClass, parameters: parameters)
     }
 
     private func read<T>(_ located: Located, parameters: ReadParameters, as type: T.Type) throws -> T {

@@ -22,6 +22,9 @@ public protocol FileFormatter: Sendable {
     /// A copy that writes with `parameters` from repository configuration (compression,
     /// tile or chunk shape…); the default accepts none.
     func configured(with parameters: [String: JSONValue]) throws -> any FileFormatter
+    /// Reads one stored or derived component (`wcs`, `bbox`…). The default reads the whole
+    /// value and extracts the component; formats that can read just the part override it.
+    func readComponent(_ component: String, from url: URL, storageClass: StorageClass, parameters: ReadParameters) throws -> any Sendable
 }
 
 /// Read parameters (daf_butler's `parameters=`), by name; the storage class says which exist.
@@ -36,6 +39,17 @@ extension FileFormatter {
         throw FormatterError(
             formatter: name, path: url.path, operation: "read",
             reason: "the file holds \(Swift.type(of: value)), which cannot be returned as \(T.self)")
+    }
+
+    public func readComponent(_ component: String, from url: URL, storageClass: StorageClass, parameters: ReadParameters) throws -> any Sendable {
+        guard let getComponent = storageClass.getComponent else {
+            throw FormatterError(formatter: name, path: url.path, operation: "read",
+                                 reason: "storage class \(storageClass.name) has no components")
+        }
+        let value = try read(from: url, storageClass: storageClass, parameters: parameters)
+        do { return try getComponent(value, component) } catch {
+            throw FormatterError(formatter: name, path: url.path, operation: "read", reason: "\(error)")
+        }
     }
 
     public func configured(with parameters: [String: JSONValue]) throws -> any FileFormatter {

@@ -41,6 +41,42 @@ public protocol ExposureFileFormatter: FileFormatter {
     func writeExposure<P: FITSPixel>(_ exposure: Exposure<P>, to path: String) throws
     /// Reads an exposure (or the part in `bbox`) from `path`.
     func readExposure<P: FITSPixel>(_ type: P.Type, from path: String, bbox: Box2I?, origin: ImageOrigin) throws -> Exposure<P>
+    /// Reads one component, touching only the headers, tables or plane it needs.
+    func readExposureComponent<P: FITSPixel>(_ type: P.Type, _ component: String, from path: String, bbox: Box2I?, origin: ImageOrigin) throws -> any Sendable
+}
+
+/// Runs generic work for the pixel type of an Exposure storage class.
+private protocol PixelVisitor {
+    func visit<P: FITSPixel>(_ type: P.Type) throws -> any Sendable
+}
+
+/// Reads a whole exposure of the visited pixel type.
+private struct WholeExposure<F: ExposureFileFormatter>: PixelVisitor {
+    let formatter: F, path: String, box: Box2I?, origin: ImageOrigin
+    func visit<P: FITSPixel>(_ type: P.Type) throws -> any Sendable {
+        try formatter.readExposure(P.self, from: path, bbox: box, origin: origin)
+    }
+}
+
+/// Reads one component of an exposure of the visited pixel type.
+private struct ExposurePart<F: ExposureFileFormatter>: PixelVisitor {
+    let formatter: F, component: String, path: String, box: Box2I?, origin: ImageOrigin
+    func visit<P: FITSPixel>(_ type: P.Type) throws -> any Sendable {
+        try formatter.readExposureComponent(P.self, component, from: path, bbox: box, origin: origin)
+    }
+}
+
+private func visitPixel(_ storageClass: StorageClass, formatter: String, path: String, _ visitor: some PixelVisitor) throws -> any Sendable {
+    switch ObjectIdentifier(storageClass.inMemoryType) {
+    case ObjectIdentifier(Exposure<Float>.self): return try visitor.visit(Float.self)
+    case ObjectIdentifier(Exposure<Double>.self): return try visitor.visit(Double.self)
+    case ObjectIdentifier(Exposure<Int32>.self): return try visitor.visit(Int32.self)
+    case ObjectIdentifier(Exposure<UInt16>.self): return try visitor.visit(UInt16.self)
+    case ObjectIdentifier(Exposure<UInt8>.self): return try visitor.visit(UInt8.self)
+    default:
+        throw FormatterError(formatter: formatter, path: path, operation: "read",
+                             reason: "storage class \(storageClass.name) holds \(storageClass.inMemoryType), not an Exposure")
+    }
 }
 
 extension ExposureFileFormatter {
@@ -58,19 +94,14 @@ extension ExposureFileFormatter {
 
     public func read(from url: URL, storageClass: StorageClass, parameters: ReadParameters) throws -> any Sendable {
         let (box, origin) = try ImageParameters.parse(parameters, formatter: name, path: url.path)
-        func read<P: FITSPixel>(_ type: P.Type) throws -> any Sendable {
-            try readExposure(P.self, from: url.path, bbox: box, origin: origin)
-        }
-        switch ObjectIdentifier(storageClass.inMemoryType) {
-        case ObjectIdentifier(Exposure<Float>.self): return try read(Float.self)
-        case ObjectIdentifier(Exposure<Double>.self): return try read(Double.self)
-        case ObjectIdentifier(Exposure<Int32>.self): return try read(Int32.self)
-        case ObjectIdentifier(Exposure<UInt16>.self): return try read(UInt16.self)
-        case ObjectIdentifier(Exposure<UInt8>.self): return try read(UInt8.self)
-        default:
-            throw FormatterError(formatter: name, path: url.path, operation: "read",
-                                 reason: "storage class \(storageClass.name) holds \(storageClass.inMemoryType), not an Exposure")
-        }
+        return try visitPixel(storageClass, formatter: name, path: url.path,
+                              WholeExposure(formatter: self, path: url.path, box: box, origin: origin))
+    }
+
+    public func readComponent(_ component: String, from url: URL, storageClass: StorageClass, parameters: ReadParameters) throws -> any Sendable {
+        let (box, origin) = try ImageParameters.parse(parameters, formatter: name, path: url.path)
+        return try visitPixel(storageClass, formatter: name, path: url.path,
+                              ExposurePart(formatter: self, component: component, path: url.path, box: box, origin: origin))
     }
 
     /// Reads a `[width, height]` write parameter.

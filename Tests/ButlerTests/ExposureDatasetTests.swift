@@ -93,3 +93,70 @@ struct ExposureDatasetTests {
         try await butler.close()
     }
 }
+
+@Suite("Exposure components")
+struct ExposureComponentTests {
+    @Test("every component of a single-file FITS or HDF5 calexp, by parent.component", arguments: ["calexp", "calexpH5"])
+    func components(datasetType: String) async throws {
+        let (butler, directory) = try await ExposureDatasetTests().makeButler(.sqlite)
+        defer { _ = directory }
+        let calexp = try makeCalexp()
+        let dataId: DataId = ["instrument": "HSC", "visit": 1, "detector": 2]
+        let ref = try await butler.put(calexp, datasetType, dataId: dataId)
+        #expect(try await butler.get("\(datasetType).wcs", dataId: dataId, as: Wcs.self) == calexp.wcs)
+        #expect(try await butler.get("\(datasetType).psf", dataId: dataId, as: Psf.self) == calexp.psf)
+        #expect(try await butler.get("\(datasetType).photoCalib", dataId: dataId, as: PhotoCalib.self) == calexp.photoCalib)
+        #expect(try await butler.get("\(datasetType).visitInfo", dataId: dataId, as: VisitInfo.self) == calexp.visitInfo)
+        #expect(try await butler.get("\(datasetType).bbox", dataId: dataId, as: Box2I.self) == calexp.bbox)
+        #expect(try await butler.get("\(datasetType).dimensions", dataId: dataId, as: Extent2I.self) == Extent2I(60, 40))
+        #expect(try await butler.get("\(datasetType).xy0", dataId: dataId, as: Point2I.self) == Point2I(10, 20))
+        #expect(try await butler.get(ref, component: "metadata", as: Metadata.self) == calexp.metadata)
+        let box = Box2I(x0: 20, y0: 25, x1: 29, y1: 34)
+        #expect(try await butler.get("\(datasetType).image", dataId: dataId, parameters: ["bbox": ImageParameters.value(box)], as: Image<Float>.self)
+            == (try calexp.image.subimage(box)))
+        #expect(try await butler.get(ref, component: "mask", as: Mask.self) == calexp.mask)
+        #expect(try await butler.get(ref, component: "variance", as: Image<Float>.self) == calexp.variance)
+        #expect(try await butler.get(ref, component: "maskedImage", as: MaskedImage<Float>.self) == calexp.maskedImage)
+        let unknown = await #expect(throws: ButlerError.self) { try await butler.get("\(datasetType).colour", dataId: dataId) }
+        #expect("\(unknown!)".contains("no component 'colour'") && "\(unknown!)".contains("wcs"))
+        let wrongType = await #expect(throws: ButlerError.self) { try await butler.get("\(datasetType).wcs", dataId: dataId, as: Psf.self) }
+        #expect("\(wrongType!)".contains("component wcs"))
+        try await butler.close()
+    }
+
+    @Test("an absent component is a clear error naming the dataset")
+    func absent() async throws {
+        let (butler, directory) = try await ExposureDatasetTests().makeButler(.sqlite)
+        defer { _ = directory }
+        var calexp = try makeCalexp()
+        calexp.psf = nil
+        let ref = try await butler.put(calexp, "calexp", dataId: ["instrument": "HSC", "visit": 1, "detector": 2])
+        let error = await #expect(throws: ButlerError.self) { try await butler.get(ref, component: "psf") }
+        #expect("\(error!)".contains("calexp@") && "\(error!)".contains("no psf"))
+        try await butler.close()
+    }
+
+    @Test("component reads never decompress pixels: they work when the pixel tiles are corrupt")
+    func noPixels() async throws {
+        let (butler, directory) = try await ExposureDatasetTests().makeButler(.sqlite)
+        defer { _ = directory }
+        let calexp = try makeCalexp(width: 300, height: 200)
+        let ref = try await butler.put(calexp, "calexpTiled", dataId: ["instrument": "HSC", "visit": 1, "detector": 2])
+        let url = try await butler.artifactURLs(ref)[0]
+        var bytes = try Data(contentsOf: url)
+        // The IMAGE plane's compressed tiles lie between the first and second BINTABLE headers.
+        let marker = Data("XTENSION= 'BINTABLE'".utf8)
+        let first = try #require(bytes.range(of: marker))
+        let second = try #require(bytes.range(of: marker, in: first.upperBound..<bytes.count))
+        let middle = (first.upperBound + second.lowerBound) / 2 + 2880
+        for index in middle..<min(middle + 2000, second.lowerBound) { bytes[index] = 0x5A }
+        try bytes.write(to: url)
+        await #expect(throws: ButlerError.self) { try await butler.get(ref) }
+        #expect(try await butler.get(ref, component: "wcs", as: Wcs.self) == calexp.wcs)
+        #expect(try await butler.get(ref, component: "bbox", as: Box2I.self) == calexp.bbox)
+        #expect(try await butler.get(ref, component: "psf", as: Psf.self) == calexp.psf)
+        #expect(try await butler.get(ref, component: "photoCalib", as: PhotoCalib.self) == calexp.photoCalib)
+        #expect(try await butler.get(ref, component: "visitInfo", as: VisitInfo.self) == calexp.visitInfo)
+        try await butler.close()
+    }
+}

@@ -45,5 +45,34 @@ public struct Exposure<Pixel: PixelValue>: Sendable, Equatable {
     }
 }
 
+extension Exposure {
+    /// A stored or derived component by its daf_butler name (`wcs`, `bbox`, `image`…).
+    /// - Throws: ``StorageClassError`` for an unknown name or a component that is not set.
+    public func component(_ name: String, storageClass: String = "Exposure") throws -> any Sendable {
+        func required<T: Sendable>(_ value: T?) throws -> any Sendable {
+            guard let value else { throw StorageClassError.absentComponent(name, storageClass: storageClass) }
+            return value
+        }
+        switch name {
+        case "image": return image
+        case "mask": return mask
+        case "variance": return variance
+        case "maskedImage": return maskedImage
+        case "wcs": return try required(wcs)
+        case "psf": return try required(psf)
+        case "photoCalib": return try required(photoCalib)
+        case "visitInfo": return try required(visitInfo)
+        case "metadata": return metadata
+        case "bbox": return bbox
+        case "dimensions": return bbox.extent
+        case "xy0": return xy0
+        default:
+            throw StorageClassError.unknownComponent(
+                name, storageClass: storageClass,
+                known: ["bbox", "dimensions", "image", "mask", "maskedImage", "metadata", "photoCalib", "psf", "variance", "visitInfo", "wcs", "xy0"])
+        }
+    }
+}
+
 /// The single-precision exposure (afw's `ExposureF`), the usual calexp.
 public typealias ExposureF = Exposure<Float>

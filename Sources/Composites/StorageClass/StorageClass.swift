@@ -22,11 +22,15 @@ public struct StorageClass: Sendable, CustomStringConvertible {
     /// Why a closure: `any Decodable` cannot be cast back to `any Sendable` at run time, so
     /// the generic initialiser captures the concrete type while it is still known.
     public let decodeDefault: (@Sendable (any Decoder) throws -> any Sendable)?
+    /// Extracts a stored or derived component from an in-memory value (the component part of
+    /// daf_butler's StorageClassDelegate); nil for classes without components.
+    public let getComponent: (@Sendable (any Sendable, String) throws -> any Sendable)?
 
     /// A storage class whose in-memory type can be decoded from structured documents.
     public init<T: Sendable & Decodable>(
         name: String, type: T.Type, components: [String: String] = [:],
-        derivedComponents: [String: String] = [:], parameters: Set<String> = [], doc: String = ""
+        derivedComponents: [String: String] = [:], parameters: Set<String> = [], doc: String = "",
+        getComponent: (@Sendable (any Sendable, String) throws -> any Sendable)? = nil
     ) {
         self.name = name
         self.inMemoryType = type
@@ -35,12 +39,14 @@ public struct StorageClass: Sendable, CustomStringConvertible {
         self.parameters = parameters
         self.doc = doc
         self.decodeDefault = { decoder in try T(from: decoder) }
+        self.getComponent = getComponent
     }
 
     /// A storage class whose in-memory type is not `Decodable` (images, opaque handles).
     public init<T: Sendable>(
         name: String, opaqueType type: T.Type, components: [String: String] = [:],
-        derivedComponents: [String: String] = [:], parameters: Set<String> = [], doc: String = ""
+        derivedComponents: [String: String] = [:], parameters: Set<String> = [], doc: String = "",
+        getComponent: (@Sendable (any Sendable, String) throws -> any Sendable)? = nil
     ) {
         self.name = name
         self.inMemoryType = type
@@ -49,7 +55,16 @@ public struct StorageClass: Sendable, CustomStringConvertible {
         self.parameters = parameters
         self.doc = doc
         self.decodeDefault = nil
+        self.getComponent = getComponent
     }
+
+    /// The storage class name of a stored or derived component, or nil.
+    public func componentStorageClass(_ component: String) -> String? {
+        components[component] ?? derivedComponents[component]
+    }
+
+    /// Every stored and derived component name, sorted.
+    public var allComponents: [String] { (Array(components.keys) + Array(derivedComponents.keys)).sorted() }
 
     /// True when the storage class has stored components (it is a composite).
     public var isComposite: Bool { !components.isEmpty }

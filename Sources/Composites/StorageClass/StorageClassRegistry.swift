@@ -33,13 +33,39 @@ public final class StorageClassRegistry: Sendable {
         exposure("ExposureD", Double.self),
         exposure("ExposureI", Int32.self),
         exposure("ExposureU", UInt16.self),
+        image("ImageF", Float.self), image("ImageD", Double.self), image("ImageI", Int32.self), image("ImageU", UInt16.self),
+        StorageClass(name: "Mask", opaqueType: Mask.self, parameters: ["bbox", "origin"], doc: "Integer mask bits with named planes."),
+        StorageClass(name: "MaskedImageF", opaqueType: MaskedImage<Float>.self, parameters: ["bbox", "origin"], doc: "Image, mask and variance."),
+        StorageClass(name: "Wcs", type: Wcs.self, doc: "A TAN or TAN-SIP celestial WCS in parent pixel coordinates."),
+        StorageClass(name: "Psf", type: Psf.self, doc: "A Gaussian or kernel-image point-spread function."),
+        StorageClass(name: "PhotoCalib", type: PhotoCalib.self, doc: "Photometric calibration (nJy per count)."),
+        StorageClass(name: "VisitInfo", type: VisitInfo.self, doc: "What was observed and how."),
+        StorageClass(name: "PropertyList", type: Metadata.self, doc: "Ordered header cards."),
+        StorageClass(name: "Box2I", type: Box2I.self, doc: "An integer box with inclusive corners."),
+        StorageClass(name: "Extent2I", type: Extent2I.self, doc: "An integer size."),
+        StorageClass(name: "Point2I", type: Point2I.self, doc: "An integer position."),
     ]
 
-    /// An exposure storage class: cutouts through the `bbox` and `origin` parameters.
+    /// An exposure storage class: components as afw's, cutouts through `bbox` and `origin`.
     private static func exposure<P: PixelValue>(_ name: String, _ pixel: P.Type) -> StorageClass {
-        StorageClass(
-            name: name, opaqueType: Exposure<P>.self, parameters: ["bbox", "origin"],
-            doc: "An image with mask, variance, WCS, PSF, calibration and visit information (\(P.pixelTypeName) pixels).")
+        let imageClass = ["Float32": "ImageF", "Float64": "ImageD", "Int32": "ImageI", "UInt16": "ImageU"][P.pixelTypeName] ?? "ImageF"
+        return StorageClass(
+            name: name, opaqueType: Exposure<P>.self,
+            components: ["image": imageClass, "mask": "Mask", "variance": "ImageF", "wcs": "Wcs", "psf": "Psf",
+                         "photoCalib": "PhotoCalib", "visitInfo": "VisitInfo", "metadata": "PropertyList"],
+            derivedComponents: ["bbox": "Box2I", "dimensions": "Extent2I", "xy0": "Point2I", "maskedImage": "MaskedImageF"],
+            parameters: ["bbox", "origin"],
+            doc: "An image with mask, variance, WCS, PSF, calibration and visit information (\(P.pixelTypeName) pixels).",
+            getComponent: { value, component in
+                guard let exposure = value as? Exposure<P> else {
+                    throw StorageClassError.wrongType(name, expected: "\(Exposure<P>.self)", got: "\(type(of: value))")
+                }
+                return try exposure.component(component, storageClass: name)
+            })
+    }
+
+    private static func image<P: PixelValue>(_ name: String, _ pixel: P.Type) -> StorageClass {
+        StorageClass(name: name, type: Image<P>.self, parameters: ["bbox", "origin"], doc: "A \(P.pixelTypeName) image.")
     }
 
     /// The storage class called `name`.
@@ -75,6 +101,12 @@ public enum StorageClassError: Error, CustomStringConvertible, Equatable {
     case unknown(String, known: [String])
     /// The name is already used by a storage class with a different Swift type.
     case conflict(String, existing: String, new: String)
+    /// The storage class has no component of this name.
+    case unknownComponent(String, storageClass: String, known: [String])
+    /// The component exists in the storage class but this value does not have it.
+    case absentComponent(String, storageClass: String)
+    /// A value of another type was handed to the storage class.
+    case wrongType(String, expected: String, got: String)
 
     public var description: String {
         switch self {
@@ -82,6 +114,12 @@ public enum StorageClassError: Error, CustomStringConvertible, Equatable {
             return "unknown storage class '\(name)'; known: \(known.joined(separator: ", "))"
         case .conflict(let name, let existing, let new):
             return "storage class '\(name)' is already defined with type \(existing); cannot redefine it with type \(new)"
+        case .unknownComponent(let component, let storageClass, let known):
+            return "storage class \(storageClass) has no component '\(component)'" + (known.isEmpty ? "" : "; components: \(known.joined(separator: ", "))")
+        case .absentComponent(let component, let storageClass):
+            return "this \(storageClass) has no \(component) (the component is not set)"
+        case .wrongType(let storageClass, let expected, let got):
+            return "storage class \(storageClass) holds \(expected), not \(got)"
         }
     }
 }

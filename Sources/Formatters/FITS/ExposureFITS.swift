@@ -183,27 +183,8 @@ public enum ExposureFITS {
         let layout = try layout(file)
         try file.move(to: 0)
         let primary = try file.readHeader()
-        try file.move(to: layout.image)
-        let imageHeader = try file.readHeader()
-        let (bitpix, naxes) = try file.imageShape()
-        guard pixelTypeName(bitpix: bitpix) == P.pixelTypeName else {
-            throw FITSError(path: path, function: "butler", status: .ok,
-                            message: "the image plane holds \(pixelTypeName(bitpix: bitpix)) pixels, not \(P.pixelTypeName)",
-                            context: "reading the image plane")
-        }
-        let xy0 = FITSWcs.xy0(from: imageHeader)
-        let full = Box2I(min: xy0, extent: Extent2I(naxes[0], naxes[1]))
-        // A local box is relative to the first pixel; convert it to parent coordinates.
-        let bbox = requested.map { origin == .parent ? $0 : $0.shifted(dx: xy0.x, dy: xy0.y) }
-        var region = full
-        if let bbox {
-            guard !bbox.isEmpty, full.contains(bbox) else {
-                throw FITSError(path: path, function: "butler", status: .ok,
-                                message: "cutout box \(requested!) (\(origin.rawValue) coordinates) is not inside the image box \(full)", context: "reading a cutout")
-            }
-            region = bbox
-        }
-        let local = region.shifted(dx: -xy0.x, dy: -xy0.y)
+        let plane = try imagePlane(P.self, file, layout, requested: requested, origin: origin)
+        let (imageHeader, naxes, xy0, region, local) = (plane.header, plane.naxes, plane.xy0, plane.region, plane.local)
         let image = try Image(bbox: region, pixels: file.readPixels(P.self, width: naxes[0], height: naxes[1], box: local))
         // Planes are built once, from what is read: an empty placeholder would allocate and
         // zero a full plane only to throw it away.
@@ -232,6 +213,79 @@ public enum ExposureFITS {
             photoCalib: try readPhotoCalib(file, primary: primary, layout: layout),
             visitInfo: visitInfo(from: primary),
             metadata: metadata(from: primary))
+    }
+
+    /// The image plane's header and geometry, and the region a request covers (checked).
+    private static func imagePlane<P: FITSPixel>(
+        _ type: P.Type, _ file: FITSFile, _ layout: Layout, requested: Box2I?, origin: ImageOrigin
+    ) throws -> (header: Metadata, naxes: [Int], xy0: Point2I, region: Box2I, local: Box2I) {
+        try file.move(to: layout.image)
+        let header = try file.readHeader()
+        let (bitpix, naxes) = try file.imageShape()
+        guard pixelTypeName(bitpix: bitpix) == P.pixelTypeName else {
+            throw FITSError(path: file.path, function: "butler", status: .ok,
+                            message: "the image plane holds \(pixelTypeName(bitpix: bitpix)) pixels, not \(P.pixelTypeName)",
+                            context: "reading the image plane")
+        }
+        let xy0 = FITSWcs.xy0(from: header)
+        let full = Box2I(min: xy0, extent: Extent2I(naxes[0], naxes[1]))
+        // A local box is relative to the first pixel; convert it to parent coordinates.
+        let bbox = requested.map { origin == .parent ? $0 : $0.shifted(dx: xy0.x, dy: xy0.y) }
+        var region = full
+        if let bbox {
+            guard !bbox.isEmpty, full.contains(bbox) else {
+                throw FITSError(path: file.path, function: "butler", status: .ok,
+                                message: "cutout box \(requested!) (\(origin.rawValue) coordinates) is not inside the image box \(full)",
+                                context: "reading a cutout")
+            }
+            region = bbox
+        }
+        return (header, naxes, xy0, region, region.shifted(dx: -xy0.x, dy: -xy0.y))
+    }
+
+    /// Reads one component of an exposure file, touching only what it needs: the image
+    /// header for `wcs`, `bbox`, `dimensions`, `xy0`; the primary header for `visitInfo` and
+    /// `metadata`; the component HDU for `psf` and `photoCalib`; one plane for `image`.
+    public static func readComponent<P: FITSPixel>(
+        _ type: P.Type, _ component: String, from path: String, bbox requested: Box2I? = nil, origin: ImageOrigin = .parent
+    ) throws -> any Sendable {
+        func absent() -> FITSError {
+            FITSError(path: path, function: "butler", status: .ok, message: "the file holds no \(component)", context: "reading component \(component)")
+        }
+        let file = try FITSFile.open(path)
+        switch component {
+        case "wcs", "bbox", "dimensions", "xy0", "image":
+            let plane = try imagePlane(P.self, file, try layout(file), requested: requested, origin: origin)
+            switch component {
+            case "wcs":
+                guard let wcs = FITSWcs.wcs(from: plane.header, xy0: plane.xy0) else { throw absent() }
+                return wcs
+            case "bbox": return plane.region
+            case "dimensions": return plane.region.extent
+            case "xy0": return plane.region.min
+            default:
+                return try Image(bbox: plane.region, pixels: file.readPixels(P.self, width: plane.naxes[0], height: plane.naxes[1], box: plane.local))
+            }
+        case "visitInfo", "metadata":
+            try file.move(to: 0)
+            let primary = try file.readHeader()
+            if component == "metadata" { return metadata(from: primary) }
+            guard let visitInfo = visitInfo(from: primary) else { throw absent() }
+            return visitInfo
+        case "psf", "photoCalib":
+            try file.move(to: 0)
+            let primary = try file.readHeader()
+            let layout = Layout(image: 1, mask: nil, variance: nil, names: [])
+            let value: (any Sendable)? = component == "psf"
+                ? try readPsf(file, primary: primary, layout: layout) : try readPhotoCalib(file, primary: primary, layout: layout)
+            guard let value else { throw absent() }
+            return value
+        default:
+            let exposure = try read(P.self, from: path, bbox: requested, origin: origin)
+            do { return try exposure.component(component) } catch {
+                throw FITSError(path: path, function: "butler", status: .ok, message: "\(error)", context: "reading component \(component)")
+            }
+        }
     }
 
     private static func requirePlaneShape(_ file: FITSFile, _ naxes: [Int], _ name: String) throws {

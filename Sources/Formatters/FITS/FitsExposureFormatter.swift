@@ -36,4 +36,8 @@ public struct FitsExposureFormatter: ExposureFileFormatter {
     public func readExposure<P: FITSPixel>(_ type: P.Type, from path: String, bbox: Box2I?, origin: ImageOrigin) throws -> Exposure<P> {
         try ExposureFITS.read(P.self, from: path, bbox: bbox, origin: origin)
     }
+
+    public func readExposureComponent<P: FITSPixel>(_ type: P.Type, _ component: String, from path: String, bbox: Box2I?, origin: ImageOrigin) throws -> any Sendable {
+        try ExposureFITS.readComponent(P.self, component, from: path, bbox: bbox, origin: origin)
+    }
 }

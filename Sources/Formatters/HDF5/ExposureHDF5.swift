@@ -114,6 +114,37 @@ public enum ExposureHDF5 {
             visitInfo: try readVisitInfo(file), metadata: try readMetadata(file))
     }
 
+    /// Reads one component, touching only the attributes or dataset it needs.
+    public static func readComponent<P: FITSPixel>(
+        _ type: P.Type, _ component: String, from path: String, bbox requested: Box2I? = nil, origin: ImageOrigin = .parent
+    ) throws -> any Sendable {
+        func absent() -> HDF5Error {
+            HDF5Error(path: path, function: "butler", message: "the file holds no \(component)", context: "reading component \(component)")
+        }
+        let file = try HDF5File.open(path)
+        switch component {
+        case "wcs": return try readWcs(file) ?? { throw absent() }()
+        case "psf": return try readPsf(file) ?? { throw absent() }()
+        case "photoCalib": return try readPhotoCalib(file) ?? { throw absent() }()
+        case "visitInfo": return try readVisitInfo(file) ?? { throw absent() }()
+        case "metadata": return try readMetadata(file)
+        case "bbox", "dimensions", "xy0":
+            guard file.exists("/image") else { throw absent() }
+            let shape = try file.imageShape("/image", as: P.self)
+            let box = Box2I(min: try readXY0(file), extent: Extent2I(shape.width, shape.height))
+            switch component {
+            case "bbox": return box
+            case "dimensions": return box.extent
+            default: return box.min
+            }
+        default:
+            let exposure = try read(P.self, from: path, bbox: requested, origin: origin)
+            do { return try exposure.component(component) } catch {
+                throw HDF5Error(path: path, function: "butler", message: "\(error)", context: "reading component \(component)")
+            }
+        }
+    }
+
     /// Everything but the pixels.
     public static func info(of path: String) throws -> ExposureFileInfo {
         let file = try HDF5File.open(path)

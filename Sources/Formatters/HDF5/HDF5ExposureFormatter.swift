@@ -36,4 +36,8 @@ public struct HDF5ExposureFormatter: ExposureFileFormatter {
     public func readExposure<P: FITSPixel>(_ type: P.Type, from path: String, bbox: Box2I?, origin: ImageOrigin) throws -> Exposure<P> {
         try ExposureHDF5.read(P.self, from: path, bbox: bbox, origin: origin)
     }
+
+    public func readExposureComponent<P: FITSPixel>(_ type: P.Type, _ component: String, from path: String, bbox: Box2I?, origin: ImageOrigin) throws -> any Sendable {
+        try ExposureHDF5.readComponent(P.self, component, from: path, bbox: bbox, origin: origin)
+    }
 }

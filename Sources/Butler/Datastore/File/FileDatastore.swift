@@ -293,6 +293,16 @@ final class FileDatastore: Sendable {
         }
     }
 
+    /// Reads one component of an artifact.
+    func readComponent(_ component: String, _ info: StoredFileInfo, ref: DatasetRef, storageClass: StorageClass, parameters: ReadParameters) throws -> any Sendable {
+        let formatter = try formatters.formatter(named: info.formatter)
+        do {
+            return try formatter.readComponent(component, from: url(forRecordedPath: info.path), storageClass: storageClass, parameters: parameters)
+        } catch {
+            throw ButlerError.datastore("cannot read component \(component) of \(ref) from \(info.path): \(error)")
+        }
+    }
+
     /// Reads an artifact as `T`.
     func read<T>(_ type: T.Type, _ info: StoredFileInfo, ref: DatasetRef, storageClass: StorageClass, parameters: ReadParameters) throws -> T {
         let formatter = try formatters.formatter(named: info.formatter)
