@@ -17,7 +17,29 @@ extension Butler {
         let datasetType = DatasetType(
             name: name, dimensions: try universe.group(dimensions), storageClass: storageClass, isCalibration: isCalibration)
         let registry = self.registry
-        try await registry.database.write { session in _ = try registry.registerDatasetType(session, datasetType) }
+        let storageClasses = self.storageClasses
+        try await registry.database.write { session in
+            if let component = datasetType.component {
+                // A standalone component type must fit its parent: a component of the parent's
+                // storage class, of that component's storage class, keyed on parent dimensions.
+                guard let parent = try registry.datasetTypeRecord(session, named: datasetType.parentName, required: false) else {
+                    throw ButlerError.configuration("register \(datasetType.parentName) before its component type \(name)")
+                }
+                let parentClass = try storageClasses.storageClass(named: parent.datasetType.storageClassName)
+                guard let expected = parentClass.components[component] else {
+                    throw ButlerError.configuration(
+                        "\(name): storage class \(parentClass.name) has no stored component '\(component)' (components: \(parentClass.components.keys.sorted().joined(separator: ", ")))")
+                }
+                guard expected == storageClass else {
+                    throw ButlerError.configuration("\(name) must have storage class \(expected), the \(component) component of \(parentClass.name)")
+                }
+                let parentNames = Set(parent.datasetType.dimensions.names)
+                if let extra = datasetType.dimensions.required.first(where: { !parentNames.contains($0) }) {
+                    throw ButlerError.configuration("\(name) has dimension '\(extra)', which \(parent.datasetType) does not")
+                }
+            }
+            _ = try registry.registerDatasetType(session, datasetType)
+        }
         return datasetType
     }
 
@@ -125,20 +147,24 @@ extension Butler {
             let coordinate = try universe.standardize(
                 dataId, for: typeRecord.datasetType.dimensions, context: "\(datasetType) data ID")
             let path = try registry.searchPath(session, collections)
-            guard let ref = try registry.find(session, typeRecord, coordinate, in: path) else {
+            guard let (ref, rank) = try registry.findRanked(session, typeRecord, coordinate, in: path) else {
                 if required {
                     throw ButlerError.datasetNotFound(
                         "\(datasetType)@\(coordinate) is not in collections \(collections) (searched \(path.map(\.name)))")
                 }
                 return nil
             }
-            return Located(ref: ref, records: try datastore.records(session, datasetId: ref.id))
+            return Located(ref: ref, records: try datastore.records(session, datasetId: ref.id), searchPath: path, rank: rank)
         }
     }
 
     struct Located: Sendable {
         let ref: DatasetRef
         let records: [StoredFileInfo]
+        /// The collection search path the dataset was found along (empty for a get by ref).
+        var searchPath: [CollectionRecord] = []
+        /// The dataset's position in `searchPath`.
+        var rank: Int = 0
     }
 
     /// Reads the dataset of `datasetType` and `dataId` found first along `collections`, as its
@@ -151,6 +177,7 @@ extension Butler {
         let path = try searchCollections(collections, for: "get(\(datasetType))")
         let (parent, component) = try await splitComponent(datasetType)
         let located = try await locate(parent, dataId: dataId, collections: path, required: true)!
+        if component == nil { return try await assemble(located, parameters: parameters) }
         return try read(located, component: component, parameters: parameters)
     }
 
@@ -166,6 +193,13 @@ extension Butler {
         let located = try await locate(parent, dataId: dataId, collections: path, required: true)!
         if let component {
             return try cast(try read(located, component: component, parameters: parameters), located, component)
+        }
+        if try hasComponentTypes(located) {
+            let value = try await assemble(located, parameters: parameters)
+            guard let typed = value as? T else {
+                throw ButlerError.typeMismatch("\(located.ref) is \(Swift.type(of: value)), not \(T.self)")
+            }
+            return typed
         }
         return try read(located, parameters: parameters, as: type)
     }
@@ -184,6 +218,84 @@ extension Butler {
             return try cast(try read(located, component: component, parameters: parameters), located, component)
         }
         return try read(located, parameters: parameters, as: type)
+    }
+
+    /// Which dataset supplies each stored component of a composite found along
+    /// `collections`: a standalone `parent.component` dataset found earlier in the search path
+    /// than the parent's own run, else the parent itself (DESIGN §3.1).
+    public func componentSources(_ datasetType: String, dataId: DataId, collections: [String]? = nil) async throws -> [String: DatasetRef] {
+        let path = try searchCollections(collections, for: "componentSources(\(datasetType))")
+        let located = try await locate(datasetType, dataId: dataId, collections: path, required: true)!
+        let storageClass = try storageClasses.storageClass(named: located.ref.datasetType.storageClassName)
+        var sources = Dictionary(uniqueKeysWithValues: storageClass.components.keys.map { ($0, located.ref) })
+        for override in try await componentOverrides(located) { sources[override.component] = override.ref }
+        return sources
+    }
+
+    /// A standalone component dataset that replaces the parent's stored copy.
+    struct ComponentOverride: Sendable {
+        let component: String
+        let ref: DatasetRef
+        let records: [StoredFileInfo]
+    }
+
+    private func hasComponentTypes(_ located: Located) throws -> Bool {
+        guard !located.searchPath.isEmpty else { return false }
+        let storageClass = try storageClasses.storageClass(named: located.ref.datasetType.storageClassName)
+        return storageClass.isComposite && storageClass.setComponent != nil
+    }
+
+    /// The standalone component datasets that win over the parent's stored copies: found
+    /// (with the parent's data ID projected to their dimensions) earlier in the search path.
+    func componentOverrides(_ located: Located) async throws -> [ComponentOverride] {
+        guard try hasComponentTypes(located) else { return [] }
+        let registry = self.registry
+        let datastore = self.datastore
+        let storageClass = try storageClasses.storageClass(named: located.ref.datasetType.storageClassName)
+        return try await registry.database.readLatest { session in
+            let types = try registry.componentTypes(session, of: located.ref.datasetType.name)
+                .filter { storageClass.components[$0.key] != nil }
+            guard !types.isEmpty else { return [] }
+            var expanded: DataCoordinate?
+            var overrides: [ComponentOverride] = []
+            for (component, record) in types.sorted(by: { $0.key < $1.key }) {
+                let group = record.datasetType.dimensions
+                var values: [String: DataIdValue] = [:]
+                for name in group.required {
+                    if let value = located.ref.dataId[name] ?? expanded?[name] {
+                        values[name] = value
+                    } else {
+                        // A component type keyed on an implied dimension: expand once.
+                        expanded = try expanded ?? registry.expand(session, located.ref.dataId, context: "\(located.ref.datasetType.name) data ID")
+                        guard let value = expanded?[name] else { continue }
+                        values[name] = value
+                    }
+                }
+                guard values.count == group.required.count else { continue }
+                let coordinate = DataCoordinate(dimensions: group, values: values)
+                guard let (ref, rank) = try registry.findRanked(session, record, coordinate, in: located.searchPath),
+                    rank < located.rank
+                else { continue }
+                overrides.append(ComponentOverride(component: component, ref: ref, records: try datastore.records(session, datasetId: ref.id)))
+            }
+            return overrides
+        }
+    }
+
+    /// Reads a dataset and, for composites found along a search path, replaces stored
+    /// components with the standalone component datasets that win.
+    private func assemble(_ located: Located, parameters: ReadParameters) async throws -> any Sendable {
+        var value = try read(located, parameters: parameters)
+        let overrides = try await componentOverrides(located)
+        guard !overrides.isEmpty else { return value }
+        let storageClass = try storageClasses.storageClass(named: located.ref.datasetType.storageClassName)
+        for override in overrides {
+            let part = try read(Located(ref: override.ref, records: override.records), parameters: [:])
+            do { value = try storageClass.setComponent!(value, override.component, part) } catch {
+                throw ButlerError.typeMismatch("cannot use \(override.ref) as component \(override.component) of \(located.ref): \(error)")
+            }
+        }
+        return value
     }
 
     /// `(parent, component)` for a `parent.component` name whose full name is not itself a

@@ -160,3 +160,80 @@ struct ExposureComponentTests {
         try await butler.close()
     }
 }
+
+@Suite("Independently versioned and shared components")
+struct ComponentVersioningTests {
+    @Test("a newer calexp.wcs in a later run is used on get without rewriting pixels", arguments: Backend.available)
+    func newerWcs(backend: Backend) async throws {
+        let (butler, directory) = try await ExposureDatasetTests().makeButler(backend)
+        defer { _ = directory }
+        let dataId: DataId = ["instrument": "HSC", "visit": 1, "detector": 2]
+        let calexp = try makeCalexp()
+        let parent = try await butler.put(calexp, "calexp", dataId: dataId, run: "proc/1")
+        let pixels = try await butler.artifactURLs(parent)[0]
+        let modified = try FileManager.default.attributesOfItem(atPath: pixels.path)[.modificationDate] as? Date
+        try await butler.registerDatasetType("calexp.wcs", dimensions: ["visit", "detector"], storageClass: "Wcs")
+        var refit = try #require(calexp.wcs)
+        refit.crval = SpherePoint(ra: refit.crval.ra + 1e-4, dec: refit.crval.dec - 2e-4)
+        let wcsRef = try await butler.put(refit, "calexp.wcs", dataId: dataId, run: "fit/2")
+
+        let assembled = try await butler.get("calexp", dataId: dataId, collections: ["fit/2", "proc/1"], as: ExposureF.self)
+        #expect(assembled.wcs == refit)
+        #expect(assembled.maskedImage == calexp.maskedImage)
+        #expect(assembled.psf == calexp.psf)
+        let sources = try await butler.componentSources("calexp", dataId: dataId, collections: ["fit/2", "proc/1"])
+        #expect(sources["wcs"] == wcsRef && sources["psf"] == parent && sources["image"] == parent)
+        // The parent's own run first: its stored copy wins (find-first along the path).
+        let original = try await butler.get("calexp", dataId: dataId, collections: ["proc/1", "fit/2"], as: ExposureF.self)
+        #expect(original.wcs == calexp.wcs)
+        // The component alone follows the same path rules, as a dataset of its own.
+        #expect(try await butler.get("calexp.wcs", dataId: dataId, collections: ["fit/2", "proc/1"], as: Wcs.self) == refit)
+        // Through a chain, too; and no pixel artifact was rewritten.
+        try await butler.setCollectionChain("HSC/latest", children: ["fit/2", "proc/1"])
+        #expect(try await butler.get("calexp", dataId: dataId, collections: ["HSC/latest"], as: ExposureF.self).wcs == refit)
+        #expect((try FileManager.default.attributesOfItem(atPath: pixels.path)[.modificationDate] as? Date) == modified)
+        try await butler.close()
+    }
+
+    @Test("a per-visit visitInfo is stored once and shared by every detector's calexp")
+    func sharedVisitInfo() async throws {
+        let (butler, directory) = try await ExposureDatasetTests().makeButler(.sqlite)
+        defer { _ = directory }
+        try await butler.registerDatasetType("calexp.visitInfo", dimensions: ["visit"], storageClass: "VisitInfo")
+        for detector in 0..<3 {
+            try await butler.put(try makeCalexp(), "calexp", dataId: ["instrument": "HSC", "visit": 2, "detector": .int(Int64(detector))], run: "proc/1")
+        }
+        let shared = VisitInfo(exposureTime: 45, date: "2026-11-22T04:00:00.000", boresightAirmass: 1.2, instrument: "HSC", id: 2)
+        let visitRef = try await butler.put(shared, "calexp.visitInfo", dataId: ["instrument": "HSC", "visit": 2], run: "visit/summary")
+        for detector in 0..<3 {
+            let dataId: DataId = ["instrument": "HSC", "visit": 2, "detector": .int(Int64(detector))]
+            let calexp = try await butler.get("calexp", dataId: dataId, collections: ["visit/summary", "proc/1"], as: ExposureF.self)
+            #expect(calexp.visitInfo == shared)
+            #expect(try await butler.componentSources("calexp", dataId: dataId, collections: ["visit/summary", "proc/1"])["visitInfo"] == visitRef)
+        }
+        try await butler.close()
+    }
+
+    @Test("component types must fit their parent")
+    func validation() async throws {
+        let (butler, directory) = try await ExposureDatasetTests().makeButler(.sqlite)
+        defer { _ = directory }
+        let noParent = await #expect(throws: ButlerError.self) {
+            try await butler.registerDatasetType("deepCoadd.wcs", dimensions: ["visit"], storageClass: "Wcs")
+        }
+        #expect("\(noParent!)".contains("register deepCoadd before"))
+        let wrongClass = await #expect(throws: ButlerError.self) {
+            try await butler.registerDatasetType("calexp.wcs", dimensions: ["visit", "detector"], storageClass: "Psf")
+        }
+        #expect("\(wrongClass!)".contains("must have storage class Wcs"))
+        let notComponent = await #expect(throws: ButlerError.self) {
+            try await butler.registerDatasetType("calexp.bbox", dimensions: ["visit", "detector"], storageClass: "Box2I")
+        }
+        #expect("\(notComponent!)".contains("no stored component 'bbox'"))
+        let extraDimension = await #expect(throws: ButlerError.self) {
+            try await butler.registerDatasetType("calexp.psf", dimensions: ["visit", "detector", "tract"], storageClass: "Psf")
+        }
+        #expect("\(extraDimension!)".contains("'skymap'") || "\(extraDimension!)".contains("'tract'"))
+        try await butler.close()
+    }
+}

@@ -115,6 +115,12 @@ public struct RepositoryConfig: Sendable, Codable, Equatable {
                     "ExposureD": FormatterChoice(formatter: "FitsExposureFormatter"),
                     "ExposureI": FormatterChoice(formatter: "FitsExposureFormatter"),
                     "ExposureU": FormatterChoice(formatter: "FitsExposureFormatter"),
+                    // Components stored on their own (a refitted calexp.wcs, a shared visitInfo).
+                    "Wcs": FormatterChoice(formatter: "JSONFormatter"),
+                    "Psf": FormatterChoice(formatter: "JSONFormatter"),
+                    "PhotoCalib": FormatterChoice(formatter: "JSONFormatter"),
+                    "VisitInfo": FormatterChoice(formatter: "JSONFormatter"),
+                    "PropertyList": FormatterChoice(formatter: "JSONFormatter"),
                 ]),
             dimensions: Dimensions())
     }

@@ -68,6 +68,19 @@ extension Registry {
             .filter { type in patterns.isEmpty || patterns.contains { Glob.matches($0, type.name) } }
     }
 
+    /// The registered standalone component types of `parent` (`calexp.wcs`, …), by component.
+    func componentTypes(_ session: any SQLSession, of parent: String) throws -> [String: DatasetTypeRecord] {
+        var result: [String: DatasetTypeRecord] = [:]
+        let rows = try session.query(
+            "SELECT dataset_type_id, name, dimensions, storage_class, is_calibration, tag_table FROM dataset_type WHERE name LIKE ?",
+            [.text(parent + ".%")])
+        for row in rows {
+            let record = try cacheDatasetType(row)
+            if let component = record.datasetType.component, record.datasetType.parentName == parent { result[component] = record }
+        }
+        return result
+    }
+
     /// Removes a dataset type that has no datasets.
     func removeDatasetType(_ session: any SQLSession, _ name: String) throws {
         let record = try datasetTypeRecord(session, named: name)!

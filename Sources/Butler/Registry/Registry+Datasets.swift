@@ -39,6 +39,12 @@ extension Registry {
     /// Find-first: the dataset of this type and data ID in the first collection of the search
     /// path that has one.
     func find(_ session: any SQLSession, _ typeRecord: DatasetTypeRecord, _ dataId: DataCoordinate, in path: [CollectionRecord]) throws -> DatasetRef? {
+        try findRanked(session, typeRecord, dataId, in: path)?.ref
+    }
+
+    /// Find-first, also saying at which position of the search path the dataset was found
+    /// (composite assembly compares a component's position with its parent's).
+    func findRanked(_ session: any SQLSession, _ typeRecord: DatasetTypeRecord, _ dataId: DataCoordinate, in path: [CollectionRecord]) throws -> (ref: DatasetRef, rank: Int)? {
         guard !path.isEmpty else { return nil }
         let dims = typeRecord.datasetType.dimensions.required
         let collectionCondition = path.count == 1
@@ -55,7 +61,7 @@ extension Registry {
         let best = rows.min { rank[$0[1].int64!]! < rank[$1[1].int64!]! }!
         let run = try collection(session, id: best[2].int64!)
         let coordinate = DataCoordinate(dimensions: typeRecord.datasetType.dimensions, values: dataId.requiredMapping)
-        return DatasetRef(id: best[0].uuidValue!, datasetType: typeRecord.datasetType, dataId: coordinate, run: run.name)
+        return (DatasetRef(id: best[0].uuidValue!, datasetType: typeRecord.datasetType, dataId: coordinate, run: run.name), rank[best[1].int64!]!)
     }
 
     /// The dataset with this ID, if it exists.

@@ -74,5 +74,32 @@ extension Exposure {
     }
 }
 
+extension Exposure {
+    /// Replaces a stored component (`wcs`, `psf`, `photoCalib`, `visitInfo`, `metadata`, or a
+    /// pixel plane of the same box) with `value`.
+    /// - Throws: ``StorageClassError`` when the name is unknown or the value has another type.
+    public mutating func setComponent(_ name: String, to value: any Sendable, storageClass: String = "Exposure") throws {
+        func typed<T>(_ type: T.Type) throws -> T {
+            guard let typed = value as? T else {
+                throw StorageClassError.wrongType("\(storageClass).\(name)", expected: "\(T.self)", got: "\(Swift.type(of: value))")
+            }
+            return typed
+        }
+        switch name {
+        case "wcs": wcs = try typed(Wcs.self)
+        case "psf": psf = try typed(Psf.self)
+        case "photoCalib": photoCalib = try typed(PhotoCalib.self)
+        case "visitInfo": visitInfo = try typed(VisitInfo.self)
+        case "metadata": metadata = try typed(Metadata.self)
+        case "image": maskedImage = try MaskedImage(image: try typed(Image<Pixel>.self), mask: mask, variance: variance)
+        case "mask": maskedImage = try MaskedImage(image: image, mask: try typed(Mask.self), variance: variance)
+        case "variance": maskedImage = try MaskedImage(image: image, mask: mask, variance: try typed(Image<Float>.self))
+        default:
+            throw StorageClassError.unknownComponent(
+                name, storageClass: storageClass, known: ["image", "mask", "metadata", "photoCalib", "psf", "variance", "visitInfo", "wcs"])
+        }
+    }
+}
+
 /// The single-precision exposure (afw's `ExposureF`), the usual calexp.
 public typealias ExposureF = Exposure<Float>

@@ -25,12 +25,15 @@ public struct StorageClass: Sendable, CustomStringConvertible {
     /// Extracts a stored or derived component from an in-memory value (the component part of
     /// daf_butler's StorageClassDelegate); nil for classes without components.
     public let getComponent: (@Sendable (any Sendable, String) throws -> any Sendable)?
+    /// Returns the value with one stored component replaced (assembly from components).
+    public let setComponent: (@Sendable (any Sendable, String, any Sendable) throws -> any Sendable)?
 
     /// A storage class whose in-memory type can be decoded from structured documents.
     public init<T: Sendable & Decodable>(
         name: String, type: T.Type, components: [String: String] = [:],
         derivedComponents: [String: String] = [:], parameters: Set<String> = [], doc: String = "",
-        getComponent: (@Sendable (any Sendable, String) throws -> any Sendable)? = nil
+        getComponent: (@Sendable (any Sendable, String) throws -> any Sendable)? = nil,
+        setComponent: (@Sendable (any Sendable, String, any Sendable) throws -> any Sendable)? = nil
     ) {
         self.name = name
         self.inMemoryType = type
@@ -40,13 +43,15 @@ public struct StorageClass: Sendable, CustomStringConvertible {
         self.doc = doc
         self.decodeDefault = { decoder in try T(from: decoder) }
         self.getComponent = getComponent
+        self.setComponent = setComponent
     }
 
     /// A storage class whose in-memory type is not `Decodable` (images, opaque handles).
     public init<T: Sendable>(
         name: String, opaqueType type: T.Type, components: [String: String] = [:],
         derivedComponents: [String: String] = [:], parameters: Set<String> = [], doc: String = "",
-        getComponent: (@Sendable (any Sendable, String) throws -> any Sendable)? = nil
+        getComponent: (@Sendable (any Sendable, String) throws -> any Sendable)? = nil,
+        setComponent: (@Sendable (any Sendable, String, any Sendable) throws -> any Sendable)? = nil
     ) {
         self.name = name
         self.inMemoryType = type
@@ -56,6 +61,7 @@ public struct StorageClass: Sendable, CustomStringConvertible {
         self.doc = doc
         self.decodeDefault = nil
         self.getComponent = getComponent
+        self.setComponent = setComponent
     }
 
     /// The storage class name of a stored or derived component, or nil.

@@ -61,6 +61,13 @@ public final class StorageClassRegistry: Sendable {
                     throw StorageClassError.wrongType(name, expected: "\(Exposure<P>.self)", got: "\(type(of: value))")
                 }
                 return try exposure.component(component, storageClass: name)
+            },
+            setComponent: { value, component, part in
+                guard var exposure = value as? Exposure<P> else {
+                    throw StorageClassError.wrongType(name, expected: "\(Exposure<P>.self)", got: "\(type(of: value))")
+                }
+                try exposure.setComponent(component, to: part, storageClass: name)
+                return exposure
             })
     }
 
