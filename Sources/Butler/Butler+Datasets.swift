@@ -242,7 +242,7 @@ extension Butler {
     private func hasComponentTypes(_ located: Located) throws -> Bool {
         guard !located.searchPath.isEmpty else { return false }
         let storageClass = try storageClasses.storageClass(named: located.ref.datasetType.storageClassName)
-        return storageClass.isComposite && storageClass.setComponent != nil
+        return storageClass.isComposite && storageClass.assembler != nil
     }
 
     /// The standalone component datasets that win over the parent's stored copies: found
@@ -291,7 +291,7 @@ extension Butler {
         let storageClass = try storageClasses.storageClass(named: located.ref.datasetType.storageClassName)
         for override in overrides {
             let part = try read(Located(ref: override.ref, records: override.records), parameters: [:])
-            do { value = try storageClass.setComponent!(value, override.component, part) } catch {
+            do { value = try storageClass.assembler!.replacing(override.component, with: part, in: value) } catch {
                 throw ButlerError.typeMismatch("cannot use \(override.ref) as component \(override.component) of \(located.ref): \(error)")
             }
         }

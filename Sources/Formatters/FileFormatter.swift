@@ -42,12 +42,12 @@ extension FileFormatter {
     }
 
     public func readComponent(_ component: String, from url: URL, storageClass: StorageClass, parameters: ReadParameters) throws -> any Sendable {
-        guard let getComponent = storageClass.getComponent else {
+        guard let assembler = storageClass.assembler else {
             throw FormatterError(formatter: name, path: url.path, operation: "read",
                                  reason: "storage class \(storageClass.name) has no components")
         }
         let value = try read(from: url, storageClass: storageClass, parameters: parameters)
-        do { return try getComponent(value, component) } catch {
+        do { return try assembler.component(component, of: value) } catch {
             throw FormatterError(formatter: name, path: url.path, operation: "read", reason: "\(error)")
         }
     }

@@ -22,18 +22,14 @@ public struct StorageClass: Sendable, CustomStringConvertible {
     /// Why a closure: `any Decodable` cannot be cast back to `any Sendable` at run time, so
     /// the generic initialiser captures the concrete type while it is still known.
     public let decodeDefault: (@Sendable (any Decoder) throws -> any Sendable)?
-    /// Extracts a stored or derived component from an in-memory value (the component part of
-    /// daf_butler's StorageClassDelegate); nil for classes without components.
-    public let getComponent: (@Sendable (any Sendable, String) throws -> any Sendable)?
-    /// Returns the value with one stored component replaced (assembly from components).
-    public let setComponent: (@Sendable (any Sendable, String, any Sendable) throws -> any Sendable)?
+    /// Takes composites apart and puts them together; nil for classes without components.
+    public let assembler: (any CompositeAssembler)?
 
     /// A storage class whose in-memory type can be decoded from structured documents.
     public init<T: Sendable & Decodable>(
         name: String, type: T.Type, components: [String: String] = [:],
         derivedComponents: [String: String] = [:], parameters: Set<String> = [], doc: String = "",
-        getComponent: (@Sendable (any Sendable, String) throws -> any Sendable)? = nil,
-        setComponent: (@Sendable (any Sendable, String, any Sendable) throws -> any Sendable)? = nil
+        assembler: (any CompositeAssembler)? = nil
     ) {
         self.name = name
         self.inMemoryType = type
@@ -42,16 +38,14 @@ public struct StorageClass: Sendable, CustomStringConvertible {
         self.parameters = parameters
         self.doc = doc
         self.decodeDefault = { decoder in try T(from: decoder) }
-        self.getComponent = getComponent
-        self.setComponent = setComponent
+        self.assembler = assembler
     }
 
     /// A storage class whose in-memory type is not `Decodable` (images, opaque handles).
     public init<T: Sendable>(
         name: String, opaqueType type: T.Type, components: [String: String] = [:],
         derivedComponents: [String: String] = [:], parameters: Set<String> = [], doc: String = "",
-        getComponent: (@Sendable (any Sendable, String) throws -> any Sendable)? = nil,
-        setComponent: (@Sendable (any Sendable, String, any Sendable) throws -> any Sendable)? = nil
+        assembler: (any CompositeAssembler)? = nil
     ) {
         self.name = name
         self.inMemoryType = type
@@ -60,8 +54,7 @@ public struct StorageClass: Sendable, CustomStringConvertible {
         self.parameters = parameters
         self.doc = doc
         self.decodeDefault = nil
-        self.getComponent = getComponent
-        self.setComponent = setComponent
+        self.assembler = assembler
     }
 
     /// The storage class name of a stored or derived component, or nil.

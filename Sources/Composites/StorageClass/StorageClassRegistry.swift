@@ -56,19 +56,7 @@ public final class StorageClassRegistry: Sendable {
             derivedComponents: ["bbox": "Box2I", "dimensions": "Extent2I", "xy0": "Point2I", "maskedImage": "MaskedImageF"],
             parameters: ["bbox", "origin"],
             doc: "An image with mask, variance, WCS, PSF, calibration and visit information (\(P.pixelTypeName) pixels).",
-            getComponent: { value, component in
-                guard let exposure = value as? Exposure<P> else {
-                    throw StorageClassError.wrongType(name, expected: "\(Exposure<P>.self)", got: "\(type(of: value))")
-                }
-                return try exposure.component(component, storageClass: name)
-            },
-            setComponent: { value, component, part in
-                guard var exposure = value as? Exposure<P> else {
-                    throw StorageClassError.wrongType(name, expected: "\(Exposure<P>.self)", got: "\(type(of: value))")
-                }
-                try exposure.setComponent(component, to: part, storageClass: name)
-                return exposure
-            })
+            assembler: ExposureAssembler<P>(storageClass: name))
     }
 
     private static func image<P: PixelValue>(_ name: String, _ pixel: P.Type) -> StorageClass {
