@@ -171,6 +171,36 @@ struct CLITests {
         #expect(!FileManager.default.fileExists(atPath: directory.url.appendingPathComponent("bad.h5").path))
     }
 
+    @Test("put a FITS file as a calexp, get components as JSON and cutouts as files")
+    func getPut() throws {
+        let directory = try TemporaryDirectory()
+        let repo = directory.url.appendingPathComponent("repo").path
+        let hsc = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("shared/testdata/obs_base_calexp_hsc_64x32.fits").path
+        #expect(try butler("create", repo).status == 0)
+        let records = directory.url.appendingPathComponent("records.yaml")
+        try "- {name: HSC}".write(to: records, atomically: true, encoding: .utf8)
+        #expect(try butler("insert-dimension-records", repo, "instrument", records.path).status == 0)
+        try "- {instrument: HSC, id: 16}".write(to: records, atomically: true, encoding: .utf8)
+        #expect(try butler("insert-dimension-records", repo, "detector", records.path).status == 0)
+        #expect(try butler("register-dataset-type", repo, "calexp", "ExposureF", "detector").status == 0)
+        let put = try butler("put", repo, "calexp", hsc, "--data-id", "instrument=HSC,detector=16", "--run", "HSC/calib")
+        #expect(put.status == 0, "\(put.stderr)")
+        let wcs = try butler("get", repo, "calexp", "--collections", "HSC/calib", "--data-id", "instrument=HSC,detector=16", "--component", "wcs")
+        #expect(wcs.status == 0, "\(wcs.stderr)")
+        let parsed = try JSONSerialization.jsonObject(with: Data(wcs.stdout.utf8)) as? [String: Any]
+        #expect((parsed?["crval"] as? [String: Double])?["ra"] == 320.729416266032)
+        let bbox = try butler("get", repo, "calexp.bbox", "--collections", "HSC/calib", "--data-id", "instrument=HSC,detector=16")
+        #expect(bbox.stdout.contains("\"max\"") && bbox.stdout.contains("63"))
+        let cut = directory.url.appendingPathComponent("cut.h5").path
+        let cutout = try butler("get", repo, "calexp", "--collections", "HSC/calib", "--data-id", "instrument=HSC,detector=16",
+                                "--bbox", "0,0,9,9", "-o", cut)
+        #expect(cutout.status == 0, "\(cutout.stderr)")
+        #expect(try butler("image-info", cut).stdout.contains("10×10"))
+        let noOutput = try butler("get", repo, "calexp", "--collections", "HSC/calib", "--data-id", "instrument=HSC,detector=16")
+        #expect(noOutput.status != 0 && noOutput.stderr.contains("-o FILE"))
+    }
+
     @Test("the demo runs on a fresh embedded repository")
     func demo() throws {
         let directory = try TemporaryDirectory()

@@ -1,0 +1,104 @@
+import ArgumentParser
+import Butler
+import Composites
+import Foundation
+import Formatters
+
+struct Get: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read a dataset (or one component) and write it to a file, or print a small value as JSON.")
+
+    @Argument(help: "The repository root.") var repo: String
+    @Argument(help: "The dataset type (or parent.component).") var datasetType: String
+    @OptionGroup var collections: CollectionOptions
+    @Option(name: .customLong("data-id"), parsing: .singleValue, help: "A dimension value KEY=VALUE (repeatable, comma-separated).")
+    var dataIds: [String] = []
+    @Option(name: .long, help: "A component (wcs, psf, photoCalib, visitInfo, bbox, image…).") var component: String?
+    @Option(name: .long, help: "Cutout box x0,y0,x1,y1 (inclusive corners).") var bbox: String?
+    @Option(name: .long, help: "Coordinates of --bbox: parent (default) or local.") var origin: String?
+    @Option(name: .shortAndLong, help: "Write to this file (.fits, .h5, .json, or raw bytes for anything else).") var output: String?
+
+    func run() async throws {
+        var parameters: ReadParameters = [:]
+        if let bbox {
+            let corners = bbox.split(separator: ",").compactMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
+            guard corners.count == 4 else { throw ValidationError("--bbox must be x0,y0,x1,y1") }
+            parameters["bbox"] = .array(corners.map(JSONValue.int))
+        }
+        if let origin {
+            guard ImageOrigin(rawValue: origin) != nil else { throw ValidationError("--origin must be parent or local") }
+            parameters["origin"] = .string(origin)
+        }
+        let name = component.map { "\(datasetType).\($0)" } ?? datasetType
+        let value = try await withButler(repo, writeable: false) { butler in
+            try await butler.get(name, dataId: try parseDataId(dataIds), collections: collections.list.isEmpty ? nil : collections.list,
+                                 parameters: parameters)
+        }
+        guard let output else {
+            guard let encodable = value as? any Encodable, !(value is Data) else {
+                throw ValidationError("\(name) is a \(type(of: value)); write it to a file with -o FILE (.fits, .h5)")
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(encodable), as: UTF8.self))
+            return
+        }
+        try ValueFile.write(value, to: output)
+        print("Wrote \(name) to \(output)")
+    }
+}
+
+struct Put: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Store a file of a known format (.fits, .h5, .json, .yaml, or bytes) as a new dataset.")
+
+    @Argument(help: "The repository root.") var repo: String
+    @Argument(help: "The dataset type (registered).") var datasetType: String
+    @Argument(help: "The file to read.") var file: String
+    @Option(name: .customLong("data-id"), parsing: .singleValue, help: "A dimension value KEY=VALUE (repeatable, comma-separated).")
+    var dataIds: [String] = []
+    @Option(name: .long, help: "The RUN collection to put into.") var run: String
+
+    func run() async throws {
+        let ref = try await withButler(repo) { butler in
+            let type = try await butler.datasetType(datasetType)
+            let storageClass = try butler.storageClasses.storageClass(named: type.storageClassName)
+            let formatter = try butler.formatters.formatter(forExtension: URL(fileURLWithPath: file).pathExtension)
+            let value = try formatter.read(from: URL(fileURLWithPath: file), storageClass: storageClass, parameters: [:])
+            return try await butler.put(value, datasetType, dataId: try parseDataId(dataIds), run: run)
+        }
+        print("Put \(ref)")
+    }
+}
+
+/// Writes in-memory values to files chosen by extension.
+enum ValueFile {
+    static func write(_ value: any Sendable, to path: String) throws {
+        if FileManager.default.fileExists(atPath: path) { throw ValidationError("\(path) exists; refusing to overwrite") }
+        let url = URL(fileURLWithPath: path)
+        switch url.pathExtension.lowercased() {
+        case "fits", "fit", "h5", "hdf5":
+            let hdf5 = url.pathExtension.lowercased().hasPrefix("h")
+            func write<P: FITSPixel>(_ exposure: Exposure<P>) throws {
+                if hdf5 { try ExposureHDF5.write(exposure, to: path) } else { try ExposureFITS.write(exposure, to: path) }
+            }
+            switch value {
+            case let exposure as Exposure<Float>: try write(exposure)
+            case let exposure as Exposure<Double>: try write(exposure)
+            case let exposure as Exposure<Int32>: try write(exposure)
+            case let exposure as Exposure<UInt16>: try write(exposure)
+            default: throw ValidationError("a \(type(of: value)) cannot be written as \(url.pathExtension); use .json")
+            }
+        case "json":
+            guard let encodable = value as? any Encodable else { throw ValidationError("a \(type(of: value)) cannot be written as JSON") }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(encodable).write(to: url)
+        default:
+            guard let bytes = value as? Data else {
+                throw ValidationError("a \(type(of: value)) needs a .fits, .h5 or .json file name")
+            }
+            try bytes.write(to: url)
+        }
+    }
+}
