@@ -86,8 +86,8 @@ extension Butler {
         }
         let (typeRecord, ref) = try await resolveNewRef(datasetType, dataId: dataId, run: run, mode: idGenerationMode)
         let storageClass = try storageClasses.storageClass(named: typeRecord.datasetType.storageClassName)
-        let artifact = try datastore.prepare(value, ref: ref, storageClass: storageClass)
-        try await commit([(ref, typeRecord, artifact)])
+        let artifacts = try datastore.prepare(value, ref: ref, storageClass: storageClass)
+        try await commit([(ref, typeRecord, artifacts)])
         return ref
     }
 
@@ -112,21 +112,21 @@ extension Butler {
     }
 
     /// Registers datasets and their prepared artifacts in one transaction, or none of them.
-    func commit(_ items: [(DatasetRef, DatasetTypeRecord, FileDatastore.PreparedArtifact)]) async throws {
+    func commit(_ items: [(DatasetRef, DatasetTypeRecord, [FileDatastore.PreparedArtifact])]) async throws {
         let registry = self.registry
         let datastore = self.datastore
         do {
             try await registry.database.write { session in
-                for (ref, typeRecord, artifact) in items {
+                for (ref, typeRecord, artifacts) in items {
                     try registry.insertDataset(session, ref, type: typeRecord)
-                    try datastore.commit(artifact, session: session)
+                    for artifact in artifacts { try datastore.commit(artifact, session: session) }
                 }
             }
         } catch {
-            for (_, _, artifact) in items { datastore.abandon(artifact) }
+            for (_, _, artifacts) in items { artifacts.forEach(datastore.abandon) }
             throw error
         }
-        for (_, _, artifact) in items { datastore.finish(artifact) }
+        for (_, _, artifacts) in items { artifacts.forEach(datastore.finish) }
     }
 
     // MARK: Find and get
@@ -339,19 +339,63 @@ extension Butler {
 
     private func read(_ located: Located, component: String? = nil, parameters: ReadParameters) throws -> any Sendable {
         let (info, storageClass) = try artifact(located, parameters: parameters)
-        guard let component else {
-            return try datastore.read(info, ref: located.ref, storageClass: storageClass, parameters: parameters)
-        }
-        guard storageClass.componentStorageClass(component) != nil else {
+        if let component, storageClass.componentStorageClass(component) == nil {
             throw ButlerError.typeMismatch(
                 "\(located.ref): storage class \(storageClass.name) has no component '\(component)'"
                     + (storageClass.allComponents.isEmpty ? "" : "; components: \(storageClass.allComponents.joined(separator: ", "))"))
         }
-        return try datastore.readComponent(component, info, ref: located.ref, storageClass: storageClass, parameters: parameters)
+        if info.component.isEmpty {
+            guard let component else {
+                return try datastore.read(info, ref: located.ref, storageClass: storageClass, parameters: parameters)
+            }
+            return try datastore.readComponent(component, info, ref: located.ref, storageClass: storageClass, parameters: parameters)
+        }
+        return try readDisassembled(located, component: component, storageClass: storageClass, parameters: parameters)
+    }
+
+    /// Reads a dataset stored one artifact per component: a stored component reads its own
+    /// artifact; a derived one reads only the header of the component it comes from; the
+    /// whole composite is assembled from every artifact.
+    private func readDisassembled(_ located: Located, component: String?, storageClass: StorageClass, parameters: ReadParameters) throws -> any Sendable {
+        guard let assembler = storageClass.assembler else {
+            throw ButlerError.datastore("\(located.ref) is stored in components but storage class \(storageClass.name) has no assembler")
+        }
+        func readPart(_ info: StoredFileInfo) throws -> any Sendable {
+            let partClass = try storageClasses.storageClass(named: info.storageClass)
+            let partParameters = parameters.filter { partClass.parameters.contains($0.key) }
+            return try datastore.read(info, ref: located.ref, storageClass: partClass, parameters: partParameters)
+        }
+        if let component {
+            if let info = located.records.first(where: { $0.component == component }) {
+                return try readPart(info)
+            }
+            if let source = assembler.sourceComponent(forDerived: component), component != "maskedImage",
+                let info = located.records.first(where: { $0.component == source })
+            {
+                let sourceClass = try storageClasses.storageClass(named: info.storageClass)
+                return try datastore.readComponent(component, info, ref: located.ref, storageClass: sourceClass, parameters: [:])
+            }
+        }
+        var parts: [String: any Sendable] = [:]
+        for info in located.records { parts[info.component] = try readPart(info) }
+        do {
+            let composite = try assembler.assemble(parts)
+            guard let component else { return composite }
+            return try assembler.component(component, of: composite)
+        } catch let error as ButlerError {
+            throw error
+        } catch {
+            throw ButlerError.datastore("cannot assemble \(located.ref): \(error)")
+        }
     }
 
     private func read<T>(_ located: Located, parameters: ReadParameters, as type: T.Type) throws -> T {
         let (info, storageClass) = try artifact(located, parameters: parameters)
+        if !info.component.isEmpty {
+            let value = try readDisassembled(located, component: nil, storageClass: storageClass, parameters: parameters)
+            guard let typed = value as? T else { throw ButlerError.typeMismatch("\(located.ref) is \(Swift.type(of: value)), not \(T.self)") }
+            return typed
+        }
         do {
             return try datastore.read(type, info, ref: located.ref, storageClass: storageClass, parameters: parameters)
         } catch let error as ButlerError {

@@ -237,3 +237,68 @@ struct ComponentVersioningTests {
         try await butler.close()
     }
 }
+
+@Suite("Disassembled composites")
+struct DisassembledTests {
+    func makeButler(_ backend: Backend) async throws -> (Butler, TemporaryDirectory) {
+        let directory = try TemporaryDirectory()
+        try await TestRepository.create(in: directory.url, backend: backend) { config in
+            config.datastore.disassembled = ["calexpSplit"]
+        }
+        let butler = try await Butler(repository: directory.url, run: "run/a")
+        try await TestRepository.insertInstrument(butler)
+        try await butler.registerDatasetType("calexpSplit", dimensions: ["visit", "detector"], storageClass: "ExposureF")
+        return (butler, directory)
+    }
+
+    @Test("one artifact per component; the same API reads whole objects, cutouts and components", arguments: Backend.available)
+    func roundTrip(backend: Backend) async throws {
+        let (butler, directory) = try await makeButler(backend)
+        defer { _ = directory }
+        let calexp = try makeCalexp()
+        let dataId: DataId = ["instrument": "HSC", "visit": 1, "detector": 2]
+        let ref = try await butler.put(calexp, "calexpSplit", dataId: dataId)
+        let records = try await butler.artifactRecords(ref)
+        #expect(Set(records.map(\.component)) == ["image", "mask", "variance", "metadata", "wcs", "psf", "photoCalib", "visitInfo"])
+        #expect(records.first { $0.component == "wcs" }?.formatter == "JSONFormatter")
+        #expect(records.first { $0.component == "image" }?.formatter == "FitsImageFormatter")
+        #expect(Set(records.map(\.path)).count == records.count)
+        #expect(try await butler.get(ref, as: ExposureF.self) == calexp)
+        let box = Box2I(x0: 20, y0: 25, x1: 39, y1: 44)
+        #expect(try await butler.get("calexpSplit", dataId: dataId, parameters: ["bbox": ImageParameters.value(box)], as: ExposureF.self)
+            == (try calexp.subimage(box)))
+        #expect(try await butler.get("calexpSplit.wcs", dataId: dataId, as: Wcs.self) == calexp.wcs)
+        #expect(try await butler.get("calexpSplit.bbox", dataId: dataId, as: Box2I.self) == calexp.bbox)
+        #expect(try await butler.get("calexpSplit.image", dataId: dataId, parameters: ["bbox": ImageParameters.value(box)], as: Image<Float>.self)
+            == (try calexp.image.subimage(box)))
+        try await butler.pruneDatasets([ref], purge: true)
+        for record in records {
+            #expect(!FileManager.default.fileExists(atPath: directory.url.appendingPathComponent(record.path).path))
+        }
+        try await butler.close()
+    }
+
+    @Test("component and derived reads touch only their artifact: they work with the pixel artifacts broken")
+    func derivedReadsNoPixels() async throws {
+        let (butler, directory) = try await makeButler(.sqlite)
+        defer { _ = directory }
+        let calexp = try makeCalexp(width: 200, height: 150)
+        let ref = try await butler.put(calexp, "calexpSplit", dataId: ["instrument": "HSC", "visit": 1, "detector": 2])
+        let records = try await butler.artifactRecords(ref)
+        let variance = directory.url.appendingPathComponent(records.first { $0.component == "variance" }!.path)
+        try FileManager.default.removeItem(at: variance)
+        let image = directory.url.appendingPathComponent(records.first { $0.component == "image" }!.path)
+        // Keep the headers, drop the pixels: everything after the last header block.
+        let bytes = try Data(contentsOf: image)
+        let end = try #require(bytes.range(of: Data("END".utf8) + Data(repeating: 0x20, count: 77), in: 2880..<bytes.count))
+        try bytes.prefix((end.upperBound + 2879) / 2880 * 2880).write(to: image)
+
+        let broken = await #expect(throws: ButlerError.self) { try await butler.get(ref) }
+        #expect("\(broken!)".contains("calexpSplit@"))
+        #expect(try await butler.get(ref, component: "bbox", as: Box2I.self) == calexp.bbox)
+        #expect(try await butler.get(ref, component: "dimensions", as: Extent2I.self) == Extent2I(200, 150))
+        #expect(try await butler.get(ref, component: "wcs", as: Wcs.self) == calexp.wcs)
+        #expect(try await butler.get(ref, component: "psf", as: Psf.self) == calexp.psf)
+        try await butler.close()
+    }
+}

@@ -61,6 +61,10 @@ public struct RepositoryConfig: Sendable, Codable, Equatable {
         public var templates: [String: String]
         /// Formatter choices by dataset type name or storage class name.
         public var formatters: [String: FormatterChoice]
+        /// Dataset types or storage classes stored disassembled: one artifact per component,
+        /// each with the formatter of its component storage class (daf_butler's
+        /// `composites: disassembled`).
+        public var disassembled: [String]?
 
         /// Creates datastore settings.
         public init(root: String, checksum: ChecksumAlgorithm, fsync: Bool, templates: [String: String], formatters: [String: FormatterChoice]) {
@@ -121,6 +125,12 @@ public struct RepositoryConfig: Sendable, Codable, Equatable {
                     "PhotoCalib": FormatterChoice(formatter: "JSONFormatter"),
                     "VisitInfo": FormatterChoice(formatter: "JSONFormatter"),
                     "PropertyList": FormatterChoice(formatter: "JSONFormatter"),
+                    // Planes of disassembled exposures.
+                    "ImageF": FormatterChoice(formatter: "FitsImageFormatter"),
+                    "ImageD": FormatterChoice(formatter: "FitsImageFormatter"),
+                    "ImageI": FormatterChoice(formatter: "FitsImageFormatter"),
+                    "ImageU": FormatterChoice(formatter: "FitsImageFormatter"),
+                    "Mask": FormatterChoice(formatter: "FitsImageFormatter"),
                 ]),
             dimensions: Dimensions())
     }

@@ -66,19 +66,27 @@ final class FileDatastore: Sendable {
 
     /// The formatter (and extension) new artifacts of `datasetType` are written with.
     func formatterChoice(for datasetType: DatasetType) throws -> (any FileFormatter, String) {
-        let choice = config.formatters[datasetType.name] ?? config.formatters[datasetType.parentName]
-            ?? config.formatters[datasetType.storageClassName]
-        guard let choice else {
-            throw ButlerError.configuration(
-                "no formatter is configured for dataset type \(datasetType.name) or storage class \(datasetType.storageClassName)")
+        try formatterChoice(names: [datasetType.name, datasetType.parentName, datasetType.storageClassName])
+    }
+
+    /// The first configured formatter among `names` (dataset type, parent, storage class).
+    private func formatterChoice(names: [String]) throws -> (any FileFormatter, String) {
+        guard let choice = names.lazy.compactMap({ self.config.formatters[$0] }).first else {
+            throw ButlerError.configuration("no formatter is configured for any of \(names.joined(separator: ", "))")
         }
         var formatter = try formatters.formatter(named: choice.formatter)
         if let parameters = choice.parameters, !parameters.isEmpty {
             do { formatter = try formatter.configured(with: parameters) } catch {
-                throw ButlerError.configuration("formatter for \(datasetType.name): \(error)")
+                throw ButlerError.configuration("formatter for \(names[0]): \(error)")
             }
         }
         return (formatter, choice.extension ?? formatter.defaultExtension)
+    }
+
+    /// Whether `datasetType` is stored one artifact per component.
+    func isDisassembled(_ datasetType: DatasetType) -> Bool {
+        guard let names = config.disassembled else { return false }
+        return names.contains(datasetType.name) || names.contains(datasetType.parentName) || names.contains(datasetType.storageClassName)
     }
 
     /// The relative path for a new artifact of `ref` (its data ID expanded).
@@ -128,9 +136,35 @@ final class FileDatastore: Sendable {
     }
 
     /// Writes `value` for `ref` under a temporary name in its final directory and syncs it.
-    func prepare(_ value: any Sendable, ref: DatasetRef, storageClass: StorageClass) throws -> PreparedArtifact {
-        let (formatter, ext) = try formatterChoice(for: ref.datasetType)
-        let relative = try relativePath(for: ref, component: nil, extension: ext)
+    func prepare(_ value: any Sendable, ref: DatasetRef, storageClass: StorageClass) throws -> [PreparedArtifact] {
+        guard isDisassembled(ref.datasetType), let assembler = storageClass.assembler else {
+            let (formatter, ext) = try formatterChoice(for: ref.datasetType)
+            return [try prepare(value, ref: ref, component: nil, storageClass: storageClass, formatter: formatter, extension: ext)]
+        }
+        // Disassembled: one artifact per stored component, each with its own formatter.
+        let parts: [String: any Sendable]
+        do { parts = try assembler.disassemble(value) } catch {
+            throw ButlerError.datastore("cannot disassemble \(ref): \(error)")
+        }
+        var prepared: [PreparedArtifact] = []
+        do {
+            for (component, part) in parts.sorted(by: { $0.key < $1.key }) {
+                let className = storageClass.components[component]!
+                let componentClass = try storageClasses.storageClass(named: className)
+                let (formatter, ext) = try formatterChoice(names: ["\(ref.datasetType.name).\(component)", className])
+                prepared.append(try prepare(part, ref: ref, component: component, storageClass: componentClass, formatter: formatter, extension: ext))
+            }
+        } catch {
+            prepared.forEach(abandon)
+            throw error
+        }
+        return prepared
+    }
+
+    private func prepare(
+        _ value: any Sendable, ref: DatasetRef, component: String?, storageClass: StorageClass, formatter: any FileFormatter, extension ext: String
+    ) throws -> PreparedArtifact {
+        let relative = try relativePath(for: ref, component: component, extension: ext)
         let finalPath = rootPath + "/" + relative
         let slash = finalPath.lastIndex(of: "/")!
         let directoryPath = String(finalPath[..<slash])
@@ -142,13 +176,13 @@ final class FileDatastore: Sendable {
             try formatter.write(value, storageClass: storageClass, to: temporary)
             if config.fsync { try AtomicFile.fsync(path: temporary.path) }
             let record = StoredFileInfo(
-                datasetId: ref.id, component: "", path: relative, formatter: formatter.name,
+                datasetId: ref.id, component: component ?? "", path: relative, formatter: formatter.name,
                 storageClass: storageClass.name, fileSize: try AtomicFile.size(temporary.path),
                 checksum: try config.checksum.checksum(ofFileAt: temporary.path))
             return PreparedArtifact(record: record, temporary: temporary.path, final: final.path)
         } catch {
             AtomicFile.remove(temporary.path)
-            throw ButlerError.datastore("could not write \(ref) to \(relative): \(error)")
+            throw ButlerError.datastore("could not write \(ref)\(component.map { " component \($0)" } ?? "") to \(relative): \(error)")
         }
     }
 
