@@ -175,10 +175,9 @@ extension Butler {
         _ datasetType: String, dataId: DataId, collections: [String]? = nil, parameters: ReadParameters = [:]
     ) async throws -> any Sendable {
         let path = try searchCollections(collections, for: "get(\(datasetType))")
-        let (parent, component) = try await splitComponent(datasetType)
-        let located = try await locate(parent, dataId: dataId, collections: path, required: true)!
-        if component == nil { return try await assemble(located, parameters: parameters) }
-        return try read(located, component: component, parameters: parameters)
+        let (located, component) = try await locateForGet(datasetType, dataId: dataId, collections: path)
+        guard let component else { return try await assemble(located, parameters: parameters) }
+        return try await componentValue(located, component, parameters: parameters)
     }
 
     /// Reads a dataset (or `parent.component`) as `T` (e.g. a `Codable` struct written as
@@ -189,19 +188,8 @@ extension Butler {
         as type: T.Type
     ) async throws -> T {
         let path = try searchCollections(collections, for: "get(\(datasetType))")
-        let (parent, component) = try await splitComponent(datasetType)
-        let located = try await locate(parent, dataId: dataId, collections: path, required: true)!
-        if let component {
-            return try cast(try read(located, component: component, parameters: parameters), located, component)
-        }
-        if try hasComponentTypes(located) {
-            let value = try await assemble(located, parameters: parameters)
-            guard let typed = value as? T else {
-                throw ButlerError.typeMismatch("\(located.ref) is \(Swift.type(of: value)), not \(T.self)")
-            }
-            return typed
-        }
-        return try read(located, parameters: parameters, as: type)
+        let (located, component) = try await locateForGet(datasetType, dataId: dataId, collections: path)
+        return try await typedRead(located, component: component, parameters: parameters, as: type)
     }
 
     /// Reads the dataset `ref` refers to, or one of its components.
@@ -213,11 +201,46 @@ extension Butler {
     public func get<T: Sendable>(
         _ ref: DatasetRef, component: String? = nil, parameters: ReadParameters = [:], as type: T.Type
     ) async throws -> T {
-        let located = try await located(ref)
+        try await typedRead(try await located(ref), component: component, parameters: parameters, as: type)
+    }
+
+    /// Reads as `T`: the storage class's own type, a declared conversion (Exposure → Image,
+    /// Image → PixelArray…), or for structured data any `Decodable` type. The conversion is
+    /// chosen before any artifact is read, so an impossible one costs no I/O.
+    func typedRead<T: Sendable>(_ located: Located, component: String?, parameters: ReadParameters, as type: T.Type) async throws -> T {
+        let parentClass = try storageClasses.storageClass(named: located.ref.datasetType.storageClassName)
+        var targetClass = parentClass
         if let component {
-            return try cast(try read(located, component: component, parameters: parameters), located, component)
+            guard let name = parentClass.componentStorageClass(component) else {
+                throw ButlerError.typeMismatch(
+                    "\(located.ref): storage class \(parentClass.name) has no component '\(component)'; components: \(parentClass.allComponents.joined(separator: ", "))")
+            }
+            targetClass = try storageClasses.storageClass(named: name)
         }
-        return try read(located, parameters: parameters, as: type)
+        let direct = ObjectIdentifier(targetClass.inMemoryType) == ObjectIdentifier(T.self)
+        let converter = direct ? nil : targetClass.converter(to: T.self)
+        let decodes = !direct && converter == nil && component == nil && targetClass.decodeDefault != nil && T.self is any Decodable.Type
+        guard direct || converter != nil || decodes else {
+            let options = [String(describing: targetClass.inMemoryType)] + targetClass.converters.map(\.targetName)
+            throw ButlerError.typeMismatch(
+                "\(located.ref.datasetType.name)\(component.map { ".\($0)" } ?? "") (\(targetClass.name)) cannot be read as \(T.self); it can be read as \(options.joined(separator: ", "))")
+        }
+        if decodes { return try read(located, parameters: parameters, as: type) }
+        let value: any Sendable
+        if let component {
+            value = try await componentValue(located, component, parameters: parameters)
+        } else {
+            value = try await assemble(located, parameters: parameters)
+        }
+        let converted = try converter.map { converter in
+            do { return try converter.convert(value) } catch {
+                throw ButlerError.typeMismatch("cannot convert \(located.ref) to \(T.self): \(error)")
+            }
+        } ?? value
+        guard let typed = converted as? T else {
+            throw ButlerError.typeMismatch("\(located.ref)\(component.map { " component \($0)" } ?? "") is \(Swift.type(of: converted)), not \(T.self)")
+        }
+        return typed
     }
 
     /// Which dataset supplies each stored component of a composite found along
@@ -284,7 +307,7 @@ extension Butler {
 
     /// Reads a dataset and, for composites found along a search path, replaces stored
     /// components with the standalone component datasets that win.
-    private func assemble(_ located: Located, parameters: ReadParameters) async throws -> any Sendable {
+    func assemble(_ located: Located, parameters: ReadParameters) async throws -> any Sendable {
         var value = try read(located, parameters: parameters)
         let overrides = try await componentOverrides(located)
         guard !overrides.isEmpty else { return value }
@@ -302,19 +325,43 @@ extension Butler {
     /// registered dataset type; `(name, nil)` otherwise.
     private func splitComponent(_ name: String) async throws -> (String, String?) {
         guard let dot = name.firstIndex(of: ".") else { return (name, nil) }
+        let parent = String(name[..<dot])
+        let registry = self.registry
+        let parentExists = try await registry.database.readLatest { session in
+            try registry.datasetTypeRecord(session, named: parent, required: false) != nil
+        }
+        // With its parent registered, a component is resolved through the parent (so that
+        // a standalone component dataset competes with the stored copy by search order).
+        return parentExists ? (parent, String(name[name.index(after: dot)...])) : (name, nil)
+    }
+
+    /// The dataset a get of `name` reads and the component to take from it: for
+    /// `parent.component`, the parent (its component resolved by search order) — or, when no
+    /// parent is found, a standalone component dataset of that name.
+    private func locateForGet(_ name: String, dataId: DataId, collections: [String]) async throws -> (Located, String?) {
+        let (parent, component) = try await splitComponent(name)
+        guard let component else { return (try await locate(name, dataId: dataId, collections: collections, required: true)!, nil) }
+        if let located = try await locate(parent, dataId: dataId, collections: collections, required: false) {
+            return (located, component)
+        }
         let registry = self.registry
         let standalone = try await registry.database.readLatest { session in
             try registry.datasetTypeRecord(session, named: name, required: false) != nil
         }
-        if standalone { return (name, nil) }
-        return (String(name[..<dot]), String(name[name.index(after: dot)...]))
+        if standalone { return (try await locate(name, dataId: dataId, collections: collections, required: true)!, nil) }
+        _ = try await locate(parent, dataId: dataId, collections: collections, required: true)
+        throw ButlerError.datasetNotFound("\(name) in \(collections)")
     }
 
-    private func cast<T>(_ value: any Sendable, _ located: Located, _ component: String) throws -> T {
-        guard let typed = value as? T else {
-            throw ButlerError.typeMismatch("component \(component) of \(located.ref) is \(Swift.type(of: value)), not \(T.self)")
+    /// One component of a located composite: a standalone component dataset that wins by
+    /// search order, else the copy stored with the parent.
+    func componentValue(_ located: Located, _ component: String, parameters: ReadParameters) async throws -> any Sendable {
+        if let override = try await componentOverrides(located).first(where: { $0.component == component }) {
+            let overrideClass = try storageClasses.storageClass(named: override.ref.datasetType.storageClassName)
+            return try read(Located(ref: override.ref, records: override.records),
+                            parameters: parameters.filter { overrideClass.parameters.contains($0.key) })
         }
-        return typed
+        return try read(located, component: component, parameters: parameters)
     }
 
     private func located(_ ref: DatasetRef) async throws -> Located {

@@ -302,3 +302,52 @@ struct DisassembledTests {
         try await butler.close()
     }
 }
+
+@Suite("Typed views and deferred handles")
+struct TypedViewTests {
+    @Test("get(as:) converts through declared converters; an impossible conversion fails before any I/O")
+    func views() async throws {
+        let (butler, directory) = try await ExposureDatasetTests().makeButler(.sqlite)
+        defer { _ = directory }
+        let calexp = try makeCalexp()
+        let dataId: DataId = ["instrument": "HSC", "visit": 1, "detector": 2]
+        let ref = try await butler.put(calexp, "calexp", dataId: dataId)
+        #expect(try await butler.get(ref, as: MaskedImage<Float>.self) == calexp.maskedImage)
+        #expect(try await butler.get(ref, as: Image<Float>.self) == calexp.image)
+        let array = try await butler.get("calexp.image", dataId: dataId, parameters: ["bbox": [10, 20, 13, 21]], as: PixelArray<Float>.self)
+        let expected = try calexp.image.subimage(Box2I(x0: 10, y0: 20, x1: 13, y1: 21)).pixels
+        #expect(array.shape == [2, 4] && array.values == expected)
+        // Nothing is read for an impossible conversion: it fails even with the artifact gone.
+        try FileManager.default.removeItem(at: try await butler.artifactURLs(ref)[0])
+        let impossible = await #expect(throws: ButlerError.self) { try await butler.get(ref, as: [String: Double].self) }
+        #expect("\(impossible!)".contains("cannot be read as") && "\(impossible!)".contains("PixelArray<Float>"))
+        try await butler.registerDatasetType("metrics", dimensions: ["visit"], storageClass: "StructuredDataDict")
+        let metrics = try await butler.put(["seeing": JSONValue.double(0.7)], "metrics", dataId: ["instrument": "HSC", "visit": 1])
+        #expect(try await butler.get(metrics, as: String.self) == #"{"seeing":0.7}"#)
+        #expect(try await butler.get(metrics, as: JSONValue.self) == ["seeing": 0.7])
+        try await butler.close()
+    }
+
+    @Test("a deferred handle looks up once and merges parameters on each read")
+    func deferred() async throws {
+        let (butler, directory) = try await ExposureDatasetTests().makeButler(.sqlite)
+        defer { _ = directory }
+        let calexp = try makeCalexp()
+        let dataId: DataId = ["instrument": "HSC", "visit": 1, "detector": 2]
+        try await butler.put(calexp, "calexp", dataId: dataId, run: "proc/1")
+        try await butler.registerDatasetType("calexp.wcs", dimensions: ["visit", "detector"], storageClass: "Wcs")
+        var refit = try #require(calexp.wcs)
+        refit.crpix = Point2D(31, 41)
+        try await butler.put(refit, "calexp.wcs", dataId: dataId, run: "fit/2")
+        let handle = try await butler.getDeferred("calexp", dataId: dataId, collections: ["fit/2", "proc/1"], parameters: ["bbox": [10, 20, 19, 29]])
+        let cutout = try await handle.get(as: ExposureF.self)
+        #expect(cutout.bbox == Box2I(x0: 10, y0: 20, x1: 19, y1: 29) && cutout.wcs == refit)
+        let local = try await handle.get(parameters: ["origin": "local", "bbox": [0, 0, 4, 4]], as: ExposureF.self)
+        #expect(local.bbox == Box2I(x0: 10, y0: 20, x1: 14, y1: 24))
+        #expect(try await handle.get(component: "wcs", as: Wcs.self) == refit)
+        #expect(try await handle.get(component: "bbox", parameters: [:], as: Box2I.self) == Box2I(x0: 10, y0: 20, x1: 19, y1: 29))
+        // A standalone component is found on its own when its parent is not in the collections.
+        #expect(try await butler.get("calexp.wcs", dataId: dataId, collections: ["fit/2"], as: Wcs.self) == refit)
+        try await butler.close()
+    }
+}

@@ -24,12 +24,14 @@ public struct StorageClass: Sendable, CustomStringConvertible {
     public let decodeDefault: (@Sendable (any Decoder) throws -> any Sendable)?
     /// Takes composites apart and puts them together; nil for classes without components.
     public let assembler: (any CompositeAssembler)?
+    /// Conversions to other in-memory types for `get(…, as:)`.
+    public let converters: [TypeConverter]
 
     /// A storage class whose in-memory type can be decoded from structured documents.
     public init<T: Sendable & Decodable>(
         name: String, type: T.Type, components: [String: String] = [:],
         derivedComponents: [String: String] = [:], parameters: Set<String> = [], doc: String = "",
-        assembler: (any CompositeAssembler)? = nil
+        assembler: (any CompositeAssembler)? = nil, converters: [TypeConverter] = []
     ) {
         self.name = name
         self.inMemoryType = type
@@ -39,13 +41,14 @@ public struct StorageClass: Sendable, CustomStringConvertible {
         self.doc = doc
         self.decodeDefault = { decoder in try T(from: decoder) }
         self.assembler = assembler
+        self.converters = converters
     }
 
     /// A storage class whose in-memory type is not `Decodable` (images, opaque handles).
     public init<T: Sendable>(
         name: String, opaqueType type: T.Type, components: [String: String] = [:],
         derivedComponents: [String: String] = [:], parameters: Set<String> = [], doc: String = "",
-        assembler: (any CompositeAssembler)? = nil
+        assembler: (any CompositeAssembler)? = nil, converters: [TypeConverter] = []
     ) {
         self.name = name
         self.inMemoryType = type
@@ -55,6 +58,12 @@ public struct StorageClass: Sendable, CustomStringConvertible {
         self.doc = doc
         self.decodeDefault = nil
         self.assembler = assembler
+        self.converters = converters
+    }
+
+    /// The converter to `type`, if declared.
+    public func converter<T>(to type: T.Type) -> TypeConverter? {
+        converters.first { $0.target == ObjectIdentifier(T.self) }
     }
 
     /// The storage class name of a stored or derived component, or nil.

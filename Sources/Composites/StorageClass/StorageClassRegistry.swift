@@ -18,7 +18,11 @@ public final class StorageClassRegistry: Sendable {
     public static let builtIn: [StorageClass] = [
         StorageClass(
             name: "StructuredDataDict", type: [String: JSONValue].self,
-            doc: "A dictionary of structured values (metrics, configuration summaries)."),
+            doc: "A dictionary of structured values (metrics, configuration summaries).",
+            converters: [
+                TypeConverter(from: [String: JSONValue].self, to: JSONValue.self) { .object($0) },
+                TypeConverter(from: [String: JSONValue].self, to: String.self) { try jsonText(.object($0)) },
+            ]),
         StorageClass(
             name: "StructuredDataList", type: [JSONValue].self,
             doc: "A list of structured values."),
@@ -27,7 +31,11 @@ public final class StorageClassRegistry: Sendable {
             doc: "Any JSON-shaped value, or any Codable value read back with `as:`."),
         StorageClass(
             name: "Bytes", type: Data.self,
-            doc: "Opaque bytes stored verbatim (PNG plots, logs, archives)."),
+            doc: "Opaque bytes stored verbatim (PNG plots, logs, archives).",
+            converters: [
+                TypeConverter(from: Data.self, to: [UInt8].self) { [UInt8]($0) },
+                TypeConverter(from: Data.self, to: String.self) { String(decoding: $0, as: UTF8.self) },
+            ]),
         exposure("Exposure", Float.self),
         exposure("ExposureF", Float.self),
         exposure("ExposureD", Double.self),
@@ -56,11 +64,24 @@ public final class StorageClassRegistry: Sendable {
             derivedComponents: ["bbox": "Box2I", "dimensions": "Extent2I", "xy0": "Point2I", "maskedImage": "MaskedImageF"],
             parameters: ["bbox", "origin"],
             doc: "An image with mask, variance, WCS, PSF, calibration and visit information (\(P.pixelTypeName) pixels).",
-            assembler: ExposureAssembler<P>(storageClass: name))
+            assembler: ExposureAssembler<P>(storageClass: name),
+            converters: [
+                TypeConverter(from: Exposure<P>.self, to: MaskedImage<P>.self) { $0.maskedImage },
+                TypeConverter(from: Exposure<P>.self, to: Image<P>.self) { $0.image },
+                TypeConverter(from: Exposure<P>.self, to: PixelArray<P>.self) { PixelArray($0.image) },
+            ])
     }
 
     private static func image<P: PixelValue>(_ name: String, _ pixel: P.Type) -> StorageClass {
-        StorageClass(name: name, type: Image<P>.self, parameters: ["bbox", "origin"], doc: "A \(P.pixelTypeName) image.")
+        StorageClass(name: name, type: Image<P>.self, parameters: ["bbox", "origin"], doc: "A \(P.pixelTypeName) image.",
+                     converters: [TypeConverter(from: Image<P>.self, to: PixelArray<P>.self) { PixelArray($0) }])
+    }
+
+    /// Compact JSON text with sorted keys.
+    private static func jsonText(_ value: JSONValue) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
     /// The storage class called `name`.
