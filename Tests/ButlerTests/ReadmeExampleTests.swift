@@ -39,6 +39,15 @@ struct ReadmeExampleTests {
         let cutout = try await butler.get("calexp", dataId: dataId, collections: ["u/me/test"],
                                   parameters: ["bbox": [100, 200, 355, 455]], as: ExposureF.self)
         #expect(cutout == (try calexp.subimage(Box2I(x0: 100, y0: 200, x1: 355, y1: 455))))
+
+        var refittedWcs = try #require(calexp.wcs)
+        refittedWcs.crpix = Point2D(1, 1)
+        try await butler.registerDatasetType("calexp.wcs", dimensions: ["visit", "detector"], storageClass: "Wcs")
+        try await butler.put(refittedWcs, "calexp.wcs", dataId: dataId, run: "u/me/fit")
+        let wcs = try await butler.get("calexp.wcs", dataId: dataId, collections: ["u/me/fit", "u/me/test"], as: Wcs.self)
+        let refreshed = try await butler.get("calexp", dataId: dataId, collections: ["u/me/fit", "u/me/test"], as: ExposureF.self)
+        let pixels = try await butler.get("calexp", dataId: dataId, collections: ["u/me/test"], as: PixelArray<Float>.self)
+        #expect(wcs == refittedWcs && refreshed.wcs == refittedWcs && pixels.shape == [500, 400])
         try await butler.close()
     }
 }

@@ -57,6 +57,32 @@ let benchmarks: @Sendable () -> Void = {
             }
         }
     }
+    for (label, datasetType) in [("single-file FITS", ImageFiles.Kind.fitsNone.datasetType), ("disassembled", ImageFiles.splitType)] {
+        for component in ["wcs", "bbox"] {
+            Benchmark("4k component \(component): butler get (\(label))", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) { benchmark in
+                for _ in benchmark.scaledIterations {
+                    blackHole(try await ImageFiles.shared.butler!.get("\(datasetType).\(component)", dataId: ImageFiles.dataId))
+                }
+            }
+        }
+    }
+    for size in [1024, 8192] {
+        Benchmark("\(size / 1024)k component wcs: butler get (single-file FITS)", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) { benchmark in
+            for _ in benchmark.scaledIterations {
+                blackHole(try await ImageFiles.shared.butler!.get("calexp_\(size).wcs", dataId: ImageFiles.dataId))
+            }
+        }
+    }
+    Benchmark("4k full: butler get (disassembled)", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(try await ImageFiles.shared.butler!.get(ImageFiles.splitType, dataId: ImageFiles.dataId))
+        }
+    }
+    Benchmark("4k cutout 256²: butler get (disassembled)", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(try await ImageFiles.shared.butler!.get(ImageFiles.splitType, dataId: ImageFiles.dataId, parameters: ["bbox": ImageParameters.value(cutout)]))
+        }
+    }
     Benchmark("4k file bytes: read(2) (fits-none)", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(ImageFiles.shared.readBytes(.fitsNone, size: 4096))
@@ -69,6 +95,8 @@ final class ImageFiles: @unchecked Sendable {
     // The runner calls setup and measured closures one at a time, never concurrently.
     static let shared = ImageFiles()
     static let sizes = [1024, 4096, 8192]
+    static let splitType = "calexp_split"
+    static let dataId: DataId = ["instrument": "Cam", "visit": 1, "detector": 0]
 
     enum Kind: String, CaseIterable {
         case fitsNone = "fits-none"
@@ -79,7 +107,7 @@ final class ImageFiles: @unchecked Sendable {
         var datasetType: String { "calexp_" + rawValue.replacingOccurrences(of: "-", with: "_") }
     }
 
-    let directory = URL(fileURLWithPath: "/tmp/butler-bench-images-v3")
+    let directory = URL(fileURLWithPath: "/tmp/butler-bench-images-v4")
     var butler: Butler?
     var refs: [Kind: DatasetRef] = [:]
     var buffer = [CChar](repeating: 0, count: 1 << 28)
@@ -104,6 +132,7 @@ final class ImageFiles: @unchecked Sendable {
             var config = RepositoryConfig.defaultConfig()
             config.datastore.formatters[Kind.fitsGzip.datasetType] = .init(formatter: "FitsExposureFormatter", parameters: ["compression": "gzip"])
             config.datastore.formatters[Kind.hdf5.datasetType] = .init(formatter: "HDF5ExposureFormatter")
+            config.datastore.disassembled = [Self.splitType]
             try await Butler.createRepository(at: repo, config: config)
             let writer = try await Butler(repository: repo, run: "bench")
             try await writer.insertDimensionRecords("instrument", [["name": "Cam"]])
@@ -114,12 +143,21 @@ final class ImageFiles: @unchecked Sendable {
             let exposure = try ExposureFITS.read(Float.self, from: path(.fitsNone, size: 4096))
             for kind in Kind.allCases {
                 try await writer.registerDatasetType(kind.datasetType, dimensions: ["visit", "detector"], storageClass: "ExposureF")
-                try await writer.put(exposure, kind.datasetType, dataId: ["instrument": "Cam", "visit": 1, "detector": 0])
+                try await writer.put(exposure, kind.datasetType, dataId: Self.dataId)
+            }
+            try await writer.registerDatasetType(Self.splitType, dimensions: ["visit", "detector"], storageClass: "ExposureF")
+            try await writer.put(exposure, Self.splitType, dataId: Self.dataId)
+            // The same exposure at other sizes: a component get must not grow with the image.
+            for size in [1024, 8192] {
+                try await writer.registerDatasetType("calexp_\(size)", dimensions: ["visit", "detector"], storageClass: "ExposureF")
+                try await writer.put(try ExposureFITS.read(Float.self, from: path(.fitsNone, size: size)), "calexp_\(size)", dataId: Self.dataId)
             }
             try await writer.close()
             try Data().write(to: marker)
         }
         let butler = try await Butler(repository: directory.appendingPathComponent("repo"), collections: ["bench"], writeable: false)
+        // Keep the first-touch cost of pages out of the measurements.
+        _ = try await butler.get(Self.splitType, dataId: Self.dataId)
         for kind in Kind.allCases {
             refs[kind] = try await butler.findDataset(kind.datasetType, dataId: ["instrument": "Cam", "visit": 1, "detector": 0])
         }
