@@ -44,6 +44,17 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "Scale",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Butler", package: rootPackage),
+                .product(name: "Composites", package: rootPackage),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
+            path: "Benchmarks/Scale",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "SmallDatasets",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),

@@ -150,6 +150,11 @@ extension Registry {
         lines.append("UNIQUE (\(unique.joined(separator: ", ")))")
         try session.execute("CREATE TABLE \(table) (\n    " + lines.joined(separator: ",\n    ") + ")")
         try session.execute("CREATE INDEX \(table)_dataset ON \(table) (dataset_id)")
+        // The unique index serves lookups by the full data ID; queries constrain single
+        // dimensions (visit = 42), which need an index each beyond the leading one.
+        for name in group.required.dropFirst() {
+            try session.execute("CREATE INDEX \(table)_\(name) ON \(table) (\(dialect.quote(name)), collection_id)")
+        }
         try session.execute(
             "INSERT INTO dataset_tag_tables (dimensions, tag_table) VALUES (?, ?)", [.text(key), .text(table)])
         return table
