@@ -51,6 +51,26 @@ for index in 0..<iterations {
 }
 return sink
 }
+if operation.hasPrefix("concurrent") {
+    // concurrentN: `iterations` gets by data ID spread over N tasks.
+    let tasks = Int(operation.dropFirst("concurrent".count)) ?? 2
+    let frozenRefs = refs
+    let begin = ContinuousClock.now
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for task in 0..<tasks {
+            group.addTask {
+                for index in stride(from: task, to: iterations, by: tasks) {
+                    let ref = frozenRefs[index % frozenRefs.count]
+                    _ = try await butler.get("metrics", dataId: ref.dataId.requiredMapping, as: [String: Double].self)
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+    print("\(operation): \(iterations) gets in \(ContinuousClock.now - begin)")
+    try await butler.close()
+    exit(0)
+}
 let start = ContinuousClock.now
 let frozen = refs
 let sink = try await Task.detached { try await measure(butler, frozen) }.value
