@@ -2,6 +2,7 @@
 // harness runs its targets under a supervisor process, which profilers do not follow well.
 //   swift build -c release --product Profile
 //   perf record -g .build/release/Profile query-all 2000
+// Operations: put, get-dataid, get-ref, query-all, concurrentN (N tasks doing gets).
 import Butler
 import Composites
 import Foundation
@@ -46,7 +47,7 @@ for index in 0..<iterations {
                              run: "put/\(index / 1000)")
         sink &+= 1
     default:
-        fatalError("unknown operation \(operation): query-all, get-ref, get-dataid, put")
+        fatalError("unknown operation \(operation): query-all, get-ref, get-dataid, put, concurrentN")
     }
 }
 return sink
