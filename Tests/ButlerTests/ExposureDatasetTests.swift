@@ -351,3 +351,46 @@ struct TypedViewTests {
         try await butler.close()
     }
 }
+
+@Suite("Raw refresh on retrieval")
+struct RawRefreshTests {
+    @Test("an ingested raw reads with its header WCS, then with newer fitted raw.wcs and raw.psf")
+    func refresh() async throws {
+        let directory = try TemporaryDirectory()
+        try await TestRepository.create(in: directory.url, backend: .sqlite)
+        let butler = try await Butler(repository: directory.url)
+        try await butler.insertDimensionRecords("instrument", [["name": "Cam"]])
+        try await butler.insertDimensionRecords("physical_filter", [["instrument": "Cam", "name": "Cam-r", "band": "r"]])
+        try await butler.insertDimensionRecords("day_obs", [["instrument": "Cam", "id": 20261122]])
+        try await butler.insertDimensionRecords("group", [["instrument": "Cam", "name": "g1"]])
+        try await butler.insertDimensionRecords("detector", [["instrument": "Cam", "id": 3]])
+        try await butler.insertDimensionRecords("exposure", [["instrument": "Cam", "id": 77, "physical_filter": "Cam-r",
+                                                              "day_obs": 20261122, "group": "g1", "exposure_time": 30]])
+        try await butler.registerDatasetType("raw", dimensions: ["exposure", "detector"], storageClass: "ExposureF")
+        try await butler.registerDatasetType("raw.wcs", dimensions: ["exposure", "detector"], storageClass: "Wcs")
+        try await butler.registerDatasetType("raw.psf", dimensions: ["exposure", "detector"], storageClass: "Psf")
+
+        // A raw file: pixels and the header WCS, no PSF.
+        let raw = try makeCalexp(width: 40, height: 30, xy0: Point2I(0, 0))
+        let file = directory.url.appendingPathComponent("raw_77_3.fits").path
+        try ExposureFITS.write(Exposure(maskedImage: raw.maskedImage, wcs: raw.wcs), to: file)
+        #expect(try FITSImage<Float>.read(from: file).wcs == raw.wcs)
+        let rawRef = try await butler.ingest([FileToIngest(url: URL(fileURLWithPath: file), dataId: ["instrument": "Cam", "exposure": 77, "detector": 3])],
+                                             datasetType: "raw", run: "Cam/raw/all", transfer: .copy, idGenerationMode: .dataIdTypeRun)[0]
+        let dataId: DataId = ["instrument": "Cam", "exposure": 77, "detector": 3]
+        try await butler.registerRun("Cam/fit")
+        let header = try await butler.get("raw", dataId: dataId, collections: ["Cam/fit", "Cam/raw/all"], as: ExposureF.self)
+        #expect(header.wcs == raw.wcs && header.psf == nil)
+
+        var fitted = try #require(raw.wcs)
+        fitted.crval = SpherePoint(ra: fitted.crval.ra + 3e-4, dec: fitted.crval.dec)
+        try await butler.put(fitted, "raw.wcs", dataId: dataId, run: "Cam/fit")
+        try await butler.put(Psf.gaussian(sigma: 1.9, width: 17, height: 17), "raw.psf", dataId: dataId, run: "Cam/fit")
+        let refreshed = try await butler.get("raw", dataId: dataId, collections: ["Cam/fit", "Cam/raw/all"], as: ExposureF.self)
+        #expect(refreshed.wcs == fitted && refreshed.psf == .gaussian(sigma: 1.9, width: 17, height: 17))
+        #expect(refreshed.image == raw.image)
+        // The raw file itself is untouched.
+        #expect(try await butler.get(rawRef, as: ExposureF.self).wcs == raw.wcs)
+        try await butler.close()
+    }
+}
