@@ -95,7 +95,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ButlerCLITests",
-            dependencies: ["ButlerTestSupport"],
+            dependencies: ["ButlerTestSupport", "Composites", "Formatters"],
             swiftSettings: strictSettings
         ),
     ]

@@ -12,7 +12,7 @@ struct ButlerCommand: AsyncParsableCommand {
             RegisterDatasetType.self, RemoveDatasetType.self, QueryDatasetTypes.self,
             QueryCollections.self, CollectionChain.self, RemoveCollections.self, Associate.self,
             InsertDimensionRecords.self, QueryDimensionRecords.self, QueryDataIds.self,
-            QueryDatasets.self, IngestFiles.self, RetrieveArtifacts.self, Get.self, Put.self,
+            QueryDatasets.self, IngestFiles.self, IngestRaws.self, RetrieveArtifacts.self, Get.self, Put.self,
             RemoveRuns.self, PruneDatasets.self, ImageInfo.self, ImageConvert.self,
         ])
 }

@@ -1,4 +1,6 @@
 import ButlerTestSupport
+import Composites
+import Formatters
 import Foundation
 import Testing
 
@@ -199,6 +201,43 @@ struct CLITests {
         #expect(try butler("image-info", cut).stdout.contains("10×10"))
         let noOutput = try butler("get", repo, "calexp", "--collections", "HSC/calib", "--data-id", "instrument=HSC,detector=16")
         #expect(noOutput.status != 0 && noOutput.stderr.contains("-o FILE"))
+    }
+
+    @Test("ingest-raws reads dimensions and exposure metadata from FITS headers")
+    func ingestRaws() throws {
+        let directory = try TemporaryDirectory()
+        let repo = directory.url.appendingPathComponent("repo").path
+        #expect(try butler("create", repo).status == 0)
+        var paths: [String] = []
+        for (exposure, detector) in [(101, 0), (101, 1), (102, 0)] {
+            var metadata = Metadata()
+            metadata.set("INSTRUME", "LATISS")
+            metadata.set("EXPID", .int(Int64(exposure)))
+            metadata.set("DETECTOR", .int(Int64(detector)))
+            metadata.set("FILTER", "SDSSr")
+            metadata.set("DATE-OBS", "2026-11-23T03:10:00.5")
+            metadata.set("EXPTIME", .double(15))
+            let raw = Exposure(maskedImage: MaskedImage<Float>(bbox: Box2I(min: Point2I(0, 0), extent: Extent2I(8, 6))), metadata: metadata)
+            let path = directory.url.appendingPathComponent("raw_\(exposure)_\(detector).fits").path
+            try ExposureFITS.write(raw, to: path)
+            paths.append(path)
+        }
+        let result = try butler(["ingest-raws", repo] + paths)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Ingested 3 raw file(s) into LATISS/raw/all"))
+        let raws = try json(butler("query-datasets", repo, "raw", "--collections", "LATISS/raw/all", "--json").stdout)
+        #expect(raws.count == 3)
+        let exposures = try json(butler("query-dimension-records", repo, "exposure", "--json").stdout)
+        #expect(exposures.count == 2 && exposures.first?["exposure_time"] as? Double == 15 && exposures.first?["day_obs"] as? Int == 20261122)
+        let bands = try json(butler("query-dimension-records", repo, "band", "--json").stdout)
+        #expect(bands.map { $0["name"] as? String } == ["r"])
+        // Ingesting again is refused (same dataset IDs in the same run) and changes nothing.
+        let again = try butler(["ingest-raws", repo] + paths)
+        #expect(again.status != 0 && again.stderr.contains("already"))
+        let missing = directory.url.appendingPathComponent("bad.fits").path
+        try ExposureFITS.write(Exposure(maskedImage: MaskedImage<Float>(bbox: Box2I(min: Point2I(0, 0), extent: Extent2I(2, 2)))), to: missing)
+        let bad = try butler("ingest-raws", repo, missing)
+        #expect(bad.status != 0 && bad.stderr.contains("bad.fits") && bad.stderr.contains("INSTRUME"))
     }
 
     @Test("the demo runs on a fresh embedded repository")

@@ -47,3 +47,21 @@ public struct FITSImage<Pixel: FITSPixel>: Sendable, Equatable {
             wcs: FITSWcs.wcs(from: header, xy0: xy0), metadata: metadata, hdu: chosen)
     }
 }
+
+/// Header-only reads of any FITS file.
+public enum FITSHeaders {
+    /// The primary header's cards followed by those of the first 2-d image HDU (if it is an
+    /// extension), without reading pixels: what raw ingest maps to dimension records.
+    public static func read(from path: String) throws -> Metadata {
+        let file = try FITSFile.open(path)
+        var merged = try file.readHeader()
+        if try !file.move(to: 0) || (try file.imageShape().naxes.count != 2) {
+            if try file.move(to: 1) {
+                for card in try file.readHeader().cards where merged[card.key] == nil {
+                    merged.set(card.key, card.value, comment: card.comment)
+                }
+            }
+        }
+        return merged
+    }
+}

@@ -1,0 +1,124 @@
+import ArgumentParser
+import Butler
+import Composites
+import Foundation
+import Formatters
+
+/// Which header keywords give a raw's dimensions and exposure metadata.
+struct RawHeaderMapping: Decodable {
+    var instrument = "INSTRUME"
+    var exposure = "EXPID"
+    var detector = "DETECTOR"
+    var physical_filter = "FILTER"
+    var date = "DATE-OBS"
+    var exposure_time = "EXPTIME"
+    /// Physical filter → band; unmapped filters use their last character, lower-cased.
+    var bands: [String: String] = [:]
+
+    init() {}
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = RawHeaderMapping()
+        instrument = try container.decodeIfPresent(String.self, forKey: .instrument) ?? defaults.instrument
+        exposure = try container.decodeIfPresent(String.self, forKey: .exposure) ?? defaults.exposure
+        detector = try container.decodeIfPresent(String.self, forKey: .detector) ?? defaults.detector
+        physical_filter = try container.decodeIfPresent(String.self, forKey: .physical_filter) ?? defaults.physical_filter
+        date = try container.decodeIfPresent(String.self, forKey: .date) ?? defaults.date
+        exposure_time = try container.decodeIfPresent(String.self, forKey: .exposure_time) ?? defaults.exposure_time
+        bands = try container.decodeIfPresent([String: String].self, forKey: .bands) ?? [:]
+    }
+
+    enum CodingKeys: String, CodingKey { case instrument, exposure, detector, physical_filter, date, exposure_time, bands }
+}
+
+struct IngestRaws: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest-raws",
+        abstract: "Ingest raw FITS files: dimension records and `raw` datasets from their headers.")
+
+    @Argument(help: "The repository root.") var repo: String
+    @Argument(help: "Raw FITS files.") var files: [String]
+    @Option(name: .long, help: "RUN collection (default: <instrument>/raw/all).") var run: String?
+    @Option(name: .long, help: "copy, move, symlink, hardlink or direct.") var transfer = "copy"
+    @Option(name: .customLong("header-map"), help: "YAML mapping of instrument, exposure, detector, physical_filter, date, exposure_time to header keywords, and bands.")
+    var headerMap: String?
+
+    func run() async throws {
+        guard let mode = TransferMode(rawValue: transfer) else { throw ValidationError("unknown transfer '\(transfer)'") }
+        var mapping = RawHeaderMapping()
+        if let headerMap {
+            mapping = try YAMLSupport.decode(RawHeaderMapping.self, from: String(contentsOfFile: headerMap, encoding: .utf8))
+        }
+        var byRun: [String: [FileToIngest]] = [:]
+        var records: [String: [String: [String: JSONValue]]] = [:]
+        func add(_ element: String, _ key: String, _ record: [String: JSONValue]) { records[element, default: [:]][key] = record }
+        for path in files {
+            let header = try FITSHeaders.read(from: path)
+            func value(_ keyword: String, _ what: String) throws -> JSONValue {
+                guard let found = header[keyword], !found.isNull else {
+                    throw ValidationError("\(path): no \(keyword) keyword for \(what) (set it with --header-map)")
+                }
+                return found
+            }
+            let instrument = try value(mapping.instrument, "the instrument").description
+            guard let exposure = try value(mapping.exposure, "the exposure ID").intValue else {
+                throw ValidationError("\(path): \(mapping.exposure) is not an integer exposure ID")
+            }
+            guard let detector = try value(mapping.detector, "the detector").intValue else {
+                throw ValidationError("\(path): \(mapping.detector) is not an integer detector ID")
+            }
+            let filter = try value(mapping.physical_filter, "the physical filter").description
+            let band = mapping.bands[filter] ?? String(filter.last ?? "x").lowercased()
+            let date = try value(mapping.date, "the observation date").description
+            guard let dayObs = Self.dayObs(date) else { throw ValidationError("\(path): cannot read date '\(date)' from \(mapping.date)") }
+            add("instrument", instrument, ["name": .string(instrument)])
+            add("physical_filter", "\(instrument)/\(filter)", ["instrument": .string(instrument), "name": .string(filter), "band": .string(band)])
+            add("day_obs", "\(instrument)/\(dayObs)", ["instrument": .string(instrument), "id": .int(dayObs)])
+            add("group", "\(instrument)/\(exposure)", ["instrument": .string(instrument), "name": .string(String(exposure))])
+            add("detector", "\(instrument)/\(detector)", ["instrument": .string(instrument), "id": .int(detector)])
+            var exposureRecord: [String: JSONValue] = [
+                "instrument": .string(instrument), "id": .int(exposure), "physical_filter": .string(filter),
+                "day_obs": .int(dayObs), "group": .string(String(exposure)), "observation_type": "science",
+            ]
+            if let time = header[mapping.exposure_time]?.doubleValue { exposureRecord["exposure_time"] = .double(time) }
+            add("exposure", "\(instrument)/\(exposure)", exposureRecord)
+            byRun[run ?? "\(instrument)/raw/all", default: []].append(
+                FileToIngest(url: URL(fileURLWithPath: path), dataId: ["instrument": .string(instrument), "exposure": .int(exposure), "detector": .int(detector)]))
+        }
+        let count = try await withButler(repo) { butler -> Int in
+            for element in ["instrument", "physical_filter", "day_obs", "group", "detector", "exposure"] {
+                if let list = records[element] {
+                    try await butler.insertDimensionRecords(element, list.keys.sorted().map { list[$0]! }, mode: .skipExisting)
+                }
+            }
+            try await butler.registerDatasetType("raw", dimensions: ["exposure", "detector"], storageClass: "ExposureF")
+            var total = 0
+            for (run, files) in byRun.sorted(by: { $0.key < $1.key }) {
+                total += try await butler.ingest(files, datasetType: "raw", run: run, transfer: mode, idGenerationMode: .dataIdTypeRun).count
+            }
+            return total
+        }
+        print("Ingested \(count) raw file(s) into \(byRun.keys.sorted().joined(separator: ", "))")
+    }
+
+    /// The observing day (YYYYMMDD) of an ISO date: the date 12 hours earlier, so that a
+    /// night's exposures share one day_obs.
+    static func dayObs(_ iso: String) -> Int64? {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        var text = iso.trimmingCharacters(in: .whitespaces)
+        if !text.hasSuffix("Z") && !text.contains("+") { text += "Z" }
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        var date = formatter.date(from: text)
+        if date == nil {
+            formatter.formatOptions = [.withInternetDateTime]
+            date = formatter.date(from: text)
+        }
+        guard let date else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.year, .month, .day], from: date.addingTimeInterval(-12 * 3600))
+        return Int64(parts.year! * 10000 + parts.month! * 100 + parts.day!)
+    }
+}
