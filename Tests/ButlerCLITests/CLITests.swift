@@ -249,5 +249,10 @@ struct CLITests {
         #expect(result.stdout.contains("through DemoCam/defaults (reprocessed)"))
         let datasets = try json(butler("query-datasets", repo, "isr_metrics", "--collections", "DemoCam/defaults", "--find-first", "--json").stdout)
         #expect(datasets.count == 24)
+        // The simulated night: calexps assembled from three runs through the chain.
+        #expect(result.stdout.contains("visitInfo←DemoCam/runs/visits") && result.stdout.contains("wcs←DemoCam/runs/fit2"))
+        #expect(try json(butler("query-datasets", repo, "raw", "--collections", "DemoCam/raw/all", "--json").stdout).count == 24)
+        let wcs = try butler("get", repo, "calexp", "--collections", "DemoCam/night", "--data-id", "instrument=DemoCam,visit=1,detector=0", "--component", "wcs")
+        #expect(wcs.status == 0 && wcs.stdout.contains("crval"))
     }
 }

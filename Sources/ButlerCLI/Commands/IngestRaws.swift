@@ -50,6 +50,17 @@ struct IngestRaws: AsyncParsableCommand {
         if let headerMap {
             mapping = try YAMLSupport.decode(RawHeaderMapping.self, from: String(contentsOfFile: headerMap, encoding: .utf8))
         }
+        let (count, runs) = try await withButler(repo) { butler in
+            try await Self.ingest(files, into: butler, mapping: mapping, run: run, transfer: mode)
+        }
+        print("Ingested \(count) raw file(s) into \(runs.joined(separator: ", "))")
+    }
+
+    /// Reads each file's header, inserts the dimension records it implies (existing ones are
+    /// kept) and ingests the files as `raw` datasets. Returns the count and the runs used.
+    static func ingest(
+        _ files: [String], into butler: Butler, mapping: RawHeaderMapping, run: String?, transfer: TransferMode
+    ) async throws -> (Int, [String]) {
         var byRun: [String: [FileToIngest]] = [:]
         var records: [String: [String: [String: JSONValue]]] = [:]
         func add(_ element: String, _ key: String, _ record: [String: JSONValue]) { records[element, default: [:]][key] = record }
@@ -71,7 +82,7 @@ struct IngestRaws: AsyncParsableCommand {
             let filter = try value(mapping.physical_filter, "the physical filter").description
             let band = mapping.bands[filter] ?? String(filter.last ?? "x").lowercased()
             let date = try value(mapping.date, "the observation date").description
-            guard let dayObs = Self.dayObs(date) else { throw ValidationError("\(path): cannot read date '\(date)' from \(mapping.date)") }
+            guard let dayObs = dayObs(date) else { throw ValidationError("\(path): cannot read date '\(date)' from \(mapping.date)") }
             add("instrument", instrument, ["name": .string(instrument)])
             add("physical_filter", "\(instrument)/\(filter)", ["instrument": .string(instrument), "name": .string(filter), "band": .string(band)])
             add("day_obs", "\(instrument)/\(dayObs)", ["instrument": .string(instrument), "id": .int(dayObs)])
@@ -86,20 +97,17 @@ struct IngestRaws: AsyncParsableCommand {
             byRun[run ?? "\(instrument)/raw/all", default: []].append(
                 FileToIngest(url: URL(fileURLWithPath: path), dataId: ["instrument": .string(instrument), "exposure": .int(exposure), "detector": .int(detector)]))
         }
-        let count = try await withButler(repo) { butler -> Int in
-            for element in ["instrument", "physical_filter", "day_obs", "group", "detector", "exposure"] {
-                if let list = records[element] {
-                    try await butler.insertDimensionRecords(element, list.keys.sorted().map { list[$0]! }, mode: .skipExisting)
-                }
+        for element in ["instrument", "physical_filter", "day_obs", "group", "detector", "exposure"] {
+            if let list = records[element] {
+                try await butler.insertDimensionRecords(element, list.keys.sorted().map { list[$0]! }, mode: .skipExisting)
             }
-            try await butler.registerDatasetType("raw", dimensions: ["exposure", "detector"], storageClass: "ExposureF")
-            var total = 0
-            for (run, files) in byRun.sorted(by: { $0.key < $1.key }) {
-                total += try await butler.ingest(files, datasetType: "raw", run: run, transfer: mode, idGenerationMode: .dataIdTypeRun).count
-            }
-            return total
         }
-        print("Ingested \(count) raw file(s) into \(byRun.keys.sorted().joined(separator: ", "))")
+        try await butler.registerDatasetType("raw", dimensions: ["exposure", "detector"], storageClass: "ExposureF")
+        var total = 0
+        for (run, files) in byRun.sorted(by: { $0.key < $1.key }) {
+            total += try await butler.ingest(files, datasetType: "raw", run: run, transfer: transfer, idGenerationMode: .dataIdTypeRun).count
+        }
+        return (total, byRun.keys.sorted())
     }
 
     /// The observing day (YYYYMMDD) of an ISO date: the date 12 hours earlier, so that a

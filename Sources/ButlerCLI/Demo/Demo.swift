@@ -28,6 +28,7 @@ struct Demo: AsyncParsableCommand {
         var config = RepositoryConfig.defaultConfig()
         config.datastore.formatters["qaPlot"] = .init(formatter: "BytesFormatter", extension: ".png")
         config.dimensions.aliases = ["ccdnum": "detector"]
+        config.datastore.disassembled = ["calexp"]
         try await timed("create") {
             try await Butler.createRepository(at: root, config: config)
             return ((), "embedded repository at \(root.path) (SQLite registry, POSIX datastore)")
@@ -35,6 +36,14 @@ struct Demo: AsyncParsableCommand {
         let butler = try await Butler(repository: root, run: "DemoCam/runs/night1")
         do {
             try await exercise(butler, root: root, steps: &steps)
+            let night = DemoNight(butler: butler, root: root, visits: visits, detectors: detectors)
+            try await night.run { step, body in
+                let start = ContinuousClock.now
+                let what = try await body()
+                steps.append([.string(step), .string(what), .string(Self.format(ContinuousClock.now - start))])
+            }
+            print("")
+            steps.print(json: false)
             try await butler.close()
         } catch {
             try? await butler.close()
@@ -133,12 +142,11 @@ struct Demo: AsyncParsableCommand {
 
         print("Swift Butler demo")
         print("")
-        steps.print(json: false)
-        print("")
         print("visit 2, detector 0 background: \(checks.0) through DemoCam/defaults (reprocessed), \(checks.1) in night1")
         print("isr_metrics in band r through the chain: \(inR) datasets; g-band visits: \(dataIds)")
         print("repository: \(root.path)")
         print("try: butler query-datasets \(repo) isr_metrics --collections DemoCam/defaults --find-first --where \"visit = 2\"")
+        print("     butler get \(repo) calexp --collections DemoCam/night --data-id instrument=DemoCam,visit=1,detector=0 --component wcs")
     }
 
     static func format(_ duration: Duration) -> String {

@@ -1,0 +1,159 @@
+import ArgumentParser
+import Butler
+import Composites
+import Foundation
+import Formatters
+
+/// The demo's simulated night: raw FITS files of a star field → ingest-raws → calibrated
+/// exposures stored disassembled with a shared per-visit visitInfo → a refined WCS in a later
+/// run → cutouts read through a chain.
+struct DemoNight {
+    let butler: Butler
+    let root: URL
+    let visits: Int
+    let detectors: Int
+    let size = 256
+    let instrument = "DemoCam"
+
+    /// Sky position of a detector's centre in a visit: a 2×2 mosaic of 0.2″ pixels, dithered.
+    func wcs(visit: Int, detector: Int) -> Wcs {
+        let scale = 0.2 / 3600
+        let ra = 150.0 + Double(detector % 2) * Double(size) * scale + Double(visit) * 5 * scale
+        let dec = 2.0 + Double(detector / 2) * Double(size) * scale
+        return Wcs(crpix: Point2D(Double(size) / 2, Double(size) / 2), crval: SpherePoint(ra: ra, dec: dec),
+                   cd: [[-scale, 0], [0, scale]])
+    }
+
+    /// Stars: fixed sky positions, drawn on every image that sees them.
+    static let stars: [(ra: Double, dec: Double, flux: Double)] = {
+        var state: UInt64 = 2026
+        func next() -> Double {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        return (0..<120).map { _ in (150.0 - 0.01 + next() * 0.045, 2.0 - 0.01 + next() * 0.045, 2000 + next() * 40000) }
+    }()
+
+    /// One raw image: sky, stars convolved with a Gaussian PSF (σ = 1.6 px), noise.
+    func rawImage(visit: Int, detector: Int) -> Exposure<Float> {
+        let wcs = wcs(visit: visit, detector: detector)
+        let sigma = 1.6
+        var image = Image<Float>(width: size, height: size, fill: 0)
+        var state = UInt64(visit * 1000 + detector + 1)
+        for index in image.pixels.indices {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let uniform = Double(state >> 11) / Double(1 << 53)
+            image.pixels[index] = Float(1000 + (uniform - 0.5) * 2 * 31.6 * 1.732)
+        }
+        for star in Self.stars {
+            let centre = wcs.skyToPixel(SpherePoint(ra: star.ra, dec: star.dec))
+            let x0 = max(0, Int(centre.x.rounded(.down)) - 8), x1 = min(size - 1, Int(centre.x.rounded(.down)) + 8)
+            let y0 = max(0, Int(centre.y.rounded(.down)) - 8), y1 = min(size - 1, Int(centre.y.rounded(.down)) + 8)
+            guard x0 <= x1, y0 <= y1 else { continue }
+            for y in y0...y1 {
+                for x in x0...x1 {
+                    let dx = Double(x) - centre.x, dy = Double(y) - centre.y
+                    image[x, y] += Float(star.flux / (2 * .pi * sigma * sigma) * exp(-(dx * dx + dy * dy) / (2 * sigma * sigma)))
+                }
+            }
+        }
+        var metadata = Metadata()
+        metadata.set("INSTRUME", .string(instrument))
+        metadata.set("EXPID", .int(Int64(visit)))
+        metadata.set("DETECTOR", .int(Int64(detector)))
+        metadata.set("FILTER", visit % 2 == 0 ? "Demo-r" : "Demo-g")
+        metadata.set("DATE-OBS", .string(String(format: "2026-11-23T0%d:%02d:00.0", 1 + visit / 6, visit * 7 % 60)))
+        metadata.set("EXPTIME", 30.0)
+        let masked = try! MaskedImage(image: image, mask: Mask(bbox: image.bbox), variance: Image(bbox: image.bbox, fill: 1000))
+        return Exposure(maskedImage: masked, wcs: wcs, metadata: metadata)
+    }
+
+    /// Background subtraction, a variance plane, saturation flags, a PSF and a calibration.
+    func calibrate(_ raw: Exposure<Float>) throws -> Exposure<Float> {
+        var calexp = raw
+        let sorted = raw.image.pixels.sorted()
+        let background = sorted[sorted.count / 2]
+        for index in calexp.maskedImage.image.pixels.indices {
+            let value = raw.image.pixels[index]
+            calexp.maskedImage.image.pixels[index] = value - background
+            calexp.maskedImage.variance.pixels[index] = max(value, 1)
+            if value > 30000 { calexp.maskedImage.mask.image.pixels[index] |= try calexp.mask.bitMask("SAT") }
+        }
+        calexp.psf = .gaussian(sigma: 1.6, width: 17, height: 17)
+        calexp.photoCalib = PhotoCalib(calibrationMean: 0.52, calibrationErr: 0.004)
+        calexp.visitInfo = nil  // shared per visit, stored once as calexp.visitInfo
+        return calexp
+    }
+
+    func run(timed: (String, () async throws -> String) async throws -> Void) async throws {
+        let rawDirectory = root.deletingLastPathComponent().appendingPathComponent("demo-raw-files")
+        try? FileManager.default.removeItem(at: rawDirectory)
+        try FileManager.default.createDirectory(at: rawDirectory, withIntermediateDirectories: true)
+        var files: [String] = []
+        try await timed("simulate night") {
+            for visit in 1...visits {
+                for detector in 0..<detectors {
+                    let path = rawDirectory.appendingPathComponent("raw_\(visit)_\(detector).fits").path
+                    try ExposureFITS.write(rawImage(visit: visit, detector: detector), to: path)
+                    files.append(path)
+                }
+            }
+            return "\(files.count) raw FITS files (\(size)² px, \(Self.stars.count) stars, Gaussian PSF, noise) in \(rawDirectory.path)"
+        }
+        try await timed("ingest-raws") {
+            let (count, runs) = try await IngestRaws.ingest(files, into: butler, mapping: RawHeaderMapping(), run: nil, transfer: .copy)
+            return "\(count) raws into \(runs.joined(separator: ", ")); exposure records from the headers"
+        }
+        let dataIds = (1...visits).flatMap { visit in (0..<detectors).map { (visit, $0) } }
+        try await timed("calibrate") {
+            try await butler.registerDatasetType("calexp", dimensions: ["visit", "detector"], storageClass: "ExposureF")
+            try await butler.registerDatasetType("calexp.visitInfo", dimensions: ["visit"], storageClass: "VisitInfo")
+            try await butler.registerDatasetType("calexp.wcs", dimensions: ["visit", "detector"], storageClass: "Wcs")
+            for (visit, detector) in dataIds {
+                let raw = try await butler.get("raw", dataId: ["instrument": .string(instrument), "exposure": .int(Int64(visit)), "detector": .int(Int64(detector))],
+                                               collections: ["\(instrument)/raw/all"], as: ExposureF.self)
+                try await butler.put(try calibrate(raw), "calexp", dataId: ["instrument": .string(instrument), "visit": .int(Int64(visit)), "detector": .int(Int64(detector))],
+                                     run: "\(instrument)/runs/calib")
+            }
+            for visit in 1...visits {
+                let info = VisitInfo(exposureTime: 30, date: String(format: "2026-11-23T0%d:%02d:15.0", 1 + visit / 6, visit * 7 % 60),
+                                     boresightRaDec: wcs(visit: visit, detector: 0).crval, boresightAirmass: 1.1 + Double(visit) * 0.01,
+                                     instrument: instrument, id: Int64(visit))
+                try await butler.put(info, "calexp.visitInfo", dataId: ["instrument": .string(instrument), "visit": .int(Int64(visit))], run: "\(instrument)/runs/visits")
+            }
+            return "\(dataIds.count) calexps stored disassembled (one artifact per component) + \(visits) shared visitInfos"
+        }
+        try await timed("refit WCS") {
+            for (visit, detector) in dataIds {
+                var refined = wcs(visit: visit, detector: detector)
+                refined.crval = SpherePoint(ra: refined.crval.ra + 0.03 / 3600, dec: refined.crval.dec - 0.02 / 3600)
+                try await butler.put(refined, "calexp.wcs", dataId: ["instrument": .string(instrument), "visit": .int(Int64(visit)), "detector": .int(Int64(detector))],
+                                     run: "\(instrument)/runs/fit2")
+            }
+            try await butler.setCollectionChain("\(instrument)/night", children: [
+                "\(instrument)/runs/fit2", "\(instrument)/runs/visits", "\(instrument)/runs/calib", "\(instrument)/raw/all"])
+            return "calexp.wcs for every calexp in \(instrument)/runs/fit2; chain \(instrument)/night (no pixel rewritten)"
+        }
+        try await timed("cutouts") {
+            let star = Self.stars.max { $0.flux < $1.flux }!
+            var found = 0
+            for (visit, detector) in dataIds {
+                let dataId: DataId = ["instrument": .string(instrument), "visit": .int(Int64(visit)), "detector": .int(Int64(detector))]
+                let centre = wcs(visit: visit, detector: detector).skyToPixel(SpherePoint(ra: star.ra, dec: star.dec))
+                guard centre.x >= 16, centre.y >= 16, centre.x < Double(size - 16), centre.y < Double(size - 16) else { continue }
+                let box = Box2I(x0: Int(centre.x) - 15, y0: Int(centre.y) - 15, x1: Int(centre.x) + 15, y1: Int(centre.y) + 15)
+                let cutout = try await butler.get("calexp", dataId: dataId, collections: ["\(instrument)/night"],
+                                                  parameters: ["bbox": ImageParameters.value(box)], as: ExposureF.self)
+                guard cutout.visitInfo?.id == Int64(visit), cutout.wcs != wcs(visit: visit, detector: detector) else {
+                    throw ValidationError("visit \(visit) detector \(detector): the shared visitInfo or the refined WCS was not used")
+                }
+                found += 1
+            }
+            return "31×31 cutouts of the brightest star in \(found) calexps, each with the refined WCS and its visit's shared visitInfo"
+        }
+        let sources = try await butler.componentSources("calexp", dataId: ["instrument": .string(instrument), "visit": 1, "detector": 0],
+                                                        collections: ["\(instrument)/night"])
+        print("calexp@{visit: 1, detector: 0} assembled from: "
+              + sources.sorted { $0.key < $1.key }.map { "\($0.key)←\($0.value.run)" }.joined(separator: ", "))
+    }
+}
