@@ -16,13 +16,9 @@ struct Demo: AsyncParsableCommand {
 
     func run() async throws {
         let root = URL(fileURLWithPath: repo)
-        var steps = Rows(columns: ["step", "what", "time"])
+        let steps = StepTable()
         func timed<T>(_ step: String, _ body: () async throws -> (T, String)) async throws -> T {
-            let start = ContinuousClock.now
-            let (result, what) = try await body()
-            let elapsed = ContinuousClock.now - start
-            steps.append([.string(step), .string(what), .string(Self.format(elapsed))])
-            return result
+            try await steps.time(step, body)
         }
 
         var config = RepositoryConfig.defaultConfig()
@@ -35,15 +31,11 @@ struct Demo: AsyncParsableCommand {
         }
         let butler = try await Butler(repository: root, run: "DemoCam/runs/night1")
         do {
-            try await exercise(butler, root: root, steps: &steps)
+            try await exercise(butler, root: root, steps: steps)
             let night = DemoNight(butler: butler, root: root, visits: visits, detectors: detectors)
-            try await night.run { step, body in
-                let start = ContinuousClock.now
-                let what = try await body()
-                steps.append([.string(step), .string(what), .string(Self.format(ContinuousClock.now - start))])
-            }
+            try await night.run { step, body in try await steps.time(step) { ((), try await body()) } }
             print("")
-            steps.print(json: false)
+            steps.rows.print(json: false)
             try await butler.close()
         } catch {
             try? await butler.close()
@@ -51,13 +43,9 @@ struct Demo: AsyncParsableCommand {
         }
     }
 
-    private func exercise(_ butler: Butler, root: URL, steps: inout Rows) async throws {
+    private func exercise(_ butler: Butler, root: URL, steps: StepTable) async throws {
         func timed<T>(_ step: String, _ body: () async throws -> (T, String)) async throws -> T {
-            let start = ContinuousClock.now
-            let (result, what) = try await body()
-            let elapsed = ContinuousClock.now - start
-            steps.append([.string(step), .string(what), .string(Self.format(elapsed))])
-            return result
+            try await steps.time(step, body)
         }
 
         try await timed("records") {
@@ -147,6 +135,19 @@ struct Demo: AsyncParsableCommand {
         print("repository: \(root.path)")
         print("try: butler query-datasets \(repo) isr_metrics --collections DemoCam/defaults --find-first --where \"visit = 2\"")
         print("     butler get \(repo) calexp --collections DemoCam/night --data-id instrument=DemoCam,visit=1,detector=0 --component wcs")
+    }
+
+    /// The demo's table of steps: what each did and how long it took.
+    final class StepTable {
+        private(set) var rows = Rows(columns: ["step", "what", "time"])
+
+        /// Runs a step and records its description and duration.
+        func time<T>(_ step: String, _ body: () async throws -> (T, String)) async throws -> T {
+            let start = ContinuousClock.now
+            let (result, what) = try await body()
+            rows.append([.string(step), .string(what), .string(Demo.format(ContinuousClock.now - start))])
+            return result
+        }
     }
 
     static func format(_ duration: Duration) -> String {

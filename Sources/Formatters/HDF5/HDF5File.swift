@@ -42,15 +42,29 @@ final class HDF5File {
         guard FileManager.default.fileExists(atPath: path) else {
             throw HDF5Error(path: path, function: "butler", message: "no such file", context: "opening")
         }
-        let id = try CHDF5.check(H5Fopen(path, butler_h5f_acc_rdonly(), hid_t(H5P_DEFAULT)), "H5Fopen", path: path, context: "opening")
+        let access = try unlockedAccess(path)
+        defer { H5Pclose(access) }
+        let id = try CHDF5.check(H5Fopen(path, butler_h5f_acc_rdonly(), access), "H5Fopen", path: path, context: "opening")
         return HDF5File(id: id, path: path)
     }
 
     static func create(_ path: String) throws -> HDF5File {
         CHDF5.quiet
+        let access = try unlockedAccess(path)
+        defer { H5Pclose(access) }
         let id = try CHDF5.check(
-            H5Fcreate(path, butler_h5f_acc_excl(), hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT)), "H5Fcreate", path: path, context: "creating")
+            H5Fcreate(path, butler_h5f_acc_excl(), hid_t(H5P_DEFAULT), access), "H5Fcreate", path: path, context: "creating")
         return HDF5File(id: id, path: path)
+    }
+
+    /// File access without HDF5's flock-based locking. Artifacts are written once under a
+    /// temporary name and only read afterwards, so the lock protects nothing; and HDF5 opens
+    /// files without close-on-exec, so a child process started meanwhile (a test spawning a
+    /// tool) inherits the descriptor and keeps the lock, failing later opens with EAGAIN.
+    private static func unlockedAccess(_ path: String) throws -> hid_t {
+        let access = try CHDF5.check(H5Pcreate(butler_h5p_file_access()), "H5Pcreate", path: path, context: "configuring file access")
+        try CHDF5.check(H5Pset_file_locking(access, false, true), "H5Pset_file_locking", path: path, context: "configuring file access")
+        return access
     }
 
     func close() throws {

@@ -42,9 +42,12 @@ final class SQLiteDatabase: SQLDatabase {
     }
 
     private func readLatestNow<T>(_ body: (any SQLSession) throws -> T) throws -> T {
-        do {
-            return try pool.unsafeRead { db in try body(SQLiteSession(db: db)) }
-        } catch let error as DatabaseError {
+        try translatingErrors { try pool.unsafeRead { db in try body(SQLiteSession(db: db)) } }
+    }
+
+    /// Runs GRDB work, turning its errors into ``SQLError``s.
+    private func translatingErrors<T>(_ work: () throws -> T) throws -> T {
+        do { return try work() } catch let error as DatabaseError {
             throw SQLiteSession.translate(error, sql: error.sql ?? "")
         }
     }
@@ -56,16 +59,12 @@ final class SQLiteDatabase: SQLDatabase {
     /// Synchronous on purpose: inside an `async` function GRDB would pick its async overloads,
     /// which bridge through a dispatch queue (≈150 µs); the synchronous ones cost ≈30 µs.
     private func readNow<T>(_ body: (any SQLSession) throws -> T) throws -> T {
-        do {
-            return try pool.read { db in try body(SQLiteSession(db: db)) }
-        } catch let error as DatabaseError {
-            throw SQLiteSession.translate(error, sql: error.sql ?? "")
-        }
+        try translatingErrors { try pool.read { db in try body(SQLiteSession(db: db)) } }
     }
 
     private func writeNow<T>(_ body: (any SQLSession) throws -> T) throws -> T {
-        do {
-            return try pool.writeWithoutTransaction { db in
+        try translatingErrors {
+            try pool.writeWithoutTransaction { db in
                 var result: T?
                 try db.inTransaction(.immediate) {
                     result = try body(SQLiteSession(db: db))
@@ -73,8 +72,6 @@ final class SQLiteDatabase: SQLDatabase {
                 }
                 return result!
             }
-        } catch let error as DatabaseError {
-            throw SQLiteSession.translate(error, sql: error.sql ?? "")
         }
     }
 
