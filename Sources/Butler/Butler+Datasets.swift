@@ -244,22 +244,40 @@ extension Butler {
     }
 
     /// Which dataset supplies each stored component of a composite found along
-    /// `collections`: a standalone `parent.component` dataset found earlier in the search path
-    /// than the parent's own run, else the parent itself (DESIGN §3.1).
+    /// `collections`: a standalone `parent.component` dataset (or the dataset a binding names)
+    /// found earlier in the search path than the parent's own run, a binding when the parent
+    /// stored no such component, else the parent itself (DESIGN §3.1).
     public func componentSources(_ datasetType: String, dataId: DataId, collections: [String]? = nil) async throws -> [String: DatasetRef] {
         let path = try searchCollections(collections, for: "componentSources(\(datasetType))")
         let located = try await locate(datasetType, dataId: dataId, collections: path, required: true)!
         let storageClass = try storageClasses.storageClass(named: located.ref.datasetType.storageClassName)
         var sources = Dictionary(uniqueKeysWithValues: storageClass.components.keys.map { ($0, located.ref) })
-        for override in try await componentOverrides(located) { sources[override.component] = override.ref }
+        let overrides = try await componentOverrides(located)
+        let stored: (any Sendable)? = overrides.contains { !$0.winsByRank } ? try read(located, parameters: [:]) : nil
+        for override in overrides where override.applies(storedIn: stored, assembler: storageClass.assembler) {
+            sources[override.component] = override.ref
+        }
         return sources
     }
 
-    /// A standalone component dataset that replaces the parent's stored copy.
+    /// A dataset that may replace a composite's stored component.
     struct ComponentOverride: Sendable {
         let component: String
+        /// The supplying dataset: a standalone component, or (for a binding) a composite.
         let ref: DatasetRef
         let records: [StoredFileInfo]
+        /// Found earlier in the search path than the parent's run: it wins outright.
+        let winsByRank: Bool
+        /// For a binding, the component to read out of `ref` (`photoCalib` of a calexp).
+        let boundComponent: String?
+
+        /// Whether it replaces the stored copy: by search order, or (bindings) when the parent
+        /// stored none.
+        func applies(storedIn value: (any Sendable)?, assembler: (any CompositeAssembler)?) -> Bool {
+            if winsByRank { return true }
+            guard boundComponent != nil, let value, let assembler else { return false }
+            return (try? assembler.component(component, of: value)) == nil
+        }
     }
 
     private func hasComponentTypes(_ located: Located) throws -> Bool {
@@ -268,52 +286,76 @@ extension Butler {
         return storageClass.isComposite && storageClass.assembler != nil
     }
 
-    /// The standalone component datasets that win over the parent's stored copies: found
-    /// (with the parent's data ID projected to their dimensions) earlier in the search path.
+    /// Candidate replacements for a composite's stored components: standalone
+    /// `parent.component` datasets found earlier in the search path, and datasets named by a
+    /// component binding (with the parent's data ID projected to their dimensions).
     func componentOverrides(_ located: Located) async throws -> [ComponentOverride] {
         guard try hasComponentTypes(located) else { return [] }
         let registry = self.registry
         let datastore = self.datastore
+        let parentName = located.ref.datasetType.name
         let storageClass = try storageClasses.storageClass(named: located.ref.datasetType.storageClassName)
+        let bindings = (config.componentBindings ?? [:]).compactMap { key, target -> (String, String, String)? in
+            let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
+            let targetParts = target.split(separator: ".", maxSplits: 1).map(String.init)
+            guard parts.count == 2, parts[0] == parentName, storageClass.components[parts[1]] != nil, targetParts.count == 2 else { return nil }
+            return (parts[1], targetParts[0], targetParts[1])
+        }
         return try await registry.database.readLatest { session in
-            let types = try registry.componentTypes(session, of: located.ref.datasetType.name)
-                .filter { storageClass.components[$0.key] != nil }
-            guard !types.isEmpty else { return [] }
             var expanded: DataCoordinate?
-            var overrides: [ComponentOverride] = []
-            for (component, record) in types.sorted(by: { $0.key < $1.key }) {
-                let group = record.datasetType.dimensions
+            /// The parent's data ID projected onto `group`, expanding it once if needed.
+            func project(_ group: DimensionGroup) throws -> DataCoordinate? {
                 var values: [String: DataIdValue] = [:]
                 for name in group.required {
                     if let value = located.ref.dataId[name] ?? expanded?[name] {
                         values[name] = value
                     } else {
-                        // A component type keyed on an implied dimension: expand once.
-                        expanded = try expanded ?? registry.expand(session, located.ref.dataId, context: "\(located.ref.datasetType.name) data ID")
-                        guard let value = expanded?[name] else { continue }
+                        expanded = try expanded ?? registry.expand(session, located.ref.dataId, context: "\(parentName) data ID")
+                        guard let value = expanded?[name] else { return nil }
                         values[name] = value
                     }
                 }
-                guard values.count == group.required.count else { continue }
-                let coordinate = DataCoordinate(dimensions: group, values: values)
-                guard let (ref, rank) = try registry.findRanked(session, record, coordinate, in: located.searchPath),
-                    rank < located.rank
+                return DataCoordinate(dimensions: group, values: values)
+            }
+            var overrides: [ComponentOverride] = []
+            let types = try registry.componentTypes(session, of: parentName).filter { storageClass.components[$0.key] != nil }
+            for (component, record) in types.sorted(by: { $0.key < $1.key }) {
+                guard let coordinate = try project(record.datasetType.dimensions),
+                    let (ref, rank) = try registry.findRanked(session, record, coordinate, in: located.searchPath), rank < located.rank
                 else { continue }
-                overrides.append(ComponentOverride(component: component, ref: ref, records: try datastore.records(session, datasetId: ref.id)))
+                overrides.append(ComponentOverride(component: component, ref: ref, records: try datastore.records(session, datasetId: ref.id),
+                                                   winsByRank: true, boundComponent: nil))
+            }
+            for (component, targetType, targetComponent) in bindings.sorted(by: { $0.0 < $1.0 }) where !overrides.contains(where: { $0.component == component }) {
+                guard let record = try registry.datasetTypeRecord(session, named: targetType, required: false),
+                    let coordinate = try project(record.datasetType.dimensions),
+                    let (ref, rank) = try registry.findRanked(session, record, coordinate, in: located.searchPath)
+                else { continue }
+                overrides.append(ComponentOverride(component: component, ref: ref, records: try datastore.records(session, datasetId: ref.id),
+                                                   winsByRank: rank < located.rank, boundComponent: targetComponent))
             }
             return overrides
         }
     }
 
+    /// Reads the value an override supplies.
+    private func overrideValue(_ override: ComponentOverride, parameters: ReadParameters) throws -> any Sendable {
+        let supplier = Located(ref: override.ref, records: override.records)
+        if let bound = override.boundComponent { return try read(supplier, component: bound, parameters: [:]) }
+        let overrideClass = try storageClasses.storageClass(named: override.ref.datasetType.storageClassName)
+        return try read(supplier, parameters: parameters.filter { overrideClass.parameters.contains($0.key) })
+    }
+
     /// Reads a dataset and, for composites found along a search path, replaces stored
-    /// components with the standalone component datasets that win.
+    /// components with the overrides that apply.
     func assemble(_ located: Located, parameters: ReadParameters) async throws -> any Sendable {
         var value = try read(located, parameters: parameters)
         let overrides = try await componentOverrides(located)
         guard !overrides.isEmpty else { return value }
         let storageClass = try storageClasses.storageClass(named: located.ref.datasetType.storageClassName)
-        for override in overrides {
-            let part = try read(Located(ref: override.ref, records: override.records), parameters: [:])
+        let stored = value
+        for override in overrides where override.applies(storedIn: stored, assembler: storageClass.assembler) {
+            let part = try overrideValue(override, parameters: [:])
             do { value = try storageClass.assembler!.replacing(override.component, with: part, in: value) } catch {
                 throw ButlerError.typeMismatch("cannot use \(override.ref) as component \(override.component) of \(located.ref): \(error)")
             }
@@ -356,12 +398,15 @@ extension Butler {
     /// One component of a located composite: a standalone component dataset that wins by
     /// search order, else the copy stored with the parent.
     func componentValue(_ located: Located, _ component: String, parameters: ReadParameters) async throws -> any Sendable {
-        if let override = try await componentOverrides(located).first(where: { $0.component == component }) {
-            let overrideClass = try storageClasses.storageClass(named: override.ref.datasetType.storageClassName)
-            return try read(Located(ref: override.ref, records: override.records),
-                            parameters: parameters.filter { overrideClass.parameters.contains($0.key) })
+        let candidates = try await componentOverrides(located).filter { $0.component == component }
+        if let winner = candidates.first(where: \.winsByRank) { return try overrideValue(winner, parameters: parameters) }
+        do {
+            return try read(located, component: component, parameters: parameters)
+        } catch {
+            // The parent stored no such component: a binding may supply it.
+            guard let bound = candidates.first(where: { $0.boundComponent != nil }) else { throw error }
+            return try overrideValue(bound, parameters: parameters)
         }
-        return try read(located, component: component, parameters: parameters)
     }
 
     private func located(_ ref: DatasetRef) async throws -> Located {

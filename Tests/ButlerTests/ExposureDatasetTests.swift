@@ -394,3 +394,36 @@ struct RawRefreshTests {
         try await butler.close()
     }
 }
+
+@Suite("Source catalogs calibrated by their calexp")
+struct CatalogTests {
+    @Test("src binds photoCalib to calexp.photoCalib; as: CalibratedCatalog gives nJy; as: columns gives the table", arguments: Backend.available)
+    func calibrated(backend: Backend) async throws {
+        let (butler, directory) = try await ExposureDatasetTests().makeButler(backend)
+        defer { _ = directory }
+        let dataId: DataId = ["instrument": "HSC", "visit": 1, "detector": 2]
+        let calexp = try makeCalexp()
+        let calexpRef = try await butler.put(calexp, "calexp", dataId: dataId, run: "proc/1")
+        try await butler.registerDatasetType("src", dimensions: ["visit", "detector"], storageClass: "SourceCatalog")
+        let catalog = try SourceCatalog(columns: ["x": [10, 20, 30], "psfFlux_instFlux": [100, 200, 400], "psfFlux_instFluxErr": [10, 10, 20]])
+        let srcRef = try await butler.put(catalog, "src", dataId: dataId, run: "proc/1")
+
+        let calibrated = try await butler.get("src", dataId: dataId, collections: ["proc/1"], as: CalibratedCatalog.self)
+        #expect(calibrated.photoCalib == calexp.photoCalib)
+        #expect(calibrated.columns["psfFlux_nJy"] == [200, 400, 800])
+        #expect(abs(calibrated.columns["psfFlux_mag"]![0] - (-2.5 * log10(200) + 31.4)) < 1e-3)
+        #expect(try await butler.get("src", dataId: dataId, collections: ["proc/1"], as: [String: [Double]].self) == catalog.columns)
+        #expect(try await butler.get("src.photoCalib", dataId: dataId, collections: ["proc/1"], as: PhotoCalib.self) == calexp.photoCalib)
+        #expect(try await butler.componentSources("src", dataId: dataId, collections: ["proc/1"])["photoCalib"] == calexpRef)
+        // A get by ref has no collections to search: the catalog as stored, without calibration.
+        let bare = await #expect(throws: ButlerError.self) { try await butler.get(srcRef, as: CalibratedCatalog.self) }
+        #expect("\(bare!)".contains("photoCalib"))
+        // A catalog stored with its own calibration keeps it, unless a calexp comes first.
+        let own = try SourceCatalog(columns: ["psfFlux_instFlux": [1]], photoCalib: PhotoCalib(calibrationMean: 5))
+        try await butler.put(own, "src", dataId: ["instrument": "HSC", "visit": 2, "detector": 2], run: "proc/1")
+        try await butler.put(calexp, "calexp", dataId: ["instrument": "HSC", "visit": 2, "detector": 2], run: "proc/1")
+        let kept = try await butler.get("src", dataId: ["instrument": "HSC", "visit": 2, "detector": 2], collections: ["proc/1"], as: CalibratedCatalog.self)
+        #expect(kept.photoCalib == PhotoCalib(calibrationMean: 5))
+        try await butler.close()
+    }
+}

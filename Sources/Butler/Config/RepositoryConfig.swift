@@ -96,6 +96,10 @@ public struct RepositoryConfig: Sendable, Codable, Equatable {
     public var datastore: Datastore
     /// Dimension settings.
     public var dimensions: Dimensions
+    /// Components supplied by another dataset type: `src.photoCalib: calexp.photoCalib` reads a
+    /// source catalog's calibration from the calexp of the same data ID when the catalog was
+    /// stored without one, or when the calexp is found earlier in the collections.
+    public var componentBindings: [String: String]?
 
     /// daf_butler's default template, adapted: run, type and component directories, then a
     /// file name made of every identifying dimension that the data ID has.
@@ -125,6 +129,8 @@ public struct RepositoryConfig: Sendable, Codable, Equatable {
                     "PhotoCalib": FormatterChoice(formatter: "JSONFormatter"),
                     "VisitInfo": FormatterChoice(formatter: "JSONFormatter"),
                     "PropertyList": FormatterChoice(formatter: "JSONFormatter"),
+                    "SourceCatalog": FormatterChoice(formatter: "JSONFormatter"),
+                    "Columns": FormatterChoice(formatter: "JSONFormatter"),
                     // Planes of disassembled exposures.
                     "ImageF": FormatterChoice(formatter: "FitsImageFormatter"),
                     "ImageD": FormatterChoice(formatter: "FitsImageFormatter"),
@@ -132,7 +138,8 @@ public struct RepositoryConfig: Sendable, Codable, Equatable {
                     "ImageU": FormatterChoice(formatter: "FitsImageFormatter"),
                     "Mask": FormatterChoice(formatter: "FitsImageFormatter"),
                 ]),
-            dimensions: Dimensions())
+            dimensions: Dimensions(),
+            componentBindings: ["src.photoCalib": "calexp.photoCalib"])
     }
 
     /// Reads `butler.yaml` (or another file name) from a directory.

@@ -52,6 +52,21 @@ public final class StorageClassRegistry: Sendable {
         StorageClass(name: "Box2I", type: Box2I.self, doc: "An integer box with inclusive corners."),
         StorageClass(name: "Extent2I", type: Extent2I.self, doc: "An integer size."),
         StorageClass(name: "Point2I", type: Point2I.self, doc: "An integer position."),
+        StorageClass(name: "Columns", type: [String: [Double]].self, doc: "Named columns of numbers."),
+        StorageClass(
+            name: "SourceCatalog", type: SourceCatalog.self,
+            components: ["columns": "Columns", "photoCalib": "PhotoCalib"],
+            doc: "Measured sources: columns of numbers, with the photometric calibration when known.",
+            assembler: CatalogAssembler(),
+            converters: [
+                TypeConverter(from: SourceCatalog.self, to: [String: [Double]].self) { $0.columns },
+                TypeConverter(from: SourceCatalog.self, to: CalibratedCatalog.self) { catalog in
+                    guard let photoCalib = catalog.photoCalib else {
+                        throw StorageClassError.absentComponent("photoCalib", storageClass: "SourceCatalog")
+                    }
+                    return CalibratedCatalog(catalog, photoCalib: photoCalib)
+                },
+            ]),
     ]
 
     /// An exposure storage class: components as afw's, cutouts through `bbox` and `origin`.
