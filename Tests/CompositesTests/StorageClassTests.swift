@@ -16,8 +16,8 @@ struct StorageClassTests {
         #expect(try registry.storageClass(named: "ExposureF").parameters == ["bbox", "origin"])
         #expect(try registry.storageClass(named: "StructuredDataDict").accepts(["a": JSONValue.int(1)]))
         #expect(try !registry.storageClass(named: "Bytes").accepts("text"))
-        let error = #expect(throws: StorageClassError.self) { try registry.storageClass(named: "SourceCatalog") }
-        #expect("\(error!)".contains("unknown storage class 'SourceCatalog'"))
+        let error = #expect(throws: StorageClassError.self) { try registry.storageClass(named: "NoSuchClass") }
+        #expect("\(error!)".contains("unknown storage class 'NoSuchClass'"))
     }
 
     @Test("registering a class under a taken name with another type is refused")
