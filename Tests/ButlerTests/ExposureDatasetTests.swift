@@ -90,6 +90,13 @@ struct ExposureDatasetTests {
         #expect(exposure.bbox.extent == Extent2I(64, 32))
         #expect(exposure.psf == .gaussian(sigma: 4, width: 3, height: 3))
         #expect(try await butler.artifactRecords(refs[0])[0].formatter == "FitsExposureFormatter")
+        // Its components, one by one.
+        #expect(try await butler.get(refs[0], component: "wcs", as: Wcs.self).crval == SpherePoint(ra: 320.729416266032, dec: -0.32082280660093))
+        #expect(try await butler.get(refs[0], component: "psf", as: Psf.self) == .gaussian(sigma: 4, width: 3, height: 3))
+        #expect(abs(try await butler.get(refs[0], component: "photoCalib", as: PhotoCalib.self).calibrationMean - 1.99408751) < 1e-8)
+        #expect(try await butler.get(refs[0], component: "visitInfo", as: VisitInfo.self).exposureTime == 30)
+        #expect(try await butler.get(refs[0], component: "bbox", as: Box2I.self) == Box2I(x0: 0, y0: 0, x1: 63, y1: 31))
+        #expect(try await butler.get(refs[0], component: "mask", as: Mask.self).planes["BAD"] == 0)
         try await butler.close()
     }
 }
