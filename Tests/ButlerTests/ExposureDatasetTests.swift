@@ -103,9 +103,10 @@ struct ExposureDatasetTests {
 
 @Suite("Exposure components")
 struct ExposureComponentTests {
-    @Test("every component of a single-file FITS or HDF5 calexp, by parent.component", arguments: ["calexp", "calexpH5"])
-    func components(datasetType: String) async throws {
-        let (butler, directory) = try await ExposureDatasetTests().makeButler(.sqlite)
+    @Test("every component of a single-file FITS or HDF5 calexp, by parent.component",
+          arguments: Backend.available.flatMap { backend in ["calexp", "calexpH5"].map { (backend, $0) } })
+    func components(backend: Backend, datasetType: String) async throws {
+        let (butler, directory) = try await ExposureDatasetTests().makeButler(backend)
         defer { _ = directory }
         let calexp = try makeCalexp()
         let dataId: DataId = ["instrument": "HSC", "visit": 1, "detector": 2]
@@ -131,9 +132,9 @@ struct ExposureComponentTests {
         try await butler.close()
     }
 
-    @Test("an absent component is a clear error naming the dataset")
-    func absent() async throws {
-        let (butler, directory) = try await ExposureDatasetTests().makeButler(.sqlite)
+    @Test("an absent component is a clear error naming the dataset", arguments: Backend.available)
+    func absent(backend: Backend) async throws {
+        let (butler, directory) = try await ExposureDatasetTests().makeButler(backend)
         defer { _ = directory }
         var calexp = try makeCalexp()
         calexp.psf = nil
@@ -143,9 +144,9 @@ struct ExposureComponentTests {
         try await butler.close()
     }
 
-    @Test("component reads never decompress pixels: they work when the pixel tiles are corrupt")
-    func noPixels() async throws {
-        let (butler, directory) = try await ExposureDatasetTests().makeButler(.sqlite)
+    @Test("component reads never decompress pixels: they work when the pixel tiles are corrupt", arguments: Backend.available)
+    func noPixels(backend: Backend) async throws {
+        let (butler, directory) = try await ExposureDatasetTests().makeButler(backend)
         defer { _ = directory }
         let calexp = try makeCalexp(width: 300, height: 200)
         let ref = try await butler.put(calexp, "calexpTiled", dataId: ["instrument": "HSC", "visit": 1, "detector": 2])
@@ -202,9 +203,9 @@ struct ComponentVersioningTests {
         try await butler.close()
     }
 
-    @Test("a per-visit visitInfo is stored once and shared by every detector's calexp")
-    func sharedVisitInfo() async throws {
-        let (butler, directory) = try await ExposureDatasetTests().makeButler(.sqlite)
+    @Test("a per-visit visitInfo is stored once and shared by every detector's calexp", arguments: Backend.available)
+    func sharedVisitInfo(backend: Backend) async throws {
+        let (butler, directory) = try await ExposureDatasetTests().makeButler(backend)
         defer { _ = directory }
         try await butler.registerDatasetType("calexp.visitInfo", dimensions: ["visit"], storageClass: "VisitInfo")
         for detector in 0..<3 {
@@ -285,9 +286,9 @@ struct DisassembledTests {
         try await butler.close()
     }
 
-    @Test("component and derived reads touch only their artifact: they work with the pixel artifacts broken")
-    func derivedReadsNoPixels() async throws {
-        let (butler, directory) = try await makeButler(.sqlite)
+    @Test("component and derived reads touch only their artifact: they work with the pixel artifacts broken", arguments: Backend.available)
+    func derivedReadsNoPixels(backend: Backend) async throws {
+        let (butler, directory) = try await makeButler(backend)
         defer { _ = directory }
         let calexp = try makeCalexp(width: 200, height: 150)
         let ref = try await butler.put(calexp, "calexpSplit", dataId: ["instrument": "HSC", "visit": 1, "detector": 2])
@@ -312,9 +313,9 @@ struct DisassembledTests {
 
 @Suite("Typed views and deferred handles")
 struct TypedViewTests {
-    @Test("get(as:) converts through declared converters; an impossible conversion fails before any I/O")
-    func views() async throws {
-        let (butler, directory) = try await ExposureDatasetTests().makeButler(.sqlite)
+    @Test("get(as:) converts through declared converters; an impossible conversion fails before any I/O", arguments: Backend.available)
+    func views(backend: Backend) async throws {
+        let (butler, directory) = try await ExposureDatasetTests().makeButler(backend)
         defer { _ = directory }
         let calexp = try makeCalexp()
         let dataId: DataId = ["instrument": "HSC", "visit": 1, "detector": 2]
@@ -335,9 +336,9 @@ struct TypedViewTests {
         try await butler.close()
     }
 
-    @Test("a deferred handle looks up once and merges parameters on each read")
-    func deferred() async throws {
-        let (butler, directory) = try await ExposureDatasetTests().makeButler(.sqlite)
+    @Test("a deferred handle looks up once and merges parameters on each read", arguments: Backend.available)
+    func deferred(backend: Backend) async throws {
+        let (butler, directory) = try await ExposureDatasetTests().makeButler(backend)
         defer { _ = directory }
         let calexp = try makeCalexp()
         let dataId: DataId = ["instrument": "HSC", "visit": 1, "detector": 2]
@@ -361,10 +362,10 @@ struct TypedViewTests {
 
 @Suite("Raw refresh on retrieval")
 struct RawRefreshTests {
-    @Test("an ingested raw reads with its header WCS, then with newer fitted raw.wcs and raw.psf")
-    func refresh() async throws {
+    @Test("an ingested raw reads with its header WCS, then with newer fitted raw.wcs and raw.psf", arguments: Backend.available)
+    func refresh(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
-        try await TestRepository.create(in: directory.url, backend: .sqlite)
+        try await TestRepository.create(in: directory.url, backend: backend)
         let butler = try await Butler(repository: directory.url)
         try await butler.insertDimensionRecords("instrument", [["name": "Cam"]])
         try await butler.insertDimensionRecords("physical_filter", [["instrument": "Cam", "name": "Cam-r", "band": "r"]])
