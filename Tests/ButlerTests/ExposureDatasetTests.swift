@@ -286,6 +286,27 @@ struct DisassembledTests {
         try await butler.close()
     }
 
+    @Test("identical component artifacts are stored once and kept while any dataset uses them", arguments: Backend.available)
+    func sharedArtifacts(backend: Backend) async throws {
+        let (butler, directory) = try await makeButler(backend)
+        defer { _ = directory }
+        let first = try await butler.put(try makeCalexp(), "calexpSplit", dataId: ["instrument": "HSC", "visit": 1, "detector": 1])
+        var other = try makeCalexp()
+        other.maskedImage.image[0, 0] = 42
+        let second = try await butler.put(other, "calexpSplit", dataId: ["instrument": "HSC", "visit": 1, "detector": 2])
+        let firstRecords = Dictionary(uniqueKeysWithValues: try await butler.artifactRecords(first).map { ($0.component, $0.path) })
+        let secondRecords = Dictionary(uniqueKeysWithValues: try await butler.artifactRecords(second).map { ($0.component, $0.path) })
+        #expect(firstRecords["psf"] == secondRecords["psf"] && firstRecords["photoCalib"] == secondRecords["photoCalib"])
+        #expect(firstRecords["image"] != secondRecords["image"])
+        let shared = directory.url.appendingPathComponent(firstRecords["psf"]!).path
+        try await butler.pruneDatasets([first], purge: true)
+        #expect(FileManager.default.fileExists(atPath: shared))
+        #expect(try await butler.get(second, as: ExposureF.self) == other)
+        try await butler.pruneDatasets([second], purge: true)
+        #expect(!FileManager.default.fileExists(atPath: shared))
+        try await butler.close()
+    }
+
     @Test("component and derived reads touch only their artifact: they work with the pixel artifacts broken", arguments: Backend.available)
     func derivedReadsNoPixels(backend: Backend) async throws {
         let (butler, directory) = try await makeButler(backend)

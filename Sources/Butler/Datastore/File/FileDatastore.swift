@@ -48,6 +48,7 @@ final class FileDatastore: Sendable {
                 PRIMARY KEY (dataset_id, component))
             """)
         try session.execute("CREATE INDEX file_datastore_records_path ON file_datastore_records (path)")
+        try session.execute("CREATE INDEX file_datastore_records_checksum ON file_datastore_records (checksum)")
         // Paths whose records were removed; a file is deleted only once no record names it.
         try session.execute("""
             CREATE TABLE file_datastore_trash (
@@ -200,6 +201,14 @@ final class FileDatastore: Sendable {
 
     /// Records the artifact and gives it its final name, inside the caller's transaction.
     func commit(_ artifact: PreparedArtifact, session: any SQLSession) throws {
+        if let shared = try identicalComponentArtifact(artifact.record, session: session) {
+            // The same component bytes are stored already (a visitInfo or PSF shared by many
+            // disassembled datasets): point at them. Removal keeps a file while any record
+            // names it.
+            try insertRecord(artifact.record.at(path: shared), session: session)
+            if let temporary = artifact.temporary { AtomicFile.remove(temporary) }
+            return
+        }
         try insertRecord(artifact.record, session: session)
         guard let temporary = artifact.temporary else { return }
         if try !AtomicFile.linkNoClobber(temporary, artifact.final) {
@@ -219,6 +228,19 @@ final class FileDatastore: Sendable {
         if config.fsync {
             try AtomicFile.fsyncDirectory((artifact.final as NSString).deletingLastPathComponent)
         }
+    }
+
+    /// The path of an owned component artifact with the same bytes (checksum, size, formatter,
+    /// storage class) as `record`, if one exists.
+    private func identicalComponentArtifact(_ record: StoredFileInfo, session: any SQLSession) throws -> String? {
+        guard !record.component.isEmpty, let checksum = record.checksum, !record.path.hasPrefix("/") else { return nil }
+        let rows = try session.query("""
+            SELECT path FROM file_datastore_records
+            WHERE checksum = ? AND file_size = ? AND formatter = ? AND storage_class = ? AND component <> '' AND path NOT LIKE '/%'
+            LIMIT 1
+            """, [.text(checksum), .integer(record.fileSize), .text(record.formatter), .text(record.storageClass)])
+        guard let path = rows.first?[0].string, FileManager.default.fileExists(atPath: url(forRecordedPath: path).path) else { return nil }
+        return path
     }
 
     /// Undoes a prepared artifact after a failed transaction: nothing stays visible.
@@ -391,6 +413,12 @@ final class FileDatastore: Sendable {
 
 /// What the datastore records about one artifact (daf_butler's `StoredFileInfo`).
 public struct StoredFileInfo: Sendable, Hashable {
+    /// The same record for an artifact at another path.
+    func at(path: String) -> StoredFileInfo {
+        StoredFileInfo(datasetId: datasetId, component: component, path: path, formatter: formatter,
+                       storageClass: storageClass, fileSize: fileSize, checksum: checksum)
+    }
+
     /// The dataset the artifact belongs to.
     public let datasetId: UUID
     /// The component stored in this artifact (empty for the whole dataset).
