@@ -58,6 +58,14 @@ public final class Butler: Sendable {
             try? await database.close()
             throw error
         }
+        for (name, definition) in (config.storageClasses ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let base: StorageClass
+            do { base = try storageClasses.storageClass(named: definition.like) } catch {
+                try? await database.close()
+                throw ButlerError.configuration("storage class \(name) in \(root.path)/butler.yaml: \(error)")
+            }
+            try storageClasses.register(base.renamed(name, doc: definition.doc))
+        }
         self.root = root
         self.config = config
         self.universe = universe

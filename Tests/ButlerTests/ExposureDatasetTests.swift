@@ -456,3 +456,30 @@ struct CatalogTests {
         try await butler.close()
     }
 }
+
+@Suite("Storage classes from configuration")
+struct ConfiguredStorageClassTests {
+    @Test("a storage class defined in butler.yaml like an existing one works end to end", arguments: Backend.available)
+    func configured(backend: Backend) async throws {
+        let directory = try TemporaryDirectory()
+        try await TestRepository.create(in: directory.url, backend: backend) { config in
+            config.storageClasses = ["ExposureF_v2": .init(like: "ExposureF", doc: "Our calibrated exposures")]
+        }
+        let butler = try await Butler(repository: directory.url, run: "run/a")
+        try await TestRepository.insertInstrument(butler)
+        #expect(try butler.storageClasses.storageClass(named: "ExposureF_v2").doc == "Our calibrated exposures")
+        try await butler.registerDatasetType("calexp2", dimensions: ["visit", "detector"], storageClass: "ExposureF_v2")
+        let calexp = try makeCalexp()
+        let ref = try await butler.put(calexp, "calexp2", dataId: ["instrument": "HSC", "visit": 1, "detector": 1])
+        #expect(try await butler.get(ref, as: ExposureF.self) == calexp)
+        #expect(try await butler.get(ref, component: "wcs", as: Wcs.self) == calexp.wcs)
+        #expect(try await butler.artifactRecords(ref)[0].formatter == "FitsExposureFormatter")
+        try await butler.close()
+
+        var config = try RepositoryConfig.load(root: directory.url)
+        config.storageClasses = ["Broken": .init(like: "NoSuchClass")]
+        try config.write(root: directory.url)
+        let error = await #expect(throws: ButlerError.self) { try await Butler(repository: directory.url) }
+        #expect("\(error!)".contains("storage class Broken") && "\(error!)".contains("NoSuchClass"))
+    }
+}

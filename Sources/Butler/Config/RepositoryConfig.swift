@@ -100,6 +100,23 @@ public struct RepositoryConfig: Sendable, Codable, Equatable {
     /// source catalog's calibration from the calexp of the same data ID when the catalog was
     /// stored without one, or when the calexp is found earlier in the collections.
     public var componentBindings: [String: String]?
+    /// Storage classes defined here, each like an existing one under a name of the
+    /// repository's choosing: `{ExposureF_v2: {like: ExposureF, doc: "…"}}`.
+    public var storageClasses: [String: StorageClassDefinition]?
+
+    /// A storage class defined in configuration.
+    public struct StorageClassDefinition: Sendable, Codable, Equatable {
+        /// The storage class it copies (type, components, parameters, assembler, converters).
+        public var like: String
+        /// What it is.
+        public var doc: String?
+
+        /// A definition copying `like`.
+        public init(like: String, doc: String? = nil) {
+            self.like = like
+            self.doc = doc
+        }
+    }
 
     /// daf_butler's default template, adapted: run, type and component directories, then a
     /// file name made of every identifying dimension that the data ID has.

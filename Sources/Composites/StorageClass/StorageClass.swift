@@ -26,6 +26,8 @@ public struct StorageClass: Sendable, CustomStringConvertible {
     public let assembler: (any CompositeAssembler)?
     /// Conversions to other in-memory types for `get(…, as:)`.
     public let converters: [TypeConverter]
+    /// The storage class this one was defined from in configuration (`like:`), if any.
+    public let basedOn: String?
 
     /// A storage class whose in-memory type can be decoded from structured documents.
     public init<T: Sendable & Decodable>(
@@ -42,6 +44,7 @@ public struct StorageClass: Sendable, CustomStringConvertible {
         self.decodeDefault = { decoder in try T(from: decoder) }
         self.assembler = assembler
         self.converters = converters
+        self.basedOn = nil
     }
 
     /// A storage class whose in-memory type is not `Decodable` (images, opaque handles).
@@ -59,6 +62,26 @@ public struct StorageClass: Sendable, CustomStringConvertible {
         self.decodeDefault = nil
         self.assembler = assembler
         self.converters = converters
+        self.basedOn = nil
+    }
+
+    private init(copying base: StorageClass, name: String, doc: String?) {
+        self.name = name
+        self.inMemoryType = base.inMemoryType
+        self.components = base.components
+        self.derivedComponents = base.derivedComponents
+        self.parameters = base.parameters
+        self.doc = doc ?? base.doc
+        self.decodeDefault = base.decodeDefault
+        self.assembler = base.assembler
+        self.converters = base.converters
+        self.basedOn = base.basedOn ?? base.name
+    }
+
+    /// A storage class with another name and the same type, components, parameters,
+    /// assembler and converters (a storage class defined in configuration with `like:`).
+    public func renamed(_ name: String, doc: String? = nil) -> StorageClass {
+        StorageClass(copying: self, name: name, doc: doc)
     }
 
     /// The converter to `type`, if declared.

@@ -67,7 +67,9 @@ final class FileDatastore: Sendable {
 
     /// The formatter (and extension) new artifacts of `datasetType` are written with.
     func formatterChoice(for datasetType: DatasetType) throws -> (any FileFormatter, String) {
-        try formatterChoice(names: [datasetType.name, datasetType.parentName, datasetType.storageClassName])
+        var names = [datasetType.name, datasetType.parentName, datasetType.storageClassName]
+        if let base = try? storageClasses.storageClass(named: datasetType.storageClassName).basedOn { names.append(base) }
+        return try formatterChoice(names: names)
     }
 
     /// The first configured formatter among `names` (dataset type, parent, storage class).
