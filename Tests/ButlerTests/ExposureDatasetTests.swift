@@ -29,10 +29,11 @@ struct ExposureDatasetTests {
         try await TestRepository.create(in: directory.url, backend: backend) { config in
             config.datastore.formatters["calexpTiled"] = .init(formatter: "FitsExposureFormatter", parameters: ["compression": "gzip", "tile": [16, 16]])
             config.datastore.formatters["calexpH5"] = .init(formatter: "HDF5ExposureFormatter", parameters: ["chunk": [16, 16], "deflate": 1])
+            config.datastore.disassembled = ["calexpSplit"]
         }
         let butler = try await Butler(repository: directory.url, run: "run/a")
         try await TestRepository.insertInstrument(butler)
-        for name in ["calexp", "calexpTiled", "calexpH5"] {
+        for name in ["calexp", "calexpTiled", "calexpH5", "calexpSplit"] {
             try await butler.registerDatasetType(name, dimensions: ["visit", "detector"], storageClass: "ExposureF")
         }
         return (butler, directory)
@@ -171,35 +172,40 @@ struct ExposureComponentTests {
 
 @Suite("Independently versioned and shared components")
 struct ComponentVersioningTests {
-    @Test("a newer calexp.wcs in a later run is used on get without rewriting pixels", arguments: Backend.available)
-    func newerWcs(backend: Backend) async throws {
+    @Test("a newer parent.wcs in a later run is used on get without rewriting pixels, single-file or disassembled",
+          arguments: Backend.available.flatMap { backend in ["calexp", "calexpSplit"].map { (backend, $0) } })
+    func newerWcs(backend: Backend, datasetType: String) async throws {
         let (butler, directory) = try await ExposureDatasetTests().makeButler(backend)
         defer { _ = directory }
         let dataId: DataId = ["instrument": "HSC", "visit": 1, "detector": 2]
         let calexp = try makeCalexp()
-        let parent = try await butler.put(calexp, "calexp", dataId: dataId, run: "proc/1")
-        let pixels = try await butler.artifactURLs(parent)[0]
-        let modified = try FileManager.default.attributesOfItem(atPath: pixels.path)[.modificationDate] as? Date
-        try await butler.registerDatasetType("calexp.wcs", dimensions: ["visit", "detector"], storageClass: "Wcs")
+        let parent = try await butler.put(calexp, datasetType, dataId: dataId, run: "proc/1")
+        let artifacts = try await butler.artifactURLs(parent)
+        func modificationDates() throws -> [Date?] {
+            try artifacts.map { try FileManager.default.attributesOfItem(atPath: $0.path)[.modificationDate] as? Date }
+        }
+        let modified = try modificationDates()
+        try await butler.registerDatasetType("\(datasetType).wcs", dimensions: ["visit", "detector"], storageClass: "Wcs")
         var refit = try #require(calexp.wcs)
         refit.crval = SpherePoint(ra: refit.crval.ra + 1e-4, dec: refit.crval.dec - 2e-4)
-        let wcsRef = try await butler.put(refit, "calexp.wcs", dataId: dataId, run: "fit/2")
+        let wcsRef = try await butler.put(refit, "\(datasetType).wcs", dataId: dataId, run: "fit/2")
 
-        let assembled = try await butler.get("calexp", dataId: dataId, collections: ["fit/2", "proc/1"], as: ExposureF.self)
+        let assembled = try await butler.get(datasetType, dataId: dataId, collections: ["fit/2", "proc/1"], as: ExposureF.self)
         #expect(assembled.wcs == refit)
         #expect(assembled.maskedImage == calexp.maskedImage)
         #expect(assembled.psf == calexp.psf)
-        let sources = try await butler.componentSources("calexp", dataId: dataId, collections: ["fit/2", "proc/1"])
+        let sources = try await butler.componentSources(datasetType, dataId: dataId, collections: ["fit/2", "proc/1"])
         #expect(sources["wcs"] == wcsRef && sources["psf"] == parent && sources["image"] == parent)
         // The parent's own run first: its stored copy wins (find-first along the path).
-        let original = try await butler.get("calexp", dataId: dataId, collections: ["proc/1", "fit/2"], as: ExposureF.self)
+        let original = try await butler.get(datasetType, dataId: dataId, collections: ["proc/1", "fit/2"], as: ExposureF.self)
         #expect(original.wcs == calexp.wcs)
-        // The component alone follows the same path rules, as a dataset of its own.
-        #expect(try await butler.get("calexp.wcs", dataId: dataId, collections: ["fit/2", "proc/1"], as: Wcs.self) == refit)
-        // Through a chain, too; and no pixel artifact was rewritten.
+        // The component alone follows the same path rules.
+        #expect(try await butler.get("\(datasetType).wcs", dataId: dataId, collections: ["fit/2", "proc/1"], as: Wcs.self) == refit)
+        // Through a chain, and with a cutout, too; no artifact of the parent was rewritten.
         try await butler.setCollectionChain("HSC/latest", children: ["fit/2", "proc/1"])
-        #expect(try await butler.get("calexp", dataId: dataId, collections: ["HSC/latest"], as: ExposureF.self).wcs == refit)
-        #expect((try FileManager.default.attributesOfItem(atPath: pixels.path)[.modificationDate] as? Date) == modified)
+        let cutout = try await butler.get(datasetType, dataId: dataId, collections: ["HSC/latest"], parameters: ["bbox": [20, 25, 29, 34]], as: ExposureF.self)
+        #expect(cutout.wcs == refit && cutout.bbox == Box2I(x0: 20, y0: 25, x1: 29, y1: 34))
+        #expect(try modificationDates() == modified)
         try await butler.close()
     }
 
@@ -343,6 +349,11 @@ struct TypedViewTests {
         let ref = try await butler.put(calexp, "calexp", dataId: dataId)
         #expect(try await butler.get(ref, as: MaskedImage<Float>.self) == calexp.maskedImage)
         #expect(try await butler.get(ref, as: Image<Float>.self) == calexp.image)
+        let split = try await butler.put(calexp, "calexpSplit", dataId: dataId)
+        #expect(try await butler.get(split, as: MaskedImage<Float>.self) == calexp.maskedImage)
+        #expect(try await butler.get(split, component: "image", as: PixelArray<Float>.self) == PixelArray(calexp.image))
+        let splitHandle = try await butler.getDeferred("calexpSplit", dataId: dataId, parameters: ["bbox": [10, 20, 19, 29]])
+        #expect(try await splitHandle.get(as: Image<Float>.self) == (try calexp.image.subimage(Box2I(x0: 10, y0: 20, x1: 19, y1: 29))))
         let array = try await butler.get("calexp.image", dataId: dataId, parameters: ["bbox": [10, 20, 13, 21]], as: PixelArray<Float>.self)
         let expected = try calexp.image.subimage(Box2I(x0: 10, y0: 20, x1: 13, y1: 21)).pixels
         #expect(array.shape == [2, 4] && array.values == expected)
