@@ -91,7 +91,8 @@ public final class Butler: Sendable {
         }
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let universe = try universe(config: config, root: root)
-        for (key, text) in config.datastore.templates { _ = try FileTemplate(text).fields; _ = key }
+        // Reject malformed templates now rather than at the first put.
+        for text in config.datastore.templates.values { _ = try FileTemplate(text) }
         let database = try await openDatabase(config: config, root: root, readOnly: false)
         let registry = Registry(database: database, universe: universe)
         do {

@@ -66,7 +66,7 @@ public enum DatasetIdFactory {
         var bytes = Array(SHA1Digest.hash(input).prefix(16))
         bytes[6] = (bytes[6] & 0x0F) | 0x50
         bytes[8] = (bytes[8] & 0x3F) | 0x80
-        return SQLValue.blob(bytes).uuidValue!
+        return uuid(bytes)
     }
 
     /// RFC 9562 version 7 UUID: 48-bit Unix milliseconds, then random bits.
@@ -78,6 +78,11 @@ public enum DatasetIdFactory {
         }
         bytes[6] = (bytes[6] & 0x0F) | 0x70
         bytes[8] = (bytes[8] & 0x3F) | 0x80
-        return SQLValue.blob(bytes).uuidValue!
+        return uuid(bytes)
+    }
+
+    /// The UUID with these 16 bytes.
+    private static func uuid(_ bytes: [UInt8]) -> UUID {
+        bytes.withUnsafeBytes { UUID(uuid: $0.loadUnaligned(as: uuid_t.self)) }
     }
 }

@@ -266,11 +266,6 @@ final class FileDatastore: Sendable {
 
     // MARK: Ingest
 
-    /// How ``Butler/ingest(_:transfer:)`` brings a file into the datastore.
-    enum TransferPlan {
-        case copy, move, symlink, hardlink, direct
-    }
-
     /// Places an external file for `ref` as a prepared artifact.
     func prepareIngest(file source: URL, ref: DatasetRef, formatterName: String?, transfer: TransferMode) throws -> PreparedArtifact {
         let sourcePath = source.standardizedFileURL.path
