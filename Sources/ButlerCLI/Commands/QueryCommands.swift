@@ -97,11 +97,11 @@ struct QueryDimensionRecords: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let records = try await withButler(repo, writeable: false) { butler in
-            try await butler.dimensionRecords(element, where: constraints.where, dataId: try constraints.dataId())
+        // Columns in table order, from the repository's own universe (it may not be the default).
+        let (records, columns) = try await withButler(repo, writeable: false) { butler in
+            (try await butler.dimensionRecords(element, where: constraints.where, dataId: try constraints.dataId()),
+             try butler.universe.recordFieldNames(of: element))
         }
-        let universe = try DimensionUniverse.defaultUniverse()
-        let columns = try universe.recordFieldNames(of: element)
         var rows = Rows(columns: columns)
         for record in records { rows.append(columns.map { record[$0] }) }
         rows.print(json: output.json)

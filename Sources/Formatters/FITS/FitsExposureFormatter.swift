@@ -17,6 +17,12 @@ public struct FitsExposureFormatter: ExposureFileFormatter {
     public var readableExtensions: [String] { [".fits", ".fit", ".fz"] }
 
     public func configured(with parameters: [String: JSONValue]) throws -> any FileFormatter {
+        FitsExposureFormatter(compression: try compression(configuredBy: parameters))
+    }
+
+    /// This formatter's compression changed by the write parameters `compression` and `tile`
+    /// (shared with ``FitsImageFormatter``, which writes planes the same way).
+    func compression(configuredBy parameters: [String: JSONValue]) throws -> FITSCompression {
         try requireKnown(parameters, ["compression", "tile"])
         var compression = self.compression
         if let value = parameters["compression"] {
@@ -26,7 +32,7 @@ public struct FitsExposureFormatter: ExposureFileFormatter {
             compression.algorithm = algorithm
         }
         if let value = parameters["tile"] { compression.tile = try extentParameter(value, named: "tile") }
-        return FitsExposureFormatter(compression: compression)
+        return compression
     }
 
     public func writeExposure<P: FITSPixel>(_ exposure: Exposure<P>, to path: String) throws {

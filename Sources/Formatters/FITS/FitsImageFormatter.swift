@@ -17,8 +17,7 @@ public struct FitsImageFormatter: FileFormatter {
     public var readableExtensions: [String] { [] }
 
     public func configured(with parameters: [String: JSONValue]) throws -> any FileFormatter {
-        let exposure = try FitsExposureFormatter(compression: compression).configured(with: parameters) as! FitsExposureFormatter
-        return FitsImageFormatter(compression: exposure.compression)
+        FitsImageFormatter(compression: try FitsExposureFormatter(compression: compression).compression(configuredBy: parameters))
     }
 
     public func write(_ value: any Sendable, storageClass: StorageClass, to url: URL) throws {
