@@ -50,7 +50,10 @@ final class PostgreSQLDatabase: SQLDatabase {
     }
 
     func readLatest<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
-        try await unitOfWork(begin: "BEGIN READ ONLY", body)
+        // Under READ COMMITTED every statement takes its own snapshot even inside a
+        // transaction, so BEGIN … COMMIT would add two round trips (half of a get's four)
+        // and no consistency: the statements run in autocommit mode instead.
+        try await unitOfWork(begin: nil, body)
     }
 
     func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
@@ -60,11 +63,14 @@ final class PostgreSQLDatabase: SQLDatabase {
         return try await unitOfWork(begin: "BEGIN", body)
     }
 
+    /// Runs `body` on one leased connection, inside a transaction opened with `begin` (none
+    /// when nil: each statement commits on its own).
     private func unitOfWork<T: Sendable>(
-        begin: String, _ body: @escaping @Sendable (any SQLSession) throws -> T
+        begin: String?, _ body: @escaping @Sendable (any SQLSession) throws -> T
     ) async throws -> T {
         try await client.withConnection { connection in
             let session = PostgreSQLSession(connection: connection)
+            guard let begin else { return try await self.onQueue { try body(session) } }
             try await session.run(begin)
             do {
                 let result = try await self.onQueue { try body(session) }
