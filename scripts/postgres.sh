@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Starts or stops a throw-away PostgreSQL server on loopback for the test suite.
+# Starts or stops a PostgreSQL server on loopback for the test suite and the benchmarks.
 #   scripts/postgres.sh start DIR   → prints the server URL; data and socket live in DIR
-#   scripts/postgres.sh stop DIR
+#                                     (a DIR holding data from an earlier start is reused)
+#   scripts/postgres.sh stop DIR    → stops the server and deletes DIR (throw-away servers)
+#   scripts/postgres.sh halt DIR    → stops the server and keeps its data for the next start
 # initdb refuses to run as root, so the server runs as the `postgres` user in a directory it owns.
 set -euo pipefail
 
@@ -19,17 +21,24 @@ case "$action" in
     mkdir -p "$dir"
     [ "$(id -u)" = 0 ] && chown postgres "$dir"
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-    as_postgres "'$bin/initdb' -D '$dir/data' --auth=trust --username=postgres -E UTF8 >'$dir/initdb.log' 2>&1"
+    fresh=false
+    if [ ! -f "$dir/data/PG_VERSION" ]; then
+      fresh=true
+      as_postgres "'$bin/initdb' -D '$dir/data' --auth=trust --username=postgres -E UTF8 >'$dir/initdb.log' 2>&1"
+    fi
     as_postgres "'$bin/pg_ctl' -D '$dir/data' -l '$dir/server.log' -w -o \"-p $port -k '$dir' -c listen_addresses=127.0.0.1 -c fsync=off\" start >/dev/null"
-    as_postgres "'$bin/createdb' -h 127.0.0.1 -p $port -U postgres butler_test"
+    if $fresh; then as_postgres "'$bin/createdb' -h 127.0.0.1 -p $port -U postgres butler_test"; fi
     echo "postgresql://postgres@127.0.0.1:$port/butler_test"
     ;;
   stop)
     [ -d "$dir/data" ] && as_postgres "'$bin/pg_ctl' -D '$dir/data' -m fast -w stop >/dev/null" || true
     rm -rf "$dir"
     ;;
+  halt)
+    [ -d "$dir/data" ] && as_postgres "'$bin/pg_ctl' -D '$dir/data' -m fast -w stop >/dev/null" || true
+    ;;
   *)
-    echo "usage: $0 start|stop DIR" >&2
+    echo "usage: $0 start|stop|halt DIR" >&2
     exit 2
     ;;
 esac

@@ -55,6 +55,11 @@ let benchmarks: @Sendable () -> Void = {
                     blackHole(try ImageFiles.shared.formatterRead(kind, size: size, bbox: box))
                 }
             }
+            Benchmark("\(size / 1024)k cutout 256²: bare C (\(kind.rawValue))", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) { benchmark in
+                for _ in benchmark.scaledIterations {
+                    blackHole(try ImageFiles.shared.bareRead(kind, size: size, bbox: box))
+                }
+            }
         }
     }
     for (label, datasetType) in [("single-file FITS", ImageFiles.Kind.fitsNone.datasetType), ("disassembled", ImageFiles.splitType)] {
@@ -64,6 +69,24 @@ let benchmarks: @Sendable () -> Void = {
                     blackHole(try await ImageFiles.shared.butler!.get("\(datasetType).\(component)", dataId: ImageFiles.dataId))
                 }
             }
+        }
+    }
+    // The limit of a component read: open the file and read the header keywords it needs.
+    for size in ImageFiles.sizes {
+        Benchmark("\(size / 1024)k component limit: bare C header keys (single-file FITS)", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) { benchmark in
+            for _ in benchmark.scaledIterations {
+                blackHole(try ImageFiles.bareKeys(ImageFiles.shared.path(.fitsNone, size: size)))
+            }
+        }
+    }
+    Benchmark("4k component limit: read(2) of the wcs artifact (disassembled)", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(ImageFiles.shared.readBytes(path: ImageFiles.shared.splitArtifacts["wcs"]!))
+        }
+    }
+    Benchmark("4k component limit: bare C header keys of the image artifact (disassembled)", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(try ImageFiles.bareKeys(ImageFiles.shared.splitArtifacts["image"]!))
         }
     }
     for size in [1024, 8192] {
@@ -110,6 +133,8 @@ final class ImageFiles: @unchecked Sendable {
     let directory = URL(fileURLWithPath: "/tmp/butler-bench-images-v4")
     var butler: Butler?
     var refs: [Kind: DatasetRef] = [:]
+    /// The disassembled exposure's artifacts by component.
+    var splitArtifacts: [String: String] = [:]
     var buffer = [CChar](repeating: 0, count: 1 << 28)
 
     func path(_ kind: Kind, size: Int) -> String {
@@ -161,6 +186,10 @@ final class ImageFiles: @unchecked Sendable {
         for kind in Kind.allCases {
             refs[kind] = try await butler.findDataset(kind.datasetType, dataId: ["instrument": "Cam", "visit": 1, "detector": 0])
         }
+        let split = try await butler.findDataset(Self.splitType, dataId: Self.dataId)!
+        for (record, url) in zip(try await butler.artifactRecords(split), try await butler.artifactURLs(split)) {
+            splitArtifacts[record.component] = url.path
+        }
         self.butler = butler
     }
 
@@ -211,6 +240,27 @@ final class ImageFiles: @unchecked Sendable {
     }
 
     func readBytes(_ kind: Kind, size: Int) -> Int {
-        bare_read_file(path(kind, size: size), &buffer, buffer.count)
+        readBytes(path: path(kind, size: size))
+    }
+
+    func readBytes(path: String) -> Int {
+        bare_read_file(path, &buffer, buffer.count)
+    }
+
+    /// The keywords a WCS (TAN) and a bounding box are read from.
+    static let componentKeys = ["CRPIX1", "CRPIX2", "CRVAL1", "CRVAL2", "CD1_1", "CD1_2", "CD2_1", "CD2_2",
+                                "NAXIS1", "NAXIS2", "LTV1", "LTV2"]
+
+    /// `componentKeys` as C strings, made once (immutable, so shared freely).
+    nonisolated(unsafe) static let componentKeyNames: [UnsafePointer<CChar>?] = componentKeys.map { UnsafePointer(strdup($0)) }
+
+    /// Reads `componentKeys` from the first image HDU of a FITS file with bare cfitsio calls.
+    static func bareKeys(_ path: String) throws -> Double {
+        var values = [Double](repeating: 0, count: componentKeys.count)
+        let status = componentKeyNames.withUnsafeBufferPointer {
+            bare_fits_read_image_keys(path, $0.baseAddress, Int32(componentKeys.count), &values)
+        }
+        guard status == 0 else { throw NSError(domain: "bare", code: Int(status)) }
+        return values.reduce(0, +)
     }
 }

@@ -1,9 +1,11 @@
 // Registry scale and concurrency: get by data ID and a filtered query with 10³, 10⁵ and 10⁶
-// datasets in the embedded registry, and throughput of 1, 2 and 4 tasks doing gets at once.
+// datasets in the registry (SQLite, and PostgreSQL when the run has a server), and throughput
+// of 1, 2 and 4 tasks doing gets at once.
 //
 // The large registries are filled with bulk SQL (the Butler's own schema, rows like those a
 // put writes, every record pointing at one real artifact), since a million puts would take
-// the benchmark budget many times over. They are made once in /tmp/butler-bench-scale-v1.
+// the benchmark budget many times over. They are made once in /tmp/butler-bench-scale-v2 (and,
+// for PostgreSQL, in the schemas of the benchmark server's data directory) and reused.
 import Benchmark
 import Butler
 import Composites
@@ -18,74 +20,115 @@ let benchmarks: @Sendable () -> Void = {
         maxDuration: .seconds(2),
         maxIterations: 2000)
 
-    for size in ScaleRepos.sizes {
-        Benchmark("get by data ID, \(size) datasets", configuration: .init(setup: { try await ScaleRepos.shared.prepare() })) { benchmark in
-            let butler = ScaleRepos.shared.butlers[size]!
-            for index in benchmark.scaledIterations {
-                let slot = (index &* 7919) % size
-                blackHole(try await butler.get("metrics", dataId: ScaleRepos.dataId(slot), as: [String: Double].self))
+    for engine in ScaleRepos.engines {
+        for size in ScaleRepos.sizes {
+            Benchmark("get by data ID, \(size) datasets (\(engine))", configuration: .init(setup: { try await ScaleRepos.shared.prepare(engine) })) { benchmark in
+                let butler = ScaleRepos.shared.butler(engine, size)
+                for index in benchmark.scaledIterations {
+                    let slot = (index &* 7919) % size
+                    blackHole(try await butler.get("metrics", dataId: ScaleRepos.dataId(slot), as: [String: Double].self))
+                }
+            }
+            Benchmark("filtered query (visit = v, 100 refs), \(size) datasets (\(engine))", configuration: .init(setup: { try await ScaleRepos.shared.prepare(engine) })) { benchmark in
+                let butler = ScaleRepos.shared.butler(engine, size)
+                for index in benchmark.scaledIterations {
+                    let visit = (index &* 31) % (size / ScaleRepos.detectors)
+                    blackHole(try await butler.queryDatasets(["metrics"], where: "visit = v", bind: ["v": .int(Int64(visit))]))
+                }
             }
         }
-        Benchmark("filtered query (visit = v, 100 refs), \(size) datasets", configuration: .init(setup: { try await ScaleRepos.shared.prepare() })) { benchmark in
-            let butler = ScaleRepos.shared.butlers[size]!
-            for index in benchmark.scaledIterations {
-                let visit = (index &* 31) % (size / ScaleRepos.detectors)
-                blackHole(try await butler.queryDatasets(["metrics"], where: "visit = v", bind: ["v": .int(Int64(visit))]))
-            }
-        }
-    }
 
-    for tasks in [1, 2, 4] {
-        Benchmark("1000 gets by data ID in \(tasks) concurrent task(s)",
-                  configuration: .init(metrics: [.wallClock], timeUnits: .milliseconds, maxIterations: 100,
-                                       setup: { try await ScaleRepos.shared.prepare() })) { benchmark in
-            let butler = ScaleRepos.shared.butlers[1000]!
-            for _ in benchmark.scaledIterations {
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    for task in 0..<tasks {
-                        group.addTask {
-                            for index in stride(from: task, to: 1000, by: tasks) {
-                                blackHole(try await butler.get("metrics", dataId: ScaleRepos.dataId(index), as: [String: Double].self))
+        for tasks in [1, 2, 4] {
+            Benchmark("1000 gets by data ID in \(tasks) concurrent task(s) (\(engine))",
+                      configuration: .init(metrics: [.wallClock, .cpuTotal], timeUnits: .milliseconds, warmupIterations: 2, maxIterations: 100,
+                                           setup: { try await ScaleRepos.shared.prepare(engine) })) { benchmark in
+                let butler = ScaleRepos.shared.butler(engine, 1000)
+                let workers = WorkerThreads.pool(count: tasks)
+                for _ in benchmark.scaledIterations {
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for task in 0..<tasks {
+                            group.addTask(executorPreference: workers) {
+                                for index in stride(from: task, to: 1000, by: tasks) {
+                                    blackHole(try await butler.get("metrics", dataId: ScaleRepos.dataId(index), as: [String: Double].self))
+                                }
                             }
                         }
+                        try await group.waitForAll()
                     }
-                    try await group.waitForAll()
                 }
             }
         }
     }
 }
 
-/// Repositories of 10³, 10⁵ and 10⁶ `metrics` datasets over visits × 100 detectors.
+/// The registry engines measured: SQLite always, PostgreSQL when the run has a server
+/// (`BUTLER_BENCH_POSTGRES_URL`; `Benchmarks/run.sh` starts one).
+enum Engine: String, CustomStringConvertible, Sendable {
+    case sqlite
+    case postgresql
+
+    var description: String { rawValue }
+}
+
+/// Repositories of 10³, 10⁵ and 10⁶ `metrics` datasets over visits × 100 detectors, per engine.
 final class ScaleRepos: @unchecked Sendable {
     // The runner calls setup and measured closures one at a time; `butlers` is written only in
     // `prepare` and read afterwards.
     static let shared = ScaleRepos()
     static let sizes = [1000, 100_000, 1_000_000]
     static let detectors = 100
-    let directory = URL(fileURLWithPath: "/tmp/butler-bench-scale-v1")
-    var butlers: [Int: Butler] = [:]
+    static let postgresURL = ProcessInfo.processInfo.environment["BUTLER_BENCH_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    static let engines: [Engine] = postgresURL == nil ? [.sqlite] : [.sqlite, .postgresql]
+    let directory = URL(fileURLWithPath: "/tmp/butler-bench-scale-v2")
+    private var butlers: [Engine: [Int: Butler]] = [:]
 
     static func dataId(_ slot: Int) -> DataId {
         ["instrument": "Cam", "visit": .int(Int64(slot / detectors)), "detector": .int(Int64(slot % detectors))]
     }
 
-    func prepare() async throws {
-        if !butlers.isEmpty { return }
-        let marker = directory.appendingPathComponent("complete")
-        if !FileManager.default.fileExists(atPath: marker.path) {
-            try? FileManager.default.removeItem(at: directory)
-            for size in Self.sizes { try await build(size) }
-            try Data().write(to: marker)
-        }
-        for size in Self.sizes {
-            butlers[size] = try await Butler(repository: directory.appendingPathComponent("repo-\(size)"), collections: ["bench"], writeable: false)
-        }
+    func butler(_ engine: Engine, _ size: Int) -> Butler { butlers[engine]![size]! }
+
+    private func root(_ engine: Engine, _ size: Int) -> URL {
+        directory.appendingPathComponent("\(engine)-\(size)")
     }
 
-    private func build(_ size: Int) async throws {
-        let root = directory.appendingPathComponent("repo-\(size)")
-        try await Butler.createRepository(at: root)
+    /// The PostgreSQL schema of one repository (kept in the server's data directory between runs).
+    private static func schema(_ size: Int) -> String { "bench_scale_\(size)" }
+
+    func prepare(_ engine: Engine) async throws {
+        if butlers[engine] != nil { return }
+        var opened: [Int: Butler] = [:]
+        for size in Self.sizes {
+            let root = root(engine, size)
+            if engine == .postgresql, FileManager.default.fileExists(atPath: root.path) {
+                // The server's port differs between runs; the schema and its rows persist.
+                var config = try RepositoryConfig.load(root: root)
+                config.registry.db = Self.postgresURL!
+                try config.write(root: root)
+            }
+            if let butler = try? await Butler(repository: root, collections: ["bench"], writeable: false),
+               (try? await butler.findDataset("metrics", dataId: Self.dataId(size - 1))) != nil {
+                opened[size] = butler
+                continue
+            }
+            try await build(engine, size)
+            opened[size] = try await Butler(repository: root, collections: ["bench"], writeable: false)
+        }
+        butlers[engine] = opened
+    }
+
+    private func build(_ engine: Engine, _ size: Int) async throws {
+        let root = root(engine, size)
+        try? FileManager.default.removeItem(at: root)
+        let config: RepositoryConfig
+        switch engine {
+        case .sqlite:
+            config = .defaultConfig()
+        case .postgresql:
+            try await PostgresBulk.execute(Self.postgresURL!, "DROP SCHEMA IF EXISTS \(Self.schema(size)) CASCADE")
+            config = .defaultConfig(database: Self.postgresURL!, namespace: Self.schema(size))
+        }
+        try await Butler.createRepository(at: root, config: config)
         let butler = try await Butler(repository: root, run: "bench")
         try await butler.insertDimensionRecords("instrument", [["name": "Cam"]])
         try await butler.insertDimensionRecords("physical_filter", [["instrument": "Cam", "name": "Cam-r", "band": "r"]])
@@ -99,7 +142,12 @@ final class ScaleRepos: @unchecked Sendable {
         let first = try await butler.put(["background": JSONValue.double(1000.5)], "metrics", dataId: Self.dataId(0))
         let record = try await butler.artifactRecords(first)[0]
         try await butler.close()
-        try bulkInsert(database: root.appendingPathComponent("gen3.sqlite3").path, count: size, template: record)
+        switch engine {
+        case .sqlite:
+            try bulkInsert(database: root.appendingPathComponent("gen3.sqlite3").path, count: size, template: record)
+        case .postgresql:
+            try await PostgresBulk.fill(Self.postgresURL!, schema: Self.schema(size), count: size, detectors: Self.detectors, template: record)
+        }
     }
 
     /// Inserts datasets 1..<count with the rows a put would write, in one transaction.

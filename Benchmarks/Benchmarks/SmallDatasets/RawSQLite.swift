@@ -41,23 +41,26 @@ final class RawSQLite {
         try exec("COMMIT")
     }
 
-    /// Writes a file under a temporary name, fsyncs it, links it into place, and inserts its row.
-    func put(payload: Data) throws {
+    /// Writes a file under a temporary name, fsyncs it (when `sync`), links it into place, and
+    /// inserts its row; the directory is fsynced before the commit (when `sync`).
+    func put(payload: Data, sync: Bool = true) throws {
         counter += 1
         let path = directory.appendingPathComponent("p_\(counter).json").path
         let temporary = path + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw failure("open \(temporary)") }
         _ = payload.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        fsync(fd)
+        if sync { fsync(fd) }
         close(fd)
         try exec("BEGIN IMMEDIATE")
         try insertRow(visit: counter, detector: 0, run: "put", path: path)
         link(temporary, path)
         unlink(temporary)
-        let dir = open(directory.path, O_RDONLY | O_DIRECTORY)
-        fsync(dir)
-        close(dir)
+        if sync {
+            let dir = open(directory.path, O_RDONLY | O_DIRECTORY)
+            fsync(dir)
+            close(dir)
+        }
         try exec("COMMIT")
     }
 

@@ -21,6 +21,20 @@ int bare_fits_read_planes(const char *path, long x0, long y0, long x1, long y1,
     return status ? status : closeStatus;
 }
 
+int bare_fits_read_image_keys(const char *path, const char *const *keys, int count, double *values) {
+    fitsfile *file = NULL;
+    int status = 0;
+    fits_open_image(&file, path, READONLY, &status);
+    for (int index = 0; index < count && status == 0; index++) {
+        values[index] = 0;
+        fits_read_key(file, TDOUBLE, keys[index], &values[index], NULL, &status);
+        if (status == KEY_NO_EXIST) status = 0;
+    }
+    int closeStatus = 0;
+    if (file) fits_close_file(file, &closeStatus);
+    return status ? status : closeStatus;
+}
+
 static int read_plane(hid_t file, const char *name, hid_t type, long x0, long y0, long width, long height, void *out) {
     hid_t dataset = H5Dopen2(file, name, H5P_DEFAULT);
     if (dataset < 0) return -1;

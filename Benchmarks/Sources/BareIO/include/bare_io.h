@@ -13,6 +13,11 @@ int bare_fits_read_planes(const char *path, long x0, long y0, long x1, long y1,
 int bare_h5_read_planes(const char *path, long x0, long y0, long width, long height,
                         float *image, int *mask, float *variance);
 
+/// Opens a FITS file at its first HDU holding an image (`fits_open_image`) and reads `count`
+/// numeric header keywords into `values` (0 for a missing keyword) — what a component read
+/// such as a WCS or a bounding box needs at the least. Returns the cfitsio status.
+int bare_fits_read_image_keys(const char *path, const char *const *keys, int count, double *values);
+
 /// Reads a whole file with read(2) into a buffer of `capacity` bytes; returns bytes read.
 long bare_read_file(const char *path, char *buffer, long capacity);
 #endif

@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""One table of every benchmark of a run: p50, p90, the limit it is compared with (measured in
+the same run), the ratio to that limit and to daf_butler's figures on this machine.
+
+Reads the `histogramPercentiles` files that `swift package benchmark --format
+histogramPercentiles --path DIR` writes (one TSV per benchmark and metric). `run.sh` calls it.
+"""
+import argparse
+import datetime
+import os
+import platform
+import re
+import sys
+
+# daf_butler on this machine, same workloads (milliseconds; a pair is a measured range).
+DAF = {
+    "put": (12.2, 12.2),
+    "get data ID": (8.5, 8.5),
+    "get ref": (2.2, 2.2),
+    "query all": (23.0, 40.0),
+    "filtered": (20.0, 20.0),
+    "full": (1450.0, 1450.0),
+    "cutout": (123.0, 123.0),
+    "component": (1.4, 1.8),
+}
+
+KINDS = ["fits-none", "fits-gzip", "hdf5"]
+ENGINES = ["sqlite", "postgresql"]
+SIZES = {"1000": "10³", "100000": "10⁵", "1000000": "10⁶"}
+
+# A row: (section, target, benchmark, limit benchmark or None, limit label, daf key, goal).
+# A goal is (description, test of the ratio to the limit) or (description, test of the ratio
+# to daf_butler), told apart by its first word.
+def rows():
+    small = [
+        ("butler put (JSON, fsync)", "limit put: write+fsync+link file, INSERT row (raw sqlite3)", "put"),
+        ("butler put (JSON, datastore fsync off)", "limit put without fsync: write+link file, INSERT row (raw sqlite3)", "put"),
+        ("butler get by data ID", "limit get: SELECT by data ID (raw sqlite3) + read(2)", "get data ID"),
+        ("butler get by ref", "limit get by ref: SELECT by id (raw sqlite3) + read(2)", "get ref"),
+        ("butler query all 1000 refs", "limit query all: SELECT 1000 rows (raw sqlite3)", "query all"),
+        ("butler filtered query (visit = 42)", "limit filtered query: SELECT WHERE visit = 42 (raw sqlite3)", "filtered"),
+    ]
+    for name, limit, daf in small:
+        yield ("Small datasets (1000 JSON datasets, SQLite)", "SmallDatasets", name, limit, "raw sqlite3 + POSIX", daf,
+               ("daf ≥ 10", lambda r: r >= 10))
+    near_bare = ("limit ≤ 1.10", lambda r: r <= 1.10)
+    for kind in KINDS:
+        section = f"Images, 4096² Exposure ({kind})"
+        yield (section, "Images", f"4k full: butler get ({kind})", f"4k full: bare C ({kind})", "bare C", "full", near_bare)
+        yield (section, "Images", f"4k full: formatter ({kind})", f"4k full: bare C ({kind})", "bare C", None, near_bare)
+        yield (section, "Images", f"4k cutout 256²: butler get ({kind})", f"4k cutout 256²: bare C ({kind})", "bare C", "cutout", near_bare)
+        yield (section, "Images", f"4k cutout 256²: formatter ({kind})", f"4k cutout 256²: bare C ({kind})", "bare C", None, near_bare)
+        for size in ["1k", "8k"]:
+            yield (section, "Images", f"{size} cutout 256²: formatter ({kind})", f"{size} cutout 256²: bare C ({kind})", "bare C", None, near_bare)
+        yield (section, "Images", f"8k cutout 256²: formatter ({kind})", f"1k cutout 256²: formatter ({kind})",
+               "same at 1k² (scaling)", None, ("limit ≤ 1.5 (flat)", lambda r: r <= 1.5))
+    section = "Components and layouts, 4096² Exposure"
+    yield (section, "Images", "4k component wcs: butler get (single-file FITS)", "4k component limit: bare C header keys (single-file FITS)", "bare C header keys", "component", None)
+    yield (section, "Images", "4k component bbox: butler get (single-file FITS)", "4k component limit: bare C header keys (single-file FITS)", "bare C header keys", "component", None)
+    yield (section, "Images", "4k component wcs: butler get (disassembled)", "4k component limit: read(2) of the wcs artifact (disassembled)", "read(2) of the artifact", "component", None)
+    yield (section, "Images", "4k component bbox: butler get (disassembled)", "4k component limit: bare C header keys of the image artifact (disassembled)", "bare C header keys", "component", None)
+    for size in ["1k", "8k"]:
+        yield (section, "Images", f"{size} component wcs: butler get (single-file FITS)", f"{size} component limit: bare C header keys (single-file FITS)", "bare C header keys", "component", None)
+        yield (section, "Images", f"{size} component wcs: butler get (single-file FITS)", "4k component wcs: butler get (single-file FITS)", "same at 4k² (scaling)", None, ("limit ≤ 1.5 (flat)", lambda r: r <= 1.5))
+    yield (section, "Images", "4k full: butler get (disassembled)", "4k full: bare C (fits-none)", "bare C, single file", "full", None)
+    yield (section, "Images", "4k cutout 256²: butler get (disassembled)", "4k cutout 256²: bare C (fits-none)", "bare C, single file", "cutout", None)
+    yield (section, "Images", "4k file bytes: read(2) (fits-none)", None, "", None, None)
+    for engine in ENGINES:
+        section = f"Registry scale ({engine})"
+        for operation, daf in [("get by data ID", "get data ID"), ("filtered query (visit = v, 100 refs)", "filtered")]:
+            first = f"{operation}, 1000 datasets ({engine})"
+            yield (section, "Scale", first, None, "", daf, None)
+            for size in ["100000", "1000000"]:
+                yield (section, "Scale", f"{operation}, {size} datasets ({engine})", first, "same at 10³", daf,
+                       ("limit ≤ 2", lambda r: r <= 2))
+        section = f"Concurrency: 1000 gets by data ID ({engine}, 2 cores)"
+        single = f"1000 gets by data ID in 1 concurrent task(s) ({engine})"
+        yield (section, "Scale", single, None, "", None, None)
+        for tasks in [2, 4]:
+            yield (section, "Scale", f"1000 gets by data ID in {tasks} concurrent task(s) ({engine})", single, "1 task",
+                   None, ("limit < 0.9 (throughput grows)", lambda r: r < 0.9))
+
+
+UNIT_SCALE = {"ns": 1e-3, "μs": 1.0, "us": 1.0, "ms": 1e3, "s": 1e6}
+
+
+def load(directory):
+    """{(target, file-safe name, metric): {percentile: value in µs or count}}"""
+    results = {}
+    pattern = re.compile(r"^Current_run\.([^.]+)\.(.+)\.([A-Za-z]+)\.histogram\.percentiles\.tsv$")
+    for file in os.listdir(directory):
+        match = pattern.match(file)
+        if not match:
+            continue
+        target, name, metric = match.groups()
+        with open(os.path.join(directory, file), encoding="utf-8") as handle:
+            header = handle.readline()
+            values = {}
+            for line in handle:
+                percentile, value = line.split("\t")
+                values[int(percentile)] = float(value)
+        units = re.findall(r"\(([^()]*)\)", header)
+        scale = UNIT_SCALE.get(units[-1], 1.0) if units else 1.0
+        if metric.startswith("malloc") or metric == "throughput":
+            scale = {"K": 1e3, "M": 1e6, "G": 1e9}.get(units[-1] if units else "", 1.0)
+        results[(target, name, metric)] = {p: v * scale for p, v in values.items()}
+    return results
+
+
+def safe(name):
+    return name.replace("/", "_").replace(" ", "_")
+
+
+def show_time(microseconds):
+    if microseconds >= 1e6:
+        return f"{microseconds / 1e6:.2f} s"
+    if microseconds >= 1e4:
+        return f"{microseconds / 1e3:.0f} ms"
+    if microseconds >= 1e3:
+        return f"{microseconds / 1e3:.2f} ms"
+    return f"{microseconds:.0f} µs"
+
+
+def show_ratio(value):
+    return f"{value:.2f}" if value < 10 else f"{value:.0f}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("directory")
+    parser.add_argument("--elapsed", type=int, help="seconds the benchmark run took")
+    args = parser.parse_args()
+    results = load(args.directory)
+    if not results:
+        sys.exit(f"report.py: no benchmark results in {args.directory}")
+
+    def wall(target, name):
+        return results.get((target, safe(name), "wallClock"))
+
+    used = set()
+    lines = []
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    cores = os.cpu_count()
+    lines.append(f"Benchmark run of {when} on {platform.node()} ({cores} cores, {platform.system()} {platform.release()})"
+                 + (f", {args.elapsed // 60} min {args.elapsed % 60} s in all" if args.elapsed else "") + ".")
+    lines.append("p50/p90 are wall clock per operation; ÷ limit is p50 over the limit's p50 in this run;")
+    lines.append("× daf_butler is daf_butler's time on this machine over our p50.")
+    lines.append("")
+    lines.append("| benchmark | p50 | p90 | limit | limit p50 | ÷ limit | × daf_butler | goal | met |")
+    lines.append("|---|---|---|---|---|---|---|---|---|")
+    section = None
+    for (row_section, target, name, limit, limit_label, daf, goal) in rows():
+        measured = wall(target, name)
+        if measured is None:
+            continue
+        used.add((target, safe(name)))
+        if row_section != section:
+            section = row_section
+            lines.append(f"| **{section}** | | | | | | | | |")
+        p50, p90 = measured[50], measured[90]
+        cells = [name, show_time(p50), show_time(p90)]
+        ratio = None
+        limit_values = wall(target, limit) if limit else None
+        if limit_values:
+            used.add((target, safe(limit)))
+            ratio = p50 / limit_values[50]
+            cells += [limit_label, show_time(limit_values[50]), show_ratio(ratio)]
+        else:
+            cells += [limit_label or "—", "—", "—"]
+        faster = None
+        if daf:
+            low, high = DAF[daf]
+            faster = (low * 1e3 / p50, high * 1e3 / p50)
+            cells.append(show_ratio(faster[0]) if low == high else f"{show_ratio(faster[0])}–{show_ratio(faster[1])}")
+        else:
+            cells.append("—")
+        if goal:
+            description, test = goal
+            value = faster[0] if description.startswith("daf") and faster else ratio
+            cells += [description, "—" if value is None else ("yes" if test(value) else "no")]
+        else:
+            cells += ["", ""]
+        lines.append("| " + " | ".join(cells) + " |")
+    others = sorted(key for key in results if key[2] == "wallClock" and (key[0], key[1]) not in used)
+    if others:
+        lines.append(f"| **Other benchmarks of this run** | | | | | | | | |")
+        for target, name, _ in others:
+            values = results[(target, name, "wallClock")]
+            lines.append(f"| {target}: {name.replace('_', ' ')} | {show_time(values[50])} | {show_time(values[90])} | — | — | — | — | | |")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

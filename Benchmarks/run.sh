@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every benchmark and prints one table: each row's p50/p90, its ratio to the limit
+# measured in the same run and to daf_butler's figures on this machine (see BENCHMARKS.md).
+#   bash Benchmarks/run.sh                     all targets
+#   bash Benchmarks/run.sh --target Scale      arguments go on to `swift package benchmark`
+# A PostgreSQL server for the registry-scale rows runs from /tmp/butler-bench-pg while the
+# benchmarks run; its data (the filled registries) is kept for the next run.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+BUTLER_SKIP_PYTHON=1 bash ../scripts/install-deps.sh
+
+pgdir=/tmp/butler-bench-pg
+trap 'bash ../scripts/postgres.sh halt "$pgdir"' EXIT
+BUTLER_BENCH_POSTGRES_URL=$(bash ../scripts/postgres.sh start "$pgdir")
+export BUTLER_BENCH_POSTGRES_URL
+
+results=.results
+rm -rf "$results"
+mkdir -p "$results"
+start=$(date +%s)
+swift package --allow-writing-to-package-directory benchmark \
+  --format histogramPercentiles --path "$results" --no-progress "$@"
+elapsed=$(( $(date +%s) - start ))
+python3 report.py "$results" --elapsed "$elapsed" | tee "$results/report.md"
