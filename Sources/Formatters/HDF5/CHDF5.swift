@@ -4,19 +4,25 @@ import Foundation
 /// Every HDF5 call of the package goes through this file: `check` turns a negative return
 /// into an ``HDF5Error`` carrying HDF5's error stack.
 enum CHDF5 {
-    /// Turns off HDF5's automatic printing of error stacks (we report them ourselves) and its
-    /// clean-up at process exit. Runs once, before the first HDF5 call of the process.
+    /// Prepares the library once per process: no clean-up at process exit.
     ///
-    /// Why no clean-up at exit: the thread-safe library keeps an error stack per thread that
-    /// ever called it, freed only when that thread ends; Swift's pool threads are still alive at
-    /// exit, so the library's exit hook cannot empty its free lists and prints "infinite loop
-    /// closing library". Every file is closed by its `HDF5File` before a process can exit
-    /// normally, so the hook has nothing to flush; the operating system frees the rest.
-    static let quiet: Void = {
+    /// Why: the thread-safe library keeps an error stack per thread that ever called it, freed
+    /// only when that thread ends; Swift's pool threads are still alive at exit, so the
+    /// library's exit hook cannot empty its free lists and prints "infinite loop closing
+    /// library". Every file is closed by its `HDF5File` before a process can exit normally, so
+    /// the hook has nothing to flush; the operating system frees the rest.
+    private static let initialized: Void = {
         H5dont_atexit()
         _ = H5open()
-        H5Eset_auto2(hid_t(H5E_DEFAULT), nil, nil)
     }()
+
+    /// Turns off HDF5's automatic printing of error stacks (we report them ourselves) for the
+    /// calling thread. Call before HDF5 work: in the thread-safe build each thread has its own
+    /// default error stack, so a setting made once on one thread leaves the others printing.
+    static func quiet() {
+        initialized
+        H5Eset_auto2(hid_t(H5E_DEFAULT), nil, nil)
+    }
 
     /// Returns `id` if it is valid (≥ 0), else throws with HDF5's error stack.
     @discardableResult

@@ -38,7 +38,7 @@ final class HDF5File {
     }
 
     static func open(_ path: String) throws -> HDF5File {
-        CHDF5.quiet
+        CHDF5.quiet()
         guard FileManager.default.fileExists(atPath: path) else {
             throw HDF5Error(path: path, function: "butler", message: "no such file", context: "opening")
         }
@@ -49,7 +49,7 @@ final class HDF5File {
     }
 
     static func create(_ path: String) throws -> HDF5File {
-        CHDF5.quiet
+        CHDF5.quiet()
         let access = try unlockedAccess(path)
         defer { H5Pclose(access) }
         let id = try CHDF5.check(
