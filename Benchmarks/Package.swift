@@ -23,6 +23,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Butler", package: rootPackage),
                 .product(name: "Composites", package: rootPackage),
+                .product(name: "Formatters", package: rootPackage),
             ],
             path: "Sources/Profile"
         ),

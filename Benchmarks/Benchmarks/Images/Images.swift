@@ -224,19 +224,21 @@ final class ImageFiles: @unchecked Sendable {
 
     func bareRead(_ kind: Kind, size: Int, bbox: Box2I?) throws -> Int {
         let box = bbox ?? Box2I(min: Point2I(0, 0), extent: Extent2I(size, size))
-        var image = [Float](repeating: 0, count: box.area)
-        var mask = [Int32](repeating: 0, count: box.area)
-        var variance = [Float](repeating: 0, count: box.area)
+        // Fresh, unzeroed planes, as the readers use: the limit is the bytes landing in new memory.
+        let image = UnsafeMutablePointer<Float>.allocate(capacity: box.area)
+        let mask = UnsafeMutablePointer<Int32>.allocate(capacity: box.area)
+        let variance = UnsafeMutablePointer<Float>.allocate(capacity: box.area)
+        defer { image.deallocate(); mask.deallocate(); variance.deallocate() }
         let status: Int32
         switch kind {
         case .fitsNone, .fitsGzip:
             status = bare_fits_read_planes(path(kind, size: size), box.min.x + 1, box.min.y + 1, box.max.x + 1, box.max.y + 1,
-                                           &image, &mask, &variance)
+                                           image, mask, variance)
         case .hdf5:
-            status = bare_h5_read_planes(path(kind, size: size), box.min.x, box.min.y, box.width, box.height, &image, &mask, &variance)
+            status = bare_h5_read_planes(path(kind, size: size), box.min.x, box.min.y, box.width, box.height, image, mask, variance)
         }
         guard status == 0 else { throw NSError(domain: "bare", code: Int(status)) }
-        return image.count
+        return Int(image[0].bitPattern) &+ Int(mask[0])
     }
 
     func readBytes(_ kind: Kind, size: Int) -> Int {

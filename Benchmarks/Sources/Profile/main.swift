@@ -2,7 +2,8 @@
 // harness runs its targets under a supervisor process, which profilers do not follow well.
 //   swift build -c release --product Profile
 //   perf record -g .build/release/Profile query-all 2000
-// Operations: put, get-dataid, get-ref, query-all, concurrentN (N tasks doing gets).
+// Operations: put, get-dataid, get-ref, query-all, concurrentN (N tasks doing gets), and on the
+// Images benchmark's files: fits-cutout, fits-full, butler-cutout, butler-full, butler-wcs.
 import Butler
 import Composites
 import Foundation
@@ -10,6 +11,14 @@ import Foundation
 let arguments = CommandLine.arguments
 let operation = arguments.count > 1 ? arguments[1] : "query-all"
 let iterations = arguments.count > 2 ? Int(arguments[2]) ?? 1000 : 1000
+
+// Image operations read the files the Images benchmark writes (run it once first).
+let images = "/tmp/butler-bench-images-v4"
+if let imageOperation = ImageOperation(rawValue: operation) {
+    let seconds = try await imageOperation.run(iterations: iterations, directory: images)
+    print("\(operation): \(iterations) iterations, \(String(format: "%.1f", seconds / Double(iterations) * 1e6)) µs each")
+    exit(0)
+}
 
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("butler-profile-\(UUID().uuidString)")
 defer { try? FileManager.default.removeItem(at: directory) }

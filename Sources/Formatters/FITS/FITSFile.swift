@@ -135,13 +135,11 @@ final class FITSFile {
         var lower = [region.min.x + 1, region.min.y + 1]
         var upper = [region.max.x + 1, region.max.y + 1]
         var step = [1, 1]
-        var pixels = [P](repeating: .zero, count: region.area)
-        var status: Int32 = 0, anyNull: Int32 = 0
-        pixels.withUnsafeMutableBytes { buffer in
-            _ = ffgsv(handle, P.fitsDatatype, &lower, &upper, &step, nil, buffer.baseAddress, &anyNull, &status)
+        return try pixelsFilled(P.self, count: region.area) { base in
+            var status: Int32 = 0, anyNull: Int32 = 0
+            ffgsv(handle, P.fitsDatatype, &lower, &upper, &step, nil, base, &anyNull, &status)
+            try check(status, "ffgsv", "reading \(region.extent) \(P.pixelTypeName) pixels at \(region)")
         }
-        try check(status, "ffgsv", "reading \(region.extent) \(P.pixelTypeName) pixels at \(region)")
-        return pixels
     }
 
     /// Appends an image HDU of `P` pixels, compressed as asked (floats are never quantised).

@@ -151,14 +151,12 @@ final class HDF5File {
     func readImage<P: FITSPixel>(_ name: String, as type: P.Type, width: Int, height: Int, box: Box2I?) throws -> [P] {
         let dataset = try dataset(name)
         let region = box ?? Box2I(min: Point2I(0, 0), extent: Extent2I(width, height))
-        var pixels = [P](repeating: .zero, count: region.area)
         let memoryType = hdf5Type(P.self)
         if box == nil {
-            try pixels.withUnsafeMutableBytes { buffer in
-                _ = try check(H5Dread(dataset, memoryType, hid_t(H5S_ALL), hid_t(H5S_ALL), hid_t(H5P_DEFAULT), buffer.baseAddress),
-                              "H5Dread", "reading \(name)")
+            return try pixelsFilled(P.self, count: region.area) { base in
+                try check(H5Dread(dataset, memoryType, hid_t(H5S_ALL), hid_t(H5S_ALL), hid_t(H5P_DEFAULT), base),
+                          "H5Dread", "reading \(name)")
             }
-            return pixels
         }
         let fileSpace = try check(H5Dget_space(dataset), "H5Dget_space", "selecting in \(name)")
         defer { H5Sclose(fileSpace) }
@@ -167,11 +165,10 @@ final class HDF5File {
         try check(H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &start, nil, &count, nil), "H5Sselect_hyperslab", "selecting \(region) in \(name)")
         let memorySpace = try check(H5Screate_simple(2, &count, nil), "H5Screate_simple", "describing a \(region.extent) read")
         defer { H5Sclose(memorySpace) }
-        try pixels.withUnsafeMutableBytes { buffer in
-            _ = try check(H5Dread(dataset, memoryType, memorySpace, fileSpace, hid_t(H5P_DEFAULT), buffer.baseAddress),
-                          "H5Dread", "reading \(region) of \(name)")
+        return try pixelsFilled(P.self, count: region.area) { base in
+            try check(H5Dread(dataset, memoryType, memorySpace, fileSpace, hid_t(H5P_DEFAULT), base),
+                      "H5Dread", "reading \(region) of \(name)")
         }
-        return pixels
     }
 
     // MARK: Groups and attributes

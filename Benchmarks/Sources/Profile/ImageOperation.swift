@@ -1,0 +1,44 @@
+// Image reads for the profiler: the formatter alone and through the Butler, on the 4096²
+// uncompressed-FITS exposure of the Images benchmark.
+import Butler
+import Composites
+import Formatters
+import Foundation
+
+enum ImageOperation: String {
+    case fitsCutout = "fits-cutout"
+    case fitsFull = "fits-full"
+    case butlerCutout = "butler-cutout"
+    case butlerFull = "butler-full"
+    case butlerWcs = "butler-wcs"
+
+    static let cutout = Box2I(min: Point2I(1900, 1700), extent: Extent2I(256, 256))
+
+    /// Runs the read `iterations` times; returns the elapsed seconds.
+    func run(iterations: Int, directory: String) async throws -> Double {
+        let path = directory + "/exposure-4096-fits-none.fits"
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: path])
+        }
+        let butler = try await Butler(repository: URL(fileURLWithPath: directory + "/repo"), collections: ["bench"], writeable: false)
+        let dataId: DataId = ["instrument": "Cam", "visit": 1, "detector": 0]
+        let ref = try await butler.findDataset("calexp_fits_none", dataId: dataId)!
+        let start = ContinuousClock.now
+        var sink = 0
+        for _ in 0..<iterations {
+            switch self {
+            case .fitsCutout: sink &+= try ExposureFITS.read(Float.self, from: path, bbox: Self.cutout).maskedImage.image.pixels.count
+            case .fitsFull: sink &+= try ExposureFITS.read(Float.self, from: path).maskedImage.image.pixels.count
+            case .butlerCutout:
+                let exposure = try await butler.get(ref, parameters: ["bbox": ImageParameters.value(Self.cutout)]) as! Exposure<Float>
+                sink &+= exposure.maskedImage.image.pixels.count
+            case .butlerFull: sink &+= (try await butler.get(ref) as! Exposure<Float>).maskedImage.image.pixels.count
+            case .butlerWcs: sink &+= (try await butler.get("calexp_fits_none.wcs", dataId: dataId)) is Wcs ? 1 : 0
+            }
+        }
+        let elapsed = ContinuousClock.now - start
+        try await butler.close()
+        precondition(sink > 0)
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    }
+}
