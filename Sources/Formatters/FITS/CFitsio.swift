@@ -9,6 +9,13 @@ enum CFitsio {
         throw error(status, function, path: path, context: context())
     }
 
+    /// Empties cfitsio's message stack. cfitsio leaves messages there for failures it
+    /// handles itself (deleting absent keywords while compressing an image), and a later
+    /// error would report them as its own; every file open and create starts clean.
+    static func clearMessages() {
+        ffcmsg()
+    }
+
     static func error(_ status: Int32, _ function: String, path: String, context: String) -> FITSError {
         var text = [CChar](repeating: 0, count: 32)
         ffgerr(status, &text)
@@ -30,6 +37,11 @@ import Foundation
 
 /// Decodes a NUL-terminated C buffer filled by cfitsio.
 func cString(_ buffer: [CChar]) -> String {
-    let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
-    return String(decoding: bytes, as: UTF8.self)
+    buffer.withUnsafeBufferPointer { chars in
+        guard let base = chars.baseAddress else { return "" }
+        let length = chars.firstIndex(of: 0) ?? chars.count
+        return base.withMemoryRebound(to: UInt8.self, capacity: length) {
+            String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+        }
+    }
 }

@@ -63,6 +63,7 @@ final class FITSFile {
         }
         var handle: UnsafeMutablePointer<fitsfile>?
         var status: Int32 = 0
+        CFitsio.clearMessages()
         // A path with brackets or a leading '!' would be read as cfitsio's extended syntax.
         butler_fits_open_file(&handle, "file://" + path, READONLY, &status)
         try CFitsio.check(status, "ffopen", path: path, context: "opening")
@@ -73,6 +74,7 @@ final class FITSFile {
     static func create(_ path: String) throws -> FITSFile {
         var handle: UnsafeMutablePointer<fitsfile>?
         var status: Int32 = 0
+        CFitsio.clearMessages()
         ffinit(&handle, "file://" + path, &status)
         try CFitsio.check(status, "ffinit", path: path, context: "creating")
         return FITSFile(handle: handle, path: path)
@@ -203,21 +205,28 @@ final class FITSFile {
     }
 
     /// A FITS value string as JSON: quoted strings, T/F, integers, reals (D exponents too).
+    ///
+    /// Pure standard library on purpose: Foundation's `trimmingCharacters` and
+    /// `replacingOccurrences` bridge through NSString and were a quarter of a component get.
     static func parseValue(_ raw: String) -> JSONValue {
-        let text = raw.trimmingCharacters(in: .whitespaces)
+        func isBlank(_ character: Character) -> Bool { character == " " || character == "\t" }
+        var text = Substring(raw)
+        while let first = text.first, isBlank(first) { text.removeFirst() }
+        while let last = text.last, isBlank(last) { text.removeLast() }
         if text.isEmpty { return .null }
-        if text.hasPrefix("'") {
-            var inner = String(text.dropFirst())
-            if inner.hasSuffix("'") { inner.removeLast() }
-            inner = inner.replacingOccurrences(of: "''", with: "'")
-            while inner.hasSuffix(" ") { inner.removeLast() }
-            return .string(inner)
+        if text.first == "'" {
+            var inner = text.dropFirst()
+            if inner.last == "'" { inner.removeLast() }
+            var string = String(inner.contains(Character("'")) ? inner.replacing("''", with: "'") : inner)
+            while string.last == " " { string.removeLast() }
+            return .string(string)
         }
         if text == "T" { return .bool(true) }
         if text == "F" { return .bool(false) }
         if let int = Int64(text) { return .int(int) }
-        if let double = Double(text.replacingOccurrences(of: "D", with: "E")) { return .double(double) }
-        return .string(text)
+        if let double = Double(text) { return .double(double) }
+        if text.contains(Character("D")), let double = Double(String(text.map { $0 == "D" ? "E" : $0 })) { return .double(double) }
+        return .string(String(text))
     }
 
     /// Writes or updates a card of the current HDU (long strings use the CONTINUE convention).
