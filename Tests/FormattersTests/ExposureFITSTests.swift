@@ -111,4 +111,29 @@ struct ExposureFITSTests {
         #expect(abs(back.x - 500) < 1e-9 && abs(back.y + 300) < 1e-9)
         #expect(far.ra >= 0 && far.ra < 360)
     }
+    @Test("header values parse as FITS defines them: quotes, blanks, logicals, integers, D exponents")
+    func headerValues() throws {
+        // A primary header written by hand, as other software writes it (cfitsio never
+        // writes D exponents or doubled quotes in the ways below).
+        let cards = [
+            "SIMPLE  =                    T", "BITPIX  =                    8", "NAXIS   =                    0",
+            "QUOTED  = 'O''Brien   '         / doubled quote, trailing blanks",
+            "BLANKS  = '        '", "LOGICAL =                    F", "INTEGER =                  -42",
+            "REAL    =              2.5E-03", "FORTRAN =              1.5D+03", "UNDEF   =", "END",
+        ]
+        var header = cards.map { $0.padding(toLength: 80, withPad: " ", startingAt: 0) }.joined()
+        header += String(repeating: " ", count: 2880 - header.count)
+        let path = Fixtures.temporaryPath("header.fits")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data(header.utf8).write(to: URL(fileURLWithPath: path))
+        let metadata = try FITSHeaders.read(from: path)
+        #expect(metadata["QUOTED"] == .string("O'Brien"))
+        #expect(metadata["BLANKS"] == .string(""))
+        #expect(metadata["LOGICAL"] == .bool(false))
+        #expect(metadata["INTEGER"] == .int(-42))
+        #expect(metadata["REAL"] == .double(0.0025))
+        #expect(metadata["FORTRAN"] == .double(1500))
+        #expect(metadata["UNDEF"] == .null)
+    }
 }
+

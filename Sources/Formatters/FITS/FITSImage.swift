@@ -56,7 +56,8 @@ public enum FITSHeaders {
         let file = try FITSFile.open(path)
         var merged = try file.readHeader()
         if try !file.move(to: 0) || (try file.imageShape().naxes.count != 2) {
-            if try file.move(to: 1) {
+            // A header-only file has no HDU 1; moving there would be an error.
+            if try file.hduCount() > 1, try file.move(to: 1) {
                 for card in try file.readHeader().cards where merged[card.key] == nil {
                     merged.set(card.key, card.value, comment: card.comment)
                 }
