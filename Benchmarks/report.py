@@ -59,6 +59,10 @@ def rows():
     yield (section, "Images", "4k component bbox: butler get (single-file FITS)", "4k component limit: bare C header keys (single-file FITS)", "bare C header keys", "component", None)
     yield (section, "Images", "4k component wcs: butler get (disassembled)", "4k component limit: read(2) of the wcs artifact (disassembled)", "read(2) of the artifact", "component", None)
     yield (section, "Images", "4k component bbox: butler get (disassembled)", "4k component limit: bare C header keys of the image artifact (disassembled)", "bare C header keys", "component", None)
+    for label in ["FITS GZIP tiles", "HDF5 chunked"]:
+        for component in ["wcs", "bbox"]:
+            yield (section, "Images", f"4k component {component}: butler get ({label})", f"4k component limit: bare C header keys ({label})",
+                   "bare C header keys" if label.startswith("FITS") else "bare HDF5 attributes", "component", None)
     for size in ["1k", "8k"]:
         yield (section, "Images", f"{size} component wcs: butler get (single-file FITS)", f"{size} component limit: bare C header keys (single-file FITS)", "bare C header keys", "component", None)
         yield (section, "Images", f"{size} component wcs: butler get (single-file FITS)", "4k component wcs: butler get (single-file FITS)", "same at 4k² (scaling)", None, ("limit ≤ 1.5 (flat)", lambda r: r <= 1.5))

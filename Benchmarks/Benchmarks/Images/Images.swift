@@ -89,6 +89,22 @@ let benchmarks: @Sendable () -> Void = {
             blackHole(try ImageFiles.bareKeys(ImageFiles.shared.splitArtifacts["image"]!))
         }
     }
+    // Components of the compressed FITS and HDF5 files, against the same kind of limit.
+    for (label, kind) in [("FITS GZIP tiles", ImageFiles.Kind.fitsGzip), ("HDF5 chunked", ImageFiles.Kind.hdf5)] {
+        for component in ["wcs", "bbox"] {
+            Benchmark("4k component \(component): butler get (\(label))", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) { benchmark in
+                for _ in benchmark.scaledIterations {
+                    blackHole(try await ImageFiles.shared.butler!.get("\(kind.datasetType).\(component)", dataId: ImageFiles.dataId))
+                }
+            }
+        }
+        Benchmark("4k component limit: bare C header keys (\(label))", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) { benchmark in
+            let path = ImageFiles.shared.path(kind, size: 4096)
+            for _ in benchmark.scaledIterations {
+                blackHole(kind == .hdf5 ? try ImageFiles.bareAttributes(path) : try ImageFiles.bareKeys(path))
+            }
+        }
+    }
     for size in [1024, 8192] {
         Benchmark("\(size / 1024)k component wcs: butler get (single-file FITS)", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) { benchmark in
             for _ in benchmark.scaledIterations {
@@ -252,6 +268,14 @@ final class ImageFiles: @unchecked Sendable {
     /// The keywords a WCS (TAN) and a bounding box are read from.
     static let componentKeys = ["CRPIX1", "CRPIX2", "CRVAL1", "CRVAL2", "CD1_1", "CD1_2", "CD2_1", "CD2_2",
                                 "NAXIS1", "NAXIS2", "LTV1", "LTV2"]
+
+    /// Reads the WCS and bounding-box attributes of an HDF5 exposure with bare HDF5 calls.
+    static func bareAttributes(_ path: String) throws -> Double {
+        var values = [Double](repeating: 0, count: 12)
+        let status = bare_h5_read_component_keys(path, &values)
+        guard status == 0 else { throw NSError(domain: "bare", code: Int(status)) }
+        return values.reduce(0, +)
+    }
 
     /// `componentKeys` as C strings, made once (immutable, so shared freely).
     nonisolated(unsafe) static let componentKeyNames: [UnsafePointer<CChar>?] = componentKeys.map { UnsafePointer(strdup($0)) }

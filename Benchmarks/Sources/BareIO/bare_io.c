@@ -49,6 +49,43 @@ static int read_plane(hid_t file, const char *name, hid_t type, long x0, long y0
     return status < 0 ? -1 : 0;
 }
 
+static int read_attribute(hid_t file, const char *object, const char *name, hid_t type, void *out) {
+    hid_t attribute = H5Aopen_by_name(file, object, name, H5P_DEFAULT, H5P_DEFAULT);
+    if (attribute < 0) return -1;
+    herr_t status = H5Aread(attribute, type, out);
+    H5Aclose(attribute);
+    return status < 0 ? -1 : 0;
+}
+
+int bare_h5_read_component_keys(const char *path, double *values) {
+    hid_t access = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_file_locking(access, 0, 1);
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, access);
+    H5Pclose(access);
+    if (file < 0) return -1;
+    int status = read_attribute(file, "/wcs", "crpix", H5T_NATIVE_DOUBLE, values);
+    status |= read_attribute(file, "/wcs", "crval", H5T_NATIVE_DOUBLE, values + 2);
+    status |= read_attribute(file, "/wcs", "cd", H5T_NATIVE_DOUBLE, values + 4);
+    long long xy0[2] = {0, 0};
+    status |= read_attribute(file, "/", "xy0", H5T_NATIVE_LLONG, xy0);
+    values[8] = (double)xy0[0];
+    values[9] = (double)xy0[1];
+    hid_t dataset = H5Dopen2(file, "/image", H5P_DEFAULT);
+    if (dataset >= 0) {
+        hid_t space = H5Dget_space(dataset);
+        hsize_t dims[2] = {0, 0};
+        H5Sget_simple_extent_dims(space, dims, NULL);
+        values[10] = (double)dims[1];
+        values[11] = (double)dims[0];
+        H5Sclose(space);
+        H5Dclose(dataset);
+    } else {
+        status = -1;
+    }
+    H5Fclose(file);
+    return status;
+}
+
 int bare_h5_read_planes(const char *path, long x0, long y0, long width, long height,
                         float *image, int *mask, float *variance) {
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);

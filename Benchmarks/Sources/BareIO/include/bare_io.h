@@ -18,6 +18,11 @@ int bare_h5_read_planes(const char *path, long x0, long y0, long width, long hei
 /// such as a WCS or a bounding box needs at the least. Returns the cfitsio status.
 int bare_fits_read_image_keys(const char *path, const char *const *keys, int count, double *values);
 
+/// Reads what a WCS and a bounding box come from in one of our HDF5 exposure files — the
+/// `/wcs` attributes crpix, crval, cd, the root attribute xy0 and the `/image` dimensions —
+/// into `values` (12 numbers). File locking is off, as in the Butler's reader. Returns 0.
+int bare_h5_read_component_keys(const char *path, double *values);
+
 /// Reads a whole file with read(2) into a buffer of `capacity` bytes; returns bytes read.
 long bare_read_file(const char *path, char *buffer, long capacity);
 #endif
