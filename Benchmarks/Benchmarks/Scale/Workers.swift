@@ -4,7 +4,8 @@
 // Swift's cooperative pool, which is as wide as the machine has cores. On two cores that leaves
 // one thread for the benchmark's tasks, so tasks added to a plain task group cannot run in
 // parallel however many there are. Giving the tasks this executor as their preference runs
-// them (and the nonisolated async Butler code they call) on threads of their own instead.
+// them (and the nonisolated async Butler code they call) on threads of their own instead, as
+// many as the machine has cores (what the cooperative pool would have offered).
 import Foundation
 import Synchronization
 
