@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs what is missing, starts a throw-away PostgreSQL server
-# so the registry suite runs on both engines, runs `swift test`, and stops the server.
+# so the registry suite runs on both engines, runs `swift test`, stops the server, and builds
+# the benchmark package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,3 +15,7 @@ echo "PostgreSQL for tests: $BUTLER_TEST_POSTGRES_URL"
 
 swift build --build-tests
 swift test --skip-build "$@"
+
+# The benchmarks are a package of their own; building them here keeps them compiling as the
+# library changes (running them is `bash Benchmarks/run.sh`, minutes of a quiet machine).
+swift build --package-path Benchmarks
