@@ -132,7 +132,7 @@ public enum ExposureFITS {
         var names: [String?] = [nil]
         var images: [Int] = []
         for index in 1...3 {
-            guard let isImage = try? file.move(to: index) else { break }
+            guard let isImage = try file.moveIfPresent(to: index) else { break }
             names.append(try file.readKey("EXTNAME")?.stringValue)
             if isImage, try file.imageShape().naxes.count == 2 { images.append(index) }
         }

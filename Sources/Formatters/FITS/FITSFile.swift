@@ -112,6 +112,19 @@ final class FITSFile {
         return type == IMAGE_HDU
     }
 
+    /// Moves to HDU `index` (0-based) if the file has it: whether it is an image, or nil when
+    /// the file ends before it.
+    func moveIfPresent(to index: Int) throws -> Bool? {
+        var type: Int32 = 0, status: Int32 = 0
+        ffmahd(handle, Int32(index + 1), &type, &status)
+        if status == END_OF_FILE {
+            CFitsio.clearMessages()
+            return nil
+        }
+        try check(status, "ffmahd", "moving to HDU \(index)")
+        return type == IMAGE_HDU
+    }
+
     /// Image dimensions and the pixel type after scaling, of the current HDU.
     func imageShape() throws -> (bitpix: Int32, naxes: [Int]) {
         var bitpix: Int32 = 0, naxis: Int32 = 0, status: Int32 = 0

@@ -56,8 +56,9 @@ public enum FITSHeaders {
         let file = try FITSFile.open(path)
         var merged = try file.readHeader()
         if try !file.move(to: 0) || (try file.imageShape().naxes.count != 2) {
-            // A header-only file has no HDU 1; moving there would be an error.
-            if try file.hduCount() > 1, try file.move(to: 1) {
+            // A header-only file has no HDU 1. (Counting HDUs instead would make cfitsio
+            // parse every header of a many-extension raw.)
+            if try file.moveIfPresent(to: 1) == true {
                 for card in try file.readHeader().cards where merged[card.key] == nil {
                     merged.set(card.key, card.value, comment: card.comment)
                 }
