@@ -56,14 +56,19 @@ enum PostgresBulk {
         "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
     }
 
-    private static func withClient(_ url: String, _ body: @Sendable (PostgresClient) async throws -> Void) async throws {
+    /// A client configuration for `postgresql://user[:password]@host[:port]/database`.
+    static func configuration(_ url: String) throws -> PostgresClient.Configuration {
         guard let components = URLComponents(string: url), let host = components.host else {
             throw BulkError("cannot parse PostgreSQL URL '\(url)'")
         }
-        let client = PostgresClient(configuration: .init(
+        return .init(
             host: host, port: components.port ?? 5432, username: components.user ?? "postgres",
             password: components.password,
-            database: components.path.isEmpty ? nil : String(components.path.dropFirst()), tls: .disable))
+            database: components.path.isEmpty ? nil : String(components.path.dropFirst()), tls: .disable)
+    }
+
+    private static func withClient(_ url: String, _ body: @Sendable (PostgresClient) async throws -> Void) async throws {
+        let client = PostgresClient(configuration: try configuration(url))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }

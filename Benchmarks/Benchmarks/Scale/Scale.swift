@@ -36,6 +36,19 @@ let benchmarks: @Sendable () -> Void = {
                     blackHole(try await butler.queryDatasets(["metrics"], where: "visit = v", bind: ["v": .int(Int64(visit))]))
                 }
             }
+            Benchmark("limit get: raw SQL + read(2), \(size) datasets (\(engine))", configuration: .init(setup: { try await ScaleRepos.shared.prepare(engine) })) { benchmark in
+                let limit = ScaleRepos.shared.limit(engine, size)
+                for index in benchmark.scaledIterations {
+                    let slot = (index &* 7919) % size
+                    blackHole(try await limit.get(visit: slot / ScaleRepos.detectors, detector: slot % ScaleRepos.detectors))
+                }
+            }
+            Benchmark("limit filtered query: raw SQL, \(size) datasets (\(engine))", configuration: .init(setup: { try await ScaleRepos.shared.prepare(engine) })) { benchmark in
+                let limit = ScaleRepos.shared.limit(engine, size)
+                for index in benchmark.scaledIterations {
+                    blackHole(try await limit.query(visit: (index &* 31) % (size / ScaleRepos.detectors)))
+                }
+            }
         }
 
         for tasks in [1, 2, 4] {
@@ -83,12 +96,15 @@ final class ScaleRepos: @unchecked Sendable {
     static let engines: [Engine] = postgresURL == nil ? [.sqlite] : [.sqlite, .postgresql]
     let directory = URL(fileURLWithPath: "/tmp/butler-bench-scale-v2")
     private var butlers: [Engine: [Int: Butler]] = [:]
+    private var limits: [Engine: [Int: any RawLimit]] = [:]
 
     static func dataId(_ slot: Int) -> DataId {
         ["instrument": "Cam", "visit": .int(Int64(slot / detectors)), "detector": .int(Int64(slot % detectors))]
     }
 
     func butler(_ engine: Engine, _ size: Int) -> Butler { butlers[engine]![size]! }
+
+    func limit(_ engine: Engine, _ size: Int) -> any RawLimit { limits[engine]![size]! }
 
     private func root(_ engine: Engine, _ size: Int) -> URL {
         directory.appendingPathComponent("\(engine)-\(size)")
@@ -116,7 +132,27 @@ final class ScaleRepos: @unchecked Sendable {
             try await build(engine, size)
             opened[size] = try await Butler(repository: root, collections: ["bench"], writeable: false)
         }
+        var raw: [Int: any RawLimit] = [:]
+        for (size, butler) in opened {
+            let prefix = try await artifactPrefix(butler)
+            switch engine {
+            case .sqlite:
+                raw[size] = try RawSQLiteLimit(database: root(engine, size).appendingPathComponent("gen3.sqlite3").path, artifactPrefix: prefix)
+            case .postgresql:
+                raw[size] = try await RawPostgresLimit(url: Self.postgresURL!, schema: Self.schema(size), artifactPrefix: prefix)
+            }
+        }
         butlers[engine] = opened
+        limits[engine] = raw
+    }
+
+    /// What the datastore prefixes recorded artifact paths with.
+    private func artifactPrefix(_ butler: Butler) async throws -> String {
+        let ref = try await butler.findDataset("metrics", dataId: Self.dataId(0))!
+        let recorded = try await butler.artifactRecords(ref)[0].path
+        let path = try await butler.artifactURLs(ref)[0].path
+        guard path.hasSuffix(recorded) else { throw BulkError("artifact \(path) does not end with its recorded path \(recorded)") }
+        return String(path.dropLast(recorded.count))
     }
 
     private func build(_ engine: Engine, _ size: Int) async throws {
