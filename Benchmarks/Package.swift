@@ -21,6 +21,7 @@ let package = Package(
         .executableTarget(
             name: "Profile",
             dependencies: [
+                "BareIO",
                 .product(name: "Butler", package: rootPackage),
                 .product(name: "Composites", package: rootPackage),
                 .product(name: "Formatters", package: rootPackage),

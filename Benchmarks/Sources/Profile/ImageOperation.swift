@@ -1,5 +1,6 @@
 // Image reads for the profiler: the formatter alone and through the Butler, on the 4096²
 // uncompressed-FITS exposure of the Images benchmark.
+import BareIO
 import Butler
 import Composites
 import Formatters
@@ -11,6 +12,7 @@ enum ImageOperation: String {
     case butlerCutout = "butler-cutout"
     case butlerFull = "butler-full"
     case butlerWcs = "butler-wcs"
+    case bareFull = "bare-full"
 
     static let cutout = Box2I(min: Point2I(1900, 1700), extent: Extent2I(256, 256))
 
@@ -34,6 +36,15 @@ enum ImageOperation: String {
                 sink &+= exposure.maskedImage.image.pixels.count
             case .butlerFull: sink &+= (try await butler.get(ref) as! Exposure<Float>).maskedImage.image.pixels.count
             case .butlerWcs: sink &+= (try await butler.get("calexp_fits_none.wcs", dataId: dataId)) is Wcs ? 1 : 0
+            case .bareFull:
+                // The Images benchmark's limit: bare cfitsio into fresh, unzeroed planes.
+                let count = 4096 * 4096
+                let image = UnsafeMutablePointer<Float>.allocate(capacity: count)
+                let mask = UnsafeMutablePointer<Int32>.allocate(capacity: count)
+                let variance = UnsafeMutablePointer<Float>.allocate(capacity: count)
+                defer { image.deallocate(); mask.deallocate(); variance.deallocate() }
+                guard bare_fits_read_planes(path, 1, 1, 4096, 4096, image, mask, variance) == 0 else { throw CocoaError(.fileReadCorruptFile) }
+                sink &+= Int(mask[0]) &+ 1
             }
         }
         let elapsed = ContinuousClock.now - start

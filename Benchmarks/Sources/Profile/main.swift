@@ -3,7 +3,7 @@
 //   swift build -c release --product Profile
 //   perf record -g .build/release/Profile query-all 2000
 // Operations: put, get-dataid, get-ref, query-all, concurrentN (N tasks doing gets), and on the
-// Images benchmark's files: fits-cutout, fits-full, butler-cutout, butler-full, butler-wcs.
+// Images benchmark's files: fits-cutout, fits-full, bare-full, butler-cutout, butler-full, butler-wcs.
 import Butler
 import Composites
 import Foundation
