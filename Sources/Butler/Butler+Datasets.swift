@@ -147,14 +147,16 @@ extension Butler {
             let coordinate = try universe.standardize(
                 dataId, for: typeRecord.datasetType.dimensions, context: "\(datasetType) data ID")
             let path = try registry.searchPath(session, collections)
-            guard let (ref, rank) = try registry.findRanked(session, typeRecord, coordinate, in: path) else {
+            guard let (ref, rank, attached) = try registry.findRanked(
+                session, typeRecord, coordinate, in: path, attaching: FileDatastore.recordsAttachment)
+            else {
                 if required {
                     throw ButlerError.datasetNotFound(
                         "\(datasetType)@\(coordinate) is not in collections \(collections) (searched \(path.map(\.name)))")
                 }
                 return nil
             }
-            return Located(ref: ref, records: try datastore.records(session, datasetId: ref.id), searchPath: path, rank: rank)
+            return Located(ref: ref, records: datastore.records(attached: attached, datasetId: ref.id), searchPath: path, rank: rank)
         }
     }
 
@@ -321,17 +323,20 @@ extension Butler {
             let types = try registry.componentTypes(session, of: parentName).filter { storageClass.components[$0.key] != nil }
             for (component, record) in types.sorted(by: { $0.key < $1.key }) {
                 guard let coordinate = try project(record.datasetType.dimensions),
-                    let (ref, rank) = try registry.findRanked(session, record, coordinate, in: located.searchPath), rank < located.rank
+                    let (ref, rank, attached) = try registry.findRanked(
+                        session, record, coordinate, in: located.searchPath, attaching: FileDatastore.recordsAttachment),
+                    rank < located.rank
                 else { continue }
-                overrides.append(ComponentOverride(component: component, ref: ref, records: try datastore.records(session, datasetId: ref.id),
+                overrides.append(ComponentOverride(component: component, ref: ref, records: datastore.records(attached: attached, datasetId: ref.id),
                                                    winsByRank: true, boundComponent: nil))
             }
             for (component, targetType, targetComponent) in bindings.sorted(by: { $0.0 < $1.0 }) where !overrides.contains(where: { $0.component == component }) {
                 guard let record = try registry.datasetTypeRecord(session, named: targetType, required: false),
                     let coordinate = try project(record.datasetType.dimensions),
-                    let (ref, rank) = try registry.findRanked(session, record, coordinate, in: located.searchPath)
+                    let (ref, rank, attached) = try registry.findRanked(
+                        session, record, coordinate, in: located.searchPath, attaching: FileDatastore.recordsAttachment)
                 else { continue }
-                overrides.append(ComponentOverride(component: component, ref: ref, records: try datastore.records(session, datasetId: ref.id),
+                overrides.append(ComponentOverride(component: component, ref: ref, records: datastore.records(attached: attached, datasetId: ref.id),
                                                    winsByRank: rank < located.rank, boundComponent: targetComponent))
             }
             return overrides

@@ -208,6 +208,11 @@ struct RegistrySuite {
         #expect(!FileManager.default.fileExists(atPath: fileA.path))
         #expect(try await butler.dataset(id: a.id) != nil)
         #expect(try await butler.exists(a) == false)
+        // Found by data ID but without artifacts: a clear error, not an empty read.
+        let unstored = await #expect(throws: ButlerError.self) {
+            try await butler.get("metrics", dataId: ["instrument": "HSC", "visit": 1], collections: ["run/a"])
+        }
+        #expect("\(unstored!)".contains("no stored artifact"))
         try await butler.pruneDatasets([b], purge: true)
         #expect(!FileManager.default.fileExists(atPath: fileB.path))
         #expect(try await butler.dataset(id: b.id) == nil)

@@ -36,6 +36,13 @@ extension Registry {
         try session.execute(sql, values)
     }
 
+    /// Columns of another table a find brings back for the dataset it finds: `join` is a LEFT
+    /// JOIN onto the tag table `t` by dataset ID, `columns` its select-list entries.
+    struct FindAttachment: Sendable {
+        let columns: [String]
+        let join: String
+    }
+
     /// Find-first: the dataset of this type and data ID in the first collection of the search
     /// path that has one.
     func find(_ session: any SQLSession, _ typeRecord: DatasetTypeRecord, _ dataId: DataCoordinate, in path: [CollectionRecord]) throws -> DatasetRef? {
@@ -45,11 +52,24 @@ extension Registry {
     /// Find-first, also saying at which position of the search path the dataset was found
     /// (composite assembly compares a component's position with its parent's).
     func findRanked(_ session: any SQLSession, _ typeRecord: DatasetTypeRecord, _ dataId: DataCoordinate, in path: [CollectionRecord]) throws -> (ref: DatasetRef, rank: Int)? {
+        try findRanked(session, typeRecord, dataId, in: path, attaching: nil).map { ($0.ref, $0.rank) }
+    }
+
+    /// ``findRanked(_:_:_:in:)`` that also brings back, in the same statement, the rows another
+    /// table holds for the dataset found (`attachment`: a LEFT JOIN on the dataset ID). A
+    /// PostgreSQL round trip costs more than the whole SQLite statement, and a get needs the
+    /// artifact records of what it finds.
+    func findRanked(
+        _ session: any SQLSession, _ typeRecord: DatasetTypeRecord, _ dataId: DataCoordinate, in path: [CollectionRecord],
+        attaching attachment: FindAttachment?
+    ) throws -> (ref: DatasetRef, rank: Int, attached: [ArraySlice<SQLValue>])? {
         guard !path.isEmpty else { return nil }
         let dims = typeRecord.datasetType.dimensions.required
         let collectionCondition = path.count == 1
             ? "t.collection_id = ?" : "t.collection_id IN (" + Array(repeating: "?", count: path.count).joined(separator: ", ") + ")"
-        let sql = "SELECT t.dataset_id, t.collection_id, t.run_id FROM \(typeRecord.tagTable) t "
+        let sql = "SELECT t.dataset_id, t.collection_id, t.run_id"
+            + (attachment.map { ", " + $0.columns.joined(separator: ", ") } ?? "")
+            + " FROM \(typeRecord.tagTable) t " + (attachment.map { $0.join + " " } ?? "")
             + "WHERE t.dataset_type_id = ? AND "
             + dims.map { "t.\(dialect.quote($0)) = ?" }.joined(separator: " AND ")
             + " AND " + collectionCondition
@@ -61,7 +81,12 @@ extension Registry {
         let best = rows.min { rank[$0[1].int64!]! < rank[$1[1].int64!]! }!
         let run = try collection(session, id: best[2].int64!)
         let coordinate = DataCoordinate(dimensions: typeRecord.datasetType.dimensions, values: dataId.requiredMapping)
-        return (DatasetRef(id: best[0].uuidValue!, datasetType: typeRecord.datasetType, dataId: coordinate, run: run.name), rank[best[1].int64!]!)
+        let id = best[0].uuidValue!
+        // With a join, the found dataset spans one row per attached row (all in its collection).
+        let attached = attachment == nil ? [] : rows
+            .filter { $0[1].int64 == best[1].int64 && $0[0].uuidValue == id }
+            .map { $0.values[3...] }
+        return (DatasetRef(id: id, datasetType: typeRecord.datasetType, dataId: coordinate, run: run.name), rank[best[1].int64!]!, attached)
     }
 
     /// The dataset with this ID, if it exists.

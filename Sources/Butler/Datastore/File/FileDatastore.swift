@@ -329,11 +329,29 @@ final class FileDatastore: Sendable {
         try session.query("""
             SELECT component, path, formatter, storage_class, file_size, checksum
             FROM file_datastore_records WHERE dataset_id = ?
-            """, [.uuid(datasetId)]).map { row in
-            StoredFileInfo(
-                datasetId: datasetId, component: row[0].string ?? "", path: row[1].string!, formatter: row[2].string!,
-                storageClass: row[3].string!, fileSize: row[4].int64 ?? 0, checksum: row[5].string)
-        }
+            """, [.uuid(datasetId)]).compactMap { Self.record($0.values[...], datasetId: datasetId) }
+    }
+
+    /// The artifact records as columns of a registry find, so that a get finds its dataset
+    /// and the dataset's artifacts in one statement.
+    static let recordsAttachment = Registry.FindAttachment(
+        columns: ["a.component", "a.path", "a.formatter", "a.storage_class", "a.file_size", "a.checksum"],
+        join: "LEFT JOIN file_datastore_records a ON a.dataset_id = t.dataset_id")
+
+    /// The records among rows of ``recordsAttachment`` (none when the dataset has no artifact).
+    func records(attached rows: [ArraySlice<SQLValue>], datasetId: UUID) -> [StoredFileInfo] {
+        rows.compactMap { Self.record($0, datasetId: datasetId) }
+    }
+
+    /// One record from its six columns (component, path, formatter, storage class, size,
+    /// checksum); nil for the all-NULL row of a LEFT JOIN that matched nothing.
+    private static func record(_ values: ArraySlice<SQLValue>, datasetId: UUID) -> StoredFileInfo? {
+        let start = values.startIndex
+        guard let path = values[start + 1].string, let formatter = values[start + 2].string,
+              let storageClass = values[start + 3].string else { return nil }
+        return StoredFileInfo(
+            datasetId: datasetId, component: values[start].string ?? "", path: path, formatter: formatter,
+            storageClass: storageClass, fileSize: values[start + 4].int64 ?? 0, checksum: values[start + 5].string)
     }
 
     /// Reads an artifact as the storage class's default type.
