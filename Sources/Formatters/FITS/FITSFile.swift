@@ -106,10 +106,10 @@ final class FITSFile {
     /// Moves to HDU `index` (0-based: 0 is the primary). Returns whether it is an image.
     @discardableResult
     func move(to index: Int) throws -> Bool {
-        var type: Int32 = 0, status: Int32 = 0
-        ffmahd(handle, Int32(index + 1), &type, &status)
-        try check(status, "ffmahd", "moving to HDU \(index)")
-        return type == IMAGE_HDU
+        guard let isImage = try moveIfPresent(to: index) else {
+            throw CFitsio.error(END_OF_FILE, "ffmahd", path: path, context: "moving to HDU \(index)")
+        }
+        return isImage
     }
 
     /// Moves to HDU `index` (0-based) if the file has it: whether it is an image, or nil when

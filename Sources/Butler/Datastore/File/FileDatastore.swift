@@ -326,16 +326,18 @@ final class FileDatastore: Sendable {
 
     /// The artifacts recorded for a dataset.
     func records(_ session: any SQLSession, datasetId: UUID) throws -> [StoredFileInfo] {
-        try session.query("""
-            SELECT component, path, formatter, storage_class, file_size, checksum
-            FROM file_datastore_records WHERE dataset_id = ?
-            """, [.uuid(datasetId)]).compactMap { Self.record($0.values[...], datasetId: datasetId) }
+        try session.query(
+            "SELECT " + Self.recordColumns.joined(separator: ", ") + " FROM file_datastore_records WHERE dataset_id = ?",
+            [.uuid(datasetId)]).compactMap { Self.record($0.values[...], datasetId: datasetId) }
     }
+
+    /// The columns ``record(_:datasetId:)`` decodes, in its order.
+    private static let recordColumns = ["component", "path", "formatter", "storage_class", "file_size", "checksum"]
 
     /// The artifact records as columns of a registry find, so that a get finds its dataset
     /// and the dataset's artifacts in one statement.
     static let recordsAttachment = Registry.FindAttachment(
-        columns: ["a.component", "a.path", "a.formatter", "a.storage_class", "a.file_size", "a.checksum"],
+        columns: recordColumns.map { "a." + $0 },
         join: "LEFT JOIN file_datastore_records a ON a.dataset_id = t.dataset_id")
 
     /// The records among rows of ``recordsAttachment`` (none when the dataset has no artifact).
