@@ -7,6 +7,7 @@ import PackageDescription
 let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
 let package = Package(
@@ -74,7 +75,7 @@ let package = Package(
         ),
         .target(
             name: "ButlerTestSupport",
-            dependencies: ["Butler"],
+            dependencies: ["Butler", "Composites", "Formatters"],
             path: "Tests/ButlerTestSupport",
             swiftSettings: strictSettings
         ),
@@ -85,7 +86,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FormattersTests",
-            dependencies: ["Formatters", "Composites"],
+            dependencies: ["Formatters", "Composites", "ButlerTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

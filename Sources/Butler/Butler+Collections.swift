@@ -20,7 +20,7 @@ extension Butler {
         try requireWriteable("collection-chain \(parent)")
         let registry = self.registry
         try await registry.database.write { session in
-            if try registry.collection(session, named: parent, required: false) == nil {
+            if try registry.findCollection(session, named: parent) == nil {
                 try registry.registerCollection(session, parent, type: .chained)
             }
             try registry.setChain(session, parent: parent, children: children, mode: mode)
@@ -31,7 +31,7 @@ extension Butler {
     public func collectionChain(_ parent: String) async throws -> [String] {
         let registry = self.registry
         return try await registry.database.read { session in
-            let record = try registry.collection(session, named: parent)!
+            let record = try registry.collection(session, named: parent)
             guard record.type == .chained else {
                 throw ButlerError.collection("collection '\(parent)' is \(record.type.rawValue), not CHAINED")
             }
@@ -66,7 +66,7 @@ extension Butler {
         try requireWriteable("associate with \(tag)")
         let registry = self.registry
         try await registry.database.write { session in
-            if try registry.collection(session, named: tag, required: false) == nil {
+            if try registry.findCollection(session, named: tag) == nil {
                 try registry.registerCollection(session, tag, type: .tagged)
             }
             try registry.associate(session, tag: tag, refs: refs)

@@ -25,14 +25,14 @@ extension Butler {
         idGenerationMode: DatasetIdGenerationMode = .unique, formatter: String? = nil
     ) async throws -> [DatasetRef] {
         try requireWriteable("ingest into \(run)")
-        var staged: [(DatasetRef, DatasetTypeRecord, [FileDatastore.PreparedArtifact])] = []
+        var staged: [(DatasetRef, DatasetTypeRecord, any DatastoreWrite)] = []
         do {
             for file in files {
                 let (typeRecord, ref) = try await resolveNewRef(datasetType, dataId: file.dataId, run: run, mode: idGenerationMode)
-                staged.append((ref, typeRecord, [try datastore.prepareIngest(file: file.url, ref: ref, formatterName: formatter, transfer: transfer)]))
+                staged.append((ref, typeRecord, try datastore.prepareIngest(file.url, for: ref, formatter: formatter, transfer: transfer)))
             }
         } catch {
-            for (_, _, artifacts) in staged { artifacts.forEach(datastore.abandon) }
+            for (_, _, write) in staged { write.abandon() }
             throw error
         }
         try await commit(staged)

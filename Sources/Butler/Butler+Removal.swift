@@ -1,4 +1,3 @@
-public import Foundation
 
 extension Butler {
     /// Deletes RUN collections with all their datasets and artifacts.
@@ -13,7 +12,7 @@ extension Butler {
         let removed = try await registry.database.write { session -> Int in
             var count = 0
             for name in names {
-                let record = try registry.collection(session, named: name)!
+                let record = try registry.collection(session, named: name)
                 guard record.type == .run else {
                     throw ButlerError.collection("'\(name)' is \(record.type.rawValue), not a RUN collection")
                 }
@@ -22,7 +21,7 @@ extension Butler {
                     throw ButlerError.collection("run '\(name)' is a child of chained collections \(parents); unlink it first or force removal")
                 }
                 let ids = try registry.datasetIds(session, inRun: record)
-                try datastore.trash(session, ids: ids)
+                try datastore.trash(session, datasetIds: ids)
                 try registry.deleteDatasets(session, ids: ids)
                 try registry.removeCollection(session, record)
                 count += ids.count
@@ -38,7 +37,7 @@ extension Butler {
         try requireWriteable("remove collection \(name)")
         let registry = self.registry
         try await registry.database.write { session in
-            let record = try registry.collection(session, named: name)!
+            let record = try registry.collection(session, named: name)
             guard record.type != .run else {
                 throw ButlerError.collection("'\(name)' is a RUN; use removeRuns to delete it with its datasets")
             }
@@ -61,7 +60,7 @@ extension Butler {
         let ids = refs.map(\.id)
         try await registry.database.write { session in
             for tag in tags { try registry.disassociate(session, tag: tag, refs: refs) }
-            if unstore || purge { try datastore.trash(session, ids: ids) }
+            if unstore || purge { try datastore.trash(session, datasetIds: ids) }
             if purge { try registry.deleteDatasets(session, ids: ids) }
         }
         if unstore || purge { try await emptyTrash() }
@@ -74,30 +73,5 @@ extension Butler {
         try requireWriteable("empty trash")
         let datastore = self.datastore
         return try await registry.database.write { session in try datastore.emptyTrash(session) }
-    }
-
-    /// Copies the artifacts of `refs` into `destination`, keeping their paths relative to the
-    /// datastore root (or flat with `preservePath: false`). Returns the files written.
-    public func retrieveArtifacts(
-        _ refs: [DatasetRef], destination: URL, preservePath: Bool = true, overwrite: Bool = false
-    ) async throws -> [URL] {
-        var written: [URL] = []
-        for ref in refs {
-            for source in try await artifactURLs(ref) {
-                let relative = source.path.hasPrefix(datastore.root.path + "/")
-                    ? String(source.path.dropFirst(datastore.root.path.count + 1)) : source.lastPathComponent
-                let target = destination.appendingPathComponent(preservePath ? relative : (relative as NSString).lastPathComponent)
-                try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-                if FileManager.default.fileExists(atPath: target.path) {
-                    guard overwrite else { throw ButlerError.datastore("\(target.path) exists (use overwrite) while retrieving \(ref)") }
-                    try FileManager.default.removeItem(at: target)
-                }
-                do { try FileManager.default.copyItem(at: source.resolvingSymlinksInPath(), to: target) } catch {
-                    throw ButlerError.datastore("cannot copy \(source.path) for \(ref): \(error.localizedDescription)")
-                }
-                written.append(target)
-            }
-        }
-        return written
     }
 }

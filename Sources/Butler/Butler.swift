@@ -24,7 +24,7 @@ public final class Butler: Sendable {
     public let storageClasses: StorageClassRegistry
     /// The formatters this Butler knows; add your own with `register`.
     public let formatters: FormatterRegistry
-    /// True when opened read-only: every write is refused with ``ButlerError/readOnly(_:)``.
+    /// True when opened read-only: every write is refused with ``ButlerError/Code/readOnly``.
     public let isReadOnly: Bool
     /// Collections searched when a call passes none.
     public let defaultCollections: [String]
@@ -32,7 +32,9 @@ public final class Butler: Sendable {
     public let defaultRun: String?
 
     let registry: Registry
-    let datastore: FileDatastore
+    let datastore: any Datastore
+    /// The component-resolution rule (DESIGN §3.1) over this Butler's registry and datastore.
+    let components: ComponentResolver
 
     /// Opens an existing repository.
     ///
@@ -62,7 +64,7 @@ public final class Butler: Sendable {
             let base: StorageClass
             do { base = try storageClasses.storageClass(named: definition.like) } catch {
                 try? await database.close()
-                throw ButlerError.configuration("storage class \(name) in \(root.path)/butler.yaml: \(error)")
+                throw ButlerError.configuration("storage class \(name) in \(root.path)/butler.yaml", cause: error)
             }
             try storageClasses.register(base.renamed(name, doc: definition.doc))
         }
@@ -75,24 +77,31 @@ public final class Butler: Sendable {
         self.defaultRun = run
         self.defaultCollections = collections.isEmpty ? (run.map { [$0] } ?? []) : collections
         self.registry = registry
-        self.datastore = try FileDatastore(
-            root: Self.resolve(config.datastore.root, root: root), config: config.datastore,
+        let datastore = try Self.makeDatastore(config: config, root: root, formatters: formatters, storageClasses: storageClasses)
+        self.datastore = datastore
+        self.components = ComponentResolver(
+            registry: registry, datastore: datastore, storageClasses: storageClasses, bindings: config.componentBindings ?? [:])
+    }
+
+    /// The datastore a configuration describes: files under the datastore root.
+    static func makeDatastore(
+        config: RepositoryConfig, root: URL, formatters: FormatterRegistry, storageClasses: StorageClassRegistry
+    ) throws -> any Datastore {
+        try FileDatastore(
+            name: config.datastore.name ?? RepositoryConfig.Datastore.defaultName,
+            storage: LocalStorage(root: resolve(config.datastore.root, root: root)), config: config.datastore,
             formatters: formatters, storageClasses: storageClasses)
     }
 
     /// Creates a new, empty repository at `root` and returns its root.
-    /// - Throws: ``ButlerError/configuration(_:)`` if a repository already exists there.
+    /// - Throws: ``ButlerError/Code/configuration`` if a repository already exists there.
     @discardableResult
     public static func createRepository(at root: URL, config: RepositoryConfig = .defaultConfig()) async throws -> URL {
         let root = root.standardizedFileURL
-        let configURL = root.appendingPathComponent("butler.yaml")
-        if FileManager.default.fileExists(atPath: configURL.path) {
-            throw ButlerError.configuration("a repository already exists at \(root.path)")
-        }
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try RepositoryConfig.prepareNewRoot(root)
         let universe = try universe(config: config, root: root)
         // Reject malformed templates now rather than at the first put.
-        for text in config.datastore.templates.values { _ = try FileTemplate(text) }
+        let datastore = try makeDatastore(config: config, root: root, formatters: FormatterRegistry(), storageClasses: StorageClassRegistry())
         let database = try await openDatabase(config: config, root: root, readOnly: false)
         let registry = Registry(database: database, universe: universe)
         do {
@@ -101,7 +110,7 @@ public final class Butler: Sendable {
                     throw ButlerError.configuration("the registry database \(config.registry.db) already holds a repository")
                 }
                 try registry.createSchema(session)
-                try FileDatastore.createSchema(session)
+                try datastore.createSchema(session)
             }
             try config.write(root: root)
         } catch {
@@ -139,11 +148,7 @@ public final class Butler: Sendable {
         if url.hasPrefix("sqlite://") {
             let path = String(url.dropFirst("sqlite://".count))
             let location = path.hasPrefix("//") ? String(path.dropFirst()) : String(path.drop { $0 == "/" })
-            let file = resolve(location, root: root).path
-            if readOnly && !FileManager.default.fileExists(atPath: file) {
-                throw ButlerError.configuration("registry database \(file) does not exist")
-            }
-            return try SQLiteDatabase(path: file, readOnly: readOnly)
+            return try SQLiteDatabase(path: resolve(location, root: root).path, readOnly: readOnly)
         }
         if url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") {
             return try await PostgreSQLDatabase(url: url, namespace: config.registry.namespace, readOnly: readOnly)

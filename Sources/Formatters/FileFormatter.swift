@@ -37,18 +37,18 @@ extension FileFormatter {
         let value = try read(from: url, storageClass: storageClass, parameters: parameters)
         if let typed = value as? T { return typed }
         throw FormatterError(
-            formatter: name, path: url.path, operation: "read",
+            formatter: name, path: url.path, operation: "read", kind: .typeMismatch,
             reason: "the file holds \(Swift.type(of: value)), which cannot be returned as \(T.self)")
     }
 
     public func readComponent(_ component: String, from url: URL, storageClass: StorageClass, parameters: ReadParameters) throws -> any Sendable {
         guard let assembler = storageClass.assembler else {
-            throw FormatterError(formatter: name, path: url.path, operation: "read",
+            throw FormatterError(formatter: name, path: url.path, operation: "read", kind: .absentComponent,
                                  reason: "storage class \(storageClass.name) has no components")
         }
         let value = try read(from: url, storageClass: storageClass, parameters: parameters)
         do { return try assembler.component(component, of: value) } catch {
-            throw FormatterError(formatter: name, path: url.path, operation: "read", reason: "\(error)")
+            throw FormatterError(formatter: name, path: url.path, operation: "read", kind: .absentComponent, reason: "\(error)", cause: error)
         }
     }
 
@@ -64,28 +64,64 @@ extension FileFormatter {
     public func requireNoParameters(_ parameters: ReadParameters, url: URL) throws {
         guard !parameters.isEmpty else { return }
         throw FormatterError(
-            formatter: name, path: url.path, operation: "read",
+            formatter: name, path: url.path, operation: "read", kind: .invalidRequest,
             reason: "unsupported read parameters: \(parameters.keys.sorted().joined(separator: ", "))")
     }
 }
 
+/// What kind of failure a formatter met, so that callers act on it without reading messages:
+/// a missing file is not a corrupt one, and neither is a request the file cannot serve.
+public enum FileErrorKind: String, Sendable, Hashable, CaseIterable {
+    /// The file does not exist.
+    case missingFile
+    /// The file exists, but its bytes are not what the format says (truncated, corrupt, another
+    /// format, values out of range).
+    case corruptFile
+    /// The request cannot be served by any file: an unknown or malformed parameter, a cutout
+    /// outside the image.
+    case invalidRequest
+    /// The file holds no such component (an exposure written without a PSF).
+    case absentComponent
+    /// The value is not of a type this formatter writes, or the file's content cannot be
+    /// returned as the type asked for.
+    case typeMismatch
+    /// The operating system refused an operation (permission, disk full, I/O error).
+    case ioFailure
+}
+
+/// An error a formatter or file handle throws, with its ``FileErrorKind``.
+public protocol FileFormatError: Error, CustomStringConvertible, Sendable {
+    /// What kind of failure it is.
+    var kind: FileErrorKind { get }
+}
+
 /// A formatter failure: which formatter, which file, doing what, and the library's message.
-public struct FormatterError: Error, CustomStringConvertible, Sendable {
+public struct FormatterError: FileFormatError {
     /// The formatter's ``FileFormatter/name``.
     public let formatter: String
     /// The file being read or written.
     public let path: String
-    /// `read` or `write`.
+    /// `read`, `write` or `configure`.
     public let operation: String
+    /// What kind of failure it is.
+    public let kind: FileErrorKind
     /// What went wrong, in the underlying library's words where it has some.
     public let reason: String
+    /// The error that caused this one, if any.
+    public let cause: (any Error)?
 
-    /// Describes a failure of `formatter` on `path`.
-    public init(formatter: String, path: String, operation: String, reason: String) {
+    /// Describes a failure of `formatter` on `path`. Without a `kind`, a failed write is an
+    /// I/O failure, a failed configuration an invalid request and a failed read a corrupt file.
+    public init(
+        formatter: String, path: String, operation: String, kind: FileErrorKind? = nil, reason: String,
+        cause: (any Error)? = nil
+    ) {
         self.formatter = formatter
         self.path = path
         self.operation = operation
+        self.kind = kind ?? (operation == "write" ? .ioFailure : operation == "configure" ? .invalidRequest : .corruptFile)
         self.reason = reason
+        self.cause = cause
     }
 
     public var description: String { "\(formatter) could not \(operation) \(path): \(reason)" }

@@ -53,9 +53,29 @@ public enum FileIO {
         return data
     }
 
-    static func posixError(_ operation: String, _ path: String) -> NSError {
-        let code = errno
-        return NSError(domain: NSPOSIXErrorDomain, code: Int(code),
-                       userInfo: [NSLocalizedDescriptionKey: "\(operation) \(path): \(String(cString: strerror(code)))"])
+    static func posixError(_ operation: String, _ path: String) -> FileIOError {
+        FileIOError(operation: operation, path: path, errno: errno)
     }
+}
+
+/// A failed POSIX call on a file: the call, the path and `errno` (a missing file is told apart
+/// from other failures by its kind).
+public struct FileIOError: FileFormatError {
+    /// The call that failed (`open`, `read`, `write`…).
+    public let operation: String
+    /// The file.
+    public let path: String
+    /// The `errno` it set.
+    public let errno: Int32
+
+    /// Describes a failed call.
+    public init(operation: String, path: String, errno: Int32) {
+        self.operation = operation
+        self.path = path
+        self.errno = errno
+    }
+
+    public var kind: FileErrorKind { errno == ENOENT ? .missingFile : .ioFailure }
+
+    public var description: String { "\(operation) \(path): \(String(cString: strerror(errno)))" }
 }

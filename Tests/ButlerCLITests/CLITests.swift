@@ -150,8 +150,7 @@ struct CLITests {
     @Test("image-info and image-convert work on files, before any repository exists")
     func imageCommands() throws {
         let directory = try TemporaryDirectory()
-        let hsc = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("shared/testdata/obs_base_calexp_hsc_64x32.fits").path
+        let hsc = TestData.hscCalexp
         let info = try butler("image-info", hsc)
         #expect(info.status == 0, "\(info.stderr)")
         #expect(info.stdout.contains("TAN-SIP") && info.stdout.contains("Gaussian sigma 4.0") && info.stdout.contains("1.99408750546"))
@@ -177,8 +176,7 @@ struct CLITests {
     func getPut() throws {
         let directory = try TemporaryDirectory()
         let repo = directory.url.appendingPathComponent("repo").path
-        let hsc = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("shared/testdata/obs_base_calexp_hsc_64x32.fits").path
+        let hsc = TestData.hscCalexp
         #expect(try butler("create", repo).status == 0)
         let records = directory.url.appendingPathComponent("records.yaml")
         try "- {name: HSC}".write(to: records, atomically: true, encoding: .utf8)

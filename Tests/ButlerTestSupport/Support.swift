@@ -1,5 +1,6 @@
 public import Butler
 public import Foundation
+import Composites
 
 /// A registry engine a shared suite runs against.
 public enum Backend: String, Sendable, CustomStringConvertible, CaseIterable {

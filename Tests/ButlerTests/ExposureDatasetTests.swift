@@ -83,8 +83,7 @@ struct ExposureDatasetTests {
     func ingestAfw(backend: Backend) async throws {
         let (butler, directory) = try await makeButler(backend)
         defer { _ = directory }
-        let hsc = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("shared/testdata/obs_base_calexp_hsc_64x32.fits")
+        let hsc = URL(fileURLWithPath: TestData.hscCalexp)
         let refs = try await butler.ingest([FileToIngest(url: hsc, dataId: ["instrument": "HSC", "visit": 3, "detector": 0])],
                                            datasetType: "calexp", run: "HSC/ingested", transfer: .copy)
         let exposure = try await butler.get(refs[0], as: ExposureF.self)

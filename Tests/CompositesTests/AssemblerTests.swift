@@ -20,7 +20,11 @@ struct AssemblerTests {
         #expect(Set(parts.keys) == ["image", "mask", "variance", "metadata", "wcs", "psf", "visitInfo"])
         #expect(try assembler.assemble(parts) as? Exposure<Float> == original)
         #expect(try assembler.component("bbox", of: original) as? Box2I == original.bbox)
-        #expect(assembler.sourceComponent(forDerived: "bbox") == "image")
+        #expect(assembler.sourceComponents(forDerived: "bbox") == ["image"])
+        // A derived component needing several parts names them all: a read touches only those.
+        #expect(assembler.sourceComponents(forDerived: "maskedImage") == ["image", "mask", "variance"])
+        let planes = parts.filter { ["image", "mask", "variance"].contains($0.key) }
+        #expect(try assembler.component("maskedImage", of: assembler.assemble(planes)) as? MaskedImage<Float> == original.maskedImage)
     }
 
     @Test("replacing a component checks its type; absent components are errors")

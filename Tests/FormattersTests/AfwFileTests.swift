@@ -1,19 +1,8 @@
+import ButlerTestSupport
 import Composites
 import Formatters
 import Foundation
 import Testing
-
-/// The afw-written files shipped in ../shared/testdata.
-enum TestData {
-    static let directory: URL = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.deletingLastPathComponent().appendingPathComponent("shared/testdata")
-    }()
-    static let hscCalexp = directory.appendingPathComponent("obs_base_calexp_hsc_64x32.fits").path
-    static let smallExposure = directory.appendingPathComponent("daf_butler_small_exposure.fits").path
-    static let sourceCatalog = directory.appendingPathComponent("daf_butler_source_catalog.fits").path
-}
 
 @Suite("Reading afw-written exposures")
 struct AfwFileTests {

@@ -1,3 +1,4 @@
+import ButlerTestSupport
 import Composites
 import Formatters
 import Foundation

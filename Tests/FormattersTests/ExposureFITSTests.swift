@@ -13,7 +13,7 @@ enum Fixtures {
                    cd: [[1.591e-06, 4.4125e-05], [4.3586e-05, 1.532e-06]], sipA: a, sipB: b)
     }
 
-    static func exposure<P: FITSPixel>(_ type: P.Type, width: Int = 40, height: Int = 30, xy0: Point2I = Point2I(100, -20),
+    static func exposure<P: ImagePixel>(_ type: P.Type, width: Int = 40, height: Int = 30, xy0: Point2I = Point2I(100, -20),
                                         value: (Int, Int) -> P) throws -> Exposure<P> {
         let box = Box2I(min: xy0, extent: Extent2I(width, height))
         var masked = MaskedImage<P>(bbox: box)
@@ -46,7 +46,7 @@ enum Fixtures {
 struct ExposureFITSTests {
     static let compressions: [FITSCompression] = [.none, FITSCompression(.gzip, tile: Extent2I(16, 8)), FITSCompression(.rice, tile: Extent2I(16, 8))]
 
-    func roundTrip<P: FITSPixel>(_ exposure: Exposure<P>, _ compression: FITSCompression) throws -> Exposure<P> {
+    func roundTrip<P: ImagePixel>(_ exposure: Exposure<P>, _ compression: FITSCompression) throws -> Exposure<P> {
         let path = Fixtures.temporaryPath("rt.fits")
         defer { try? FileManager.default.removeItem(atPath: path) }
         try ExposureFITS.write(exposure, to: path, compression: compression)

@@ -7,7 +7,7 @@ import Testing
 struct ExposureHDF5Tests {
     static let layouts = [HDF5Layout(), HDF5Layout(chunk: Extent2I(16, 8), deflate: 4)]
 
-    func roundTrip<P: FITSPixel>(_ exposure: Exposure<P>, _ layout: HDF5Layout) throws -> Exposure<P> {
+    func roundTrip<P: ImagePixel>(_ exposure: Exposure<P>, _ layout: HDF5Layout) throws -> Exposure<P> {
         let path = Fixtures.temporaryPath("rt.h5")
         defer { try? FileManager.default.removeItem(atPath: path) }
         try ExposureHDF5.write(exposure, to: path, layout: layout)

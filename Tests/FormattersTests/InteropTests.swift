@@ -1,3 +1,4 @@
+import ButlerTestSupport
 import Composites
 import Formatters
 import Foundation
@@ -20,7 +21,7 @@ func runInteropScript(_ arguments: [String]) throws -> (status: Int32, output: S
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
-func rawBytes<P: FITSPixel>(_ pixels: [P]) -> Data {
+func rawBytes<P: ImagePixel>(_ pixels: [P]) -> Data {
     pixels.withUnsafeBytes { Data($0) }
 }
 

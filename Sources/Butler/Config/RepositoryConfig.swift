@@ -51,6 +51,9 @@ public struct RepositoryConfig: Sendable, Codable, Equatable {
 
     /// Where artifacts live and how they are named and written.
     public struct Datastore: Sendable, Codable, Equatable {
+        /// The name the datastore's records carry; ``defaultName`` when nil. Records of several
+        /// datastores (a chain) share one table, told apart by this name.
+        public var name: String?
         /// The artifact root, relative to the repository root unless absolute.
         public var root: String
         /// Checksum recorded for each artifact.
@@ -65,6 +68,10 @@ public struct RepositoryConfig: Sendable, Codable, Equatable {
         /// each with the formatter of its component storage class (daf_butler's
         /// `composites: disassembled`).
         public var disassembled: [String]?
+
+        /// The name of a repository's file datastore when the configuration gives none (as
+        /// daf_butler names it; `<butlerRoot>` stays unexpanded so the repository can move).
+        public static let defaultName = "FileDatastore@<butlerRoot>"
 
         /// Creates datastore settings.
         public init(root: String, checksum: ChecksumAlgorithm, fsync: Bool, templates: [String: String], formatters: [String: FormatterChoice]) {
@@ -164,10 +171,20 @@ public struct RepositoryConfig: Sendable, Codable, Equatable {
         let url = root.appendingPathComponent(fileName)
         let text: String
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw ButlerError.configuration("no repository at \(root.path): cannot read \(url.path) (\(error.localizedDescription))")
+            throw ButlerError.configuration("no repository at \(root.path): cannot read \(url.path)", cause: error)
         }
         do { return try YAMLSupport.decode(RepositoryConfig.self, from: text) } catch {
-            throw ButlerError.configuration("invalid repository configuration \(url.path): \(error)")
+            throw ButlerError.configuration("invalid repository configuration \(url.path)", cause: error)
+        }
+    }
+
+    /// Creates the directory of a new repository, refusing one that already holds a repository.
+    static func prepareNewRoot(_ root: URL) throws {
+        if FileManager.default.fileExists(atPath: root.appendingPathComponent("butler.yaml").path) {
+            throw ButlerError.configuration("a repository already exists at \(root.path)")
+        }
+        do { try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true) } catch {
+            throw ButlerError.configuration("cannot create the repository directory \(root.path)", cause: error)
         }
     }
 

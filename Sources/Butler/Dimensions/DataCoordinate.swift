@@ -1,3 +1,5 @@
+import Foundation
+
 /// The value of one dimension in a data ID: an integer (`visit: 903334`) or a string
 /// (`instrument: "HSC"`).
 public enum DataIdValue: Sendable, Hashable, Comparable, Codable, CustomStringConvertible,

@@ -175,7 +175,7 @@ public struct DimensionUniverse: Sendable {
     }
 
     /// The dimension group spanned by `names`: their required closure plus implied dimensions.
-    /// - Throws: ``ButlerError/unknownDimension(_:known:)`` for a name that is not a dimension.
+    /// - Throws: ``ButlerError/Code/unknownDimension`` for a name that is not a dimension.
     public func group(_ names: some Sequence<String>) throws -> DimensionGroup {
         var required = Set<String>()
         func addRequired(_ name: String) throws {

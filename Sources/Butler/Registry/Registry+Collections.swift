@@ -9,7 +9,7 @@ extension Registry {
         if type == .calibration {
             throw ButlerError.collection("cannot create '\(name)': CALIBRATION collections are not supported yet")
         }
-        if let existing = try collection(session, named: name, required: false) {
+        if let existing = try findCollection(session, named: name) {
             guard existing.type == type else {
                 throw ButlerError.collection("collection '\(name)' already exists with type \(existing.type.rawValue), not \(type.rawValue)")
             }
@@ -33,15 +33,21 @@ extension Registry {
         }
     }
 
-    /// The collection called `name`; nil when `required` is false and it does not exist.
-    func collection(_ session: any SQLSession, named name: String, required: Bool = true) throws -> CollectionRecord? {
+    /// The collection called `name`.
+    /// - Throws: ``ButlerError/Code/collection`` when it does not exist.
+    func collection(_ session: any SQLSession, named name: String) throws -> CollectionRecord {
+        guard let record = try findCollection(session, named: name) else {
+            throw ButlerError.collection("collection '\(name)' does not exist")
+        }
+        return record
+    }
+
+    /// The collection called `name`, or nil when there is none.
+    func findCollection(_ session: any SQLSession, named name: String) throws -> CollectionRecord? {
         if let hit = cached({ $0.collectionsByName[name] }) { return hit }
         guard let row = try session.queryOne(
             "SELECT collection_id, type, doc FROM collection WHERE name = ?", [.text(name)])
-        else {
-            if required { throw ButlerError.collection("collection '\(name)' does not exist") }
-            return nil
-        }
+        else { return nil }
         let record = CollectionRecord(
             id: row[0].int64!, name: name, type: CollectionType(code: row[1].int64!)!, doc: row[2].string ?? "")
         cached { $0.collectionsByName[name] = record; $0.collectionsById[record.id] = record }
@@ -54,7 +60,7 @@ extension Registry {
         guard let row = try session.queryOne("SELECT name FROM collection WHERE collection_id = ?", [.integer(id)]),
             let name = row[0].string
         else { throw ButlerError.collection("no collection has id \(id)") }
-        return try collection(session, named: name)!
+        return try collection(session, named: name)
     }
 
     /// The children of a CHAINED collection, in order.
@@ -66,7 +72,7 @@ extension Registry {
 
     /// Changes a CHAINED collection's children; refuses cycles and non-chained parents.
     func setChain(_ session: any SQLSession, parent name: String, children: [String], mode: ChainMode) throws {
-        guard let parent = try collection(session, named: name, required: false) else {
+        guard let parent = try findCollection(session, named: name) else {
             throw ButlerError.collection("collection '\(name)' does not exist (create it with type CHAINED first)")
         }
         guard parent.type == .chained else {
@@ -96,7 +102,7 @@ extension Registry {
         updated = updated.filter { seen.insert($0).inserted }
         var records: [CollectionRecord] = []
         for child in updated {
-            guard let record = try collection(session, named: child, required: false) else {
+            guard let record = try findCollection(session, named: child) else {
                 throw ButlerError.collection("cannot add '\(child)' to chain '\(name)': no such collection")
             }
             if try reaches(session, from: record, to: parent) {
@@ -144,7 +150,7 @@ extension Registry {
                 let matches = try allCollections(session).filter { Glob.matches(name, $0.name) }
                 records.append(contentsOf: matches)
             } else {
-                records.append(try collection(session, named: name)!)
+                records.append(try collection(session, named: name))
             }
         }
         return try flatten(session, records)

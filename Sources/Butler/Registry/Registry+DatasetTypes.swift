@@ -3,11 +3,11 @@ import Foundation
 /// Dataset types: defined at run time, immutable once defined.
 extension Registry {
     /// Registers `datasetType`; returns false if an identical definition exists.
-    /// - Throws: ``ButlerError/datasetTypeConflict(existing:new:)`` showing both definitions.
+    /// - Throws: ``ButlerError/Code/datasetTypeConflict`` showing both definitions.
     @discardableResult
     func registerDatasetType(_ session: any SQLSession, _ datasetType: DatasetType) throws -> Bool {
         try DatasetType.validate(name: datasetType.name)
-        if let existing = try datasetTypeRecord(session, named: datasetType.name, required: false) {
+        if let existing = try findDatasetType(session, named: datasetType.name) {
             guard existing.datasetType == datasetType else {
                 throw ButlerError.datasetTypeConflict(
                     existing: existing.datasetType.description, new: datasetType.description)
@@ -27,16 +27,20 @@ extension Registry {
     }
 
     /// The dataset type called `name`.
-    func datasetTypeRecord(_ session: any SQLSession, named name: String, required: Bool = true) throws -> DatasetTypeRecord? {
+    /// - Throws: ``ButlerError/Code/missingDatasetType`` when it is not registered.
+    func datasetTypeRecord(_ session: any SQLSession, named name: String) throws -> DatasetTypeRecord {
+        guard let record = try findDatasetType(session, named: name) else { throw ButlerError.missingDatasetType(name) }
+        return record
+    }
+
+    /// The dataset type called `name`, or nil when it is not registered.
+    func findDatasetType(_ session: any SQLSession, named name: String) throws -> DatasetTypeRecord? {
         if let hit = cached({ $0.datasetTypesByName[name] }) { return hit }
         guard let row = try session.queryOne("""
             SELECT dataset_type_id, name, dimensions, storage_class, is_calibration, tag_table
             FROM dataset_type WHERE name = ?
             """, [.text(name)])
-        else {
-            if required { throw ButlerError.missingDatasetType(name) }
-            return nil
-        }
+        else { return nil }
         return try cacheDatasetType(row)
     }
 
@@ -83,7 +87,7 @@ extension Registry {
 
     /// Removes a dataset type that has no datasets.
     func removeDatasetType(_ session: any SQLSession, _ name: String) throws {
-        let record = try datasetTypeRecord(session, named: name)!
+        let record = try datasetTypeRecord(session, named: name)
         let count = try session.queryOne(
             "SELECT COUNT(*) FROM dataset WHERE dataset_type_id = ?", [.integer(record.id)])?[0].int64 ?? 0
         guard count == 0 else {

@@ -3,10 +3,10 @@ import Foundation
 /// Datasets: insertion into a RUN, find-first lookup, queries, tagging, deletion.
 extension Registry {
     /// Inserts a new dataset into its RUN collection.
-    /// - Throws: ``ButlerError/datasetExists(_:)`` naming the existing ref when the run
+    /// - Throws: ``ButlerError/Code/conflict`` naming the existing ref when the run
     ///   already holds a dataset of this type and data ID, or the ID is taken.
     func insertDataset(_ session: any SQLSession, _ ref: DatasetRef, type typeRecord: DatasetTypeRecord) throws {
-        guard let run = try collection(session, named: ref.run, required: false) else {
+        guard let run = try findCollection(session, named: ref.run) else {
             throw ButlerError.collection("run '\(ref.run)' does not exist (register it, or pass a run to put)")
         }
         guard run.type == .run else {
@@ -36,44 +36,43 @@ extension Registry {
         try session.execute(sql, values)
     }
 
-    /// Columns of another table a find brings back for the dataset it finds: `join` is a LEFT
-    /// JOIN onto the tag table `t` by dataset ID, `columns` its select-list entries.
-    struct FindAttachment: Sendable {
-        let columns: [String]
-        let join: String
-    }
-
     /// Find-first: the dataset of this type and data ID in the first collection of the search
     /// path that has one.
     func find(_ session: any SQLSession, _ typeRecord: DatasetTypeRecord, _ dataId: DataCoordinate, in path: [CollectionRecord]) throws -> DatasetRef? {
         try findRanked(session, typeRecord, dataId, in: path)?.ref
     }
 
-    /// Find-first, also saying at which position of the search path the dataset was found
-    /// (composite assembly compares a component's position with its parent's).
-    func findRanked(_ session: any SQLSession, _ typeRecord: DatasetTypeRecord, _ dataId: DataCoordinate, in path: [CollectionRecord]) throws -> (ref: DatasetRef, rank: Int)? {
-        try findRanked(session, typeRecord, dataId, in: path, attaching: nil).map { ($0.ref, $0.rank) }
+    /// What a find-first look-up found: the dataset, the position of its collection in the
+    /// search path (composite assembly compares a component's position with its parent's), and
+    /// the rows of an attached table that belong to it.
+    struct Found: Sendable {
+        let ref: DatasetRef
+        let rank: Int
+        /// The attached table's columns, one row per matching row (none without an attachment
+        /// or when the LEFT JOIN matched nothing but NULLs).
+        let attached: [ArraySlice<SQLValue>]
     }
 
-    /// ``findRanked(_:_:_:in:)`` that also brings back, in the same statement, the rows another
-    /// table holds for the dataset found (`attachment`: a LEFT JOIN on the dataset ID). A
-    /// PostgreSQL round trip costs more than the whole SQLite statement, and a get needs the
-    /// artifact records of what it finds.
+    /// Find-first, also saying at which position of the search path the dataset was found, and
+    /// bringing back in the same statement the rows `attachment` holds for it. A PostgreSQL round
+    /// trip costs more than the whole SQLite statement, and a get needs the artifact records of
+    /// what it finds.
     func findRanked(
         _ session: any SQLSession, _ typeRecord: DatasetTypeRecord, _ dataId: DataCoordinate, in path: [CollectionRecord],
-        attaching attachment: FindAttachment?
-    ) throws -> (ref: DatasetRef, rank: Int, attached: [ArraySlice<SQLValue>])? {
+        attaching attachment: AttachedTable? = nil
+    ) throws -> Found? {
         guard !path.isEmpty else { return nil }
         let dims = typeRecord.datasetType.dimensions.required
         let collectionCondition = path.count == 1
             ? "t.collection_id = ?" : "t.collection_id IN (" + Array(repeating: "?", count: path.count).joined(separator: ", ") + ")"
+        let join = attachment.map { $0.join(onDatasetIdOf: "t", alias: "a", dialect: dialect) }
         let sql = "SELECT t.dataset_id, t.collection_id, t.run_id"
-            + (attachment.map { ", " + $0.columns.joined(separator: ", ") } ?? "")
-            + " FROM \(typeRecord.tagTable) t " + (attachment.map { $0.join + " " } ?? "")
+            + (join.map { ", " + $0.columns } ?? "")
+            + " FROM \(typeRecord.tagTable) t " + (join.map { $0.clause + " " } ?? "")
             + "WHERE t.dataset_type_id = ? AND "
             + dims.map { "t.\(dialect.quote($0)) = ?" }.joined(separator: " AND ")
             + " AND " + collectionCondition
-        let arguments: [SQLValue] = [.integer(typeRecord.id)] + dims.map { Self.sqlValue(dataId[$0]!) }
+        let arguments: [SQLValue] = (join?.arguments ?? []) + [.integer(typeRecord.id)] + dims.map { Self.sqlValue(dataId[$0]!) }
             + path.map { .integer($0.id) }
         let rows = try session.query(sql, arguments)
         guard !rows.isEmpty else { return nil }
@@ -86,7 +85,9 @@ extension Registry {
         let attached = attachment == nil ? [] : rows
             .filter { $0[1].int64 == best[1].int64 && $0[0].uuidValue == id }
             .map { $0.values[3...] }
-        return (DatasetRef(id: id, datasetType: typeRecord.datasetType, dataId: coordinate, run: run.name), rank[best[1].int64!]!, attached)
+        return Found(
+            ref: DatasetRef(id: id, datasetType: typeRecord.datasetType, dataId: coordinate, run: run.name), rank: rank[best[1].int64!]!,
+            attached: attached)
     }
 
     /// The dataset with this ID, if it exists.
@@ -176,28 +177,28 @@ extension Registry {
 
     /// Adds datasets to a TAGGED collection (one per dataset type and data ID).
     func associate(_ session: any SQLSession, tag name: String, refs: [DatasetRef]) throws {
-        let tag = try collection(session, named: name)!
+        let tag = try collection(session, named: name)
         guard tag.type == .tagged else {
             throw ButlerError.collection("'\(name)' is \(tag.type.rawValue); datasets can only be associated with TAGGED collections")
         }
         for ref in refs {
-            let typeRecord = try datasetTypeRecord(session, named: ref.datasetType.name)!
+            let typeRecord = try datasetTypeRecord(session, named: ref.datasetType.name)
             if let existing = try find(session, typeRecord, ref.dataId, in: [tag]) {
                 if existing.id == ref.id { continue }
                 throw ButlerError.datasetExists("tagged collection '\(name)' already holds \(existing); cannot also tag \(ref)")
             }
-            try insertTag(session, typeRecord, ref, collection: tag, runId: try collection(session, named: ref.run)!.id)
+            try insertTag(session, typeRecord, ref, collection: tag, runId: try collection(session, named: ref.run).id)
         }
     }
 
     /// Removes datasets from a TAGGED collection.
     func disassociate(_ session: any SQLSession, tag name: String, refs: [DatasetRef]) throws {
-        let tag = try collection(session, named: name)!
+        let tag = try collection(session, named: name)
         guard tag.type == .tagged else {
             throw ButlerError.collection("'\(name)' is \(tag.type.rawValue); only TAGGED collections can be disassociated from")
         }
         for ref in refs {
-            let typeRecord = try datasetTypeRecord(session, named: ref.datasetType.name)!
+            let typeRecord = try datasetTypeRecord(session, named: ref.datasetType.name)
             try session.execute(
                 "DELETE FROM \(typeRecord.tagTable) WHERE collection_id = ? AND dataset_id = ?",
                 [.integer(tag.id), .uuid(ref.id)])

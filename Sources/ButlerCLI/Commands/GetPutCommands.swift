@@ -79,16 +79,13 @@ enum ValueFile {
         switch url.pathExtension.lowercased() {
         case "fits", "fit", "h5", "hdf5":
             let hdf5 = url.pathExtension.lowercased().hasPrefix("h")
-            func write<P: FITSPixel>(_ exposure: Exposure<P>) throws {
-                if hdf5 { try ExposureHDF5.write(exposure, to: path) } else { try ExposureFITS.write(exposure, to: path) }
+            func write<E: AnyExposure>(_ value: E) throws {
+                if hdf5 { try ExposureHDF5.write(value.exposure, to: path) } else { try ExposureFITS.write(value.exposure, to: path) }
             }
-            switch value {
-            case let exposure as Exposure<Float>: try write(exposure)
-            case let exposure as Exposure<Double>: try write(exposure)
-            case let exposure as Exposure<Int32>: try write(exposure)
-            case let exposure as Exposure<UInt16>: try write(exposure)
-            default: throw ValidationError("a \(type(of: value)) cannot be written as \(url.pathExtension); use .json")
+            guard let exposure = value as? any AnyExposure else {
+                throw ValidationError("a \(type(of: value)) cannot be written as \(url.pathExtension); use .json")
             }
+            try write(exposure)
         case "json":
             guard let encodable = value as? any Encodable else { throw ValidationError("a \(type(of: value)) cannot be written as JSON") }
             let encoder = JSONEncoder()

@@ -93,7 +93,8 @@ struct ImageConvert: AsyncParsableCommand {
         if FileManager.default.fileExists(atPath: output) { throw ValidationError("\(output) exists; refusing to overwrite") }
         let inputFormat = try ImageFormat(path: input), outputFormat = try ImageFormat(path: output)
         let planeType = try (inputFormat == .fits ? ExposureFITS.info(of: input) : ExposureHDF5.info(of: input)).planes.first?.pixelType ?? "Float32"
-        func convert<P: FITSPixel>(_ type: P.Type) throws -> Exposure<P> {
+        /// Converts with pixels of `P`; returns the box written.
+        func convert<P: ImagePixel>(_ type: P.Type) throws -> Box2I {
             let exposure = inputFormat == .fits
                 ? try ExposureFITS.read(P.self, from: input, bbox: box, origin: imageOrigin)
                 : try ExposureHDF5.read(P.self, from: input, bbox: box, origin: imageOrigin)
@@ -110,17 +111,12 @@ struct ImageConvert: AsyncParsableCommand {
                 try? FileManager.default.removeItem(atPath: temporary)
                 throw error
             }
-            return exposure
+            return exposure.bbox
         }
-        let bboxWritten: Box2I
-        switch planeType {
-        case "Float32": bboxWritten = try convert(Float.self).bbox
-        case "Float64": bboxWritten = try convert(Double.self).bbox
-        case "Int32": bboxWritten = try convert(Int32.self).bbox
-        case "UInt16": bboxWritten = try convert(UInt16.self).bbox
-        case "UInt8": bboxWritten = try convert(UInt8.self).bbox
-        default: throw ValidationError("\(input): unsupported image pixel type \(planeType)")
+        guard let pixel = PixelKind(rawValue: planeType)?.imagePixelType else {
+            throw ValidationError("\(input): unsupported image pixel type \(planeType)")
         }
+        let bboxWritten = try convert(pixel)
         print("Wrote \(output): \(bboxWritten.extent) at xy0 \(bboxWritten.min)")
     }
 }

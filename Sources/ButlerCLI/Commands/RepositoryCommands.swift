@@ -1,6 +1,7 @@
 import ArgumentParser
 import Butler
 import Foundation
+import Composites
 
 struct Create: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Create an empty repository.")

@@ -11,7 +11,9 @@ public protocol CompositeAssembler: Sendable {
     func disassemble(_ composite: any Sendable) throws -> [String: any Sendable]
     /// A composite built from its stored components.
     func assemble(_ components: [String: any Sendable]) throws -> any Sendable
-    /// The stored component a derived component is computed from (`bbox` → `image`), so a
-    /// derived read touches only that part.
-    func sourceComponent(forDerived name: String) -> String?
+    /// The stored components a derived component is computed from (`bbox` → `[image]`,
+    /// `maskedImage` → `[image, mask, variance]`), so that a derived read of a composite stored
+    /// one artifact per component touches only those parts — with one source, only what that
+    /// part's formatter needs (a header). Empty when the whole composite is needed.
+    func sourceComponents(forDerived name: String) -> [String]
 }

@@ -42,7 +42,11 @@ public struct ExposureAssembler<Pixel: PixelValue>: CompositeAssembler {
         return exposure
     }
 
-    public func sourceComponent(forDerived name: String) -> String? {
-        ["bbox": "image", "dimensions": "image", "xy0": "image", "maskedImage": "image"][name]
+    public func sourceComponents(forDerived name: String) -> [String] {
+        switch name {
+        case "bbox", "dimensions", "xy0": return ["image"]
+        case "maskedImage": return ["image", "mask", "variance"]
+        default: return []
+        }
     }
 }

@@ -95,5 +95,5 @@ public struct CatalogAssembler: CompositeAssembler {
         return try SourceCatalog(columns: columns, photoCalib: components["photoCalib"] as? PhotoCalib)
     }
 
-    public func sourceComponent(forDerived name: String) -> String? { nil }
+    public func sourceComponents(forDerived name: String) -> [String] { [] }
 }

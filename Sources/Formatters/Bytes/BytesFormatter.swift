@@ -20,18 +20,18 @@ public struct BytesFormatter: FileFormatter {
         case let text as String: data = Data(text.utf8)
         default:
             throw FormatterError(
-                formatter: name, path: url.path, operation: "write",
+                formatter: name, path: url.path, operation: "write", kind: .typeMismatch,
                 reason: "\(type(of: value)) is not bytes (Data, [UInt8] or String)")
         }
         do { try FileIO.write(data, to: url) } catch {
-            throw FormatterError(formatter: name, path: url.path, operation: "write", reason: error.localizedDescription)
+            throw FormatterError(formatter: name, path: url.path, operation: "write", reason: "\(error)", cause: error)
         }
     }
 
     public func read(from url: URL, storageClass: StorageClass, parameters: ReadParameters) throws -> any Sendable {
         try requireNoParameters(parameters, url: url)
-        do { return try FileIO.read(url) } catch {
-            throw FormatterError(formatter: name, path: url.path, operation: "read", reason: error.localizedDescription)
+        do { return try FileIO.read(url) } catch let error as FileIOError {
+            throw FormatterError(formatter: name, path: url.path, operation: "read", kind: error.kind, reason: "\(error)", cause: error)
         }
     }
 
@@ -39,13 +39,13 @@ public struct BytesFormatter: FileFormatter {
         _ type: T.Type, from url: URL, storageClass: StorageClass, parameters: ReadParameters
     ) throws -> T {
         guard let data = try read(from: url, storageClass: storageClass, parameters: parameters) as? Data else {
-            throw FormatterError(formatter: name, path: url.path, operation: "read", reason: "no bytes")
+            throw FormatterError(formatter: name, path: url.path, operation: "read", kind: .typeMismatch, reason: "no bytes")
         }
         if let typed = data as? T { return typed }
         if let typed = [UInt8](data) as? T { return typed }
         if T.self == String.self, let text = String(data: data, encoding: .utf8), let typed = text as? T {
             return typed
         }
-        throw FormatterError(formatter: name, path: url.path, operation: "read", reason: "bytes cannot be returned as \(T.self)")
+        throw FormatterError(formatter: name, path: url.path, operation: "read", kind: .typeMismatch, reason: "bytes cannot be returned as \(T.self)")
     }
 }

@@ -1,35 +1,5 @@
 public import Composites
-import CFitsShim
 import Foundation
-
-/// What an Exposure FITS file holds, read from headers and tables only (no pixels).
-public struct ExposureFileInfo: Sendable, Codable, Equatable {
-    /// One pixel plane.
-    public struct Plane: Sendable, Codable, Equatable {
-        /// `IMAGE`, `MASK` or `VARIANCE`.
-        public var name: String
-        /// 0-based HDU index.
-        public var hdu: Int
-        /// Pixel type after scaling (`Float32`, `Int32`…).
-        public var pixelType: String
-        /// Whether the plane is tile-compressed.
-        public var compressed: Bool
-    }
-    /// The pixel planes found.
-    public var planes: [Plane]
-    /// The image box in parent coordinates (its `min` is `xy0`).
-    public var bbox: Box2I
-    /// The celestial WCS, if any.
-    public var wcs: Wcs?
-    /// Mask plane name → bit.
-    public var maskPlanes: [String: Int]
-    /// The PSF, if a supported model is stored.
-    public var psf: Psf?
-    /// The photometric calibration, if stored.
-    public var photoCalib: PhotoCalib?
-    /// The visit information, if any of its keys are present.
-    public var visitInfo: VisitInfo?
-}
 
 /// Reads and writes ``Exposure``s as multi-extension FITS in afw's layout.
 ///
@@ -46,7 +16,7 @@ public enum ExposureFITS {
     // MARK: Writing
 
     /// Writes `exposure` to a new file at `path`.
-    public static func write<P: FITSPixel>(_ exposure: Exposure<P>, to path: String, compression: FITSCompression = .none) throws {
+    public static func write<P: ImagePixel>(_ exposure: Exposure<P>, to path: String, compression: FITSCompression = .none) throws {
         let file = try FITSFile.create(path)
         try file.writeEmptyPrimary()
         for card in exposure.metadata.cards where !FITSWcs.isStructural(card.key) {
@@ -134,7 +104,7 @@ public enum ExposureFITS {
         for index in 1...3 {
             guard let isImage = try file.moveIfPresent(to: index) else { break }
             names.append(try file.readKey("EXTNAME")?.stringValue)
-            if isImage, try file.imageShape().naxes.count == 2 { images.append(index) }
+            if isImage, try file.imageShape().axes.count == 2 { images.append(index) }
         }
         if names.count == 4, names[1] == "IMAGE", names[2] == "MASK", names[3] == "VARIANCE" {
             return Layout(image: 1, mask: 2, variance: 3, names: names)
@@ -153,15 +123,14 @@ public enum ExposureFITS {
         for index in 0..<count {
             let isImage = try file.move(to: index)
             names.append(try file.readKey("EXTNAME")?.stringValue)
-            if isImage, try file.imageShape().naxes.count == 2 { images.append(index) }
+            if isImage, try file.imageShape().axes.count == 2 { images.append(index) }
         }
         if let image = names.firstIndex(of: "IMAGE") {
             return Layout(image: image, mask: names.firstIndex(of: "MASK"), variance: names.firstIndex(of: "VARIANCE"), names: names, scanned: true)
         }
         // afw writes image, mask, variance as HDUs 1–3 even without EXTNAMEs.
         guard let first = images.first else {
-            throw FITSError(path: file.path, function: "butler", status: .badHDUNumber,
-                            message: "no 2-d image HDU in \(count) HDUs", context: "finding the image plane")
+            throw FITSError(path: file.path, kind: .corruptFile, message: "no 2-d image HDU in \(count) HDUs", context: "finding the image plane")
         }
         let mask = images.contains(first + 1) ? first + 1 : nil
         let variance = images.contains(first + 2) ? first + 2 : nil
@@ -176,7 +145,7 @@ public enum ExposureFITS {
 
     /// Reads an exposure, or the part of it inside `bbox` (parent coordinates) — only the
     /// tiles a box touches are read.
-    public static func read<P: FITSPixel>(
+    public static func read<P: ImagePixel>(
         _ type: P.Type, from path: String, bbox requested: Box2I? = nil, origin: ImageOrigin = .parent
     ) throws -> Exposure<P> {
         let file = try FITSFile.open(path)
@@ -184,7 +153,7 @@ public enum ExposureFITS {
         try file.move(to: 0)
         let primary = try file.readHeader()
         let plane = try imagePlane(P.self, file, layout, requested: requested, origin: origin)
-        let (imageHeader, naxes, xy0, region, local) = (plane.header, plane.naxes, plane.xy0, plane.region, plane.local)
+        let (imageHeader, naxes, xy0, region, local) = (plane.header, plane.naxes, plane.xy0, plane.cutout.region, plane.cutout.local)
         let image = try Image(bbox: region, pixels: file.readPixels(P.self, width: naxes[0], height: naxes[1], box: local))
         // Planes are built once, from what is read: an empty placeholder would allocate and
         // zero a full plane only to throw it away.
@@ -215,42 +184,36 @@ public enum ExposureFITS {
             metadata: metadata(from: primary))
     }
 
-    /// The image plane's header and geometry, and the region a request covers (checked).
-    private static func imagePlane<P: FITSPixel>(
+    /// The image plane's header and geometry, and the cutout a request covers (checked).
+    private static func imagePlane<P: ImagePixel>(
         _ type: P.Type, _ file: FITSFile, _ layout: Layout, requested: Box2I?, origin: ImageOrigin
-    ) throws -> (header: Metadata, naxes: [Int], xy0: Point2I, region: Box2I, local: Box2I) {
+    ) throws -> (header: Metadata, naxes: [Int], xy0: Point2I, cutout: Cutout) {
         try file.move(to: layout.image)
         let header = try file.readHeader()
-        let (bitpix, naxes) = try file.imageShape()
-        guard pixelTypeName(bitpix: bitpix) == P.pixelTypeName else {
-            throw FITSError(path: file.path, function: "butler", status: .ok,
-                            message: "the image plane holds \(pixelTypeName(bitpix: bitpix)) pixels, not \(P.pixelTypeName)",
+        let shape = try file.imageShape()
+        guard shape.kind == P.kind else {
+            throw FITSError(path: file.path, kind: .typeMismatch,
+                            message: "the image plane holds \(shape.typeName) pixels, not \(P.pixelTypeName)",
                             context: "reading the image plane")
         }
         let xy0 = FITSWcs.xy0(from: header)
-        let full = Box2I(min: xy0, extent: Extent2I(naxes[0], naxes[1]))
-        // A local box is relative to the first pixel; convert it to parent coordinates.
-        let bbox = requested.map { origin == .parent ? $0 : $0.shifted(dx: xy0.x, dy: xy0.y) }
-        var region = full
-        if let bbox {
-            guard !bbox.isEmpty, full.contains(bbox) else {
-                throw FITSError(path: file.path, function: "butler", status: .ok,
-                                message: "cutout box \(requested!) (\(origin.rawValue) coordinates) is not inside the image box \(full)",
-                                context: "reading a cutout")
-            }
-            region = bbox
+        let naxes = shape.axes
+        do {
+            let cutout = try Cutout(requested, origin: origin, imageBox: Box2I(min: xy0, extent: Extent2I(naxes[0], naxes[1])))
+            return (header, naxes, xy0, cutout)
+        } catch {
+            throw FITSError(path: file.path, cutout: error)
         }
-        return (header, naxes, xy0, region, region.shifted(dx: -xy0.x, dy: -xy0.y))
     }
 
     /// Reads one component of an exposure file, touching only what it needs: the image
     /// header for `wcs`, `bbox`, `dimensions`, `xy0`; the primary header for `visitInfo` and
     /// `metadata`; the component HDU for `psf` and `photoCalib`; one plane for `image`.
-    public static func readComponent<P: FITSPixel>(
+    public static func readComponent<P: ImagePixel>(
         _ type: P.Type, _ component: String, from path: String, bbox requested: Box2I? = nil, origin: ImageOrigin = .parent
     ) throws -> any Sendable {
         func absent() -> FITSError {
-            FITSError(path: path, function: "butler", status: .ok, message: "the file holds no \(component)", context: "reading component \(component)")
+            FITSError(path: path, kind: .absentComponent, message: "the file holds no \(component)", context: "reading component \(component)")
         }
         let file = try FITSFile.open(path)
         switch component {
@@ -260,11 +223,13 @@ public enum ExposureFITS {
             case "wcs":
                 guard let wcs = FITSWcs.wcs(from: plane.header, xy0: plane.xy0) else { throw absent() }
                 return wcs
-            case "bbox": return plane.region
-            case "dimensions": return plane.region.extent
-            case "xy0": return plane.region.min
+            case "bbox": return plane.cutout.region
+            case "dimensions": return plane.cutout.region.extent
+            case "xy0": return plane.cutout.region.min
             default:
-                return try Image(bbox: plane.region, pixels: file.readPixels(P.self, width: plane.naxes[0], height: plane.naxes[1], box: plane.local))
+                return try Image(
+                    bbox: plane.cutout.region,
+                    pixels: file.readPixels(P.self, width: plane.naxes[0], height: plane.naxes[1], box: plane.cutout.local))
             }
         case "visitInfo", "metadata":
             try file.move(to: 0)
@@ -283,15 +248,15 @@ public enum ExposureFITS {
         default:
             let exposure = try read(P.self, from: path, bbox: requested, origin: origin)
             do { return try exposure.component(component) } catch {
-                throw FITSError(path: path, function: "butler", status: .ok, message: "\(error)", context: "reading component \(component)")
+                throw FITSError(path: path, kind: .absentComponent, message: "\(error)", context: "reading component \(component)")
             }
         }
     }
 
     private static func requirePlaneShape(_ file: FITSFile, _ naxes: [Int], _ name: String) throws {
-        let shape = try file.imageShape().naxes
+        let shape = try file.imageShape().axes
         guard shape == naxes else {
-            throw FITSError(path: file.path, function: "butler", status: .ok,
+            throw FITSError(path: file.path, kind: .corruptFile,
                             message: "\(name) plane is \(shape) but the image is \(naxes)", context: "reading the \(name) plane")
         }
     }
@@ -310,8 +275,9 @@ public enum ExposureFITS {
             guard let index else { continue }
             try file.move(to: index)
             let header = try file.readHeader()
-            let (bitpix, naxes) = try file.imageShape()
-            planes.append(.init(name: name, hdu: index, pixelType: pixelTypeName(bitpix: bitpix),
+            let shape = try file.imageShape()
+            let naxes = shape.axes
+            planes.append(.init(name: name, hdu: index, pixelType: shape.typeName,
                                 compressed: try file.readKey("ZIMAGE")?.boolValue == true))
             if name == "IMAGE" {
                 let xy0 = FITSWcs.xy0(from: header)
@@ -398,7 +364,7 @@ public enum ExposureFITS {
         }
         if let hdu = names.firstIndex(of: "PSF_KERNEL") {
             try file.move(to: hdu)
-            let naxes = try file.imageShape().naxes
+            let naxes = try file.imageShape().axes
             let kernel = try Image(bbox: Box2I(min: Point2I(0, 0), extent: Extent2I(naxes[0], naxes[1])),
                                    pixels: file.readPixels(Double.self, width: naxes[0], height: naxes[1]))
             return .image(kernel: kernel)

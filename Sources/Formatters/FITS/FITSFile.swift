@@ -59,7 +59,7 @@ final class FITSFile {
     /// Opens an existing file read-only, positioned at the primary HDU.
     static func open(_ path: String) throws -> FITSFile {
         guard FileManager.default.fileExists(atPath: path) else {
-            throw FITSError(path: path, function: "butler", status: .fileNotOpened, message: "no such file", context: "opening")
+            throw FITSError(path: path, kind: .missingFile, message: "no such file", context: "opening")
         }
         var handle: UnsafeMutablePointer<fitsfile>?
         var status: Int32 = 0
@@ -125,8 +125,19 @@ final class FITSFile {
         return type == IMAGE_HDU
     }
 
-    /// Image dimensions and the pixel type after scaling, of the current HDU.
-    func imageShape() throws -> (bitpix: Int32, naxes: [Int]) {
+    /// The shape of the current image HDU: its axes and the pixel type after scaling.
+    struct ImageShape {
+        /// The pixel kind cfitsio reads it as (its "equivalent" type), nil for one we do not know.
+        let kind: PixelKind?
+        /// The kind's name, or `BITPIX n` for an unknown one.
+        let typeName: String
+        /// NAXISn, first axis first.
+        let axes: [Int]
+    }
+
+    /// Image dimensions and the pixel type after scaling, of the current HDU; refuses axes and
+    /// pixel counts beyond ``FileLimits`` before anything is allocated for them.
+    func imageShape() throws -> ImageShape {
         var bitpix: Int32 = 0, naxis: Int32 = 0, status: Int32 = 0
         var naxes = [Int](repeating: 0, count: 9)
         ffgipr(handle, 9, &bitpix, &naxis, &naxes, &status)
@@ -135,33 +146,34 @@ final class FITSFile {
         ffgiet(handle, &equivalent, &status)
         try check(status, "ffgiet", "reading the image type")
         let axes = Array(naxes.prefix(Int(max(0, min(naxis, 9)))))
-        if let bad = axes.first(where: { $0 < 0 || $0 > FileLimits.maxAxis }) {
-            throw FITSError(path: path, function: "butler", status: .ok, message: "image axis of \(bad) pixels is out of range", context: "reading image dimensions")
+        if let refusal = FileLimits.refusal(axes: axes) {
+            throw FITSError(path: path, kind: .corruptFile, message: refusal, context: "reading image dimensions")
         }
-        return (equivalent, axes)
+        let kind = PixelKind(fitsBitpix: equivalent)
+        return ImageShape(kind: kind, typeName: kind?.rawValue ?? "BITPIX \(equivalent)", axes: axes)
     }
 
     // MARK: Pixels
 
     /// Reads the pixels of the current image HDU inside `box` (local, 0-based, inclusive), or
     /// all of them. Only the tiles a box touches are decompressed.
-    func readPixels<P: FITSPixel>(_ type: P.Type, width: Int, height: Int, box: Box2I? = nil) throws -> [P] {
+    func readPixels<P: ImagePixel>(_ type: P.Type, width: Int, height: Int, box: Box2I? = nil) throws -> [P] {
         let region = box ?? Box2I(min: Point2I(0, 0), extent: Extent2I(width, height))
         var lower = [region.min.x + 1, region.min.y + 1]
         var upper = [region.max.x + 1, region.max.y + 1]
         var step = [1, 1]
         return try pixelsFilled(P.self, count: region.area) { base in
             var status: Int32 = 0, anyNull: Int32 = 0
-            ffgsv(handle, P.fitsDatatype, &lower, &upper, &step, nil, base, &anyNull, &status)
+            ffgsv(handle, P.kind.fitsDatatype, &lower, &upper, &step, nil, base, &anyNull, &status)
             try check(status, "ffgsv", "reading \(region.extent) \(P.pixelTypeName) pixels at \(region)")
         }
     }
 
     /// Appends an image HDU of `P` pixels, compressed as asked (floats are never quantised).
-    func writeImage<P: FITSPixel>(_ pixels: [P], width: Int, height: Int, compression: FITSCompression) throws {
+    func writeImage<P: ImagePixel>(_ pixels: [P], width: Int, height: Int, compression: FITSCompression) throws {
         var status: Int32 = 0
         if compression.algorithm != .none {
-            let isFloat = P.self == Float.self || P.self == Double.self
+            let isFloat = P.kind.isFloatingPoint
             let algorithm = compression.algorithm == .rice && !isFloat ? RICE_1 : GZIP_2
             fits_set_compression_type(handle, algorithm, &status)
             var tile = [min(compression.tile.width, width), min(compression.tile.height, height)]
@@ -176,11 +188,11 @@ final class FITSFile {
             fits_set_compression_type(handle, 0, &status)
         }
         var naxes = [width, height]
-        ffcrim(handle, P.bitpix, 2, &naxes, &status)
+        ffcrim(handle, P.kind.fitsBitpix, 2, &naxes, &status)
         try check(status, "ffcrim", "creating a \(width)×\(height) \(P.pixelTypeName) image")
         var copy = pixels
         copy.withUnsafeMutableBytes { buffer in
-            _ = ffppr(handle, P.fitsDatatype, 1, Int64(pixels.count), buffer.baseAddress, &status)
+            _ = ffppr(handle, P.kind.fitsDatatype, 1, Int64(pixels.count), buffer.baseAddress, &status)
         }
         try check(status, "ffppr", "writing \(pixels.count) pixels")
         if compression.algorithm != .none {

@@ -2,7 +2,7 @@ public import Composites
 
 /// One image HDU of any FITS file (not only afw's layout): pixels with their header's WCS and
 /// cards. Primary or extension HDUs, tile-compressed or not.
-public struct FITSImage<Pixel: FITSPixel>: Sendable, Equatable {
+public struct FITSImage<Pixel: ImagePixel>: Sendable, Equatable {
     /// The pixels; `xy0` comes from `LTV1/2` when present.
     public var image: Image<Pixel>
     /// The header's celestial WCS (parent coordinates), if any.
@@ -20,24 +20,24 @@ public struct FITSImage<Pixel: FITSPixel>: Sendable, Equatable {
         var chosen: Int?
         if let hdu {
             guard hdu >= 0, hdu < count else {
-                throw FITSError(path: path, function: "butler", status: .badHDUNumber, message: "the file has \(count) HDUs (0…\(count - 1))", context: "reading HDU \(hdu)")
+                throw FITSError(path: path, kind: .invalidRequest, message: "the file has \(count) HDUs (0…\(count - 1))", context: "reading HDU \(hdu)")
             }
-            guard try file.move(to: hdu), try file.imageShape().naxes.count == 2 else {
-                throw FITSError(path: path, function: "butler", status: .ok, message: "HDU \(hdu) is not a 2-d image", context: "reading HDU \(hdu)")
+            guard try file.move(to: hdu), try file.imageShape().axes.count == 2 else {
+                throw FITSError(path: path, kind: .invalidRequest, message: "HDU \(hdu) is not a 2-d image", context: "reading HDU \(hdu)")
             }
             chosen = hdu
         } else {
-            for index in 0..<count where try file.move(to: index) && (try file.imageShape().naxes.count == 2) {
+            for index in 0..<count where try file.move(to: index) && (try file.imageShape().axes.count == 2) {
                 chosen = index
                 break
             }
         }
         guard let chosen else {
-            throw FITSError(path: path, function: "butler", status: .badHDUNumber, message: "no 2-d image HDU in \(count) HDUs", context: "finding an image")
+            throw FITSError(path: path, kind: .corruptFile, message: "no 2-d image HDU in \(count) HDUs", context: "finding an image")
         }
         try file.move(to: chosen)
         let header = try file.readHeader()
-        let naxes = try file.imageShape().naxes
+        let naxes = try file.imageShape().axes
         let xy0 = FITSWcs.xy0(from: header)
         let pixels = try file.readPixels(Pixel.self, width: naxes[0], height: naxes[1])
         var metadata = Metadata()
@@ -55,7 +55,7 @@ public enum FITSHeaders {
     public static func read(from path: String) throws -> Metadata {
         let file = try FITSFile.open(path)
         var merged = try file.readHeader()
-        if try !file.move(to: 0) || (try file.imageShape().naxes.count != 2) {
+        if try !file.move(to: 0) || (try file.imageShape().axes.count != 2) {
             // A header-only file has no HDU 1. (Counting HDUs instead would make cfitsio
             // parse every header of a many-extension raw.)
             if try file.moveIfPresent(to: 1) == true {

@@ -35,15 +35,15 @@ public struct FitsExposureFormatter: ExposureFileFormatter {
         return compression
     }
 
-    public func writeExposure<P: FITSPixel>(_ exposure: Exposure<P>, to path: String) throws {
+    public func writeExposure<P: ImagePixel>(_ exposure: Exposure<P>, to path: String) throws {
         try ExposureFITS.write(exposure, to: path, compression: compression)
     }
 
-    public func readExposure<P: FITSPixel>(_ type: P.Type, from path: String, bbox: Box2I?, origin: ImageOrigin) throws -> Exposure<P> {
+    public func readExposure<P: ImagePixel>(_ type: P.Type, from path: String, bbox: Box2I?, origin: ImageOrigin) throws -> Exposure<P> {
         try ExposureFITS.read(P.self, from: path, bbox: bbox, origin: origin)
     }
 
-    public func readExposureComponent<P: FITSPixel>(_ type: P.Type, _ component: String, from path: String, bbox: Box2I?, origin: ImageOrigin) throws -> any Sendable {
+    public func readExposureComponent<P: ImagePixel>(_ type: P.Type, _ component: String, from path: String, bbox: Box2I?, origin: ImageOrigin) throws -> any Sendable {
         try ExposureFITS.readComponent(P.self, component, from: path, bbox: bbox, origin: origin)
     }
 }

@@ -21,30 +21,36 @@ public struct FitsImageFormatter: FileFormatter {
     }
 
     public func write(_ value: any Sendable, storageClass: StorageClass, to url: URL) throws {
-        switch value {
-        case let image as Image<Float>: try FITSPlane.write(image, planes: nil, to: url.path, compression: compression)
-        case let image as Image<Double>: try FITSPlane.write(image, planes: nil, to: url.path, compression: compression)
-        case let image as Image<Int32>: try FITSPlane.write(image, planes: nil, to: url.path, compression: compression)
-        case let image as Image<UInt16>: try FITSPlane.write(image, planes: nil, to: url.path, compression: compression)
-        case let mask as Mask: try FITSPlane.write(mask.image, planes: mask.planes, to: url.path, compression: compression)
-        default:
-            throw FormatterError(formatter: name, path: url.path, operation: "write", reason: "\(type(of: value)) is not an image plane")
+        if let mask = value as? Mask {
+            try FITSPlane.write(mask.image, planes: mask.planes, to: url.path, compression: compression)
+        } else if let image = value as? any AnyImage {
+            try writeOpened(image, to: url.path)
+        } else {
+            throw FormatterError(
+                formatter: name, path: url.path, operation: "write", kind: .typeMismatch, reason: "\(type(of: value)) is not an image plane")
         }
+    }
+
+    private func writeOpened<I: AnyImage>(_ value: I, to path: String) throws {
+        try FITSPlane.write(value.image, planes: nil, to: path, compression: compression)
     }
 
     public func read(from url: URL, storageClass: StorageClass, parameters: ReadParameters) throws -> any Sendable {
         let (box, origin) = try ImageParameters.parse(parameters, formatter: name, path: url.path)
-        switch ObjectIdentifier(storageClass.inMemoryType) {
-        case ObjectIdentifier(Image<Float>.self): return try FITSPlane.read(Float.self, from: url.path, bbox: box, origin: origin).image
-        case ObjectIdentifier(Image<Double>.self): return try FITSPlane.read(Double.self, from: url.path, bbox: box, origin: origin).image
-        case ObjectIdentifier(Image<Int32>.self): return try FITSPlane.read(Int32.self, from: url.path, bbox: box, origin: origin).image
-        case ObjectIdentifier(Image<UInt16>.self): return try FITSPlane.read(UInt16.self, from: url.path, bbox: box, origin: origin).image
-        case ObjectIdentifier(Mask.self):
+        if storageClass.inMemoryType == Mask.self {
             let (image, planes) = try FITSPlane.read(Int32.self, from: url.path, bbox: box, origin: origin)
             return Mask(image: image, planes: planes)
-        default:
-            throw FormatterError(formatter: name, path: url.path, operation: "read", reason: "storage class \(storageClass.name) is not an image plane")
         }
+        guard let imageType = storageClass.inMemoryType as? any AnyImage.Type else {
+            throw FormatterError(
+                formatter: name, path: url.path, operation: "read", kind: .typeMismatch,
+                reason: "storage class \(storageClass.name) is not an image plane")
+        }
+        return try Self.readImage(imageType, from: url.path, bbox: box, origin: origin)
+    }
+
+    private static func readImage<I: AnyImage>(_ type: I.Type, from path: String, bbox: Box2I?, origin: ImageOrigin) throws -> any Sendable {
+        try FITSPlane.read(I.Pixel.self, from: path, bbox: bbox, origin: origin).image
     }
 
     public func readComponent(_ component: String, from url: URL, storageClass: StorageClass, parameters: ReadParameters) throws -> any Sendable {
@@ -54,14 +60,15 @@ public struct FitsImageFormatter: FileFormatter {
         case "dimensions": return box.extent
         case "xy0": return box.min
         default:
-            throw FormatterError(formatter: name, path: url.path, operation: "read", reason: "an image plane has no component \(component)")
+            throw FormatterError(
+                formatter: name, path: url.path, operation: "read", kind: .absentComponent, reason: "an image plane has no component \(component)")
         }
     }
 }
 
 /// Single-plane FITS files: the building block of disassembled exposures.
 enum FITSPlane {
-    static func write<P: FITSPixel>(_ image: Image<P>, planes: [String: Int]?, to path: String, compression: FITSCompression) throws {
+    static func write<P: ImagePixel>(_ image: Image<P>, planes: [String: Int]?, to path: String, compression: FITSCompression) throws {
         let file = try FITSFile.create(path)
         try file.writeEmptyPrimary()
         try file.writeImage(image.pixels, width: image.width, height: image.height, compression: compression)
@@ -79,26 +86,24 @@ enum FITSPlane {
         return Box2I(min: FITSWcs.xy0(from: header), extent: Extent2I(naxes[0], naxes[1]))
     }
 
-    static func read<P: FITSPixel>(_ type: P.Type, from path: String, bbox: Box2I?, origin: ImageOrigin) throws -> (image: Image<P>, planes: [String: Int]) {
+    static func read<P: ImagePixel>(_ type: P.Type, from path: String, bbox: Box2I?, origin: ImageOrigin) throws -> (image: Image<P>, planes: [String: Int]) {
         let file = try FITSFile.open(path)
         let (_, header, naxes) = try firstImage(file)
         let xy0 = FITSWcs.xy0(from: header)
-        let full = Box2I(min: xy0, extent: Extent2I(naxes[0], naxes[1]))
-        let region = bbox.map { origin == .parent ? $0 : $0.shifted(dx: xy0.x, dy: xy0.y) } ?? full
-        guard !region.isEmpty, full.contains(region) else {
-            throw FITSError(path: path, function: "butler", status: .ok,
-                            message: "cutout box \(bbox!) (\(origin.rawValue) coordinates) is not inside the image box \(full)", context: "reading a cutout")
+        let cutout: Cutout
+        do { cutout = try Cutout(bbox, origin: origin, imageBox: Box2I(min: xy0, extent: Extent2I(naxes[0], naxes[1]))) } catch {
+            throw FITSError(path: path, cutout: error)
         }
-        let pixels = try file.readPixels(P.self, width: naxes[0], height: naxes[1], box: region.shifted(dx: -xy0.x, dy: -xy0.y))
-        return (try Image(bbox: region, pixels: pixels), ExposureFITS.maskPlanes(header))
+        let pixels = try file.readPixels(P.self, width: naxes[0], height: naxes[1], box: cutout.local)
+        return (try Image(bbox: cutout.region, pixels: pixels), ExposureFITS.maskPlanes(header))
     }
 
     private static func firstImage(_ file: FITSFile) throws -> (Int, Metadata, [Int]) {
         for index in 0..<2 {
             guard try file.move(to: index) else { continue }
-            let naxes = try file.imageShape().naxes
+            let naxes = try file.imageShape().axes
             if naxes.count == 2 { return (index, try file.readHeader(), naxes) }
         }
-        throw FITSError(path: file.path, function: "butler", status: .badHDUNumber, message: "no 2-d image in HDU 0 or 1", context: "reading an image plane")
+        throw FITSError(path: file.path, kind: .corruptFile, message: "no 2-d image in HDU 0 or 1", context: "reading an image plane")
     }
 }

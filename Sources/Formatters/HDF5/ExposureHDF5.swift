@@ -11,7 +11,7 @@ import Foundation
 /// `/metadata` (attribute `cards`: the header cards as JSON, in order).
 public enum ExposureHDF5 {
     /// Writes `exposure` to a new file at `path`.
-    public static func write<P: FITSPixel>(_ exposure: Exposure<P>, to path: String, layout: HDF5Layout = HDF5Layout()) throws {
+    public static func write<P: ImagePixel>(_ exposure: Exposure<P>, to path: String, layout: HDF5Layout = HDF5Layout()) throws {
         let file = try HDF5File.create(path)
         let width = exposure.bbox.width, height = exposure.bbox.height
         try file.setAttribute("/", "format", string: "SwiftButler.Exposure")
@@ -68,29 +68,24 @@ public enum ExposureHDF5 {
     }
 
     /// Reads an exposure, or the part inside `bbox` (parent coordinates) by hyperslab.
-    public static func read<P: FITSPixel>(
+    public static func read<P: ImagePixel>(
         _ type: P.Type, from path: String, bbox requested: Box2I? = nil, origin: ImageOrigin = .parent
     ) throws -> Exposure<P> {
         let file = try HDF5File.open(path)
         guard file.exists("/image") else {
-            throw HDF5Error(path: path, function: "butler", message: "no /image dataset", context: "reading an exposure")
+            throw HDF5Error(path: path, kind: .corruptFile, message: "no /image dataset", context: "reading an exposure")
         }
-        let (width, height, matches) = try file.imageShape("/image", as: P.self)
-        guard matches else {
-            throw HDF5Error(path: path, function: "butler", message: "/image does not hold \(P.pixelTypeName) pixels", context: "reading the image plane")
+        let shape = try file.imageShape("/image")
+        let (width, height) = (shape.width, shape.height)
+        guard shape.kind == P.kind else {
+            throw HDF5Error(
+                path: path, kind: .typeMismatch, message: "/image does not hold \(P.pixelTypeName) pixels", context: "reading the image plane")
         }
-        let xy0 = try readXY0(file)
-        let full = Box2I(min: xy0, extent: Extent2I(width, height))
-        // A local box is relative to the first pixel; convert it to parent coordinates.
-        let bbox = requested.map { origin == .parent ? $0 : $0.shifted(dx: xy0.x, dy: xy0.y) }
-        var region = full
-        if let bbox {
-            guard !bbox.isEmpty, full.contains(bbox) else {
-                throw HDF5Error(path: path, function: "butler", message: "cutout box \(requested!) (\(origin.rawValue) coordinates) is not inside the image box \(full)", context: "reading a cutout")
-            }
-            region = bbox
-        }
-        let local = bbox == nil ? nil : region.shifted(dx: -xy0.x, dy: -xy0.y)
+        let imageBox = Box2I(min: try readXY0(file), extent: Extent2I(width, height))
+        let cutout: Cutout
+        do { cutout = try Cutout(requested, origin: origin, imageBox: imageBox) } catch { throw HDF5Error(path: path, cutout: error) }
+        let region = cutout.region
+        let local = cutout.isWhole ? nil : cutout.local
         let image = try Image(bbox: region, pixels: file.readImage("/image", as: P.self, width: width, height: height, box: local))
         // Built once from what is read (no zero-filled placeholder planes).
         let mask: Mask
@@ -115,11 +110,11 @@ public enum ExposureHDF5 {
     }
 
     /// Reads one component, touching only the attributes or dataset it needs.
-    public static func readComponent<P: FITSPixel>(
+    public static func readComponent<P: ImagePixel>(
         _ type: P.Type, _ component: String, from path: String, bbox requested: Box2I? = nil, origin: ImageOrigin = .parent
     ) throws -> any Sendable {
         func absent() -> HDF5Error {
-            HDF5Error(path: path, function: "butler", message: "the file holds no \(component)", context: "reading component \(component)")
+            HDF5Error(path: path, kind: .absentComponent, message: "the file holds no \(component)", context: "reading component \(component)")
         }
         let file = try HDF5File.open(path)
         switch component {
@@ -130,7 +125,7 @@ public enum ExposureHDF5 {
         case "metadata": return try readMetadata(file)
         case "bbox", "dimensions", "xy0":
             guard file.exists("/image") else { throw absent() }
-            let shape = try file.imageShape("/image", as: P.self)
+            let shape = try file.imageShape("/image")
             let box = Box2I(min: try readXY0(file), extent: Extent2I(shape.width, shape.height))
             switch component {
             case "bbox": return box
@@ -140,7 +135,7 @@ public enum ExposureHDF5 {
         default:
             let exposure = try read(P.self, from: path, bbox: requested, origin: origin)
             do { return try exposure.component(component) } catch {
-                throw HDF5Error(path: path, function: "butler", message: "\(error)", context: "reading component \(component)")
+                throw HDF5Error(path: path, kind: .absentComponent, message: "\(error)", context: "reading component \(component)")
             }
         }
     }
@@ -151,32 +146,20 @@ public enum ExposureHDF5 {
         var planes: [ExposureFileInfo.Plane] = []
         var bbox = Box2I(min: Point2I(0, 0), extent: Extent2I(0, 0))
         for (index, name) in ["image", "mask", "variance"].enumerated() where file.exists("/" + name) {
-            let type = try pixelType(file, "/" + name)
-            planes.append(.init(name: name.uppercased(), hdu: index, pixelType: type.name, compressed: false))
-            if name == "image" { bbox = Box2I(min: try readXY0(file), extent: Extent2I(type.width, type.height)) }
+            let shape = try file.imageShape("/" + name)
+            planes.append(.init(name: name.uppercased(), hdu: index, pixelType: shape.kind?.rawValue ?? "other", compressed: false))
+            if name == "image" { bbox = Box2I(min: try readXY0(file), extent: Extent2I(shape.width, shape.height)) }
         }
         return ExposureFileInfo(
             planes: planes, bbox: bbox, wcs: try readWcs(file), maskPlanes: file.exists("/mask") ? try maskPlanes(file) : [:],
             psf: try readPsf(file), photoCalib: try readPhotoCalib(file), visitInfo: try readVisitInfo(file))
     }
 
-    private static func pixelType(_ file: HDF5File, _ name: String) throws -> (name: String, width: Int, height: Int) {
-        for candidate in [Float.self, Double.self, Int32.self, UInt16.self, UInt8.self] as [any FITSPixel.Type] {
-            func probe<P: FITSPixel>(_ type: P.Type) throws -> (String, Int, Int)? {
-                let shape = try file.imageShape(name, as: P.self)
-                return shape.typeMatches ? (P.pixelTypeName, shape.width, shape.height) : nil
-            }
-            if let found = try probe(candidate) { return found }
-        }
-        let shape = try file.imageShape(name, as: Float.self)
-        return ("other", shape.width, shape.height)
-    }
-
-    private static func requireShape<P: FITSPixel>(_ file: HDF5File, _ name: String, _ type: P.Type, _ width: Int, _ height: Int) throws {
-        let shape = try file.imageShape(name, as: P.self)
-        guard shape.width == width, shape.height == height, shape.typeMatches else {
-            throw HDF5Error(path: file.path, function: "butler",
-                            message: "\(name) is \(shape.width)×\(shape.height)\(shape.typeMatches ? "" : " of another type"), the image \(width)×\(height) \(P.pixelTypeName)",
+    private static func requireShape<P: ImagePixel>(_ file: HDF5File, _ name: String, _ type: P.Type, _ width: Int, _ height: Int) throws {
+        let shape = try file.imageShape(name)
+        guard shape.width == width, shape.height == height, shape.kind == P.kind else {
+            throw HDF5Error(path: file.path, kind: .corruptFile,
+                            message: "\(name) is \(shape.width)×\(shape.height) \(shape.kind?.rawValue ?? "of another type"), the image \(width)×\(height) \(P.pixelTypeName)",
                             context: "reading \(name)")
         }
     }
@@ -185,7 +168,7 @@ public enum ExposureHDF5 {
         guard let values = try file.ints("/", "xy0"), values.count == 2 else { return Point2I(0, 0) }
         let limit = -FileLimits.maxOrigin...FileLimits.maxOrigin
         guard let x = FileLimits.int(values[0], in: limit), let y = FileLimits.int(values[1], in: limit) else {
-            throw HDF5Error(path: file.path, function: "butler", message: "xy0 \(values) is out of range", context: "reading xy0")
+            throw HDF5Error(path: file.path, kind: .corruptFile, message: "xy0 \(values) is out of range", context: "reading xy0")
         }
         return Point2I(x, y)
     }
@@ -234,7 +217,7 @@ public enum ExposureHDF5 {
             return .gaussian(sigma: sigma, width: width, height: height)
         }
         if model == "image", file.exists("/psf/kernel") {
-            let shape = try file.imageShape("/psf/kernel", as: Double.self)
+            let shape = try file.imageShape("/psf/kernel")
             let pixels = try file.readImage("/psf/kernel", as: Double.self, width: shape.width, height: shape.height, box: nil)
             return .image(kernel: try Image(bbox: Box2I(min: Point2I(0, 0), extent: Extent2I(shape.width, shape.height)), pixels: pixels))
         }
@@ -262,7 +245,7 @@ public enum ExposureHDF5 {
         guard file.exists("/metadata"), let text = try file.string("/metadata", "cards") else { return Metadata() }
         let cards: [Metadata.Card]
         do { cards = try JSONDecoder().decode([Metadata.Card].self, from: Data(text.utf8)) } catch {
-            throw HDF5Error(path: file.path, function: "butler", message: "/metadata@cards is not valid card JSON: \(error)", context: "reading metadata")
+            throw HDF5Error(path: file.path, kind: .corruptFile, message: "/metadata@cards is not valid card JSON: \(error)", context: "reading metadata")
         }
         var metadata = Metadata()
         for card in cards { metadata.set(card.key, card.value, comment: card.comment) }

@@ -29,15 +29,15 @@ public struct HDF5ExposureFormatter: ExposureFileFormatter {
         return HDF5ExposureFormatter(layout: layout)
     }
 
-    public func writeExposure<P: FITSPixel>(_ exposure: Exposure<P>, to path: String) throws {
+    public func writeExposure<P: ImagePixel>(_ exposure: Exposure<P>, to path: String) throws {
         try ExposureHDF5.write(exposure, to: path, layout: layout)
     }
 
-    public func readExposure<P: FITSPixel>(_ type: P.Type, from path: String, bbox: Box2I?, origin: ImageOrigin) throws -> Exposure<P> {
+    public func readExposure<P: ImagePixel>(_ type: P.Type, from path: String, bbox: Box2I?, origin: ImageOrigin) throws -> Exposure<P> {
         try ExposureHDF5.read(P.self, from: path, bbox: bbox, origin: origin)
     }
 
-    public func readExposureComponent<P: FITSPixel>(_ type: P.Type, _ component: String, from path: String, bbox: Box2I?, origin: ImageOrigin) throws -> any Sendable {
+    public func readExposureComponent<P: ImagePixel>(_ type: P.Type, _ component: String, from path: String, bbox: Box2I?, origin: ImageOrigin) throws -> any Sendable {
         try ExposureHDF5.readComponent(P.self, component, from: path, bbox: bbox, origin: origin)
     }
 }

@@ -40,7 +40,7 @@ final class HDF5File {
     static func open(_ path: String) throws -> HDF5File {
         CHDF5.quiet()
         guard FileManager.default.fileExists(atPath: path) else {
-            throw HDF5Error(path: path, function: "butler", message: "no such file", context: "opening")
+            throw HDF5Error(path: path, kind: .missingFile, message: "no such file", context: "opening")
         }
         let access = try unlockedAccess(path)
         defer { H5Pclose(access) }
@@ -95,7 +95,7 @@ final class HDF5File {
     // MARK: Datasets
 
     /// Writes a 2-d dataset of `P` (height × width, row-major, as numpy sees it).
-    func writeImage<P: FITSPixel>(_ name: String, _ pixels: [P], width: Int, height: Int, layout: HDF5Layout) throws {
+    func writeImage<P: ImagePixel>(_ name: String, _ pixels: [P], width: Int, height: Int, layout: HDF5Layout) throws {
         var dims: [hsize_t] = [hsize_t(height), hsize_t(width)]
         let space = try check(H5Screate_simple(2, &dims, nil), "H5Screate_simple", "describing \(name)")
         defer { H5Sclose(space) }
@@ -109,7 +109,7 @@ final class HDF5File {
                 try check(H5Pset_deflate(properties, UInt32(level)), "H5Pset_deflate", "compressing \(name)")
             }
         }
-        let type = hdf5Type(P.self)
+        let type = P.kind.hdf5NativeType
         let dataset = try check(
             H5Dcreate2(id, name, type, space, hid_t(H5P_DEFAULT), properties, hid_t(H5P_DEFAULT)), "H5Dcreate2", "creating \(name)")
         defer { H5Dclose(dataset) }
@@ -119,7 +119,6 @@ final class HDF5File {
         }
     }
 
-    /// The (width, height) of a 2-d dataset and whether its element type matches `P`.
     /// A dataset handle, opened once per file and kept with the attribute objects.
     private func dataset(_ name: String) throws -> hid_t {
         if let object = openObjects[name] { return object }
@@ -128,30 +127,41 @@ final class HDF5File {
         return dataset
     }
 
-    func imageShape<P: FITSPixel>(_ name: String, as type: P.Type) throws -> (width: Int, height: Int, typeMatches: Bool) {
+    /// The shape of a 2-d dataset and the pixel kind of its elements (nil for another type).
+    struct ImageShape {
+        let width: Int
+        let height: Int
+        let kind: PixelKind?
+    }
+
+    /// The shape and element kind of a 2-d dataset; refuses shapes beyond ``FileLimits``
+    /// before anything is allocated for them.
+    func imageShape(_ name: String) throws -> ImageShape {
         let dataset = try dataset(name)
         let space = try check(H5Dget_space(dataset), "H5Dget_space", "reading the shape of \(name)")
         defer { H5Sclose(space) }
         var dims: [hsize_t] = [0, 0]
-        let rank = try check(H5Sget_simple_extent_dims(space, &dims, nil), "H5Sget_simple_extent_dims", "reading the shape of \(name)")
+        let rank = try check(H5Sget_simple_extent_ndims(space), "H5Sget_simple_extent_ndims", "reading the shape of \(name)")
         guard rank == 2 else {
-            throw HDF5Error(path: path, function: "butler", message: "\(name) has \(rank) dimensions, not 2", context: "reading \(name)")
+            throw HDF5Error(path: path, kind: .corruptFile, message: "\(name) has \(rank) dimensions, not 2", context: "reading \(name)")
         }
-        if dims.contains(where: { $0 > UInt64(FileLimits.maxAxis) }) {
-            throw HDF5Error(path: path, function: "butler", message: "\(name) has out-of-range dimensions \(dims)", context: "reading \(name)")
+        try check(H5Sget_simple_extent_dims(space, &dims, nil), "H5Sget_simple_extent_dims", "reading the shape of \(name)")
+        let axes = dims.reversed().map { $0 > UInt64(Int.max) ? -1 : Int($0) }
+        if let refusal = FileLimits.refusal(axes: axes) {
+            throw HDF5Error(path: path, kind: .corruptFile, message: "\(name): \(refusal)", context: "reading \(name)")
         }
         let fileType = try check(H5Dget_type(dataset), "H5Dget_type", "reading the type of \(name)")
         defer { H5Tclose(fileType) }
-        let matches = H5Tequal(fileType, hdf5Type(P.self)) > 0
-        return (Int(dims[1]), Int(dims[0]), matches)
+        let kind = PixelKind.allCases.first { H5Tequal(fileType, $0.hdf5NativeType) > 0 }
+        return ImageShape(width: axes[0], height: axes[1], kind: kind)
     }
 
     /// Reads the pixels of a 2-d dataset inside `box` (local, inclusive), or all: a hyperslab,
     /// so only the chunks it touches are read.
-    func readImage<P: FITSPixel>(_ name: String, as type: P.Type, width: Int, height: Int, box: Box2I?) throws -> [P] {
+    func readImage<P: ImagePixel>(_ name: String, as type: P.Type, width: Int, height: Int, box: Box2I?) throws -> [P] {
         let dataset = try dataset(name)
         let region = box ?? Box2I(min: Point2I(0, 0), extent: Extent2I(width, height))
-        let memoryType = hdf5Type(P.self)
+        let memoryType = P.kind.hdf5NativeType
         if box == nil {
             return try pixelsFilled(P.self, count: region.area) { base in
                 try check(H5Dread(dataset, memoryType, hid_t(H5S_ALL), hid_t(H5S_ALL), hid_t(H5P_DEFAULT), base),
@@ -252,7 +262,7 @@ final class HDF5File {
             defer { H5Sclose(space) }
             let count = try check(H5Sget_simple_extent_npoints(space), "H5Sget_simple_extent_npoints", "sizing \(object)@\(name)")
             guard count <= 1 << 20 else {
-                throw HDF5Error(path: path, function: "butler", message: "attribute \(object)@\(name) has \(count) values", context: "reading \(name)")
+                throw HDF5Error(path: path, kind: .corruptFile, message: "attribute \(object)@\(name) has \(count) values", context: "reading \(name)")
             }
             var values = [T](repeating: .zero, count: Int(count))
             try values.withUnsafeMutableBytes { buffer in
@@ -271,11 +281,11 @@ final class HDF5File {
             let type = try check(H5Aget_type(attribute), "H5Aget_type", "reading attribute \(object)@\(name)")
             defer { H5Tclose(type) }
             guard H5Tget_class(type) == H5T_STRING, H5Tis_variable_str(type) == 0 else {
-                throw HDF5Error(path: path, function: "butler", message: "attribute \(object)@\(name) is not a fixed-length string", context: "reading \(name)")
+                throw HDF5Error(path: path, kind: .corruptFile, message: "attribute \(object)@\(name) is not a fixed-length string", context: "reading \(name)")
             }
             let size = H5Tget_size(type)
             guard size <= 1 << 24 else {
-                throw HDF5Error(path: path, function: "butler", message: "attribute \(object)@\(name) claims \(size) bytes", context: "reading \(name)")
+                throw HDF5Error(path: path, kind: .corruptFile, message: "attribute \(object)@\(name) claims \(size) bytes", context: "reading \(name)")
             }
             var buffer = [UInt8](repeating: 0, count: size + 1)
             try buffer.withUnsafeMutableBytes { raw in

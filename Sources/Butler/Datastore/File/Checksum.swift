@@ -12,7 +12,7 @@ public enum ChecksumAlgorithm: String, Sendable, Codable, CaseIterable {
     func checksum(ofFileAt path: String) throws -> String? {
         guard self == .sha256 else { return nil }
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw ButlerError.datastore("cannot open \(path) to checksum it")
+            throw ButlerError(.storageFailure, "cannot open \(path) to checksum it")
         }
         defer { try? handle.close() }
         var hasher = SHA256()

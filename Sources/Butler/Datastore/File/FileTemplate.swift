@@ -15,7 +15,7 @@ public struct FileTemplate: Sendable, Hashable, CustomStringConvertible {
     let parts: [Part]
 
     /// Parses a template.
-    /// - Throws: ``ButlerError/configuration(_:)`` for unbalanced braces or empty fields.
+    /// - Throws: ``ButlerError/Code/configuration`` for unbalanced braces or empty fields.
     public init(_ template: String) throws {
         self.template = template
         var parts: [Part] = []
@@ -81,7 +81,7 @@ public struct FileTemplate: Sendable, Hashable, CustomStringConvertible {
                         if let last = output.last, "_-.".contains(last) { output.removeLast() }
                         continue
                     }
-                    throw ButlerError.datastore("file template '\(template)' needs a value for '{\(name)}'")
+                    throw ButlerError.configuration("file template '\(template)' needs a value for '{\(name)}'")
                 }
                 var text = raw
                 if let width, let int = Int64(raw), int >= 0 {
@@ -97,7 +97,7 @@ public struct FileTemplate: Sendable, Hashable, CustomStringConvertible {
             .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "_")) }
             .filter { !$0.isEmpty }
         guard !segments.isEmpty, !segments.contains(where: { $0 == "." || $0 == ".." }) else {
-            throw ButlerError.datastore("file template '\(template)' gave an unusable path '\(output)'")
+            throw ButlerError.configuration("file template '\(template)' gave an unusable path '\(output)'")
         }
         return segments.joined(separator: "/")
     }

@@ -3,7 +3,7 @@
 /// The registry is written once against this protocol. Work is a synchronous closure over a
 /// ``SQLSession`` so that SQLite runs it inline on the caller's thread (no hop, DESIGN §3.9),
 /// while PostgreSQL runs it on a dedicated thread that waits for each network round trip.
-public protocol SQLDatabase: Sendable {
+package protocol SQLDatabase: Sendable {
     /// How SQL must be written for this engine.
     var dialect: SQLDialect { get }
     /// Runs `body` with read-only access to a consistent snapshot.
@@ -19,7 +19,7 @@ public protocol SQLDatabase: Sendable {
 }
 
 /// Statements inside one unit of work. Placeholders are written `?` on every engine.
-public protocol SQLSession {
+package protocol SQLSession {
     /// The dialect of the engine running this session.
     var dialect: SQLDialect { get }
     /// Runs a statement that returns no rows.
@@ -30,32 +30,32 @@ public protocol SQLSession {
 
 extension SQLSession {
     /// Runs a statement without arguments.
-    public func execute(_ sql: String) throws { try execute(sql, []) }
+    package func execute(_ sql: String) throws { try execute(sql, []) }
 
     /// The first row of a query, if any.
-    public func queryOne(_ sql: String, _ arguments: [SQLValue]) throws -> SQLRow? {
+    package func queryOne(_ sql: String, _ arguments: [SQLValue]) throws -> SQLRow? {
         try query(sql, arguments).first
     }
 }
 
 /// A statement failed: the engine's own message, the SQL, and the arguments.
-public struct SQLError: Error, CustomStringConvertible, Sendable {
+package struct SQLError: Error, CustomStringConvertible, Sendable {
     /// `sqlite` or `postgresql`.
-    public let engine: String
+    package let engine: String
     /// The engine's message.
-    public let message: String
+    package let message: String
     /// The statement that failed.
-    public let sql: String
+    package let sql: String
     /// True when the failure is a uniqueness or primary-key violation.
-    public let isConstraintViolation: Bool
+    package let isConstraintViolation: Bool
 
     /// Describes a failed statement.
-    public init(engine: String, message: String, sql: String, isConstraintViolation: Bool = false) {
+    package init(engine: String, message: String, sql: String, isConstraintViolation: Bool = false) {
         self.engine = engine
         self.message = message
         self.sql = sql
         self.isConstraintViolation = isConstraintViolation
     }
 
-    public var description: String { "\(engine): \(message) (in: \(sql))" }
+    package var description: String { "\(engine): \(message) (in: \(sql))" }
 }

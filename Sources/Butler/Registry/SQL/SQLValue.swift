@@ -1,10 +1,10 @@
-public import Foundation
+package import Foundation
 
 /// A value bound to, or read from, a SQL statement, the same on every engine.
 ///
 /// UUIDs have their own case because SQLite stores them as 16-byte blobs and PostgreSQL as its
 /// native `uuid`; each engine converts at the seam.
-public enum SQLValue: Sendable, Hashable, CustomStringConvertible {
+package enum SQLValue: Sendable, Hashable, CustomStringConvertible {
     /// SQL `NULL`.
     case null
     /// A 64-bit integer (also booleans, stored as 0/1).
@@ -19,19 +19,19 @@ public enum SQLValue: Sendable, Hashable, CustomStringConvertible {
     case uuid(UUID)
 
     /// The integer, if this holds one.
-    public var int64: Int64? {
+    package var int64: Int64? {
         if case .integer(let value) = self { return value }
         return nil
     }
 
     /// The text, if this holds some.
-    public var string: String? {
+    package var string: String? {
         if case .text(let value) = self { return value }
         return nil
     }
 
     /// The number as a double, for integer or real columns.
-    public var double: Double? {
+    package var double: Double? {
         switch self {
         case .real(let value): return value
         case .integer(let value): return Double(value)
@@ -40,7 +40,7 @@ public enum SQLValue: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The UUID, from a `uuid` value or a 16-byte blob.
-    public var uuidValue: UUID? {
+    package var uuidValue: UUID? {
         switch self {
         case .uuid(let value): return value
         case .blob(let bytes) where bytes.count == 16:
@@ -51,7 +51,7 @@ public enum SQLValue: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .null: return "NULL"
         case .integer(let value): return String(value)
@@ -64,23 +64,23 @@ public enum SQLValue: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// One result row: values in select-list order, with their column names.
-public struct SQLRow: Sendable {
+package struct SQLRow: Sendable {
     /// Column names in select-list order (shared by all rows of one result).
-    public let columns: [String]
+    package let columns: [String]
     /// Values in select-list order.
-    public let values: [SQLValue]
+    package let values: [SQLValue]
 
     /// Creates a row.
-    public init(columns: [String], values: [SQLValue]) {
+    package init(columns: [String], values: [SQLValue]) {
         self.columns = columns
         self.values = values
     }
 
     /// The value at `index` in the select list.
-    public subscript(index: Int) -> SQLValue { values[index] }
+    package subscript(index: Int) -> SQLValue { values[index] }
 
     /// The value of column `name`, or `.null` if there is no such column.
-    public subscript(name: String) -> SQLValue {
+    package subscript(name: String) -> SQLValue {
         guard let index = columns.firstIndex(of: name) else { return .null }
         return values[index]
     }

@@ -16,6 +16,9 @@ final class SQLiteDatabase: SQLDatabase {
 
     /// Opens (or creates, unless `readOnly`) the database file at `path`.
     init(path: String, readOnly: Bool, busyTimeout: TimeInterval = 30) throws {
+        if readOnly && !FileManager.default.fileExists(atPath: path) {
+            throw ButlerError.configuration("registry database \(path) does not exist")
+        }
         var configuration = Configuration()
         configuration.readonly = readOnly
         configuration.busyMode = .timeout(busyTimeout)

@@ -68,7 +68,7 @@ extension JSONValue {
 extension QueryExpression {
     /// Parses daf_butler's `where` syntax: comparisons, `IN`/`NOT IN` lists, `AND`, `OR`,
     /// `NOT`, parentheses, numbers, quoted strings, `TRUE`/`FALSE`.
-    /// - Throws: ``ButlerError/query(_:)`` pointing at the offending position.
+    /// - Throws: ``ButlerError/Code/invalidQuery`` pointing at the offending position.
     public static func parse(_ text: String) throws -> QueryExpression {
         var parser = WhereParser(text: text)
         let expression = try parser.parseOr()

@@ -1,8 +1,8 @@
 import CHDF5Shim
 import Foundation
 
-/// Every HDF5 call of the package goes through this file: `check` turns a negative return
-/// into an ``HDF5Error`` carrying HDF5's error stack.
+/// Library set-up and status handling for ``HDF5File``, the only type that calls HDF5: `check`
+/// turns a negative return into an ``HDF5Error`` carrying HDF5's error stack.
 enum CHDF5 {
     /// Prepares the library once per process: no clean-up at process exit.
     ///
@@ -49,13 +49,18 @@ enum CHDF5 {
     }
 }
 
-/// The native HDF5 type of a pixel type (the same is used in files, as h5py does).
-func hdf5Type<P: FITSPixel>(_ type: P.Type) -> hid_t {
-    switch P.fitsDatatype {
-    case Float.fitsDatatype: return butler_h5t_native_float()
-    case Double.fitsDatatype: return butler_h5t_native_double()
-    case Int32.fitsDatatype: return butler_h5t_native_int32()
-    case UInt16.fitsDatatype: return butler_h5t_native_uint16()
-    default: return butler_h5t_native_uint8()
+extension PixelKind {
+    /// HDF5's native type for pixels of this kind (the same is used in files, as h5py does).
+    var hdf5NativeType: hid_t {
+        switch self {
+        case .uint8: return butler_h5t_native_uint8()
+        case .int16: return butler_h5t_native_int16()
+        case .uint16: return butler_h5t_native_uint16()
+        case .int32: return butler_h5t_native_int32()
+        case .uint32: return butler_h5t_native_uint32()
+        case .int64: return butler_h5t_native_int64()
+        case .float32: return butler_h5t_native_float()
+        case .float64: return butler_h5t_native_double()
+        }
     }
 }

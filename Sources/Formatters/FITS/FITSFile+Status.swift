@@ -1,7 +1,7 @@
 import CFitsShim
 
-/// Every cfitsio call of the package goes through this file: `check` turns a status into a
-/// ``FITSError`` carrying cfitsio's own text and its message stack.
+/// Status and message handling for ``FITSFile``, the only type that calls cfitsio: `check`
+/// turns a status into a ``FITSError`` carrying cfitsio's own text and its message stack.
 enum CFitsio {
     /// Throws if `status` is not 0.
     static func check(_ status: Int32, _ function: String, path: String, context: @autoclosure () -> String) throws {
@@ -22,8 +22,10 @@ enum CFitsio {
         var messages: [String] = []
         var buffer = [CChar](repeating: 0, count: 96)
         while ffgmsg(&buffer) != 0 {
-            let line = cString(buffer).trimmingCharacters(in: .whitespaces)
-            if !line.isEmpty { messages.append(line) }
+            var line = Substring(cString(buffer))
+            while line.first == " " { line.removeFirst() }
+            while line.last == " " { line.removeLast() }
+            if !line.isEmpty { messages.append(String(line)) }
         }
         let summary = cString(text)
         let detail = messages.filter { $0 != summary }.joined(separator: "; ")
@@ -33,7 +35,42 @@ enum CFitsio {
     }
 }
 
-import Foundation
+extension PixelKind {
+    /// cfitsio's BITPIX of new images of this kind.
+    var fitsBitpix: Int32 {
+        switch self {
+        case .uint8: return BYTE_IMG
+        case .int16: return SHORT_IMG
+        case .uint16: return USHORT_IMG
+        case .int32: return LONG_IMG
+        case .uint32: return ULONG_IMG
+        case .int64: return LONGLONG_IMG
+        case .float32: return FLOAT_IMG
+        case .float64: return DOUBLE_IMG
+        }
+    }
+
+    /// cfitsio's datatype code for reading and writing pixels of this kind.
+    var fitsDatatype: Int32 {
+        switch self {
+        case .uint8: return TBYTE
+        case .int16: return TSHORT
+        case .uint16: return TUSHORT
+        case .int32: return TINT
+        case .uint32: return TUINT
+        case .int64: return TLONGLONG
+        case .float32: return TFLOAT
+        case .float64: return TDOUBLE
+        }
+    }
+
+    /// The kind of an HDU's equivalent BITPIX (after BZERO/BSCALE), or nil for one we do not
+    /// know.
+    init?(fitsBitpix bitpix: Int32) {
+        guard let kind = Self.allCases.first(where: { $0.fitsBitpix == bitpix }) else { return nil }
+        self = kind
+    }
+}
 
 /// Decodes a NUL-terminated C buffer filled by cfitsio.
 func cString(_ buffer: [CChar]) -> String {

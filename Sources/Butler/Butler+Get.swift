@@ -1,0 +1,264 @@
+import Composites
+public import Formatters
+
+/// Finding and reading datasets. A get is one registry access (the find, the artifact records
+/// and the component overrides together), then the datastore's read.
+extension Butler {
+    /// The dataset of `datasetType` and `dataId` found first along `collections`, or nil.
+    public func findDataset(_ datasetType: String, dataId: DataId, collections: [String]? = nil) async throws -> DatasetRef? {
+        let path = try searchCollections(collections, for: "findDataset(\(datasetType))")
+        return try await locate(datasetType, dataId: dataId, collections: path, resolvingComponents: false)?.ref
+    }
+
+    /// Reads the dataset of `datasetType` and `dataId` found first along `collections`, as its
+    /// storage class's in-memory type. A component is read with `parent.component`
+    /// (`calexp.wcs`, `calexp.bbox`): only the part of the artifact that holds it is read.
+    /// - Throws: ``ButlerError/Code/missingDataset`` naming the data ID and collections.
+    public func get(
+        _ datasetType: String, dataId: DataId, collections: [String]? = nil, parameters: ReadParameters = [:]
+    ) async throws -> any Sendable {
+        let path = try searchCollections(collections, for: "get(\(datasetType))")
+        let (located, component) = try await locateForGet(datasetType, dataId: dataId, collections: path)
+        return try read(located, component: component, parameters: parameters)
+    }
+
+    /// Reads a dataset (or `parent.component`) as `T` (e.g. a `Codable` struct written as
+    /// JSON, `Data` for bytes, `Wcs` for `calexp.wcs`).
+    /// - Throws: ``ButlerError/Code/typeMismatch`` when the dataset cannot be read as `T`.
+    public func get<T: Sendable>(
+        _ datasetType: String, dataId: DataId, collections: [String]? = nil, parameters: ReadParameters = [:],
+        as type: T.Type
+    ) async throws -> T {
+        let path = try searchCollections(collections, for: "get(\(datasetType))")
+        let (located, component) = try await locateForGet(datasetType, dataId: dataId, collections: path)
+        return try typedRead(located, component: component, parameters: parameters, as: type)
+    }
+
+    /// Reads the dataset `ref` refers to, or one of its components.
+    public func get(_ ref: DatasetRef, component: String? = nil, parameters: ReadParameters = [:]) async throws -> any Sendable {
+        try read(try await located(ref), component: component, parameters: parameters)
+    }
+
+    /// Reads the dataset `ref` refers to (or one of its components) as `T`.
+    public func get<T: Sendable>(
+        _ ref: DatasetRef, component: String? = nil, parameters: ReadParameters = [:], as type: T.Type
+    ) async throws -> T {
+        try typedRead(try await located(ref), component: component, parameters: parameters, as: type)
+    }
+
+    /// Which dataset supplies each stored component of a composite found along
+    /// `collections` (DESIGN §3.1; see ``ComponentResolver``).
+    public func componentSources(_ datasetType: String, dataId: DataId, collections: [String]? = nil) async throws -> [String: DatasetRef] {
+        let path = try searchCollections(collections, for: "componentSources(\(datasetType))")
+        let located = try await locateRequired(datasetType, dataId: dataId, collections: path)
+        let storageClass = try storageClasses.storageClass(named: located.ref.datasetType.storageClassName)
+        var sources = Dictionary(uniqueKeysWithValues: storageClass.components.keys.map { ($0, located.ref) })
+        let stored: (any Sendable)? = located.overrides.contains { !$0.winsByRank } ? try readStored(located, component: nil, parameters: [:]) : nil
+        for override in located.overrides where override.applies(storedIn: stored, assembler: storageClass.assembler) {
+            sources[override.component] = override.ref
+        }
+        return sources
+    }
+
+    /// True when the dataset is registered in `collections` and its artifacts exist.
+    public func exists(_ datasetType: String, dataId: DataId, collections: [String]? = nil) async throws -> Bool {
+        let path = try searchCollections(collections, for: "exists(\(datasetType))")
+        guard let located = try await locate(datasetType, dataId: dataId, collections: path, resolvingComponents: false) else {
+            return false
+        }
+        return try datastore.exists(located.records)
+    }
+
+    /// True when `ref` is registered and its artifacts exist.
+    public func exists(_ ref: DatasetRef) async throws -> Bool {
+        let registry = self.registry
+        let datastore = self.datastore
+        let records = try await registry.database.readLatest { session -> [StoredFileInfo]? in
+            guard try registry.dataset(session, id: ref.id) != nil else { return nil }
+            return try datastore.records(session, datasetId: ref.id)
+        }
+        guard let records else { return false }
+        return try datastore.exists(records)
+    }
+
+    // MARK: Finding
+
+    /// Finds a dataset and its artifact records — and, with `resolvingComponents`, the
+    /// overrides of its components — in one registry access; nil when nothing is found.
+    func locate(_ datasetType: String, dataId: DataId, collections: [String], resolvingComponents: Bool) async throws -> Located? {
+        let registry = self.registry
+        let universe = self.universe
+        let components = self.components
+        return try await registry.database.readLatest { session -> Located? in
+            let typeRecord = try registry.datasetTypeRecord(session, named: datasetType)
+            return try Self.locate(
+                session, typeRecord, dataId: dataId, collections: collections, registry: registry, universe: universe,
+                components: components, resolvingComponents: resolvingComponents)
+        }
+    }
+
+    /// ``locate(_:dataId:collections:resolvingComponents:)`` that throws when nothing is found.
+    func locateRequired(_ datasetType: String, dataId: DataId, collections: [String]) async throws -> Located {
+        let registry = self.registry
+        let universe = self.universe
+        let components = self.components
+        return try await registry.database.readLatest { session in
+            let typeRecord = try registry.datasetTypeRecord(session, named: datasetType)
+            return try Self.locateRequired(
+                session, typeRecord, dataId: dataId, collections: collections, registry: registry, universe: universe, components: components)
+        }
+    }
+
+    /// The find inside a unit of work: the dataset, its records, and (given a resolver) the
+    /// overrides of its components.
+    private static func locate(
+        _ session: any SQLSession, _ typeRecord: DatasetTypeRecord, dataId: DataId, collections: [String], registry: Registry,
+        universe: DimensionUniverse, components: ComponentResolver, resolvingComponents: Bool = true
+    ) throws -> Located? {
+        let datasetType = typeRecord.datasetType
+        let coordinate = try universe.standardize(dataId, for: datasetType.dimensions, context: "\(datasetType.name) data ID")
+        let path = try registry.searchPath(session, collections)
+        let datastore = components.datastore
+        guard let found = try registry.findRanked(session, typeRecord, coordinate, in: path, attaching: datastore.recordsAttachment) else {
+            return nil
+        }
+        var located = Located(
+            ref: found.ref, records: datastore.records(attached: found.attached, datasetId: found.ref.id), searchPath: path, rank: found.rank)
+        if resolvingComponents { located.overrides = try components.overrides(session, for: located) }
+        return located
+    }
+
+    private static func locateRequired(
+        _ session: any SQLSession, _ typeRecord: DatasetTypeRecord, dataId: DataId, collections: [String], registry: Registry,
+        universe: DimensionUniverse, components: ComponentResolver
+    ) throws -> Located {
+        if let located = try locate(
+            session, typeRecord, dataId: dataId, collections: collections, registry: registry, universe: universe, components: components)
+        {
+            return located
+        }
+        let datasetType = typeRecord.datasetType
+        let coordinate = try universe.standardize(dataId, for: datasetType.dimensions, context: "\(datasetType.name) data ID")
+        let path = try registry.searchPath(session, collections)
+        throw ButlerError.datasetNotFound(
+            "\(datasetType.name)@\(coordinate) is not in collections \(collections) (searched \(path.map(\.name)))")
+    }
+
+    /// The dataset a get of `name` reads and the component to take from it, in one registry
+    /// access: for `parent.component` (with its parent registered) the parent found along the
+    /// path, its component resolved by search order — or, when no parent is found, a
+    /// standalone component dataset of that name.
+    private func locateForGet(_ name: String, dataId: DataId, collections: [String]) async throws -> (Located, String?) {
+        let registry = self.registry
+        let universe = self.universe
+        let components = self.components
+        return try await registry.database.readLatest { session -> (Located, String?) in
+            func required(_ record: DatasetTypeRecord) throws -> Located {
+                try Self.locateRequired(
+                    session, record, dataId: dataId, collections: collections, registry: registry, universe: universe, components: components)
+            }
+            guard let dot = name.firstIndex(of: "."),
+                let parent = try registry.findDatasetType(session, named: String(name[..<dot]))
+            else {
+                return (try required(try registry.datasetTypeRecord(session, named: name)), nil)
+            }
+            // With its parent registered, a component is resolved through the parent, so that
+            // a standalone component dataset competes with the stored copy by search order.
+            let component = String(name[name.index(after: dot)...])
+            if let located = try Self.locate(
+                session, parent, dataId: dataId, collections: collections, registry: registry, universe: universe, components: components)
+            {
+                return (located, component)
+            }
+            if let standalone = try registry.findDatasetType(session, named: name) { return (try required(standalone), nil) }
+            _ = try required(parent)
+            throw ButlerError.datasetNotFound("\(name) in \(collections)")
+        }
+    }
+
+    /// A dataset known by ref: its records (no search path, so stored components are read).
+    func located(_ ref: DatasetRef) async throws -> Located {
+        let datastore = self.datastore
+        let records = try await registry.database.readLatest { session in try datastore.records(session, datasetId: ref.id) }
+        return Located(ref: ref, records: records)
+    }
+
+    // MARK: Reading
+
+    /// Reads a located dataset, or one component, as its storage class's type: a component
+    /// supplied by an override is read from its supplier; a composite has the overrides that
+    /// apply put in place of its stored components.
+    func read(_ located: Located, component: String?, parameters: ReadParameters) throws -> any Sendable {
+        guard let component else { return try assemble(located, parameters: parameters) }
+        let candidates = located.overrides.filter { $0.component == component }
+        if let winner = candidates.first(where: \.winsByRank) { return try overrideValue(winner, parameters: parameters) }
+        do {
+            return try readStored(located, component: component, parameters: parameters)
+        } catch let error as ButlerError where error.code == .missingComponent {
+            // The parent stored no such component: a binding may supply it.
+            guard let bound = candidates.first(where: { $0.boundComponent != nil }) else { throw error }
+            return try overrideValue(bound, parameters: parameters)
+        }
+    }
+
+    /// Reads as `T`, following the plan made before any I/O (see ``TypedViewPlan``).
+    func typedRead<T: Sendable>(_ located: Located, component: String?, parameters: ReadParameters, as type: T.Type) throws -> T {
+        let plan = try TypedViewPlan(located.ref.datasetType, component: component, as: type, storageClasses: storageClasses)
+        if case .decoded = plan.route {
+            let storageClass = try checkedStorageClass(located.ref, component: nil, parameters: parameters)
+            return try datastore.read(type, located.ref, records: located.records, storageClass: storageClass, parameters: parameters)
+        }
+        let value = try read(located, component: component, parameters: parameters)
+        return try plan.finish(value, as: type, describing: "\(located.ref)\(component.map { " component \($0)" } ?? "")")
+    }
+
+    /// A composite with the overrides that apply in place of its stored components.
+    private func assemble(_ located: Located, parameters: ReadParameters) throws -> any Sendable {
+        var value = try readStored(located, component: nil, parameters: parameters)
+        guard !located.overrides.isEmpty else { return value }
+        let storageClass = try storageClasses.storageClass(named: located.ref.datasetType.storageClassName)
+        guard let assembler = storageClass.assembler else { return value }
+        let stored = value
+        for override in located.overrides where override.applies(storedIn: stored, assembler: assembler) {
+            let part = try overrideValue(override, parameters: [:])
+            do { value = try assembler.replacing(override.component, with: part, in: value) } catch {
+                throw ButlerError.typeMismatch("cannot use \(override.ref) as component \(override.component) of \(located.ref)", cause: error)
+            }
+        }
+        return value
+    }
+
+    /// The value an override supplies: a bound component of another dataset, or a standalone
+    /// component dataset (with the parameters its storage class accepts).
+    private func overrideValue(_ override: ComponentOverride, parameters: ReadParameters) throws -> any Sendable {
+        let supplier = Located(ref: override.ref, records: override.records)
+        if let bound = override.boundComponent { return try readStored(supplier, component: bound, parameters: [:]) }
+        let overrideClass = try storageClasses.storageClass(named: override.ref.datasetType.storageClassName)
+        return try readStored(supplier, component: nil, parameters: parameters.filter { overrideClass.parameters.contains($0.key) })
+    }
+
+    /// Reads what the datastore stored for a dataset (no overrides).
+    private func readStored(_ located: Located, component: String?, parameters: ReadParameters) throws -> any Sendable {
+        let storageClass = try checkedStorageClass(located.ref, component: component, parameters: parameters)
+        return try datastore.read(located.ref, records: located.records, storageClass: storageClass, component: component, parameters: parameters)
+    }
+
+    /// The storage class of `ref`, after checking that it has `component` and accepts
+    /// `parameters` — before any artifact is opened.
+    private func checkedStorageClass(_ ref: DatasetRef, component: String?, parameters: ReadParameters) throws -> StorageClass {
+        let storageClass = try storageClasses.storageClass(named: ref.datasetType.storageClassName)
+        let unknown = Set(parameters.keys).subtracting(storageClass.parameters)
+        if !unknown.isEmpty {
+            throw ButlerError(
+                .invalidParameter,
+                "\(ref): storage class \(storageClass.name) accepts no parameter \(unknown.sorted().joined(separator: ", "))"
+                    + (storageClass.parameters.isEmpty ? "" : " (accepted: \(storageClass.parameters.sorted().joined(separator: ", ")))"))
+        }
+        if let component, storageClass.componentStorageClass(component) == nil {
+            throw ButlerError.typeMismatch(
+                "\(ref): storage class \(storageClass.name) has no component '\(component)'"
+                    + (storageClass.allComponents.isEmpty ? "" : "; components: \(storageClass.allComponents.joined(separator: ", "))"))
+        }
+        return storageClass
+    }
+}

@@ -1,0 +1,69 @@
+import Composites
+
+/// Writing datasets: the artifact is prepared (written and synced where nobody reads it) before
+/// the registry transaction and published inside it.
+extension Butler {
+    /// Stores `value` as a new dataset and returns its reference.
+    ///
+    /// The artifact is written under a temporary name, synced, and linked into place in the
+    /// same transaction that registers the dataset: on any failure neither exists.
+    /// - Parameters:
+    ///   - value: The in-memory dataset (any value the dataset type's formatter can write).
+    ///   - datasetType: A registered dataset type name.
+    ///   - dataId: Values for the type's required dimensions (implied ones are looked up).
+    ///   - run: The RUN collection (created if missing); the Butler's default run if nil.
+    ///   - idGenerationMode: How the dataset ID is chosen.
+    /// - Throws: ``ButlerError/Code/conflict`` naming the existing dataset.
+    @discardableResult
+    public func put<T: Sendable>(
+        _ value: T, _ datasetType: String, dataId: DataId, run: String? = nil,
+        idGenerationMode: DatasetIdGenerationMode = .unique
+    ) async throws -> DatasetRef {
+        try requireWriteable("put of \(datasetType) \(DimensionUniverse.render(dataId))")
+        guard let run = run ?? defaultRun else {
+            throw ButlerError.collection("put of \(datasetType) \(DimensionUniverse.render(dataId)): no run given and the Butler has no default run")
+        }
+        let (typeRecord, ref) = try await resolveNewRef(datasetType, dataId: dataId, run: run, mode: idGenerationMode)
+        let storageClass = try storageClasses.storageClass(named: typeRecord.datasetType.storageClassName)
+        let write = try datastore.prepare(value, for: ref, storageClass: storageClass)
+        try await commit([(ref, typeRecord, write)])
+        return ref
+    }
+
+    /// Standardises and expands a data ID and makes the new ref (creating the run if needed).
+    func resolveNewRef(
+        _ datasetType: String, dataId: DataId, run: String, mode: DatasetIdGenerationMode
+    ) async throws -> (DatasetTypeRecord, DatasetRef) {
+        let registry = self.registry
+        let universe = self.universe
+        let (typeRecord, expanded, runExists) = try await registry.database.readLatest { session in
+            let typeRecord = try registry.datasetTypeRecord(session, named: datasetType)
+            let context = "\(datasetType) data ID"
+            let coordinate = try universe.standardize(dataId, for: typeRecord.datasetType.dimensions, context: context)
+            let expanded = try registry.expand(session, coordinate, context: context)
+            return (typeRecord, expanded, try registry.findCollection(session, named: run) != nil)
+        }
+        if !runExists {
+            try await registry.database.write { session in _ = try registry.registerCollection(session, run, type: .run) }
+        }
+        let id = DatasetIdFactory.makeId(datasetType: datasetType, dataId: expanded, run: run, mode: mode)
+        return (typeRecord, DatasetRef(id: id, datasetType: typeRecord.datasetType, dataId: expanded, run: run))
+    }
+
+    /// Registers datasets and their prepared artifacts in one transaction, or none of them.
+    func commit(_ items: [(DatasetRef, DatasetTypeRecord, any DatastoreWrite)]) async throws {
+        let registry = self.registry
+        do {
+            try await registry.database.write { session in
+                for (ref, typeRecord, write) in items {
+                    try registry.insertDataset(session, ref, type: typeRecord)
+                    try write.commit(session)
+                }
+            }
+        } catch {
+            for (_, _, write) in items { write.abandon() }
+            throw error
+        }
+        for (_, _, write) in items { write.finish() }
+    }
+}

@@ -1,0 +1,142 @@
+package import Composites
+package import Formatters
+public import Foundation
+
+/// What a datastore does (daf_butler's `Datastore`): decides *what* is stored for a dataset and
+/// how — artifacts, formatters, composites, checksums, trash — and keeps one record per artifact
+/// in the registry database, so that a dataset and its artifacts are registered in one
+/// transaction. *Where* bytes live is an ``ArtifactStorage`` below it.
+///
+/// A new kind of store (chained, in-memory) is a `Datastore`; a new place for bytes (S3, HTTP)
+/// is an `ArtifactStorage` under ``FileDatastore``. The ``Butler`` holds `any Datastore` and
+/// never a path.
+///
+/// Concurrency: a datastore is shared by every task of a Butler. Methods taking an
+/// ``SQLSession`` run inside the caller's registry unit of work; the others do file or network
+/// I/O and must not be called inside one.
+package protocol Datastore: Sendable {
+    /// The name its records carry (`FileDatastore@<butlerRoot>`), so that several datastores
+    /// (a chain) can share the record tables.
+    var name: String { get }
+
+    /// Creates the datastore's tables in a new repository.
+    func createSchema(_ session: any SQLSession) throws
+
+    // MARK: Writing: prepare outside the transaction, commit inside it, then finish or abandon
+
+    /// Writes `value` for `ref` where nobody sees it yet (durable if the datastore syncs);
+    /// ``DatastoreWrite/commit(_:)`` publishes it inside the registry transaction.
+    func prepare(_ value: any Sendable, for ref: DatasetRef, storageClass: StorageClass) throws -> any DatastoreWrite
+
+    /// Brings an existing file in as the artifact of `ref` by `transfer` (nothing the user
+    /// owns is changed before the registry commits; `move` removes the source only after).
+    func prepareIngest(_ file: URL, for ref: DatasetRef, formatter: String?, transfer: TransferMode) throws -> any DatastoreWrite
+
+    // MARK: Records
+
+    /// The record table as a registry find attaches it, so that a get finds its dataset and
+    /// the dataset's artifacts in one statement.
+    var recordsAttachment: AttachedTable { get }
+    /// The records among rows of ``recordsAttachment`` (none when the dataset has no artifact).
+    func records(attached rows: [ArraySlice<SQLValue>], datasetId: UUID) -> [StoredFileInfo]
+    /// The records of one dataset.
+    func records(_ session: any SQLSession, datasetId: UUID) throws -> [StoredFileInfo]
+    /// Inserts records made elsewhere (an import), checking that each names an artifact this
+    /// datastore can read.
+    func importRecords(_ session: any SQLSession, _ records: [StoredFileInfo]) throws
+
+    // MARK: Reading
+
+    /// Reads a dataset, or one stored or derived component, as its storage class's type; a
+    /// composite stored one artifact per component is assembled. Only the part that holds a
+    /// component is read.
+    func read(
+        _ ref: DatasetRef, records: [StoredFileInfo], storageClass: StorageClass, component: String?, parameters: ReadParameters
+    ) throws -> any Sendable
+    /// Reads a whole dataset as `T` directly (structured formats decode any `Decodable`).
+    func read<T>(_ type: T.Type, _ ref: DatasetRef, records: [StoredFileInfo], storageClass: StorageClass, parameters: ReadParameters) throws -> T
+    /// Whether every recorded artifact exists.
+    func exists(_ records: [StoredFileInfo]) throws -> Bool
+    /// Where each recorded artifact is (daf_butler's `getURIs`).
+    func urls(_ records: [StoredFileInfo]) throws -> [URL]
+    /// Copies the recorded artifacts into a local directory, keeping their paths relative to
+    /// the datastore root (or flat); returns the files written.
+    func retrieveArtifacts(
+        _ ref: DatasetRef, records: [StoredFileInfo], to destination: URL, preservePath: Bool, overwrite: Bool
+    ) throws -> [URL]
+
+    // MARK: Removal (two phases)
+
+    /// Moves the records of datasets to the trash, inside the caller's transaction.
+    func trash(_ session: any SQLSession, datasetIds: [UUID]) throws
+    /// Deletes trashed artifacts no record names any more; returns their paths.
+    func emptyTrash(_ session: any SQLSession) throws -> [String]
+}
+
+/// A write a datastore prepared: its bytes are in place under a name nobody reads, waiting for
+/// the registry transaction that registers the dataset.
+package protocol DatastoreWrite: Sendable {
+    /// Records the artifacts and publishes them, inside the registry transaction.
+    func commit(_ session: any SQLSession) throws
+    /// Undoes everything after a failed transaction: nothing stays visible.
+    func abandon()
+    /// Completes the write after its transaction committed (a `move` ingest removes its source).
+    func finish()
+}
+
+/// What the datastore records about one artifact (daf_butler's `StoredFileInfo`).
+public struct StoredFileInfo: Sendable, Hashable, Codable {
+    /// The dataset the artifact belongs to.
+    public let datasetId: UUID
+    /// The component stored in this artifact (empty for the whole dataset).
+    public let component: String
+    /// Path relative to the datastore root, or absolute for files ingested in place.
+    public let path: String
+    /// The formatter that reads it.
+    public let formatter: String
+    /// The storage class it was written as.
+    public let storageClass: String
+    /// Size in bytes.
+    public let fileSize: Int64
+    /// `sha256:<hex>`, or nil when checksums are off.
+    public let checksum: String?
+
+    /// Describes one artifact.
+    public init(
+        datasetId: UUID, component: String, path: String, formatter: String, storageClass: String, fileSize: Int64, checksum: String?
+    ) {
+        self.datasetId = datasetId
+        self.component = component
+        self.path = path
+        self.formatter = formatter
+        self.storageClass = storageClass
+        self.fileSize = fileSize
+        self.checksum = checksum
+    }
+
+    /// The same record for an artifact at another path.
+    func at(path: String) -> StoredFileInfo {
+        StoredFileInfo(
+            datasetId: datasetId, component: component, path: path, formatter: formatter,
+            storageClass: storageClass, fileSize: fileSize, checksum: checksum)
+    }
+
+    /// Whether the path is outside the datastore root (a file ingested in place, never deleted
+    /// by the datastore).
+    public var isExternal: Bool { path.hasPrefix("/") }
+}
+
+/// How ingest brings a file into the repository (daf_butler's `--transfer`).
+public enum TransferMode: String, Sendable, CaseIterable {
+    /// Copy the file's bytes under the datastore root (a symbolic link is followed).
+    case copy
+    /// Move it under the root: the source disappears once the dataset is registered (across
+    /// file systems it is copied, then removed).
+    case move
+    /// Leave it in place and put a symbolic link under the root.
+    case symlink
+    /// Hard-link it under the root; fails (never moves) where the file system refuses a link.
+    case hardlink
+    /// Record its absolute path; the datastore never moves or deletes it.
+    case direct
+}

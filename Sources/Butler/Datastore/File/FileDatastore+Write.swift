@@ -1,0 +1,143 @@
+package import Composites
+import Formatters
+import Foundation
+import Synchronization
+
+/// Writing: artifacts are staged and synced before the registry transaction, then recorded and
+/// published inside it.
+extension FileDatastore {
+    /// One artifact staged for a dataset, waiting for its registry transaction.
+    struct StagedRecord: Sendable {
+        /// What will be recorded (its path is the staged artifact's).
+        let record: StoredFileInfo
+        /// The staged bytes, or nil for a file ingested in place (`direct`).
+        let staged: StagedArtifact?
+    }
+
+    /// The artifacts of one dataset between staging and commit.
+    final class Write: DatastoreWrite {
+        let datastore: FileDatastore
+        let artifacts: [StagedRecord]
+        /// The paths this write published, to remove if the transaction fails afterwards.
+        private let published = Mutex<[String]>([])
+
+        init(datastore: FileDatastore, artifacts: [StagedRecord]) {
+            self.datastore = datastore
+            self.artifacts = artifacts
+        }
+
+        func commit(_ session: any SQLSession) throws {
+            for artifact in artifacts {
+                if let path = try datastore.commit(artifact, session: session) { published.withLock { $0.append(path) } }
+            }
+        }
+
+        func abandon() {
+            for case let staged? in artifacts.map(\.staged) { datastore.storage.discard(staged) }
+            for path in published.withLock({ $0 }) { try? datastore.storage.delete(path) }
+        }
+
+        func finish() {
+            for case let staged? in artifacts.map(\.staged) { datastore.storage.finish(staged) }
+        }
+    }
+
+    package func prepare(_ value: any Sendable, for ref: DatasetRef, storageClass: StorageClass) throws -> any DatastoreWrite {
+        guard isDisassembled(ref.datasetType), let assembler = storageClass.assembler else {
+            let (formatter, ext) = try formatterChoice(for: ref.datasetType)
+            return Write(datastore: self, artifacts: [
+                try stage(value, ref: ref, component: nil, storageClass: storageClass, formatter: formatter, extension: ext),
+            ])
+        }
+        // Disassembled: one artifact per stored component, each with its own formatter.
+        let parts: [String: any Sendable]
+        do { parts = try assembler.disassemble(value) } catch {
+            throw ButlerError.typeMismatch("cannot disassemble \(ref)", cause: error)
+        }
+        var staged: [StagedRecord] = []
+        do {
+            for (component, part) in parts.sorted(by: { $0.key < $1.key }) {
+                guard let className = storageClass.components[component] else {
+                    throw ButlerError.typeMismatch("\(ref): the assembler of \(storageClass.name) gave component '\(component)', which the storage class does not declare")
+                }
+                let componentClass = try storageClasses.storageClass(named: className)
+                let (formatter, ext) = try formatterChoice(names: ["\(ref.datasetType.name).\(component)", className])
+                staged.append(try stage(part, ref: ref, component: component, storageClass: componentClass, formatter: formatter, extension: ext))
+            }
+        } catch {
+            Write(datastore: self, artifacts: staged).abandon()
+            throw error
+        }
+        return Write(datastore: self, artifacts: staged)
+    }
+
+    /// Writes one artifact under a staged name and syncs it.
+    private func stage(
+        _ value: any Sendable, ref: DatasetRef, component: String?, storageClass: StorageClass, formatter: any FileFormatter,
+        extension ext: String
+    ) throws -> StagedRecord {
+        let relative = try relativePath(for: ref, component: component, extension: ext)
+        let staged = try storage.stage(relative)
+        let what = "\(ref)\(component.map { " component \($0)" } ?? "")"
+        do {
+            try formatter.write(value, storageClass: storageClass, to: URL(filePath: staged.localFile, directoryHint: .notDirectory))
+        } catch {
+            storage.discard(staged)
+            let code: ButlerError.Code = (error as? any FileFormatError)?.kind == .typeMismatch ? .typeMismatch : .storageFailure
+            throw ButlerError(code, "could not write \(what) to \(relative)", cause: error)
+        }
+        do {
+            let size = try storage.seal(staged, durable: config.fsync)
+            let record = StoredFileInfo(
+                datasetId: ref.id, component: component ?? "", path: relative, formatter: formatter.name,
+                storageClass: storageClass.name, fileSize: size, checksum: try config.checksum.checksum(ofFileAt: staged.localFile))
+            return StagedRecord(record: record, staged: staged)
+        } catch {
+            storage.discard(staged)
+            throw error
+        }
+    }
+
+    /// Records an artifact and publishes it, inside the caller's transaction; returns the path
+    /// it published (nil when it published nothing new).
+    func commit(_ artifact: StagedRecord, session: any SQLSession) throws -> String? {
+        if let shared = try identicalComponentArtifact(artifact.record, session: session) {
+            // The same component bytes are stored already (a visitInfo or PSF shared by many
+            // disassembled datasets): point at them. Removal keeps a file while any record
+            // names it.
+            try insertRecord(artifact.record.at(path: shared), session: session)
+            if let staged = artifact.staged { storage.discard(staged) }
+            return nil
+        }
+        try insertRecord(artifact.record, session: session)
+        guard let staged = artifact.staged else { return nil }
+        if try !storage.publish(staged, replacing: false, durable: config.fsync) {
+            // A file without a record can only be left by a crash between publication and
+            // commit; one with a record belongs to another dataset and must not be touched.
+            let owners = try session.query(
+                "SELECT dataset_id FROM \(Self.recordTable) WHERE path = ? AND dataset_id <> ?",
+                [.text(artifact.record.path), .uuid(artifact.record.datasetId)])
+            guard owners.isEmpty else {
+                throw ButlerError(
+                    .conflict,
+                    "artifact path \(artifact.record.path) is already used by dataset \(owners[0][0].uuidValue?.uuidString.lowercased() ?? "?"); the file template does not give unique paths")
+            }
+            _ = try storage.publish(staged, replacing: true, durable: config.fsync)
+        }
+        return staged.path
+    }
+
+    /// The path of an owned component artifact with the same bytes (checksum, size, formatter,
+    /// storage class) as `record`, if one exists.
+    private func identicalComponentArtifact(_ record: StoredFileInfo, session: any SQLSession) throws -> String? {
+        guard !record.component.isEmpty, let checksum = record.checksum, !record.isExternal else { return nil }
+        let rows = try session.query("""
+            SELECT path FROM \(Self.recordTable)
+            WHERE checksum = ? AND file_size = ? AND formatter = ? AND storage_class = ? AND component <> ''
+              AND datastore_name = ? AND path NOT LIKE '/%'
+            LIMIT 1
+            """, [.text(checksum), .integer(record.fileSize), .text(record.formatter), .text(record.storageClass), .text(name)])
+        guard let path = rows.first?[0].string, try storage.size(of: path) != nil else { return nil }
+        return path
+    }
+}

@@ -1,0 +1,76 @@
+package import Foundation
+
+/// Where a datastore's bytes live: a POSIX directory now; S3 and HTTP next. Paths are the
+/// datastore's recorded paths, relative to the storage root (absolute ones name files ingested
+/// in place, outside it).
+///
+/// A new artifact is written in three steps, so that nothing is visible before the registry
+/// commits: ``stage(_:)`` gives a local file for the formatter to fill (on POSIX a hidden name
+/// in the final directory), ``seal(_:durable:)`` makes it durable, and ``publish(_:replacing:)``
+/// gives it its final name inside the registry transaction. On a store without rename (S3) the
+/// registry commit is the publication point.
+///
+/// Concurrency: storages are shared by every task of a Butler and keep no per-call state.
+package protocol ArtifactStorage: Sendable {
+    /// Where the storage is, for messages and `butler.yaml` (a directory, a bucket URL).
+    var location: String { get }
+
+    // MARK: Writing
+
+    /// A local file for the bytes of a new artifact at `path`, under a name nobody reads.
+    func stage(_ path: String) throws -> StagedArtifact
+    /// Stages the bytes of an existing local file by `transfer` (copy, hard link, symbolic
+    /// link or move); the source is not changed until ``finish(_:)``.
+    func stage(_ path: String, from source: String, transfer: TransferMode) throws -> StagedArtifact
+    /// Makes a staged artifact's bytes durable when `durable` (fsync); returns its size.
+    func seal(_ staged: StagedArtifact, durable: Bool) throws -> Int64
+    /// Gives a staged artifact its final name and returns true, or returns false without
+    /// changing anything when that name exists and `replacing` is false. When `durable`, the
+    /// name is on disk before this returns.
+    func publish(_ staged: StagedArtifact, replacing: Bool, durable: Bool) throws -> Bool
+    /// Removes what staging left (a staged name not yet published).
+    func discard(_ staged: StagedArtifact)
+    /// Completes a staged transfer after its transaction committed (a move removes its source).
+    func finish(_ staged: StagedArtifact)
+
+    // MARK: Reading
+
+    /// A local file holding the artifact's bytes, for readers that need a path (cfitsio,
+    /// HDF5); nil when the bytes are not on this machine.
+    func localFile(for path: String) throws -> String?
+    /// The whole artifact.
+    func read(_ path: String) throws -> Data
+    /// A byte range of the artifact (a cutout's tiles).
+    func read(_ path: String, range: Range<Int64>) throws -> Data
+    /// The artifact's size, or nil when it does not exist.
+    func size(of path: String) throws -> Int64?
+    /// The artifact's URL (daf_butler's `getURI`).
+    func url(for path: String) throws -> URL
+    /// Copies the artifact to the local file `destination`, creating its directory; an
+    /// existing file there is an error unless `overwrite`.
+    func retrieve(_ path: String, to destination: URL, overwrite: Bool) throws
+    /// Every artifact path under `prefix` (relative paths; names staging left are listed too).
+    func list(under prefix: String) throws -> [String]
+
+    // MARK: Removal
+
+    /// Deletes an artifact (nothing when absent) and, on POSIX, the directories it empties.
+    func delete(_ path: String) throws
+}
+
+/// The bytes of a new artifact between staging and publication.
+package struct StagedArtifact: Sendable, Hashable {
+    /// The artifact's final path (relative to the storage root).
+    package let path: String
+    /// The local file holding its bytes now.
+    package let localFile: String
+    /// A file to remove once the artifact is published and registered (a `move` ingest's source).
+    package let sourceToRemove: String?
+
+    /// Describes a staged artifact.
+    package init(path: String, localFile: String, sourceToRemove: String? = nil) {
+        self.path = path
+        self.localFile = localFile
+        self.sourceToRemove = sourceToRemove
+    }
+}

@@ -1,0 +1,285 @@
+import Formatters
+package import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Artifacts in a POSIX directory: staged under a hidden name in their final directory,
+/// published by a no-clobber hard link (a rename where the file system has no hard links),
+/// each step fsynced when durability is asked for.
+///
+/// Every recorded path is checked before it is read, written or deleted: relative paths may
+/// not climb out of the root (`..`), and absolute ones (files ingested in place) are read but
+/// never written or deleted.
+package final class LocalStorage: ArtifactStorage {
+    /// The root directory.
+    package let root: URL
+    /// `root.path`, kept as a string: building paths by concatenation is much cheaper than
+    /// `URL.appendingPathComponent` on the hot path.
+    private let rootPath: String
+
+    /// A storage rooted at `root` (created on the first write).
+    package init(root: URL) {
+        self.root = root.standardizedFileURL
+        self.rootPath = self.root.path
+    }
+
+    package var location: String { rootPath }
+
+    // MARK: Paths
+
+    /// The absolute path of a recorded path: relative ones under the root (never above it),
+    /// absolute ones as they are.
+    private func resolve(_ path: String) throws -> String {
+        if path.hasPrefix("/") { return path }
+        try Self.requireInside(path)
+        return rootPath + "/" + path
+    }
+
+    /// The absolute path of an artifact this storage owns (written, replaced or deleted by it).
+    private func resolveOwned(_ path: String, for operation: String) throws -> String {
+        guard !path.hasPrefix("/") else {
+            throw ButlerError(.storageFailure, "refusing to \(operation) \(path): it is outside the datastore root \(rootPath)")
+        }
+        return try resolve(path)
+    }
+
+    /// Refuses a relative path that is empty or climbs out of the root.
+    private static func requireInside(_ path: String) throws {
+        if path.isEmpty || (path.contains("..") && path.split(separator: "/", omittingEmptySubsequences: false).contains("..")) {
+            throw ButlerError(.storageFailure, "recorded path '\(path)' leaves the datastore root; refusing to use it")
+        }
+    }
+
+    private func failure(_ operation: String, _ path: String, code: ButlerError.Code = .storageFailure) -> ButlerError {
+        let cause = FileIOError(operation: operation, path: path, errno: errno)
+        let code = cause.kind == .missingFile && code == .storageFailure ? .missingArtifact : code
+        return ButlerError(code, "cannot \(operation) \(path)", cause: cause)
+    }
+
+    // MARK: Writing
+
+    package func stage(_ path: String) throws -> StagedArtifact {
+        let final = try resolveOwned(path, for: "write")
+        return StagedArtifact(path: path, localFile: try temporaryName(for: final))
+    }
+
+    /// A hidden name beside `final`, in a directory created if needed.
+    private func temporaryName(for final: String) throws -> String {
+        let slash = final.lastIndex(of: "/")!
+        let directory = String(final[..<slash])
+        try makeDirectory(directory)
+        return directory + "/." + final[final.index(after: slash)...] + ".tmp-" + UUID().uuidString
+    }
+
+    /// Creates a directory and its parents unless it exists (checked first: cheaper than
+    /// FileManager's creation on the common path where it already does).
+    private func makeDirectory(_ path: String) throws {
+        var info = stat()
+        if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { return }
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw ButlerError(.storageFailure, "cannot create directory \(path)", cause: error)
+        }
+    }
+
+    package func stage(_ path: String, from source: String, transfer: TransferMode) throws -> StagedArtifact {
+        let final = try resolveOwned(path, for: "write")
+        var info = stat()
+        guard stat(source, &info) == 0 else { throw failure("read", source, code: .missingArtifact) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw ButlerError(.storageFailure, "cannot ingest \(source): it is not a regular file")
+        }
+        let temporary = try temporaryName(for: final)
+        do {
+            switch transfer {
+            case .copy:
+                try copyContents(of: source, to: temporary)
+            case .hardlink:
+                // Never a rename: a refused link must leave the user's file where it is.
+                guard linkat(AT_FDCWD, source, AT_FDCWD, temporary, AT_SYMLINK_FOLLOW) == 0 else {
+                    let reason = errno == EXDEV ? "it is on another file system" : "the file system refuses the link"
+                    throw ButlerError(
+                        .storageFailure, "cannot hard-link \(source) into \(rootPath): \(reason); use transfer copy or move",
+                        cause: FileIOError(operation: "link", path: source, errno: errno))
+                }
+            case .move:
+                // The source stays until the registry commits; across file systems, or where
+                // links are refused, its bytes are copied and it is removed after the commit.
+                if linkat(AT_FDCWD, source, AT_FDCWD, temporary, AT_SYMLINK_FOLLOW) != 0 {
+                    guard errno == EXDEV || errno == EPERM || errno == EMLINK || errno == ENOTSUP || errno == EACCES else {
+                        throw failure("link", source)
+                    }
+                    try copyContents(of: source, to: temporary)
+                }
+                return StagedArtifact(path: path, localFile: temporary, sourceToRemove: source)
+            case .symlink:
+                guard symlink(source, temporary) == 0 else { throw failure("symlink", temporary) }
+            case .direct:
+                throw ButlerError(.storageFailure, "a direct ingest of \(source) stages nothing")
+            }
+        } catch {
+            _ = unlink(temporary)
+            throw error
+        }
+        return StagedArtifact(path: path, localFile: temporary)
+    }
+
+    /// Copies the bytes of `source` (following symbolic links) to the new file `destination`.
+    private func copyContents(of source: String, to destination: String) throws {
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw failure("open", source) }
+        defer { close(input) }
+        let output = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard output >= 0 else { throw failure("create", destination) }
+        defer { close(output) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(input, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw failure("read", source)
+            }
+            if count == 0 { return }
+            var offset = 0
+            while offset < count {
+                let written = buffer.withUnsafeBytes { Glibc.write(output, $0.baseAddress! + offset, count - offset) }
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw failure("write", destination)
+                }
+                offset += written
+            }
+        }
+    }
+
+    package func seal(_ staged: StagedArtifact, durable: Bool) throws -> Int64 {
+        if durable {
+            let descriptor = open(staged.localFile, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw failure("open", staged.localFile) }
+            defer { close(descriptor) }
+            guard fsync(descriptor) == 0 else { throw failure("fsync", staged.localFile) }
+        }
+        var info = stat()
+        guard stat(staged.localFile, &info) == 0 else { throw failure("stat", staged.localFile) }
+        return Int64(info.st_size)
+    }
+
+    package func publish(_ staged: StagedArtifact, replacing: Bool, durable: Bool) throws -> Bool {
+        let final = try resolveOwned(staged.path, for: "publish")
+        if replacing {
+            guard rename(staged.localFile, final) == 0 else { throw failure("rename", final) }
+        } else if linkat(AT_FDCWD, staged.localFile, AT_FDCWD, final, 0) == 0 {
+            _ = unlink(staged.localFile)
+        } else if errno == EEXIST {
+            return false
+        } else if errno == EPERM || errno == EMLINK || errno == ENOTSUP || errno == EXDEV {
+            // A file system without hard links: rename after checking the name is free. The
+            // staged file is our own, so this fallback never touches a user's file.
+            if access(final, F_OK) == 0 { return false }
+            guard rename(staged.localFile, final) == 0 else { throw failure("rename", final) }
+        } else {
+            throw failure("link", final)
+        }
+        if durable {
+            let directory = String(final[..<final.lastIndex(of: "/")!])
+            let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw failure("open directory", directory) }
+            defer { close(descriptor) }
+            guard fsync(descriptor) == 0 else { throw failure("fsync directory", directory) }
+        }
+        return true
+    }
+
+    package func discard(_ staged: StagedArtifact) {
+        _ = unlink(staged.localFile)
+    }
+
+    package func finish(_ staged: StagedArtifact) {
+        if let source = staged.sourceToRemove { _ = unlink(source) }
+    }
+
+    // MARK: Reading
+
+    package func localFile(for path: String) throws -> String? { try resolve(path) }
+
+    package func read(_ path: String) throws -> Data {
+        let file = try resolve(path)
+        do { return try FileIO.read(URL(filePath: file, directoryHint: .notDirectory)) } catch let error as FileIOError {
+            throw ButlerError(error.kind == .missingFile ? .missingArtifact : .storageFailure, "cannot read \(file)", cause: error)
+        }
+    }
+
+    package func read(_ path: String, range: Range<Int64>) throws -> Data {
+        let file = try resolve(path)
+        let descriptor = open(file, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw failure("open", file) }
+        defer { close(descriptor) }
+        var data = Data(count: Int(range.count))
+        var total = 0
+        try data.withUnsafeMutableBytes { buffer in
+            while total < buffer.count {
+                let count = pread(descriptor, buffer.baseAddress! + total, buffer.count - total, off_t(range.lowerBound) + off_t(total))
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    throw failure("read", file)
+                }
+                if count == 0 { break }
+                total += count
+            }
+        }
+        if total < data.count { data.removeSubrange(total...) }
+        return data
+    }
+
+    package func size(of path: String) throws -> Int64? {
+        let file = try resolve(path)
+        var info = stat()
+        guard stat(file, &info) == 0 else {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw failure("stat", file)
+        }
+        return Int64(info.st_size)
+    }
+
+    package func url(for path: String) throws -> URL {
+        // An explicit directory hint: without it Foundation stats the path to find out.
+        URL(filePath: try resolve(path), directoryHint: .notDirectory)
+    }
+
+    package func retrieve(_ path: String, to destination: URL, overwrite: Bool) throws {
+        let source = try resolve(path)
+        let target = destination.standardizedFileURL.path
+        try makeDirectory(String(target[..<target.lastIndex(of: "/")!]))
+        if access(target, F_OK) == 0 {
+            guard overwrite else { throw ButlerError(.conflict, "\(target) exists (use overwrite)") }
+            guard unlink(target) == 0 else { throw failure("delete", target) }
+        }
+        try copyContents(of: source, to: target)
+    }
+
+    package func list(under prefix: String) throws -> [String] {
+        let start = prefix.isEmpty ? rootPath : try resolveOwned(prefix, for: "list")
+        guard let enumerator = FileManager.default.enumerator(atPath: start) else { return [] }
+        var paths: [String] = []
+        while let relative = enumerator.nextObject() as? String {
+            if enumerator.fileAttributes?[.type] as? FileAttributeType == .typeDirectory { continue }
+            paths.append(prefix.isEmpty ? relative : prefix + "/" + relative)
+        }
+        return paths.sorted()
+    }
+
+    // MARK: Removal
+
+    package func delete(_ path: String) throws {
+        let file = try resolveOwned(path, for: "delete")
+        guard unlink(file) == 0 || errno == ENOENT else { throw failure("delete", file) }
+        // Remove the directories this emptied, up to (not including) the root.
+        var directory = Substring(file)
+        while let slash = directory.lastIndex(of: "/") {
+            directory = directory[..<slash]
+            guard directory.count > rootPath.count, rmdir(String(directory)) == 0 else { return }
+        }
+    }
+}
