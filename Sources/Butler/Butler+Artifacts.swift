@@ -31,4 +31,12 @@ extension Butler {
         let registry = self.registry
         return try await registry.database.read { session in try registry.dataset(session, id: id) }
     }
+
+    /// Runs `body` with the datastore and a registry session inside one write unit of work: the
+    /// seam as the datastore conformance suite reaches it.
+    package func withDatastore<T: Sendable>(_ body: @escaping @Sendable (any Datastore, any SQLSession) throws -> T) async throws -> T {
+        try requireWriteable("datastore access")
+        let datastore = self.datastore
+        return try await registry.database.write { session in try body(datastore, session) }
+    }
 }

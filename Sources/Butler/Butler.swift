@@ -77,20 +77,10 @@ public final class Butler: Sendable {
         self.defaultRun = run
         self.defaultCollections = collections.isEmpty ? (run.map { [$0] } ?? []) : collections
         self.registry = registry
-        let datastore = try Self.makeDatastore(config: config, root: root, formatters: formatters, storageClasses: storageClasses)
+        let datastore = try DatastoreConfiguration.make(config, root: root, formatters: formatters, storageClasses: storageClasses)
         self.datastore = datastore
         self.components = ComponentResolver(
             registry: registry, datastore: datastore, storageClasses: storageClasses, bindings: config.componentBindings ?? [:])
-    }
-
-    /// The datastore a configuration describes: files under the datastore root.
-    static func makeDatastore(
-        config: RepositoryConfig, root: URL, formatters: FormatterRegistry, storageClasses: StorageClassRegistry
-    ) throws -> any Datastore {
-        try FileDatastore(
-            name: config.datastore.name ?? RepositoryConfig.Datastore.defaultName,
-            storage: LocalStorage(root: resolve(config.datastore.root, root: root)), config: config.datastore,
-            formatters: formatters, storageClasses: storageClasses)
     }
 
     /// Creates a new, empty repository at `root` and returns its root.
@@ -101,7 +91,7 @@ public final class Butler: Sendable {
         try RepositoryConfig.prepareNewRoot(root)
         let universe = try universe(config: config, root: root)
         // Reject malformed templates now rather than at the first put.
-        let datastore = try makeDatastore(config: config, root: root, formatters: FormatterRegistry(), storageClasses: StorageClassRegistry())
+        let datastore = try DatastoreConfiguration.make(config, root: root, formatters: FormatterRegistry(), storageClasses: StorageClassRegistry())
         let database = try await openDatabase(config: config, root: root, readOnly: false)
         let registry = Registry(database: database, universe: universe)
         do {

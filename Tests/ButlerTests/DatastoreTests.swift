@@ -5,20 +5,6 @@ import Formatters
 import Foundation
 import Testing
 
-/// A formatter that writes some bytes and then fails, to prove that nothing is left behind.
-struct HalfWritingFormatter: FileFormatter {
-    var name: String { "HalfWritingFormatter" }
-    var defaultExtension: String { ".json" }
-    var readableExtensions: [String] { [] }
-    func write(_ value: any Sendable, storageClass: StorageClass, to url: URL) throws {
-        try Data("{\"partial\": ".utf8).write(to: url)
-        throw FormatterError(formatter: name, path: url.path, operation: "write", reason: "disk on fire")
-    }
-    func read(from url: URL, storageClass: StorageClass, parameters: ReadParameters) throws -> any Sendable {
-        throw FormatterError(formatter: name, path: url.path, operation: "read", reason: "never written")
-    }
-}
-
 /// A user type stored as YAML.
 struct PipelineConfig: Codable, Equatable, Sendable {
     var name: String
@@ -28,14 +14,7 @@ struct PipelineConfig: Codable, Equatable, Sendable {
 
 /// Lists every regular file under `root` except the registry database and config.
 func artifacts(under root: URL) -> [String] {
-    let enumerator = FileManager.default.enumerator(atPath: root.path)
-    var files: [String] = []
-    while let path = enumerator?.nextObject() as? String {
-        var isDirectory: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: root.appendingPathComponent(path).path, isDirectory: &isDirectory)
-        if exists && !isDirectory.boolValue && !path.hasPrefix("gen3.sqlite3") && path != "butler.yaml" { files.append(path) }
-    }
-    return files.sorted()
+    (try? DatastoreBackend.posix.list(root)) ?? []
 }
 
 @Suite("File datastore on every backend")
@@ -46,7 +25,7 @@ struct DatastoreTests {
         let directory = try TemporaryDirectory()
         try await TestRepository.create(in: directory.url, backend: backend, edit: edit)
         let formatters = FormatterRegistry()
-        formatters.register(HalfWritingFormatter())
+        formatters.register(FailingFormatter())
         let butler = try await Butler(repository: directory.url, run: "run/a", formatters: formatters)
         try await TestRepository.insertInstrument(butler)
         return (butler, directory)
@@ -55,7 +34,7 @@ struct DatastoreTests {
     @Test("a formatter failing mid-write leaves no file and no row", arguments: Backend.available)
     func failingFormatter(backend: Backend) async throws {
         let (butler, directory) = try await makeButler(backend) { config in
-            config.datastore.formatters["fragile"] = .init(formatter: "HalfWritingFormatter")
+            config.datastore.formatters["fragile"] = .init(formatter: FailingFormatter.formatterName)
         }
         try await butler.registerDatasetType("fragile", dimensions: ["visit"], storageClass: "StructuredDataDict")
         let error = await #expect(throws: ButlerError.self) {

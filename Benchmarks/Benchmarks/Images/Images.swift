@@ -146,7 +146,7 @@ final class ImageFiles: @unchecked Sendable {
         var datasetType: String { "calexp_" + rawValue.replacingOccurrences(of: "-", with: "_") }
     }
 
-    let directory = URL(fileURLWithPath: "/tmp/butler-bench-images-v4")
+    let directory = URL(fileURLWithPath: "/tmp/butler-bench-images-v5")
     var butler: Butler?
     var refs: [Kind: DatasetRef] = [:]
     /// The disassembled exposure's artifacts by component.

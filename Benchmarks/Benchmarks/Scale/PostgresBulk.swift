@@ -40,8 +40,8 @@ enum PostgresBulk {
                     tags AS (
                         INSERT INTO \(tagTable) (dataset_type_id, collection_id, dataset_id, run_id, instrument, detector, visit)
                         SELECT \(typeId), \(runId), id, \(runId), 'Cam', slot % \(detectors), slot / \(detectors) FROM slots)
-                    INSERT INTO file_datastore_records (dataset_id, component, path, formatter, storage_class, file_size, checksum)
-                    SELECT id, '', \(literal(template.path)), \(literal(template.formatter)), \(literal(template.storageClass)), \(template.fileSize), NULL
+                    INSERT INTO file_datastore_records (datastore_name, dataset_id, component, path, formatter, storage_class, file_size, checksum)
+                    SELECT 'FileDatastore@<butlerRoot>', id, '', \(literal(template.path)), \(literal(template.formatter)), \(literal(template.storageClass)), \(template.fileSize), NULL
                     FROM slots
                     """)
                 try await run("COMMIT")

@@ -31,7 +31,7 @@ struct RawLayout: Sendable {
 
     var getSQL: String {
         """
-        SELECT r.path FROM \(tagTable) t JOIN file_datastore_records r ON r.dataset_id = t.dataset_id AND r.component = ''
+        SELECT r.path FROM \(tagTable) t JOIN file_datastore_records r ON r.dataset_id = t.dataset_id AND r.datastore_name = 'FileDatastore@<butlerRoot>' AND r.component = ''
         WHERE t.dataset_type_id = \(typeId) AND t.collection_id = \(runId) AND t.instrument = 'Cam' AND t.visit = ? AND t.detector = ?
         """
     }

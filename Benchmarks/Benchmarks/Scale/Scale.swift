@@ -4,7 +4,7 @@
 //
 // The large registries are filled with bulk SQL (the Butler's own schema, rows like those a
 // put writes, every record pointing at one real artifact), since a million puts would take
-// the benchmark budget many times over. They are made once in /tmp/butler-bench-scale-v2 (and,
+// the benchmark budget many times over. They are made once in /tmp/butler-bench-scale-v3 (and,
 // for PostgreSQL, in the schemas of the benchmark server's data directory) and reused.
 import Benchmark
 import Butler
@@ -94,7 +94,7 @@ final class ScaleRepos: @unchecked Sendable {
     static let detectors = 100
     static let postgresURL = ProcessInfo.processInfo.environment["BUTLER_BENCH_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
     static let engines: [Engine] = postgresURL == nil ? [.sqlite] : [.sqlite, .postgresql]
-    let directory = URL(fileURLWithPath: "/tmp/butler-bench-scale-v2")
+    let directory = URL(fileURLWithPath: "/tmp/butler-bench-scale-v3")
     private var butlers: [Engine: [Int: Butler]] = [:]
     private var limits: [Engine: [Int: any RawLimit]] = [:]
 
@@ -111,7 +111,7 @@ final class ScaleRepos: @unchecked Sendable {
     }
 
     /// The PostgreSQL schema of one repository (kept in the server's data directory between runs).
-    private static func schema(_ size: Int) -> String { "bench_scale_\(size)" }
+    private static func schema(_ size: Int) -> String { "bench_scale_v3_\(size)" }
 
     func prepare(_ engine: Engine) async throws {
         if butlers[engine] != nil { return }
@@ -210,7 +210,7 @@ final class ScaleRepos: @unchecked Sendable {
         }
         let dataset = try prepare("INSERT INTO dataset (id, dataset_type_id, run_id, ingest_date) VALUES (?, ?, ?, 0)")
         let tag = try prepare("INSERT INTO \(tagTable) (dataset_type_id, collection_id, dataset_id, run_id, instrument, detector, visit) VALUES (?, ?, ?, ?, 'Cam', ?, ?)")
-        let artifact = try prepare("INSERT INTO file_datastore_records (dataset_id, component, path, formatter, storage_class, file_size, checksum) VALUES (?, '', ?, ?, ?, ?, NULL)")
+        let artifact = try prepare("INSERT INTO file_datastore_records (datastore_name, dataset_id, component, path, formatter, storage_class, file_size, checksum) VALUES ('FileDatastore@<butlerRoot>', ?, '', ?, ?, ?, ?, NULL)")
         defer { [dataset, tag, artifact].forEach { sqlite3_finalize($0) } }
         guard sqlite3_exec(db, "BEGIN", nil, nil, nil) == SQLITE_OK else { throw failure(db, "BEGIN") }
         for slot in 1..<count {

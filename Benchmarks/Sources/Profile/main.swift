@@ -13,7 +13,7 @@ let operation = arguments.count > 1 ? arguments[1] : "query-all"
 let iterations = arguments.count > 2 ? Int(arguments[2]) ?? 1000 : 1000
 
 // Image operations read the files the Images benchmark writes (run it once first).
-let images = "/tmp/butler-bench-images-v4"
+let images = "/tmp/butler-bench-images-v5"
 if let imageOperation = ImageOperation(rawValue: operation) {
     let seconds = try await imageOperation.run(iterations: iterations, directory: images)
     print("\(operation): \(iterations) iterations, \(String(format: "%.1f", seconds / Double(iterations) * 1e6)) µs each")

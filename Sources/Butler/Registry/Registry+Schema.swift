@@ -3,7 +3,7 @@ import Foundation
 /// The registry schema, written once over the dialect seam.
 extension Registry {
     /// The schema version this code writes and reads.
-    static let schemaVersion = "2"
+    static let schemaVersion = "3"
 
     /// Creates every table of a new repository.
     func createSchema(_ session: any SQLSession) throws {

@@ -25,10 +25,11 @@ public struct FITSStatus: RawRepresentable, Sendable, Hashable, CustomStringConv
     public var description: String { "\(rawValue)" }
 
     /// The kind of failure a status reports: the operating system refusing a file, or bytes
-    /// that are not valid FITS.
+    /// that are not valid FITS. A failed read (108) is what cfitsio reports for a truncated
+    /// data unit, so it counts as corrupt; failed opens, creates and writes are I/O failures.
     var kind: FileErrorKind {
         switch rawValue {
-        case 104, 105, 106, 108, 110, 111, 112, 113, 114: return .ioFailure
+        case 104, 105, 106, 110, 111, 112, 113, 114: return .ioFailure
         default: return .corruptFile
         }
     }

@@ -23,7 +23,7 @@ final class PostgreSQLDatabase: SQLDatabase {
     /// `namespace` as the schema (created if missing unless read-only).
     init(url: String, namespace: String?, readOnly: Bool) async throws {
         guard let components = URLComponents(string: url), let host = components.host else {
-            throw SQLError(engine: "postgresql", message: "cannot parse database URL '\(url)'", sql: "")
+            throw ButlerError.configuration("cannot parse the registry database URL '\(url)'")
         }
         var configuration = PostgresClient.Configuration(
             host: host, port: components.port ?? 5432,
@@ -58,7 +58,7 @@ final class PostgreSQLDatabase: SQLDatabase {
 
     func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
         if readOnly {
-            throw SQLError(engine: "postgresql", message: "the database is opened read-only", sql: "")
+            throw ButlerError.readOnly("a write to the registry database")
         }
         return try await unitOfWork(begin: "BEGIN", body)
     }
@@ -68,6 +68,26 @@ final class PostgreSQLDatabase: SQLDatabase {
     private func unitOfWork<T: Sendable>(
         begin: String?, _ body: @escaping @Sendable (any SQLSession) throws -> T
     ) async throws -> T {
+        do {
+            return try await leased(begin: begin, body)
+        } catch let error as SQLError {
+            throw error.butlerError
+        } catch let error as PSQLError {
+            // Failures outside a statement: the server could not be reached or went away.
+            throw ButlerError(
+                .storageFailure, "the registry database at \(redactedURL) could not be used", cause: PostgreSQLSession.translate(error, sql: ""),
+                isRetryable: true)
+        }
+    }
+
+    /// The URL without its password, for messages.
+    private var redactedURL: String {
+        guard var components = URLComponents(string: url), components.password != nil else { return url }
+        components.password = "***"
+        return components.string ?? url
+    }
+
+    private func leased<T: Sendable>(begin: String?, _ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
         try await client.withConnection { connection in
             let session = PostgreSQLSession(connection: connection)
             guard let begin else { return try await self.onQueue { try body(session) } }
@@ -204,15 +224,17 @@ final class PostgreSQLSession: SQLSession, Sendable {
         }
     }
 
-    private static func translate(_ error: any Error, sql: String) -> SQLError {
+    static func translate(_ error: any Error, sql: String) -> SQLError {
         if let error = error as? SQLError { return error }
         if let error = error as? PSQLError {
             let code = error.serverInfo?[.sqlState]
             let message = error.serverInfo?[.message] ?? "\(error.code)"
-            // 23505 unique_violation, 23503 foreign_key_violation.
+            // 23505 unique_violation, 23503 foreign_key_violation; 40001 serialization
+            // failure, 40P01 deadlock, 08… connection exceptions, no code: no server reply.
             return SQLError(
                 engine: "postgresql", message: message, sql: sql,
-                isConstraintViolation: code == "23505" || code == "23503")
+                isConstraintViolation: code == "23505" || code == "23503",
+                isTransient: code == nil || code == "40001" || code == "40P01" || code?.hasPrefix("08") == true)
         }
         return SQLError(engine: "postgresql", message: "\(error)", sql: sql)
     }

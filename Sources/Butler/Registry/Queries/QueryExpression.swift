@@ -91,6 +91,11 @@ private struct WhereParser {
     var tokens: [Token] = []
     var position = 0
     var tokenizeError: ButlerError?
+    /// How deep parentheses and NOTs nest at the current position.
+    var depth = 0
+    /// The deepest nesting accepted: the parser, SQL rendering and descriptions recurse once
+    /// per level, and thousands of levels would overflow a thread's stack.
+    static let maxDepth = 64
 
     init(text: String) {
         self.text = text
@@ -119,19 +124,37 @@ private struct WhereParser {
     mutating func parseOr() throws -> QueryExpression {
         if let tokenizeError { throw tokenizeError }
         if tokens.isEmpty { throw error("empty expression", at: 0) }
-        var lhs = try parseAnd()
-        while accept("OR") { lhs = .or(lhs, try parseAnd()) }
-        return lhs
+        var terms = [try parseAnd()]
+        while accept("OR") { terms.append(try parseAnd()) }
+        return Self.balanced(terms[...], QueryExpression.or)
     }
 
     mutating func parseAnd() throws -> QueryExpression {
-        var lhs = try parseNot()
-        while accept("AND") { lhs = .and(lhs, try parseNot()) }
-        return lhs
+        var terms = [try parseNot()]
+        while accept("AND") { terms.append(try parseNot()) }
+        return Self.balanced(terms[...], QueryExpression.and)
+    }
+
+    /// A chain `a AND b AND c …` as a balanced tree: its depth grows with the logarithm of its
+    /// length, so a long generated chain cannot make rendering recurse thousands of times.
+    static func balanced(_ terms: ArraySlice<QueryExpression>, _ join: (QueryExpression, QueryExpression) -> QueryExpression) -> QueryExpression {
+        if terms.count == 1 { return terms[terms.startIndex] }
+        let middle = terms.startIndex + terms.count / 2
+        return join(balanced(terms[..<middle], join), balanced(terms[middle...], join))
+    }
+
+    /// Enters one level of nesting at `offset`, refusing more than ``maxDepth``.
+    mutating func enter(at offset: Int) throws {
+        depth += 1
+        if depth > Self.maxDepth { throw error("the expression nests deeper than \(Self.maxDepth) levels", at: offset) }
     }
 
     mutating func parseNot() throws -> QueryExpression {
-        if accept("NOT") { return .not(try parseNot()) }
+        if let token = peek(), accept("NOT") {
+            try enter(at: token.offset)
+            defer { depth -= 1 }
+            return .not(try parseNot())
+        }
         return try parseComparison()
     }
 
@@ -170,6 +193,8 @@ private struct WhereParser {
             }
         case .symbol:
             if token.text == "(" {
+                try enter(at: token.offset)
+                defer { depth -= 1 }
                 let inner = try parseOr()
                 guard accept(")") else { throw error("expected ')'", at: peek()?.offset ?? text.count) }
                 return inner

@@ -46,16 +46,29 @@ package struct SQLError: Error, CustomStringConvertible, Sendable {
     package let message: String
     /// The statement that failed.
     package let sql: String
-    /// True when the failure is a uniqueness or primary-key violation.
+    /// True when the failure is a uniqueness, primary-key or foreign-key violation.
     package let isConstraintViolation: Bool
+    /// True when the same unit of work may succeed if run again: a lock held too long, a
+    /// serialization failure, a deadlock, a lost connection.
+    package let isTransient: Bool
 
     /// Describes a failed statement.
-    package init(engine: String, message: String, sql: String, isConstraintViolation: Bool = false) {
+    package init(engine: String, message: String, sql: String, isConstraintViolation: Bool = false, isTransient: Bool = false) {
         self.engine = engine
         self.message = message
         self.sql = sql
         self.isConstraintViolation = isConstraintViolation
+        self.isTransient = isTransient
     }
 
-    package var description: String { "\(engine): \(message) (in: \(sql))" }
+    package var description: String { sql.isEmpty ? "\(engine): \(message)" : "\(engine): \(message) (in: \(sql))" }
+
+    /// The failure as callers see it: a conflict for a constraint a concurrent writer won, a
+    /// (possibly retryable) storage failure otherwise, with this error as the cause.
+    package var butlerError: ButlerError {
+        if isConstraintViolation {
+            return ButlerError(.conflict, "the registry refused a write that conflicts with existing rows (a concurrent writer?)", cause: self)
+        }
+        return ButlerError(.storageFailure, "a registry statement failed", cause: self, isRetryable: isTransient)
+    }
 }

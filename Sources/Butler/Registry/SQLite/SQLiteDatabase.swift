@@ -32,7 +32,7 @@ final class SQLiteDatabase: SQLDatabase {
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
         } catch {
-            throw SQLiteSession.translate(error, sql: "open \(path)")
+            throw ButlerError(.storageFailure, "cannot open the registry database \(path)", cause: SQLiteSession.translate(error, sql: ""))
         }
     }
 
@@ -48,10 +48,13 @@ final class SQLiteDatabase: SQLDatabase {
         try translatingErrors { try pool.unsafeRead { db in try body(SQLiteSession(db: db)) } }
     }
 
-    /// Runs GRDB work, turning its errors into ``SQLError``s.
+    /// Runs GRDB work, turning statement failures into ``ButlerError``s that keep the
+    /// ``SQLError`` as their cause.
     private func translatingErrors<T>(_ work: () throws -> T) throws -> T {
         do { return try work() } catch let error as DatabaseError {
-            throw SQLiteSession.translate(error, sql: error.sql ?? "")
+            throw SQLiteSession.translate(error, sql: error.sql ?? "").butlerError
+        } catch let error as SQLError {
+            throw error.butlerError
         }
     }
 
@@ -117,7 +120,8 @@ struct SQLiteSession: SQLSession {
                 if code == SQLITE_DONE { break }
                 guard code == SQLITE_ROW else {
                     throw SQLError(engine: "sqlite", message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: sql,
-                                   isConstraintViolation: code & 0xFF == SQLITE_CONSTRAINT)
+                                   isConstraintViolation: code & 0xFF == SQLITE_CONSTRAINT,
+                                   isTransient: code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED)
                 }
                 var values: [SQLValue] = []
                 values.reserveCapacity(columns.count)
@@ -168,6 +172,7 @@ struct SQLiteSession: SQLSession {
         }
         return SQLError(
             engine: "sqlite", message: error.message ?? "\(error.resultCode)", sql: sql,
-            isConstraintViolation: error.resultCode == .SQLITE_CONSTRAINT)
+            isConstraintViolation: error.resultCode == .SQLITE_CONSTRAINT,
+            isTransient: error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED)
     }
 }
