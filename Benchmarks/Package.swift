@@ -32,8 +32,10 @@ let package = Package(
             name: "BareIO",
             path: "Sources/BareIO",
             cSettings: [.unsafeFlags(["-I/usr/include/hdf5/serial"])],
-            linkerSettings: [.linkedLibrary("cfitsio"), .linkedLibrary("hdf5_serial"),
-                             .unsafeFlags(["-L/usr/lib/x86_64-linux-gnu/hdf5/serial"])]
+            linkerSettings: [
+                .linkedLibrary("cfitsio"), .linkedLibrary("hdf5_serial"),
+                .unsafeFlags(["-L/usr/lib/x86_64-linux-gnu/hdf5/serial"]),
+            ]
         ),
         .executableTarget(
             name: "Images",

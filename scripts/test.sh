@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
 
+# One code style, checked before anything builds (`.swift-format`; fix with
+# `swift format -i -r Sources Tests Benchmarks/Benchmarks Benchmarks/Sources Package.swift Benchmarks/Package.swift`).
+swift format lint --strict -r Sources Tests Benchmarks/Benchmarks Benchmarks/Sources Package.swift Benchmarks/Package.swift
+
 pgdir=$(mktemp -d /tmp/butler-pg.XXXXXX)
 trap 'bash scripts/postgres.sh stop "$pgdir"' EXIT
 BUTLER_TEST_POSTGRES_URL=$(bash scripts/postgres.sh start "$pgdir")

@@ -41,11 +41,14 @@ extension Butler {
 
     /// Collections whose names match any glob in `patterns` (all when empty), optionally of
     /// the given types, sorted by name.
-    public func collections(matching patterns: [String] = [], types: Set<CollectionType> = Set(CollectionType.allCases)) async throws -> [CollectionInfo] {
+    public func collections(
+        matching patterns: [String] = [], types: Set<CollectionType> = Set(CollectionType.allCases)
+    ) async throws -> [CollectionInfo] {
         let registry = self.registry
         return try await registry.database.read { session in
             try registry.allCollections(session)
-                .filter { record in types.contains(record.type) && (patterns.isEmpty || patterns.contains { Glob.matches($0, record.name) }) }
+                .filter { record in types.contains(record.type) && (patterns.isEmpty || patterns.contains { Glob.matches($0, record.name) })
+                }
                 .map { record in
                     CollectionInfo(
                         name: record.name, type: record.type,

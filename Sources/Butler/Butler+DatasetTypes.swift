@@ -25,10 +25,12 @@ extension Butler {
                 let parentClass = try storageClasses.storageClass(named: parent.datasetType.storageClassName)
                 guard let expected = parentClass.components[component] else {
                     throw ButlerError.configuration(
-                        "\(name): storage class \(parentClass.name) has no stored component '\(component)' (components: \(parentClass.components.keys.sorted().joined(separator: ", ")))")
+                        "\(name): storage class \(parentClass.name) has no stored component '\(component)' (components: \(parentClass.components.keys.sorted().joined(separator: ", ")))"
+                    )
                 }
                 guard expected == storageClass else {
-                    throw ButlerError.configuration("\(name) must have storage class \(expected), the \(component) component of \(parentClass.name)")
+                    throw ButlerError.configuration(
+                        "\(name) must have storage class \(expected), the \(component) component of \(parentClass.name)")
                 }
                 let parentNames = Set(parent.datasetType.dimensions.names)
                 if let extra = datasetType.dimensions.required.first(where: { !parentNames.contains($0) }) {

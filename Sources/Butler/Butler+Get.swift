@@ -53,7 +53,8 @@ extension Butler {
         let located = try await locateRequired(datasetType, dataId: dataId, collections: path)
         let storageClass = try storageClasses.storageClass(named: located.ref.datasetType.storageClassName)
         var sources = Dictionary(uniqueKeysWithValues: storageClass.components.keys.map { ($0, located.ref) })
-        let stored: (any Sendable)? = located.overrides.contains { !$0.winsByRank } ? try readStored(located, component: nil, parameters: [:]) : nil
+        let stored: (any Sendable)? =
+            located.overrides.contains { !$0.winsByRank } ? try readStored(located, component: nil, parameters: [:]) : nil
         for override in located.overrides where override.applies(storedIn: stored, assembler: storageClass.assembler) {
             sources[override.component] = override.ref
         }
@@ -105,7 +106,8 @@ extension Butler {
         return try await registry.database.readLatest { session in
             let typeRecord = try registry.datasetTypeRecord(session, named: datasetType)
             return try Self.locateRequired(
-                session, typeRecord, dataId: dataId, collections: collections, registry: registry, universe: universe, components: components)
+                session, typeRecord, dataId: dataId, collections: collections, registry: registry, universe: universe,
+                components: components)
         }
     }
 
@@ -123,7 +125,8 @@ extension Butler {
             return nil
         }
         var located = Located(
-            ref: found.ref, records: datastore.records(attached: found.attached, datasetId: found.ref.id), searchPath: path, rank: found.rank)
+            ref: found.ref, records: datastore.records(attached: found.attached, datasetId: found.ref.id), searchPath: path,
+            rank: found.rank)
         if resolvingComponents { located.overrides = try components.overrides(session, for: located) }
         return located
     }
@@ -155,7 +158,8 @@ extension Butler {
         return try await registry.database.readLatest { session -> (Located, String?) in
             func required(_ record: DatasetTypeRecord) throws -> Located {
                 try Self.locateRequired(
-                    session, record, dataId: dataId, collections: collections, registry: registry, universe: universe, components: components)
+                    session, record, dataId: dataId, collections: collections, registry: registry, universe: universe,
+                    components: components)
             }
             guard let dot = name.firstIndex(of: "."),
                 let parent = try registry.findDatasetType(session, named: String(name[..<dot]))
@@ -222,7 +226,8 @@ extension Butler {
         for override in located.overrides where override.applies(storedIn: stored, assembler: assembler) {
             let part = try overrideValue(override, parameters: [:])
             do { value = try assembler.replacing(override.component, with: part, in: value) } catch {
-                throw ButlerError.typeMismatch("cannot use \(override.ref) as component \(override.component) of \(located.ref)", cause: error)
+                throw ButlerError.typeMismatch(
+                    "cannot use \(override.ref) as component \(override.component) of \(located.ref)", cause: error)
             }
         }
         return value
@@ -240,7 +245,8 @@ extension Butler {
     /// Reads what the datastore stored for a dataset (no overrides).
     private func readStored(_ located: Located, component: String?, parameters: ReadParameters) throws -> any Sendable {
         let storageClass = try checkedStorageClass(located.ref, component: component, parameters: parameters)
-        return try datastore.read(located.ref, records: located.records, storageClass: storageClass, component: component, parameters: parameters)
+        return try datastore.read(
+            located.ref, records: located.records, storageClass: storageClass, component: component, parameters: parameters)
     }
 
     /// The storage class of `ref`, after checking that it has `component` and accepts

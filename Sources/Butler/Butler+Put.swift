@@ -21,7 +21,8 @@ extension Butler {
     ) async throws -> DatasetRef {
         try requireWriteable("put of \(datasetType) \(DimensionUniverse.render(dataId))")
         guard let run = run ?? defaultRun else {
-            throw ButlerError.collection("put of \(datasetType) \(DimensionUniverse.render(dataId)): no run given and the Butler has no default run")
+            throw ButlerError.collection(
+                "put of \(datasetType) \(DimensionUniverse.render(dataId)): no run given and the Butler has no default run")
         }
         let (typeRecord, ref) = try await resolveNewRef(datasetType, dataId: dataId, run: run, mode: idGenerationMode)
         let storageClass = try storageClasses.storageClass(named: typeRecord.datasetType.storageClassName)

@@ -1,4 +1,3 @@
-
 extension Butler {
     /// Deletes RUN collections with all their datasets and artifacts.
     /// - Parameter unlinkFromChains: Also remove the runs from CHAINED collections that list
@@ -18,7 +17,8 @@ extension Butler {
                 }
                 let parents = try registry.parentChains(session, of: record)
                 if !parents.isEmpty && !unlinkFromChains {
-                    throw ButlerError.collection("run '\(name)' is a child of chained collections \(parents); unlink it first or force removal")
+                    throw ButlerError.collection(
+                        "run '\(name)' is a child of chained collections \(parents); unlink it first or force removal")
                 }
                 let ids = try registry.datasetIds(session, inRun: record)
                 try datastore.trash(session, datasetIds: ids)

@@ -91,7 +91,8 @@ public final class Butler: Sendable {
         try RepositoryConfig.prepareNewRoot(root)
         let universe = try universe(config: config, root: root)
         // Reject malformed templates now rather than at the first put.
-        let datastore = try DatastoreConfiguration.make(config, root: root, formatters: FormatterRegistry(), storageClasses: StorageClassRegistry())
+        let datastore = try DatastoreConfiguration.make(
+            config, root: root, formatters: FormatterRegistry(), storageClasses: StorageClassRegistry())
         let database = try await openDatabase(config: config, root: root, readOnly: false)
         let registry = Registry(database: database, universe: universe)
         do {

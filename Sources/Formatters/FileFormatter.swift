@@ -41,21 +41,26 @@ extension FileFormatter {
             reason: "the file holds \(Swift.type(of: value)), which cannot be returned as \(T.self)")
     }
 
-    public func readComponent(_ component: String, from url: URL, storageClass: StorageClass, parameters: ReadParameters) throws -> any Sendable {
+    public func readComponent(
+        _ component: String, from url: URL, storageClass: StorageClass, parameters: ReadParameters
+    ) throws -> any Sendable {
         guard let assembler = storageClass.assembler else {
-            throw FormatterError(formatter: name, path: url.path, operation: "read", kind: .absentComponent,
-                                 reason: "storage class \(storageClass.name) has no components")
+            throw FormatterError(
+                formatter: name, path: url.path, operation: "read", kind: .absentComponent,
+                reason: "storage class \(storageClass.name) has no components")
         }
         let value = try read(from: url, storageClass: storageClass, parameters: parameters)
         do { return try assembler.component(component, of: value) } catch {
-            throw FormatterError(formatter: name, path: url.path, operation: "read", kind: .absentComponent, reason: "\(error)", cause: error)
+            throw FormatterError(
+                formatter: name, path: url.path, operation: "read", kind: .absentComponent, reason: "\(error)", cause: error)
         }
     }
 
     public func configured(with parameters: [String: JSONValue]) throws -> any FileFormatter {
         guard parameters.isEmpty else {
-            throw FormatterError(formatter: name, path: "", operation: "configure",
-                                 reason: "takes no write parameters, got \(parameters.keys.sorted().joined(separator: ", "))")
+            throw FormatterError(
+                formatter: name, path: "", operation: "configure",
+                reason: "takes no write parameters, got \(parameters.keys.sorted().joined(separator: ", "))")
         }
         return self
     }

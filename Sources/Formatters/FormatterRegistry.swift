@@ -11,7 +11,9 @@ public final class FormatterRegistry: Sendable {
     /// A registry holding the JSON, YAML, bytes, FITS and HDF5 exposure formatters.
     public init() {
         var table: [String: any FileFormatter] = [:]
-        for formatter: any FileFormatter in [JSONFormatter(), YAMLFormatter(), BytesFormatter(), FitsExposureFormatter(), HDF5ExposureFormatter(), FitsImageFormatter()] {
+        for formatter: any FileFormatter in [
+            JSONFormatter(), YAMLFormatter(), BytesFormatter(), FitsExposureFormatter(), HDF5ExposureFormatter(), FitsImageFormatter(),
+        ] {
             table[formatter.name] = formatter
         }
         formatters = Mutex(table)

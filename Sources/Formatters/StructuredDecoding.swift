@@ -11,8 +11,9 @@ struct DefaultTypeDecoding: Decodable {
 
     init(from decoder: any Decoder) throws {
         guard let box = decoder.userInfo[Self.key] as? DecoderBox else {
-            throw DecodingError.dataCorrupted(.init(
-                codingPath: [], debugDescription: "no storage class decoder supplied"))
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: [], debugDescription: "no storage class decoder supplied"))
         }
         value = try box.decode(decoder)
     }

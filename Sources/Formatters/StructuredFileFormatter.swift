@@ -13,7 +13,8 @@ public protocol StructuredFileFormatter: FileFormatter {
 extension StructuredFileFormatter {
     public func write(_ value: any Sendable, storageClass: StorageClass, to url: URL) throws {
         guard let encodable = value as? any Encodable else {
-            throw FormatterError(formatter: name, path: url.path, operation: "write", kind: .typeMismatch, reason: "\(type(of: value)) is not Encodable")
+            throw FormatterError(
+                formatter: name, path: url.path, operation: "write", kind: .typeMismatch, reason: "\(type(of: value)) is not Encodable")
         }
         let data: Data
         do { data = try encode(encodable) } catch {
@@ -27,8 +28,9 @@ extension StructuredFileFormatter {
     public func read(from url: URL, storageClass: StorageClass, parameters: ReadParameters) throws -> any Sendable {
         try requireNoParameters(parameters, url: url)
         guard let decode = storageClass.decodeDefault else {
-            throw FormatterError(formatter: name, path: url.path, operation: "read", kind: .typeMismatch,
-                                 reason: "storage class \(storageClass.name) has no Decodable in-memory type")
+            throw FormatterError(
+                formatter: name, path: url.path, operation: "read", kind: .typeMismatch,
+                reason: "storage class \(storageClass.name) has no Decodable in-memory type")
         }
         let box = DefaultTypeDecoding.DecoderBox(decode)
         return try decodeReporting(url: url) {
@@ -39,11 +41,13 @@ extension StructuredFileFormatter {
     public func read<T>(_ type: T.Type, from url: URL, storageClass: StorageClass, parameters: ReadParameters) throws -> T {
         try requireNoParameters(parameters, url: url)
         guard let decodable = T.self as? any Decodable.Type else {
-            throw FormatterError(formatter: name, path: url.path, operation: "read", kind: .typeMismatch, reason: "\(T.self) is not Decodable")
+            throw FormatterError(
+                formatter: name, path: url.path, operation: "read", kind: .typeMismatch, reason: "\(T.self) is not Decodable")
         }
         let value = try decodeReporting(url: url) { try self.decode(decodable, from: $0, userInfo: [:]) }
         guard let typed = value as? T else {
-            throw FormatterError(formatter: name, path: url.path, operation: "read", kind: .typeMismatch, reason: "decoded value is not \(T.self)")
+            throw FormatterError(
+                formatter: name, path: url.path, operation: "read", kind: .typeMismatch, reason: "decoded value is not \(T.self)")
         }
         return typed
     }

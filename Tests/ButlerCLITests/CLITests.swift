@@ -39,7 +39,9 @@ func json(_ text: String) throws -> [[String: Any]] {
 struct CLITests {
     @Test("the binary exists where the tests expect it")
     func binary() {
-        #expect(FileManager.default.isExecutableFile(atPath: BuiltProducts.butler.path), "build the package first: \(BuiltProducts.butler.path)")
+        #expect(
+            FileManager.default.isExecutableFile(atPath: BuiltProducts.butler.path), "build the package first: \(BuiltProducts.butler.path)"
+        )
     }
 
     @Test("a daf_butler-style session: create, records, types, ingest, query, chain, retrieve, prune, remove")
@@ -52,27 +54,37 @@ struct CLITests {
 
         let records = directory.url.appendingPathComponent("records")
         try FileManager.default.createDirectory(at: records, withIntermediateDirectories: true)
-        try #"[{"name": "HSC", "detector_max": 200}]"#.write(to: records.appendingPathComponent("instrument.json"), atomically: true, encoding: .utf8)
+        try #"[{"name": "HSC", "detector_max": 200}]"#.write(
+            to: records.appendingPathComponent("instrument.json"), atomically: true, encoding: .utf8)
         try """
-            - {instrument: HSC, name: HSC-I, band: i}
-            - {instrument: HSC, name: HSC-R, band: r}
-            """.write(to: records.appendingPathComponent("filters.yaml"), atomically: true, encoding: .utf8)
+        - {instrument: HSC, name: HSC-I, band: i}
+        - {instrument: HSC, name: HSC-R, band: r}
+        """.write(to: records.appendingPathComponent("filters.yaml"), atomically: true, encoding: .utf8)
         try """
-            records:
-              - {instrument: HSC, id: 20131102}
-            """.write(to: records.appendingPathComponent("days.yaml"), atomically: true, encoding: .utf8)
+        records:
+          - {instrument: HSC, id: 20131102}
+        """.write(to: records.appendingPathComponent("days.yaml"), atomically: true, encoding: .utf8)
         try ("[" + (1...4).map { #"{"instrument": "HSC", "id": \#($0), "full_name": "ccd\#($0)"}"# }.joined(separator: ",") + "]")
             .write(to: records.appendingPathComponent("detectors.json"), atomically: true, encoding: .utf8)
-        try ("[" + (1...2).map { #"{"instrument": "HSC", "id": \#($0), "physical_filter": "HSC-\#($0 == 1 ? "I" : "R")", "day_obs": 20131102, "exposure_time": 30}"# }.joined(separator: ",") + "]")
+        try
+            ("["
+            + (1...2).map {
+                #"{"instrument": "HSC", "id": \#($0), "physical_filter": "HSC-\#($0 == 1 ? "I" : "R")", "day_obs": 20131102, "exposure_time": 30}"#
+            }.joined(separator: ",") + "]")
             .write(to: records.appendingPathComponent("visits.json"), atomically: true, encoding: .utf8)
-        for (element, file) in [("instrument", "instrument.json"), ("physical_filter", "filters.yaml"), ("day_obs", "days.yaml"),
-                                ("detector", "detectors.json"), ("visit", "visits.json")] {
+        for (element, file) in [
+            ("instrument", "instrument.json"), ("physical_filter", "filters.yaml"), ("day_obs", "days.yaml"),
+            ("detector", "detectors.json"), ("visit", "visits.json"),
+        ] {
             let result = try butler("insert-dimension-records", repo, element, records.appendingPathComponent(file).path)
             #expect(result.status == 0, "\(element): \(result.stderr)")
         }
         let duplicate = try butler("insert-dimension-records", repo, "instrument", records.appendingPathComponent("instrument.json").path)
         #expect(duplicate.status != 0 && duplicate.stderr.contains("already exists"))
-        #expect(try butler("insert-dimension-records", repo, "instrument", records.appendingPathComponent("instrument.json").path, "--skip-existing").status == 0)
+        #expect(
+            try butler(
+                "insert-dimension-records", repo, "instrument", records.appendingPathComponent("instrument.json").path, "--skip-existing"
+            ).status == 0)
 
         #expect(try butler("register-dataset-type", repo, "plot", "Bytes", "visit", "detector").status == 0)
         let conflict = try butler("register-dataset-type", repo, "plot", "Bytes", "visit")
@@ -90,8 +102,9 @@ struct CLITests {
             }
         }
         try table.write(to: files.appendingPathComponent("table.csv"), atomically: true, encoding: .utf8)
-        let ingested = try butler("ingest-files", repo, "plot", "HSC/plots", files.appendingPathComponent("table.csv").path,
-                                  "--data-id", "instrument=HSC", "--transfer", "copy", "--id-generation-mode", "dataid_type_run")
+        let ingested = try butler(
+            "ingest-files", repo, "plot", "HSC/plots", files.appendingPathComponent("table.csv").path,
+            "--data-id", "instrument=HSC", "--transfer", "copy", "--id-generation-mode", "dataid_type_run")
         #expect(ingested.status == 0, "\(ingested.stderr)")
         #expect(ingested.stdout.contains("Ingested 8 file(s)"))
 
@@ -100,7 +113,8 @@ struct CLITests {
         let first = try #require(all.first)
         #expect(Set(first.keys).isSuperset(of: ["id", "datasetType", "run", "dataId"]))
         #expect((first["dataId"] as? [String: Any])?["instrument"] as? String == "HSC")
-        let filtered = try json(butler("query-datasets", repo, "plot", "--collections", "HSC/plots", "--where", "band = 'r' AND detector > 2", "--json").stdout)
+        let filtered = try json(
+            butler("query-datasets", repo, "plot", "--collections", "HSC/plots", "--where", "band = 'r' AND detector > 2", "--json").stdout)
         #expect(filtered.count == 2)
         let byDataId = try butler("query-datasets", repo, "--collections", "HSC/plots", "--data-id", "visit=1,detector=3")
         #expect(byDataId.stdout.split(separator: "\n").count == 3)
@@ -120,7 +134,8 @@ struct CLITests {
         #expect(retrieved.status == 0, "\(retrieved.stderr)")
         #expect(retrieved.stdout.contains("Retrieved 4 artifact(s)"))
 
-        let pruned = try butler("prune-datasets", repo, "HSC/plots", "--datasets", "plot", "--where", "visit = 2", "--purge", "HSC/plots", "--no-confirm")
+        let pruned = try butler(
+            "prune-datasets", repo, "HSC/plots", "--datasets", "plot", "--where", "visit = 2", "--purge", "HSC/plots", "--no-confirm")
         #expect(pruned.status == 0, "\(pruned.stderr)")
         #expect(try json(butler("query-datasets", repo, "plot", "--collections", "HSC/plots", "--json").stdout).count == 4)
 
@@ -128,8 +143,9 @@ struct CLITests {
         #expect(refused.status != 0 && refused.stderr.contains("HSC/defaults"))
         let removed = try butler("remove-runs", repo, "HSC/plots", "--no-confirm", "--force")
         #expect(removed.status == 0, "\(removed.stderr)")
-        #expect(try butler("query-datasets", repo, "--json").stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]"
-            || (try json(butler("query-datasets", repo, "--json").stdout)).isEmpty)
+        #expect(
+            try butler("query-datasets", repo, "--json").stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]"
+                || (try json(butler("query-datasets", repo, "--json").stdout)).isEmpty)
     }
 
     @Test("errors go to stderr with a non-zero exit")
@@ -163,7 +179,8 @@ struct CLITests {
         let box = cutInfo?["bbox"] as? [String: Any]
         #expect((box?["min"] as? [String: Int]) == ["x": 10, "y": 5] && (box?["max"] as? [String: Int]) == ["x": 40, "y": 20])
         let back = directory.url.appendingPathComponent("back.fits").path
-        let local = try butler("image-convert", h5, back, "--bbox", "0,0,9,9", "--origin", "local", "--compression", "gzip", "--tile", "8x8")
+        let local = try butler(
+            "image-convert", h5, back, "--bbox", "0,0,9,9", "--origin", "local", "--compression", "gzip", "--tile", "8x8")
         #expect(local.status == 0, "\(local.stderr)")
         #expect(try butler("image-info", back).stdout.contains("(10, 5)–(19, 14)"))
         #expect(try butler("image-info", back).stdout.contains("tile-compressed"))
@@ -186,15 +203,17 @@ struct CLITests {
         #expect(try butler("register-dataset-type", repo, "calexp", "ExposureF", "detector").status == 0)
         let put = try butler("put", repo, "calexp", hsc, "--data-id", "instrument=HSC,detector=16", "--run", "HSC/calib")
         #expect(put.status == 0, "\(put.stderr)")
-        let wcs = try butler("get", repo, "calexp", "--collections", "HSC/calib", "--data-id", "instrument=HSC,detector=16", "--component", "wcs")
+        let wcs = try butler(
+            "get", repo, "calexp", "--collections", "HSC/calib", "--data-id", "instrument=HSC,detector=16", "--component", "wcs")
         #expect(wcs.status == 0, "\(wcs.stderr)")
         let parsed = try JSONSerialization.jsonObject(with: Data(wcs.stdout.utf8)) as? [String: Any]
         #expect((parsed?["crval"] as? [String: Double])?["ra"] == 320.729416266032)
         let bbox = try butler("get", repo, "calexp.bbox", "--collections", "HSC/calib", "--data-id", "instrument=HSC,detector=16")
         #expect(bbox.stdout.contains("\"max\"") && bbox.stdout.contains("63"))
         let cut = directory.url.appendingPathComponent("cut.h5").path
-        let cutout = try butler("get", repo, "calexp", "--collections", "HSC/calib", "--data-id", "instrument=HSC,detector=16",
-                                "--bbox", "0,0,9,9", "-o", cut)
+        let cutout = try butler(
+            "get", repo, "calexp", "--collections", "HSC/calib", "--data-id", "instrument=HSC,detector=16",
+            "--bbox", "0,0,9,9", "-o", cut)
         #expect(cutout.status == 0, "\(cutout.stderr)")
         #expect(try butler("image-info", cut).stdout.contains("10×10"))
         let noOutput = try butler("get", repo, "calexp", "--collections", "HSC/calib", "--data-id", "instrument=HSC,detector=16")
@@ -226,14 +245,16 @@ struct CLITests {
         let raws = try json(butler("query-datasets", repo, "raw", "--collections", "LATISS/raw/all", "--json").stdout)
         #expect(raws.count == 3)
         let exposures = try json(butler("query-dimension-records", repo, "exposure", "--json").stdout)
-        #expect(exposures.count == 2 && exposures.first?["exposure_time"] as? Double == 15 && exposures.first?["day_obs"] as? Int == 20261122)
+        #expect(
+            exposures.count == 2 && exposures.first?["exposure_time"] as? Double == 15 && exposures.first?["day_obs"] as? Int == 20261122)
         let bands = try json(butler("query-dimension-records", repo, "band", "--json").stdout)
         #expect(bands.map { $0["name"] as? String } == ["r"])
         // Ingesting again is refused (same dataset IDs in the same run) and changes nothing.
         let again = try butler(["ingest-raws", repo] + paths)
         #expect(again.status != 0 && again.stderr.contains("already"))
         let missing = directory.url.appendingPathComponent("bad.fits").path
-        try ExposureFITS.write(Exposure(maskedImage: MaskedImage<Float>(bbox: Box2I(min: Point2I(0, 0), extent: Extent2I(2, 2)))), to: missing)
+        try ExposureFITS.write(
+            Exposure(maskedImage: MaskedImage<Float>(bbox: Box2I(min: Point2I(0, 0), extent: Extent2I(2, 2)))), to: missing)
         let bad = try butler("ingest-raws", repo, missing)
         #expect(bad.status != 0 && bad.stderr.contains("bad.fits") && bad.stderr.contains("INSTRUME"))
     }
@@ -245,12 +266,15 @@ struct CLITests {
         let result = try butler("demo", repo)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("through DemoCam/defaults (reprocessed)"))
-        let datasets = try json(butler("query-datasets", repo, "isr_metrics", "--collections", "DemoCam/defaults", "--find-first", "--json").stdout)
+        let datasets = try json(
+            butler("query-datasets", repo, "isr_metrics", "--collections", "DemoCam/defaults", "--find-first", "--json").stdout)
         #expect(datasets.count == 24)
         // The simulated night: calexps assembled from three runs through the chain.
         #expect(result.stdout.contains("visitInfo←DemoCam/runs/visits") && result.stdout.contains("wcs←DemoCam/runs/fit2"))
         #expect(try json(butler("query-datasets", repo, "raw", "--collections", "DemoCam/raw/all", "--json").stdout).count == 24)
-        let wcs = try butler("get", repo, "calexp", "--collections", "DemoCam/night", "--data-id", "instrument=DemoCam,visit=1,detector=0", "--component", "wcs")
+        let wcs = try butler(
+            "get", repo, "calexp", "--collections", "DemoCam/night", "--data-id", "instrument=DemoCam,visit=1,detector=0", "--component",
+            "wcs")
         #expect(wcs.status == 0 && wcs.stdout.contains("crval"))
     }
 }

@@ -144,7 +144,9 @@ package struct DatastoreConformance: Sendable {
             #expect(try await butler.get(ref, component: "bbox", as: Box2I.self) == exposure.bbox, "\(type)")
             #expect(try await butler.get(ref, component: "maskedImage", as: MaskedImage<Float>.self) == exposure.maskedImage, "\(type)")
             let box = Box2I(x0: 8, y0: 9, x1: 20, y1: 15)
-            #expect(try await butler.get(ref, parameters: ["bbox": ImageParameters.value(box)], as: ExposureF.self) == (try exposure.subimage(box)))
+            #expect(
+                try await butler.get(ref, parameters: ["bbox": ImageParameters.value(box)], as: ExposureF.self)
+                    == (try exposure.subimage(box)))
         }
         try await butler.close()
     }
@@ -198,7 +200,8 @@ package struct DatastoreConformance: Sendable {
         let exposure = try Self.calexp()
         let first = try await butler.put(exposure, "calexpSplit", dataId: ["instrument": "HSC", "visit": 1, "detector": 1])
         let second = try await butler.put(exposure, "calexpSplit", dataId: ["instrument": "HSC", "visit": 1, "detector": 2])
-        let shared = Set(try await butler.artifactRecords(first).map(\.path)).intersection(try await butler.artifactRecords(second).map(\.path))
+        let shared = Set(try await butler.artifactRecords(first).map(\.path)).intersection(
+            try await butler.artifactRecords(second).map(\.path))
         #expect(!shared.isEmpty, "identical component artifacts are stored once")
         try await butler.pruneDatasets([first], unstore: true)
         #expect(try await butler.artifactRecords(first).isEmpty)
@@ -244,7 +247,8 @@ package struct DatastoreConformance: Sendable {
         try Data("linked".utf8).write(to: target)
         let link = outside.url.appendingPathComponent("link.png")
         try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: "target.png")
-        let copied = try await butler.ingest([FileToIngest(url: link, dataId: ["instrument": "HSC", "visit": 1])], datasetType: "plot", run: "ingest/link")
+        let copied = try await butler.ingest(
+            [FileToIngest(url: link, dataId: ["instrument": "HSC", "visit": 1])], datasetType: "plot", run: "ingest/link")
         try FileManager.default.removeItem(at: target)
         #expect(try await butler.get(copied[0], as: String.self) == "linked")
         try await butler.close()

@@ -47,13 +47,15 @@ package struct FormatterCase: Sendable, CustomStringConvertible {
             .of("JSON", JSONFormatter(), storageClass: "StructuredDataDict", value: dict),
             // Half a YAML mapping is often a smaller, valid mapping: truncation is undetectable.
             .of("YAML", YAMLFormatter(), storageClass: "StructuredDataDict", value: dict, detectsTruncation: false),
-            .of("bytes", BytesFormatter(), storageClass: "Bytes", value: Data((0..<3000).map { UInt8(truncatingIfNeeded: $0 &* 13) }),
+            .of(
+                "bytes", BytesFormatter(), storageClass: "Bytes", value: Data((0..<3000).map { UInt8(truncatingIfNeeded: $0 &* 13) }),
                 detectsTruncation: false),
             .of("FITS exposure", FitsExposureFormatter(), storageClass: "ExposureF", value: exposure, parameterRead: cutout),
             .of("FITS exposure, GZIP tiles", tiled, storageClass: "ExposureF", value: exposure, parameterRead: cutout),
             .of("FITS exposure, RICE", rice, storageClass: "ExposureF", value: exposure, parameterRead: cutout),
             .of("HDF5 exposure, chunked, deflate", deflated, storageClass: "ExposureF", value: exposure, parameterRead: cutout),
-            .of("FITS image plane", FitsImageFormatter(), storageClass: "ImageF", value: exposure.image,
+            .of(
+                "FITS image plane", FitsImageFormatter(), storageClass: "ImageF", value: exposure.image,
                 parameterRead: (cutout.0, try! exposure.image.subimage(box))),
             .of("FITS mask plane", FitsImageFormatter(), storageClass: "Mask", value: exposure.mask),
         ]

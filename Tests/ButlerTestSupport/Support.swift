@@ -1,6 +1,6 @@
 public import Butler
-public import Foundation
 import Composites
+public import Foundation
 
 /// A registry engine a shared suite runs against.
 public enum Backend: String, Sendable, CustomStringConvertible, CaseIterable {
@@ -60,19 +60,27 @@ public enum TestRepository {
     /// Inserts a small HSC-like instrument: 2 filters, 4 detectors, visits 1…n.
     public static func insertInstrument(_ butler: Butler, visits: Int = 3, detectors: Int = 4) async throws {
         try await butler.insertDimensionRecords("instrument", [["name": "HSC", "detector_max": 200, "visit_max": 10_000_000]])
-        try await butler.insertDimensionRecords("physical_filter", [
-            ["instrument": "HSC", "name": "HSC-I", "band": "i"],
-            ["instrument": "HSC", "name": "HSC-R", "band": "r"],
-        ])
+        try await butler.insertDimensionRecords(
+            "physical_filter",
+            [
+                ["instrument": "HSC", "name": "HSC-I", "band": "i"],
+                ["instrument": "HSC", "name": "HSC-R", "band": "r"],
+            ])
         try await butler.insertDimensionRecords("day_obs", [["instrument": "HSC", "id": 20131102]])
-        try await butler.insertDimensionRecords("detector", (0..<detectors).map {
-            ["instrument": "HSC", "id": .int(Int64($0)), "full_name": .string("ccd\($0)")]
-        })
-        try await butler.insertDimensionRecords("visit", (1...visits).map { visit in
-            ["instrument": "HSC", "id": .int(Int64(visit)), "name": .string("v\(visit)"),
-             "physical_filter": visit % 2 == 1 ? "HSC-I" : "HSC-R", "day_obs": 20131102,
-             "exposure_time": .double(30.0 * Double(visit))]
-        })
+        try await butler.insertDimensionRecords(
+            "detector",
+            (0..<detectors).map {
+                ["instrument": "HSC", "id": .int(Int64($0)), "full_name": .string("ccd\($0)")]
+            })
+        try await butler.insertDimensionRecords(
+            "visit",
+            (1...visits).map { visit in
+                [
+                    "instrument": "HSC", "id": .int(Int64(visit)), "name": .string("v\(visit)"),
+                    "physical_filter": visit % 2 == 1 ? "HSC-I" : "HSC-R", "day_obs": 20131102,
+                    "exposure_time": .double(30.0 * Double(visit)),
+                ]
+            })
     }
 }
 

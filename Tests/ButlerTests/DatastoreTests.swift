@@ -112,8 +112,9 @@ struct DatastoreTests {
         #expect(!url.path.contains("/../"))
         await #expect(throws: ButlerError.self) { try await butler.registerRun("../outside") }
         #expect(throws: ButlerError.self) { try FileTemplate("{run}/{visit").format([:]) }
-        #expect(try FileTemplate("{run:/}/{datasetType}/{band:?}/{datasetType}_{visit:08d}_{band:?}")
-            .format(["run": "u/me/../x", "datasetType": "calexp", "visit": "42"]) == "u/me/dotdot/x/calexp/calexp_00000042")
+        #expect(
+            try FileTemplate("{run:/}/{datasetType}/{band:?}/{datasetType}_{visit:08d}_{band:?}")
+                .format(["run": "u/me/../x", "datasetType": "calexp", "visit": "42"]) == "u/me/dotdot/x/calexp/calexp_00000042")
         #expect(try FileTemplate("{run}/{x}").format(["run": "a/b", "x": ".."]) == "a_b/dotdot")
         try await butler.close()
     }
@@ -186,8 +187,9 @@ struct DatastoreTests {
         try await butler.pruneDatasets([refs[.direct]!, refs[.copy]!], purge: true)
         #expect(FileManager.default.fileExists(atPath: direct.path))
         let missing = await #expect(throws: ButlerError.self) {
-            try await butler.ingest([FileToIngest(url: outside.url.appendingPathComponent("nope.png"), dataId: ["instrument": "HSC", "visit": 1])],
-                                    datasetType: "plot", run: "ingest/x")
+            try await butler.ingest(
+                [FileToIngest(url: outside.url.appendingPathComponent("nope.png"), dataId: ["instrument": "HSC", "visit": 1])],
+                datasetType: "plot", run: "ingest/x")
         }
         #expect("\(missing!)".contains("nope.png"))
         _ = directory

@@ -10,8 +10,10 @@ struct DimensionTests {
     func defaultUniverse() throws {
         #expect(universe.namespace == "daf_butler")
         #expect(universe.version == 8)
-        for name in ["instrument", "band", "physical_filter", "detector", "day_obs", "group", "exposure", "visit",
-                     "visit_detector_region", "skymap", "tract", "patch", "htm7", "healpix10"] {
+        for name in [
+            "instrument", "band", "physical_filter", "detector", "day_obs", "group", "exposure", "visit",
+            "visit_detector_region", "skymap", "tract", "patch", "htm7", "healpix10",
+        ] {
             #expect(universe.elements[name] != nil, "missing \(name)")
         }
         #expect(universe.elements["visit"]!.implies == ["physical_filter", "day_obs"])

@@ -27,8 +27,10 @@ struct ExposureDatasetTests {
     func makeButler(_ backend: Backend) async throws -> (Butler, TemporaryDirectory) {
         let directory = try TemporaryDirectory()
         try await TestRepository.create(in: directory.url, backend: backend) { config in
-            config.datastore.formatters["calexpTiled"] = .init(formatter: "FitsExposureFormatter", parameters: ["compression": "gzip", "tile": [16, 16]])
-            config.datastore.formatters["calexpH5"] = .init(formatter: "HDF5ExposureFormatter", parameters: ["chunk": [16, 16], "deflate": 1])
+            config.datastore.formatters["calexpTiled"] = .init(
+                formatter: "FitsExposureFormatter", parameters: ["compression": "gzip", "tile": [16, 16]])
+            config.datastore.formatters["calexpH5"] = .init(
+                formatter: "HDF5ExposureFormatter", parameters: ["chunk": [16, 16], "deflate": 1])
             config.datastore.disassembled = ["calexpSplit"]
         }
         let butler = try await Butler(repository: directory.url, run: "run/a")
@@ -56,7 +58,9 @@ struct ExposureDatasetTests {
             let outside = await #expect(throws: ButlerError.self) {
                 try await butler.get(ref, parameters: ["bbox": [0, 0, 5, 5]])
             }
-            #expect("\(outside!)".contains("\(name)@") && "\(outside!)".contains("(0, 0)–(5, 5)") && "\(outside!)".contains("(10, 20)–(69, 59)"))
+            #expect(
+                "\(outside!)".contains("\(name)@") && "\(outside!)".contains("(0, 0)–(5, 5)") && "\(outside!)".contains("(10, 20)–(69, 59)")
+            )
             let unknown = await #expect(throws: ButlerError.self) { try await butler.get(ref, parameters: ["zoom": 2]) }
             #expect("\(unknown!)".contains("zoom") && "\(unknown!)".contains("bbox"))
         }
@@ -84,14 +88,17 @@ struct ExposureDatasetTests {
         let (butler, directory) = try await makeButler(backend)
         defer { _ = directory }
         let hsc = URL(fileURLWithPath: TestData.hscCalexp)
-        let refs = try await butler.ingest([FileToIngest(url: hsc, dataId: ["instrument": "HSC", "visit": 3, "detector": 0])],
-                                           datasetType: "calexp", run: "HSC/ingested", transfer: .copy)
+        let refs = try await butler.ingest(
+            [FileToIngest(url: hsc, dataId: ["instrument": "HSC", "visit": 3, "detector": 0])],
+            datasetType: "calexp", run: "HSC/ingested", transfer: .copy)
         let exposure = try await butler.get(refs[0], as: ExposureF.self)
         #expect(exposure.bbox.extent == Extent2I(64, 32))
         #expect(exposure.psf == .gaussian(sigma: 4, width: 3, height: 3))
         #expect(try await butler.artifactRecords(refs[0])[0].formatter == "FitsExposureFormatter")
         // Its components, one by one.
-        #expect(try await butler.get(refs[0], component: "wcs", as: Wcs.self).crval == SpherePoint(ra: 320.729416266032, dec: -0.32082280660093))
+        #expect(
+            try await butler.get(refs[0], component: "wcs", as: Wcs.self).crval == SpherePoint(ra: 320.729416266032, dec: -0.32082280660093)
+        )
         #expect(try await butler.get(refs[0], component: "psf", as: Psf.self) == .gaussian(sigma: 4, width: 3, height: 3))
         #expect(abs(try await butler.get(refs[0], component: "photoCalib", as: PhotoCalib.self).calibrationMean - 1.99408751) < 1e-8)
         #expect(try await butler.get(refs[0], component: "visitInfo", as: VisitInfo.self).exposureTime == 30)
@@ -103,8 +110,9 @@ struct ExposureDatasetTests {
 
 @Suite("Exposure components")
 struct ExposureComponentTests {
-    @Test("every component of a single-file FITS or HDF5 calexp, by parent.component",
-          arguments: Backend.available.flatMap { backend in ["calexp", "calexpH5"].map { (backend, $0) } })
+    @Test(
+        "every component of a single-file FITS or HDF5 calexp, by parent.component",
+        arguments: Backend.available.flatMap { backend in ["calexp", "calexpH5"].map { (backend, $0) } })
     func components(backend: Backend, datasetType: String) async throws {
         let (butler, directory) = try await ExposureDatasetTests().makeButler(backend)
         defer { _ = directory }
@@ -120,8 +128,10 @@ struct ExposureComponentTests {
         #expect(try await butler.get("\(datasetType).xy0", dataId: dataId, as: Point2I.self) == Point2I(10, 20))
         #expect(try await butler.get(ref, component: "metadata", as: Metadata.self) == calexp.metadata)
         let box = Box2I(x0: 20, y0: 25, x1: 29, y1: 34)
-        #expect(try await butler.get("\(datasetType).image", dataId: dataId, parameters: ["bbox": ImageParameters.value(box)], as: Image<Float>.self)
-            == (try calexp.image.subimage(box)))
+        #expect(
+            try await butler.get(
+                "\(datasetType).image", dataId: dataId, parameters: ["bbox": ImageParameters.value(box)], as: Image<Float>.self)
+                == (try calexp.image.subimage(box)))
         #expect(try await butler.get(ref, component: "mask", as: Mask.self) == calexp.mask)
         #expect(try await butler.get(ref, component: "variance", as: Image<Float>.self) == calexp.variance)
         #expect(try await butler.get(ref, component: "maskedImage", as: MaskedImage<Float>.self) == calexp.maskedImage)
@@ -171,8 +181,9 @@ struct ExposureComponentTests {
 
 @Suite("Independently versioned and shared components")
 struct ComponentVersioningTests {
-    @Test("a newer parent.wcs in a later run is used on get without rewriting pixels, single-file or disassembled",
-          arguments: Backend.available.flatMap { backend in ["calexp", "calexpSplit"].map { (backend, $0) } })
+    @Test(
+        "a newer parent.wcs in a later run is used on get without rewriting pixels, single-file or disassembled",
+        arguments: Backend.available.flatMap { backend in ["calexp", "calexpSplit"].map { (backend, $0) } })
     func newerWcs(backend: Backend, datasetType: String) async throws {
         let (butler, directory) = try await ExposureDatasetTests().makeButler(backend)
         defer { _ = directory }
@@ -202,7 +213,8 @@ struct ComponentVersioningTests {
         #expect(try await butler.get("\(datasetType).wcs", dataId: dataId, collections: ["fit/2", "proc/1"], as: Wcs.self) == refit)
         // Through a chain, and with a cutout, too; no artifact of the parent was rewritten.
         try await butler.setCollectionChain("HSC/latest", children: ["fit/2", "proc/1"])
-        let cutout = try await butler.get(datasetType, dataId: dataId, collections: ["HSC/latest"], parameters: ["bbox": [20, 25, 29, 34]], as: ExposureF.self)
+        let cutout = try await butler.get(
+            datasetType, dataId: dataId, collections: ["HSC/latest"], parameters: ["bbox": [20, 25, 29, 34]], as: ExposureF.self)
         #expect(cutout.wcs == refit && cutout.bbox == Box2I(x0: 20, y0: 25, x1: 29, y1: 34))
         #expect(try modificationDates() == modified)
         try await butler.close()
@@ -214,7 +226,8 @@ struct ComponentVersioningTests {
         defer { _ = directory }
         try await butler.registerDatasetType("calexp.visitInfo", dimensions: ["visit"], storageClass: "VisitInfo")
         for detector in 0..<3 {
-            try await butler.put(try makeCalexp(), "calexp", dataId: ["instrument": "HSC", "visit": 2, "detector": .int(Int64(detector))], run: "proc/1")
+            try await butler.put(
+                try makeCalexp(), "calexp", dataId: ["instrument": "HSC", "visit": 2, "detector": .int(Int64(detector))], run: "proc/1")
         }
         let shared = VisitInfo(exposureTime: 45, date: "2026-11-22T04:00:00.000", boresightAirmass: 1.2, instrument: "HSC", id: 2)
         let visitRef = try await butler.put(shared, "calexp.visitInfo", dataId: ["instrument": "HSC", "visit": 2], run: "visit/summary")
@@ -222,7 +235,9 @@ struct ComponentVersioningTests {
             let dataId: DataId = ["instrument": "HSC", "visit": 2, "detector": .int(Int64(detector))]
             let calexp = try await butler.get("calexp", dataId: dataId, collections: ["visit/summary", "proc/1"], as: ExposureF.self)
             #expect(calexp.visitInfo == shared)
-            #expect(try await butler.componentSources("calexp", dataId: dataId, collections: ["visit/summary", "proc/1"])["visitInfo"] == visitRef)
+            #expect(
+                try await butler.componentSources("calexp", dataId: dataId, collections: ["visit/summary", "proc/1"])["visitInfo"]
+                    == visitRef)
         }
         try await butler.close()
     }
@@ -278,12 +293,15 @@ struct DisassembledTests {
         #expect(Set(records.map(\.path)).count == records.count)
         #expect(try await butler.get(ref, as: ExposureF.self) == calexp)
         let box = Box2I(x0: 20, y0: 25, x1: 39, y1: 44)
-        #expect(try await butler.get("calexpSplit", dataId: dataId, parameters: ["bbox": ImageParameters.value(box)], as: ExposureF.self)
-            == (try calexp.subimage(box)))
+        #expect(
+            try await butler.get("calexpSplit", dataId: dataId, parameters: ["bbox": ImageParameters.value(box)], as: ExposureF.self)
+                == (try calexp.subimage(box)))
         #expect(try await butler.get("calexpSplit.wcs", dataId: dataId, as: Wcs.self) == calexp.wcs)
         #expect(try await butler.get("calexpSplit.bbox", dataId: dataId, as: Box2I.self) == calexp.bbox)
-        #expect(try await butler.get("calexpSplit.image", dataId: dataId, parameters: ["bbox": ImageParameters.value(box)], as: Image<Float>.self)
-            == (try calexp.image.subimage(box)))
+        #expect(
+            try await butler.get(
+                "calexpSplit.image", dataId: dataId, parameters: ["bbox": ImageParameters.value(box)], as: Image<Float>.self)
+                == (try calexp.image.subimage(box)))
         try await butler.pruneDatasets([ref], purge: true)
         for record in records {
             #expect(!FileManager.default.fileExists(atPath: directory.url.appendingPathComponent(record.path).path))
@@ -353,7 +371,8 @@ struct TypedViewTests {
         #expect(try await butler.get(split, component: "image", as: PixelArray<Float>.self) == PixelArray(calexp.image))
         let splitHandle = try await butler.getDeferred("calexpSplit", dataId: dataId, parameters: ["bbox": [10, 20, 19, 29]])
         #expect(try await splitHandle.get(as: Image<Float>.self) == (try calexp.image.subimage(Box2I(x0: 10, y0: 20, x1: 19, y1: 29))))
-        let array = try await butler.get("calexp.image", dataId: dataId, parameters: ["bbox": [10, 20, 13, 21]], as: PixelArray<Float>.self)
+        let array = try await butler.get(
+            "calexp.image", dataId: dataId, parameters: ["bbox": [10, 20, 13, 21]], as: PixelArray<Float>.self)
         let expected = try calexp.image.subimage(Box2I(x0: 10, y0: 20, x1: 13, y1: 21)).pixels
         #expect(array.shape == [2, 4] && array.values == expected)
         // Nothing is read for an impossible conversion: it fails even with the artifact gone.
@@ -378,7 +397,8 @@ struct TypedViewTests {
         var refit = try #require(calexp.wcs)
         refit.crpix = Point2D(31, 41)
         try await butler.put(refit, "calexp.wcs", dataId: dataId, run: "fit/2")
-        let handle = try await butler.getDeferred("calexp", dataId: dataId, collections: ["fit/2", "proc/1"], parameters: ["bbox": [10, 20, 19, 29]])
+        let handle = try await butler.getDeferred(
+            "calexp", dataId: dataId, collections: ["fit/2", "proc/1"], parameters: ["bbox": [10, 20, 19, 29]])
         let cutout = try await handle.get(as: ExposureF.self)
         #expect(cutout.bbox == Box2I(x0: 10, y0: 20, x1: 19, y1: 29) && cutout.wcs == refit)
         let local = try await handle.get(parameters: ["origin": "local", "bbox": [0, 0, 4, 4]], as: ExposureF.self)
@@ -403,8 +423,14 @@ struct RawRefreshTests {
         try await butler.insertDimensionRecords("day_obs", [["instrument": "Cam", "id": 20261122]])
         try await butler.insertDimensionRecords("group", [["instrument": "Cam", "name": "g1"]])
         try await butler.insertDimensionRecords("detector", [["instrument": "Cam", "id": 3]])
-        try await butler.insertDimensionRecords("exposure", [["instrument": "Cam", "id": 77, "physical_filter": "Cam-r",
-                                                              "day_obs": 20261122, "group": "g1", "exposure_time": 30]])
+        try await butler.insertDimensionRecords(
+            "exposure",
+            [
+                [
+                    "instrument": "Cam", "id": 77, "physical_filter": "Cam-r",
+                    "day_obs": 20261122, "group": "g1", "exposure_time": 30,
+                ]
+            ])
         try await butler.registerDatasetType("raw", dimensions: ["exposure", "detector"], storageClass: "ExposureF")
         try await butler.registerDatasetType("raw.wcs", dimensions: ["exposure", "detector"], storageClass: "Wcs")
         try await butler.registerDatasetType("raw.psf", dimensions: ["exposure", "detector"], storageClass: "Psf")
@@ -414,8 +440,9 @@ struct RawRefreshTests {
         let file = directory.url.appendingPathComponent("raw_77_3.fits").path
         try ExposureFITS.write(Exposure(maskedImage: raw.maskedImage, wcs: raw.wcs), to: file)
         #expect(try FITSImage<Float>.read(from: file).wcs == raw.wcs)
-        let rawRef = try await butler.ingest([FileToIngest(url: URL(fileURLWithPath: file), dataId: ["instrument": "Cam", "exposure": 77, "detector": 3])],
-                                             datasetType: "raw", run: "Cam/raw/all", transfer: .copy, idGenerationMode: .dataIdTypeRun)[0]
+        let rawRef = try await butler.ingest(
+            [FileToIngest(url: URL(fileURLWithPath: file), dataId: ["instrument": "Cam", "exposure": 77, "detector": 3])],
+            datasetType: "raw", run: "Cam/raw/all", transfer: .copy, idGenerationMode: .dataIdTypeRun)[0]
         let dataId: DataId = ["instrument": "Cam", "exposure": 77, "detector": 3]
         try await butler.registerRun("Cam/fit")
         let header = try await butler.get("raw", dataId: dataId, collections: ["Cam/fit", "Cam/raw/all"], as: ExposureF.self)
@@ -436,7 +463,9 @@ struct RawRefreshTests {
 
 @Suite("Source catalogs calibrated by their calexp")
 struct CatalogTests {
-    @Test("src binds photoCalib to calexp.photoCalib; as: CalibratedCatalog gives nJy; as: columns gives the table", arguments: Backend.available)
+    @Test(
+        "src binds photoCalib to calexp.photoCalib; as: CalibratedCatalog gives nJy; as: columns gives the table",
+        arguments: Backend.available)
     func calibrated(backend: Backend) async throws {
         let (butler, directory) = try await ExposureDatasetTests().makeButler(backend)
         defer { _ = directory }
@@ -444,7 +473,9 @@ struct CatalogTests {
         let calexp = try makeCalexp()
         let calexpRef = try await butler.put(calexp, "calexp", dataId: dataId, run: "proc/1")
         try await butler.registerDatasetType("src", dimensions: ["visit", "detector"], storageClass: "SourceCatalog")
-        let catalog = try SourceCatalog(columns: ["x": [10, 20, 30], "psfFlux_instFlux": [100, 200, 400], "psfFlux_instFluxErr": [10, 10, 20]])
+        let catalog = try SourceCatalog(columns: [
+            "x": [10, 20, 30], "psfFlux_instFlux": [100, 200, 400], "psfFlux_instFluxErr": [10, 10, 20],
+        ])
         let srcRef = try await butler.put(catalog, "src", dataId: dataId, run: "proc/1")
 
         let calibrated = try await butler.get("src", dataId: dataId, collections: ["proc/1"], as: CalibratedCatalog.self)
@@ -461,7 +492,8 @@ struct CatalogTests {
         let own = try SourceCatalog(columns: ["psfFlux_instFlux": [1]], photoCalib: PhotoCalib(calibrationMean: 5))
         try await butler.put(own, "src", dataId: ["instrument": "HSC", "visit": 2, "detector": 2], run: "proc/1")
         try await butler.put(calexp, "calexp", dataId: ["instrument": "HSC", "visit": 2, "detector": 2], run: "proc/1")
-        let kept = try await butler.get("src", dataId: ["instrument": "HSC", "visit": 2, "detector": 2], collections: ["proc/1"], as: CalibratedCatalog.self)
+        let kept = try await butler.get(
+            "src", dataId: ["instrument": "HSC", "visit": 2, "detector": 2], collections: ["proc/1"], as: CalibratedCatalog.self)
         #expect(kept.photoCalib == PhotoCalib(calibrationMean: 5))
         try await butler.close()
     }

@@ -18,8 +18,14 @@ struct ReadmeExampleTests {
         try await butler.insertDimensionRecords("physical_filter", [["instrument": "HSC", "name": "HSC-I", "band": "i"]])
         try await butler.insertDimensionRecords("day_obs", [["instrument": "HSC", "id": 20131102]])
         try await butler.insertDimensionRecords("detector", [["instrument": "HSC", "id": 16]])
-        try await butler.insertDimensionRecords("visit", [["instrument": "HSC", "id": 903334,
-                                                            "physical_filter": "HSC-I", "day_obs": 20131102, "exposure_time": 30]])
+        try await butler.insertDimensionRecords(
+            "visit",
+            [
+                [
+                    "instrument": "HSC", "id": 903334,
+                    "physical_filter": "HSC-I", "day_obs": 20131102, "exposure_time": 30,
+                ]
+            ])
         try await butler.registerDatasetType("metrics", dimensions: ["visit", "detector"], storageClass: "StructuredDataDict")
 
         let dataId: DataId = ["instrument": "HSC", "visit": 903334, "detector": 16]
@@ -28,7 +34,8 @@ struct ReadmeExampleTests {
         #expect(metrics == ["seeing": 0.71, "nStars": 1204])
         let same = try await butler.get(ref) as? [String: JSONValue]
         #expect(same?["nStars"]?.doubleValue == 1204)
-        let iBand = try await butler.queryDatasets(["metrics"], collections: ["u/me/test"], where: "band = 'i' AND visit.exposure_time > 10")
+        let iBand = try await butler.queryDatasets(
+            ["metrics"], collections: ["u/me/test"], where: "band = 'i' AND visit.exposure_time > 10")
         #expect(iBand == [ref])
 
         let file = directory.url.appendingPathComponent("calexp.fits").path
@@ -36,8 +43,9 @@ struct ReadmeExampleTests {
         try await butler.registerDatasetType("calexp", dimensions: ["visit", "detector"], storageClass: "ExposureF")
         let calexp = try ExposureFITS.read(Float.self, from: file)
         try await butler.put(calexp, "calexp", dataId: dataId)
-        let cutout = try await butler.get("calexp", dataId: dataId, collections: ["u/me/test"],
-                                  parameters: ["bbox": [100, 200, 355, 455]], as: ExposureF.self)
+        let cutout = try await butler.get(
+            "calexp", dataId: dataId, collections: ["u/me/test"],
+            parameters: ["bbox": [100, 200, 355, 455]], as: ExposureF.self)
         #expect(cutout == (try calexp.subimage(Box2I(x0: 100, y0: 200, x1: 355, y1: 455))))
 
         var refittedWcs = try #require(calexp.wcs)

@@ -28,7 +28,8 @@ struct RegistrySuite {
         defer { _ = directory }
         let type = try await butler.registerDatasetType("metrics", dimensions: ["visit", "detector"], storageClass: "StructuredDataDict")
         #expect(type.dimensions.required == ["instrument", "detector", "visit"])
-        try await butler.registerDatasetType("metrics", dimensions: ["instrument", "visit", "detector"], storageClass: "StructuredDataDict")
+        try await butler.registerDatasetType(
+            "metrics", dimensions: ["instrument", "visit", "detector"], storageClass: "StructuredDataDict")
         let error = await #expect(throws: ButlerError.self) {
             try await butler.registerDatasetType("metrics", dimensions: ["visit"], storageClass: "StructuredDataDict")
         }
@@ -61,7 +62,9 @@ struct RegistrySuite {
             try await butler.insertDimensionRecords("detector", [["instrument": "HSC", "id": 9, "colour": "red"]])
         }
         #expect("\(unknownField!)".contains("unknown field 'colour'"))
-        #expect(try await butler.insertDimensionRecords("detector", [["instrument": "HSC", "id": 1, "full_name": "x"]], mode: .skipExisting) == 0)
+        #expect(
+            try await butler.insertDimensionRecords("detector", [["instrument": "HSC", "id": 1, "full_name": "x"]], mode: .skipExisting)
+                == 0)
         try await butler.insertDimensionRecords("detector", [["instrument": "HSC", "id": 1, "full_name": "renamed"]], mode: .replace)
         let detector = try await butler.dimensionRecords("detector", where: "detector = 1")
         #expect(detector.count == 1 && detector[0]["full_name"] == "renamed")
@@ -83,7 +86,8 @@ struct RegistrySuite {
         #expect(expanded["band"] == "r")
         #expect(expanded["day_obs"] == 20131102)
         let inconsistent = await #expect(throws: ButlerError.self) {
-            try await butler.expandDataId(["instrument": "HSC", "visit": 2, "detector": 1, "band": "i"], dimensions: ["visit", "detector"])
+            try await butler.expandDataId(
+                ["instrument": "HSC", "visit": 2, "detector": 1, "band": "i"], dimensions: ["visit", "detector"])
         }
         #expect("\(inconsistent!)".contains("band=i is inconsistent with the physical_filter record"))
         let missing = await #expect(throws: ButlerError.self) {
@@ -117,7 +121,9 @@ struct RegistrySuite {
         }
         #expect("\(cycle!)".contains("cycle"))
         #expect(try await butler.flattenCollections(["outer", "run/old"]) == ["run/new", "run/old"])
-        #expect(try await butler.findDataset("metrics", dataId: ["instrument": "HSC", "visit": 3, "detector": 2], collections: ["chain"]) == nil)
+        #expect(
+            try await butler.findDataset("metrics", dataId: ["instrument": "HSC", "visit": 3, "detector": 2], collections: ["chain"]) == nil
+        )
         let missing = await #expect(throws: ButlerError.self) {
             try await butler.get("metrics", dataId: ["instrument": "HSC", "visit": 3, "detector": 2], collections: ["chain"])
         }
@@ -135,9 +141,11 @@ struct RegistrySuite {
             try await butler.put(["a": JSONValue.int(2)], "metrics", dataId: ["instrument": "HSC", "visit": 1])
         }
         #expect("\(error!)".contains(first.id.uuidString.lowercased()))
-        let deterministic = try await butler.put(["a": JSONValue.int(3)], "metrics", dataId: ["instrument": "HSC", "visit": 2], idGenerationMode: .dataIdType)
+        let deterministic = try await butler.put(
+            ["a": JSONValue.int(3)], "metrics", dataId: ["instrument": "HSC", "visit": 2], idGenerationMode: .dataIdType)
         let clash = await #expect(throws: ButlerError.self) {
-            try await butler.put(["a": JSONValue.int(4)], "metrics", dataId: ["instrument": "HSC", "visit": 2], run: "run/b", idGenerationMode: .dataIdType)
+            try await butler.put(
+                ["a": JSONValue.int(4)], "metrics", dataId: ["instrument": "HSC", "visit": 2], run: "run/b", idGenerationMode: .dataIdType)
         }
         #expect("\(clash!)".contains(deterministic.id.uuidString.lowercased()))
         try await butler.close()
@@ -150,7 +158,9 @@ struct RegistrySuite {
         try await butler.registerDatasetType("metrics", dimensions: ["visit", "detector"], storageClass: "StructuredDataDict")
         for visit in 1...3 {
             for detector in 0..<4 {
-                try await butler.put(["v": JSONValue.int(Int64(visit))], "metrics", dataId: ["instrument": "HSC", "visit": .int(Int64(visit)), "detector": .int(Int64(detector))])
+                try await butler.put(
+                    ["v": JSONValue.int(Int64(visit))], "metrics",
+                    dataId: ["instrument": "HSC", "visit": .int(Int64(visit)), "detector": .int(Int64(detector))])
             }
         }
         try await butler.put(["v": JSONValue.int(0)], "metrics", dataId: ["instrument": "HSC", "visit": 1, "detector": 0], run: "run/b")

@@ -1,7 +1,8 @@
-@testable import Butler
 import Composites
 import Foundation
 import Testing
+
+@testable import Butler
 
 /// White-box tests of the where-language parser and of the SQL the registry generates: tree
 /// shapes, error positions, limits, joins made only when needed, and argument order.
@@ -19,17 +20,21 @@ struct WhereLanguageTests {
 
     @Test("literals: integers, negative and exponent floats, strings in either quote, booleans; <> is !=")
     func literals() throws {
-        #expect(try QueryExpression.parse("visit.exposure_time >= -1.5e2")
-            == .comparison(">=", .identifier("visit.exposure_time"), .literal(.double(-150))))
+        #expect(
+            try QueryExpression.parse("visit.exposure_time >= -1.5e2")
+                == .comparison(">=", .identifier("visit.exposure_time"), .literal(.double(-150))))
         #expect(try QueryExpression.parse("band <> \"g\"") == .comparison("!=", .identifier("band"), .literal(.string("g"))))
-        #expect(try QueryExpression.parse("visit NOT IN (1, -2, 3)")
-            == .membership(.identifier("visit"), [.literal(.int(1)), .literal(.int(-2)), .literal(.int(3))], negated: true))
+        #expect(
+            try QueryExpression.parse("visit NOT IN (1, -2, 3)")
+                == .membership(.identifier("visit"), [.literal(.int(1)), .literal(.int(-2)), .literal(.int(3))], negated: true))
         #expect(try QueryExpression.parse("TRUE") == .literal(.bool(true)))
     }
 
     @Test("errors name the position and the expression")
     func errors() throws {
-        for (text, position) in [("visit = ", 9), ("visit IN 3", 10), ("visit NOT 3", 11), ("(visit = 1", 11), ("visit = 1 1", 11), ("visit ~ 1", 7)] {
+        for (text, position) in [
+            ("visit = ", 9), ("visit IN 3", 10), ("visit NOT 3", 11), ("(visit = 1", 11), ("visit = 1 1", 11), ("visit ~ 1", 7),
+        ] {
             let error = #expect(throws: ButlerError.self) { try QueryExpression.parse(text) }
             #expect(error?.code == .invalidQuery && "\(error!)".contains("position \(position)"), "\(text): \(error.map { "\($0)" } ?? "")")
         }
@@ -102,14 +107,17 @@ struct WhereLanguageTests {
         let attachment = AttachedTable(
             table: "file_datastore_records", datasetIdColumn: "dataset_id", columns: ["path", "checksum"],
             restrictions: [.init("datastore_name", equals: .text("FileDatastore@<butlerRoot>"))])
-        let path = [CollectionRecord(id: 3, name: "run/a", type: .run, doc: ""), CollectionRecord(id: 5, name: "run/b", type: .run, doc: "")]
+        let path = [
+            CollectionRecord(id: 3, name: "run/a", type: .run, doc: ""), CollectionRecord(id: 5, name: "run/b", type: .run, doc: ""),
+        ]
         #expect(try registry.findRanked(session, record, coordinate, in: path, attaching: attachment) == nil)
         let (sql, arguments) = try #require(session.statements.last)
-        #expect(sql == """
-            SELECT t.dataset_id, t.collection_id, t.run_id, a."path", a."checksum" FROM dataset_tags_00000002 t \
-            LEFT JOIN "file_datastore_records" a ON a."dataset_id" = t.dataset_id AND a."datastore_name" = ? \
-            WHERE t.dataset_type_id = ? AND t."instrument" = ? AND t."visit" = ? AND t.collection_id IN (?, ?)
-            """)
+        #expect(
+            sql == """
+                SELECT t.dataset_id, t.collection_id, t.run_id, a."path", a."checksum" FROM dataset_tags_00000002 t \
+                LEFT JOIN "file_datastore_records" a ON a."dataset_id" = t.dataset_id AND a."datastore_name" = ? \
+                WHERE t.dataset_type_id = ? AND t."instrument" = ? AND t."visit" = ? AND t.collection_id IN (?, ?)
+                """)
         #expect(arguments == [.text("FileDatastore@<butlerRoot>"), .integer(7), .text("HSC"), .integer(42), .integer(3), .integer(5)])
     }
 }

@@ -8,8 +8,9 @@ struct AssemblerTests {
         masked.image.pixels = (0..<12).map(Float.init)
         var metadata = Metadata()
         metadata.set("OBJECT", "test")
-        return Exposure(maskedImage: masked, wcs: Wcs(crpix: Point2D(1, 2), crval: SpherePoint(ra: 10, dec: 20), cd: [[1e-4, 0], [0, 1e-4]]),
-                        psf: .gaussian(sigma: 1.5, width: 5, height: 5), visitInfo: VisitInfo(exposureTime: 15), metadata: metadata)
+        return Exposure(
+            maskedImage: masked, wcs: Wcs(crpix: Point2D(1, 2), crval: SpherePoint(ra: 10, dec: 20), cd: [[1e-4, 0], [0, 1e-4]]),
+            psf: .gaussian(sigma: 1.5, width: 5, height: 5), visitInfo: VisitInfo(exposureTime: 15), metadata: metadata)
     }
 
     @Test("an exposure disassembles into its stored components and assembles back")

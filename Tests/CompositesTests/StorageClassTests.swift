@@ -7,7 +7,10 @@ struct StorageClassTests {
     @Test("built-in storage classes use daf_butler's names")
     func builtIns() throws {
         let registry = StorageClassRegistry()
-        #expect(Set(registry.names).isSuperset(of: ["Bytes", "Exposure", "ExposureF", "StructuredDataDict", "StructuredDataList", "Wcs", "Psf", "PhotoCalib", "VisitInfo"]))
+        #expect(
+            Set(registry.names).isSuperset(of: [
+                "Bytes", "Exposure", "ExposureF", "StructuredDataDict", "StructuredDataList", "Wcs", "Psf", "PhotoCalib", "VisitInfo",
+            ]))
         let exposure = try registry.storageClass(named: "ExposureF")
         #expect(exposure.components["wcs"] == "Wcs" && exposure.derivedComponents["bbox"] == "Box2I")
         for component in exposure.allComponents {

@@ -7,14 +7,21 @@ import Testing
 enum Fixtures {
     static func sipWcs() -> Wcs {
         var a = SIPPolynomial(order: 2), b = SIPPolynomial(order: 2)
-        a[2, 0] = 3.1e-6; a[1, 1] = -1.2e-6; a[0, 2] = 2.2e-6
-        b[2, 0] = -1.9e-6; b[1, 1] = 4.1e-6; b[0, 2] = -4.5e-6
-        return Wcs(crpix: Point2D(1200.5, 1494.25), crval: SpherePoint(ra: 320.7294162660, dec: -0.3208228066),
-                   cd: [[1.591e-06, 4.4125e-05], [4.3586e-05, 1.532e-06]], sipA: a, sipB: b)
+        a[2, 0] = 3.1e-6
+        a[1, 1] = -1.2e-6
+        a[0, 2] = 2.2e-6
+        b[2, 0] = -1.9e-6
+        b[1, 1] = 4.1e-6
+        b[0, 2] = -4.5e-6
+        return Wcs(
+            crpix: Point2D(1200.5, 1494.25), crval: SpherePoint(ra: 320.7294162660, dec: -0.3208228066),
+            cd: [[1.591e-06, 4.4125e-05], [4.3586e-05, 1.532e-06]], sipA: a, sipB: b)
     }
 
-    static func exposure<P: ImagePixel>(_ type: P.Type, width: Int = 40, height: Int = 30, xy0: Point2I = Point2I(100, -20),
-                                        value: (Int, Int) -> P) throws -> Exposure<P> {
+    static func exposure<P: ImagePixel>(
+        _ type: P.Type, width: Int = 40, height: Int = 30, xy0: Point2I = Point2I(100, -20),
+        value: (Int, Int) -> P
+    ) throws -> Exposure<P> {
         let box = Box2I(min: xy0, extent: Extent2I(width, height))
         var masked = MaskedImage<P>(bbox: box)
         for y in 0..<height {
@@ -32,8 +39,9 @@ enum Fixtures {
         return Exposure(
             maskedImage: masked, wcs: sipWcs(), psf: .gaussian(sigma: 2.5, width: 21, height: 21),
             photoCalib: PhotoCalib(calibrationMean: 1.99408751, calibrationErr: 0.00034857),
-            visitInfo: VisitInfo(exposureTime: 30, date: "2013-11-02T06:01:31.788500000", boresightRaDec: SpherePoint(ra: 320.25, dec: 0.25),
-                                 boresightRotAngle: 270, boresightAirmass: 1.103, instrument: "HSC", id: 903334),
+            visitInfo: VisitInfo(
+                exposureTime: 30, date: "2013-11-02T06:01:31.788500000", boresightRaDec: SpherePoint(ra: 320.25, dec: 0.25),
+                boresightRotAngle: 270, boresightAirmass: 1.103, instrument: "HSC", id: 903334),
             metadata: metadata)
     }
 
@@ -44,7 +52,9 @@ enum Fixtures {
 
 @Suite("Exposure FITS round trips")
 struct ExposureFITSTests {
-    static let compressions: [FITSCompression] = [.none, FITSCompression(.gzip, tile: Extent2I(16, 8)), FITSCompression(.rice, tile: Extent2I(16, 8))]
+    static let compressions: [FITSCompression] = [
+        .none, FITSCompression(.gzip, tile: Extent2I(16, 8)), FITSCompression(.rice, tile: Extent2I(16, 8)),
+    ]
 
     func roundTrip<P: ImagePixel>(_ exposure: Exposure<P>, _ compression: FITSCompression) throws -> Exposure<P> {
         let path = Fixtures.temporaryPath("rt.fits")
@@ -70,8 +80,10 @@ struct ExposureFITSTests {
     @Test("a kernel-image PSF and an exposure without components round-trip")
     func otherComponents() throws {
         var exposure = try Fixtures.exposure(Float.self) { x, _ in Float(x) }
-        exposure.psf = .image(kernel: try Image(bbox: Box2I(min: Point2I(0, 0), extent: Extent2I(3, 3)),
-                                                pixels: [0.05, 0.1, 0.05, 0.1, 0.4, 0.1, 0.05, 0.1, 0.05]))
+        exposure.psf = .image(
+            kernel: try Image(
+                bbox: Box2I(min: Point2I(0, 0), extent: Extent2I(3, 3)),
+                pixels: [0.05, 0.1, 0.05, 0.1, 0.4, 0.1, 0.05, 0.1, 0.05]))
         #expect(try roundTrip(exposure, .none) == exposure)
         let bare = Exposure(maskedImage: exposure.maskedImage)
         var read = try roundTrip(bare, .none)
@@ -136,4 +148,3 @@ struct ExposureFITSTests {
         #expect(metadata["UNDEF"] == .null)
     }
 }
-

@@ -42,7 +42,9 @@ struct ExposureHDF5Tests {
         let info = try ExposureHDF5.info(of: path)
         #expect(info.bbox == exposure.bbox && info.planes.map(\.pixelType) == ["Float32", "Int32", "Float32"])
         #expect(info.maskPlanes == exposure.mask.planes)
-        let outside = #expect(throws: HDF5Error.self) { try ExposureHDF5.read(Float.self, from: path, bbox: Box2I(x0: 0, y0: 0, x1: 5, y1: 5)) }
+        let outside = #expect(throws: HDF5Error.self) {
+            try ExposureHDF5.read(Float.self, from: path, bbox: Box2I(x0: 0, y0: 0, x1: 5, y1: 5))
+        }
         #expect("\(outside!)".contains("not inside the image box"))
         let wrongType = #expect(throws: HDF5Error.self) { try ExposureHDF5.read(Int32.self, from: path) }
         #expect("\(wrongType!)".contains("Int32"))

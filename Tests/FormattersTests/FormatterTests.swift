@@ -40,7 +40,9 @@ struct FormatterTests {
         let error = #expect(throws: FormatterError.self) { try JSONFormatter().read(from: url, storageClass: dict, parameters: [:]) }
         #expect(error?.path == url.path)
         let missing = directory.appendingPathComponent("missing.yaml")
-        let missingError = #expect(throws: FormatterError.self) { try YAMLFormatter().read(from: missing, storageClass: dict, parameters: [:]) }
+        let missingError = #expect(throws: FormatterError.self) {
+            try YAMLFormatter().read(from: missing, storageClass: dict, parameters: [:])
+        }
         #expect("\(missingError!)".contains("missing.yaml"))
         #expect(throws: FormatterError.self) { try JSONFormatter().write(NotEncodable(), storageClass: dict, to: url) }
     }

@@ -34,7 +34,8 @@ struct InteropTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         var exposure = try Fixtures.exposure(Float.self, width: 70, height: 50) { x, y in Float(x) * 0.5 + Float(y * y) * 1e-3 }
         var ap = SIPPolynomial(order: 3), bp = SIPPolynomial(order: 3)
-        ap[2, 0] = -3.1e-6; bp[0, 2] = 4.5e-6
+        ap[2, 0] = -3.1e-6
+        bp[0, 2] = 4.5e-6
         exposure.wcs?.sipAP = ap
         exposure.wcs?.sipBP = bp
         let planes: [String: (Data, String)] = [
@@ -54,16 +55,22 @@ struct InteropTests {
             return ["fitsPixel": [parent.x - 100 + 1, parent.y + 20 + 1], "ra": position.ra, "dec": position.dec]
         }
         var cases: [[String: Any]] = []
-        for (index, compression) in [FITSCompression.none, FITSCompression(.gzip, tile: Extent2I(32, 16)), FITSCompression(.rice)].enumerated() {
+        for (index, compression) in [FITSCompression.none, FITSCompression(.gzip, tile: Extent2I(32, 16)), FITSCompression(.rice)]
+            .enumerated()
+        {
             let path = directory.appendingPathComponent("ours-\(index).fits").path
             try ExposureFITS.write(exposure, to: path, compression: compression)
-            cases.append(["path": path, "format": "fits", "planes": planeSpecs, "width": 70, "height": 50,
-                          "xy0": [100, -20], "maskPlanes": exposure.mask.planes, "sky": sky])
+            cases.append([
+                "path": path, "format": "fits", "planes": planeSpecs, "width": 70, "height": 50,
+                "xy0": [100, -20], "maskPlanes": exposure.mask.planes, "sky": sky,
+            ])
         }
         let h5 = directory.appendingPathComponent("ours.h5").path
         try ExposureHDF5.write(exposure, to: h5, layout: HDF5Layout(chunk: Extent2I(32, 16), deflate: 3))
-        cases.append(["path": h5, "format": "hdf5", "planes": planeSpecs, "width": 70, "height": 50,
-                      "xy0": [100, -20], "maskPlanes": exposure.mask.planes, "sky": sky])
+        cases.append([
+            "path": h5, "format": "hdf5", "planes": planeSpecs, "width": 70, "height": 50,
+            "xy0": [100, -20], "maskPlanes": exposure.mask.planes, "sky": sky,
+        ])
         let manifest = directory.appendingPathComponent("manifest.json")
         try JSONSerialization.data(withJSONObject: ["cases": cases]).write(to: manifest)
         let (status, output) = try runInteropScript(["verify", manifest.path])
@@ -78,8 +85,9 @@ struct InteropTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let (status, output) = try runInteropScript(["describe", path, directory.path])
         try #require(status == 0, "\(output)")
-        let described = try #require(try JSONSerialization.jsonObject(
-            with: Data(contentsOf: directory.appendingPathComponent("describe.json"))) as? [String: Any])
+        let described = try #require(
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: directory.appendingPathComponent("describe.json"))) as? [String: Any])
         let exposure = try ExposureFITS.read(Float.self, from: path)
         #expect(try Data(contentsOf: directory.appendingPathComponent("IMAGE.raw")) == rawBytes(exposure.image.pixels))
         #expect(try Data(contentsOf: directory.appendingPathComponent("MASK.raw")) == rawBytes(exposure.mask.image.pixels))

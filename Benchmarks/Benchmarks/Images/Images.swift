@@ -18,44 +18,56 @@ let benchmarks: @Sendable () -> Void = {
 
     let cutout = Box2I(min: Point2I(1900, 1700), extent: Extent2I(256, 256))
     for kind in ImageFiles.Kind.allCases {
-        Benchmark("4k full: butler get (\(kind.rawValue))", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) { benchmark in
+        Benchmark("4k full: butler get (\(kind.rawValue))", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) {
+            benchmark in
             for _ in benchmark.scaledIterations {
                 blackHole(try await ImageFiles.shared.butlerGet(kind, bbox: nil))
             }
         }
-        Benchmark("4k full: formatter (\(kind.rawValue))", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) { benchmark in
+        Benchmark("4k full: formatter (\(kind.rawValue))", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) {
+            benchmark in
             for _ in benchmark.scaledIterations {
                 blackHole(try ImageFiles.shared.formatterRead(kind, size: 4096, bbox: nil))
             }
         }
-        Benchmark("4k full: bare C (\(kind.rawValue))", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) { benchmark in
+        Benchmark("4k full: bare C (\(kind.rawValue))", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) {
+            benchmark in
             for _ in benchmark.scaledIterations {
                 blackHole(try ImageFiles.shared.bareRead(kind, size: 4096, bbox: nil))
             }
         }
-        Benchmark("4k cutout 256²: butler get (\(kind.rawValue))", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) { benchmark in
+        Benchmark("4k cutout 256²: butler get (\(kind.rawValue))", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) {
+            benchmark in
             for _ in benchmark.scaledIterations {
                 blackHole(try await ImageFiles.shared.butlerGet(kind, bbox: cutout))
             }
         }
-        Benchmark("4k cutout 256²: formatter (\(kind.rawValue))", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) { benchmark in
+        Benchmark("4k cutout 256²: formatter (\(kind.rawValue))", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) {
+            benchmark in
             for _ in benchmark.scaledIterations {
                 blackHole(try ImageFiles.shared.formatterRead(kind, size: 4096, bbox: cutout))
             }
         }
-        Benchmark("4k cutout 256²: bare C (\(kind.rawValue))", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) { benchmark in
+        Benchmark("4k cutout 256²: bare C (\(kind.rawValue))", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) {
+            benchmark in
             for _ in benchmark.scaledIterations {
                 blackHole(try ImageFiles.shared.bareRead(kind, size: 4096, bbox: cutout))
             }
         }
         for size in ImageFiles.sizes where size != 4096 {
             let box = Box2I(min: Point2I(size / 2 - 128 + 3, size / 2 - 128 + 5), extent: Extent2I(256, 256))
-            Benchmark("\(size / 1024)k cutout 256²: formatter (\(kind.rawValue))", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) { benchmark in
+            Benchmark(
+                "\(size / 1024)k cutout 256²: formatter (\(kind.rawValue))",
+                configuration: .init(setup: { try await ImageFiles.shared.prepare() })
+            ) { benchmark in
                 for _ in benchmark.scaledIterations {
                     blackHole(try ImageFiles.shared.formatterRead(kind, size: size, bbox: box))
                 }
             }
-            Benchmark("\(size / 1024)k cutout 256²: bare C (\(kind.rawValue))", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) { benchmark in
+            Benchmark(
+                "\(size / 1024)k cutout 256²: bare C (\(kind.rawValue))",
+                configuration: .init(setup: { try await ImageFiles.shared.prepare() })
+            ) { benchmark in
                 for _ in benchmark.scaledIterations {
                     blackHole(try ImageFiles.shared.bareRead(kind, size: size, bbox: box))
                 }
@@ -64,7 +76,9 @@ let benchmarks: @Sendable () -> Void = {
     }
     for (label, datasetType) in [("single-file FITS", ImageFiles.Kind.fitsNone.datasetType), ("disassembled", ImageFiles.splitType)] {
         for component in ["wcs", "bbox"] {
-            Benchmark("4k component \(component): butler get (\(label))", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) { benchmark in
+            Benchmark(
+                "4k component \(component): butler get (\(label))", configuration: .init(setup: { try await ImageFiles.shared.prepare() })
+            ) { benchmark in
                 for _ in benchmark.scaledIterations {
                     blackHole(try await ImageFiles.shared.butler!.get("\(datasetType).\(component)", dataId: ImageFiles.dataId))
                 }
@@ -73,18 +87,27 @@ let benchmarks: @Sendable () -> Void = {
     }
     // The limit of a component read: open the file and read the header keywords it needs.
     for size in ImageFiles.sizes {
-        Benchmark("\(size / 1024)k component limit: bare C header keys (single-file FITS)", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) { benchmark in
+        Benchmark(
+            "\(size / 1024)k component limit: bare C header keys (single-file FITS)",
+            configuration: .init(setup: { try await ImageFiles.shared.prepare() })
+        ) { benchmark in
             for _ in benchmark.scaledIterations {
                 blackHole(try ImageFiles.bareKeys(ImageFiles.shared.path(.fitsNone, size: size)))
             }
         }
     }
-    Benchmark("4k component limit: read(2) of the wcs artifact (disassembled)", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) { benchmark in
+    Benchmark(
+        "4k component limit: read(2) of the wcs artifact (disassembled)",
+        configuration: .init(setup: { try await ImageFiles.shared.prepare() })
+    ) { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(ImageFiles.shared.readBytes(path: ImageFiles.shared.splitArtifacts["wcs"]!))
         }
     }
-    Benchmark("4k component limit: bare C header keys of the image artifact (disassembled)", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) { benchmark in
+    Benchmark(
+        "4k component limit: bare C header keys of the image artifact (disassembled)",
+        configuration: .init(setup: { try await ImageFiles.shared.prepare() })
+    ) { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(try ImageFiles.bareKeys(ImageFiles.shared.splitArtifacts["image"]!))
         }
@@ -92,13 +115,17 @@ let benchmarks: @Sendable () -> Void = {
     // Components of the compressed FITS and HDF5 files, against the same kind of limit.
     for (label, kind) in [("FITS GZIP tiles", ImageFiles.Kind.fitsGzip), ("HDF5 chunked", ImageFiles.Kind.hdf5)] {
         for component in ["wcs", "bbox"] {
-            Benchmark("4k component \(component): butler get (\(label))", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) { benchmark in
+            Benchmark(
+                "4k component \(component): butler get (\(label))", configuration: .init(setup: { try await ImageFiles.shared.prepare() })
+            ) { benchmark in
                 for _ in benchmark.scaledIterations {
                     blackHole(try await ImageFiles.shared.butler!.get("\(kind.datasetType).\(component)", dataId: ImageFiles.dataId))
                 }
             }
         }
-        Benchmark("4k component limit: bare C header keys (\(label))", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) { benchmark in
+        Benchmark(
+            "4k component limit: bare C header keys (\(label))", configuration: .init(setup: { try await ImageFiles.shared.prepare() })
+        ) { benchmark in
             let path = ImageFiles.shared.path(kind, size: 4096)
             for _ in benchmark.scaledIterations {
                 blackHole(kind == .hdf5 ? try ImageFiles.bareAttributes(path) : try ImageFiles.bareKeys(path))
@@ -106,7 +133,10 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
     for size in [1024, 8192] {
-        Benchmark("\(size / 1024)k component wcs: butler get (single-file FITS)", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) { benchmark in
+        Benchmark(
+            "\(size / 1024)k component wcs: butler get (single-file FITS)",
+            configuration: .init(setup: { try await ImageFiles.shared.prepare() })
+        ) { benchmark in
             for _ in benchmark.scaledIterations {
                 blackHole(try await ImageFiles.shared.butler!.get("calexp_\(size).wcs", dataId: ImageFiles.dataId))
             }
@@ -117,9 +147,12 @@ let benchmarks: @Sendable () -> Void = {
             blackHole(try await ImageFiles.shared.butler!.get(ImageFiles.splitType, dataId: ImageFiles.dataId))
         }
     }
-    Benchmark("4k cutout 256²: butler get (disassembled)", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) { benchmark in
+    Benchmark("4k cutout 256²: butler get (disassembled)", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) {
+        benchmark in
         for _ in benchmark.scaledIterations {
-            blackHole(try await ImageFiles.shared.butler!.get(ImageFiles.splitType, dataId: ImageFiles.dataId, parameters: ["bbox": ImageParameters.value(cutout)]))
+            blackHole(
+                try await ImageFiles.shared.butler!.get(
+                    ImageFiles.splitType, dataId: ImageFiles.dataId, parameters: ["bbox": ImageParameters.value(cutout)]))
         }
     }
     Benchmark("4k file bytes: read(2) (fits-none)", configuration: .init(setup: { try await ImageFiles.shared.prepare() })) { benchmark in
@@ -171,7 +204,8 @@ final class ImageFiles: @unchecked Sendable {
             }
             let repo = directory.appendingPathComponent("repo")
             var config = RepositoryConfig.defaultConfig()
-            config.datastore.formatters[Kind.fitsGzip.datasetType] = .init(formatter: "FitsExposureFormatter", parameters: ["compression": "gzip"])
+            config.datastore.formatters[Kind.fitsGzip.datasetType] = .init(
+                formatter: "FitsExposureFormatter", parameters: ["compression": "gzip"])
             config.datastore.formatters[Kind.hdf5.datasetType] = .init(formatter: "HDF5ExposureFormatter")
             config.datastore.disassembled = [Self.splitType]
             try await Butler.createRepository(at: repo, config: config)
@@ -180,7 +214,8 @@ final class ImageFiles: @unchecked Sendable {
             try await writer.insertDimensionRecords("physical_filter", [["instrument": "Cam", "name": "Cam-r", "band": "r"]])
             try await writer.insertDimensionRecords("day_obs", [["instrument": "Cam", "id": 20261122]])
             try await writer.insertDimensionRecords("detector", [["instrument": "Cam", "id": 0]])
-            try await writer.insertDimensionRecords("visit", [["instrument": "Cam", "id": 1, "physical_filter": "Cam-r", "day_obs": 20261122]])
+            try await writer.insertDimensionRecords(
+                "visit", [["instrument": "Cam", "id": 1, "physical_filter": "Cam-r", "day_obs": 20261122]])
             let exposure = try ExposureFITS.read(Float.self, from: path(.fitsNone, size: 4096))
             for kind in Kind.allCases {
                 try await writer.registerDatasetType(kind.datasetType, dimensions: ["visit", "detector"], storageClass: "ExposureF")
@@ -191,7 +226,8 @@ final class ImageFiles: @unchecked Sendable {
             // The same exposure at other sizes: a component get must not grow with the image.
             for size in [1024, 8192] {
                 try await writer.registerDatasetType("calexp_\(size)", dimensions: ["visit", "detector"], storageClass: "ExposureF")
-                try await writer.put(try ExposureFITS.read(Float.self, from: path(.fitsNone, size: size)), "calexp_\(size)", dataId: Self.dataId)
+                try await writer.put(
+                    try ExposureFITS.read(Float.self, from: path(.fitsNone, size: size)), "calexp_\(size)", dataId: Self.dataId)
             }
             try await writer.close()
             try Data().write(to: marker)
@@ -220,10 +256,12 @@ final class ImageFiles: @unchecked Sendable {
             masked.variance.pixels[index] = 1000
             masked.mask.image.pixels[index] = state & 0xFFF == 0 ? 1 : 0
         }
-        let wcs = Wcs(crpix: Point2D(Double(size) / 2, Double(size) / 2), crval: SpherePoint(ra: 150, dec: 2),
-                      cd: [[-5.5e-5, 0], [0, 5.5e-5]])
-        return Exposure(maskedImage: masked, wcs: wcs, psf: .gaussian(sigma: 1.7, width: 25, height: 25),
-                        photoCalib: PhotoCalib(calibrationMean: 0.5), visitInfo: VisitInfo(exposureTime: 30))
+        let wcs = Wcs(
+            crpix: Point2D(Double(size) / 2, Double(size) / 2), crval: SpherePoint(ra: 150, dec: 2),
+            cd: [[-5.5e-5, 0], [0, 5.5e-5]])
+        return Exposure(
+            maskedImage: masked, wcs: wcs, psf: .gaussian(sigma: 1.7, width: 25, height: 25),
+            photoCalib: PhotoCalib(calibrationMean: 0.5), visitInfo: VisitInfo(exposureTime: 30))
     }
 
     func butlerGet(_ kind: Kind, bbox: Box2I?) async throws -> any Sendable {
@@ -244,12 +282,17 @@ final class ImageFiles: @unchecked Sendable {
         let image = UnsafeMutablePointer<Float>.allocate(capacity: box.area)
         let mask = UnsafeMutablePointer<Int32>.allocate(capacity: box.area)
         let variance = UnsafeMutablePointer<Float>.allocate(capacity: box.area)
-        defer { image.deallocate(); mask.deallocate(); variance.deallocate() }
+        defer {
+            image.deallocate()
+            mask.deallocate()
+            variance.deallocate()
+        }
         let status: Int32
         switch kind {
         case .fitsNone, .fitsGzip:
-            status = bare_fits_read_planes(path(kind, size: size), box.min.x + 1, box.min.y + 1, box.max.x + 1, box.max.y + 1,
-                                           image, mask, variance)
+            status = bare_fits_read_planes(
+                path(kind, size: size), box.min.x + 1, box.min.y + 1, box.max.x + 1, box.max.y + 1,
+                image, mask, variance)
         case .hdf5:
             status = bare_h5_read_planes(path(kind, size: size), box.min.x, box.min.y, box.width, box.height, image, mask, variance)
         }
@@ -266,8 +309,10 @@ final class ImageFiles: @unchecked Sendable {
     }
 
     /// The keywords a WCS (TAN) and a bounding box are read from.
-    static let componentKeys = ["CRPIX1", "CRPIX2", "CRVAL1", "CRVAL2", "CD1_1", "CD1_2", "CD2_1", "CD2_2",
-                                "NAXIS1", "NAXIS2", "LTV1", "LTV2"]
+    static let componentKeys = [
+        "CRPIX1", "CRPIX2", "CRVAL1", "CRVAL2", "CD1_1", "CD1_2", "CD2_1", "CD2_2",
+        "NAXIS1", "NAXIS2", "LTV1", "LTV2",
+    ]
 
     /// Reads the WCS and bounding-box attributes of an HDF5 exposure with bare HDF5 calls.
     static func bareAttributes(_ path: String) throws -> Double {

@@ -29,10 +29,12 @@ enum PostgresBulk {
                 guard let (typeId, tagTable) = found else { throw BulkError("no dataset type 'metrics' in schema \(schema)") }
                 var runId: Int64?
                 for try await id in try await connection.query(
-                    "SELECT collection_id FROM collection WHERE name = 'bench'", logger: logger).decode(Int64.self) { runId = id }
+                    "SELECT collection_id FROM collection WHERE name = 'bench'", logger: logger
+                ).decode(Int64.self) { runId = id }
                 guard let runId else { throw BulkError("no run 'bench' in schema \(schema)") }
                 try await run("BEGIN")
-                try await run("""
+                try await run(
+                    """
                     WITH slots AS (SELECT slot, gen_random_uuid() AS id FROM generate_series(1, \(count - 1)) AS slot),
                     datasets AS (
                         INSERT INTO dataset (id, dataset_type_id, run_id, ingest_date)

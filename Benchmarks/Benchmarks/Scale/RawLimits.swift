@@ -6,6 +6,7 @@ import Foundation
 import GRDBSQLite
 import Logging
 import PostgresNIO
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -131,11 +132,15 @@ final class RawPostgresLimit: RawLimit, Sendable {
         self.client = client
         runTask = Task { await client.run() }
         var type: (Int64, String)?
-        for try await row in try await client.query(PostgresQuery(unsafeSQL: RawLayout.typeSQL), logger: Self.logger).decode((Int64, String).self) {
+        for try await row in try await client.query(PostgresQuery(unsafeSQL: RawLayout.typeSQL), logger: Self.logger).decode(
+            (Int64, String).self)
+        {
             type = row
         }
         var run: Int64?
-        for try await (id, _) in try await client.query(PostgresQuery(unsafeSQL: RawLayout.runSQL), logger: Self.logger).decode((Int64, String).self) {
+        for try await (id, _) in try await client.query(PostgresQuery(unsafeSQL: RawLayout.runSQL), logger: Self.logger).decode(
+            (Int64, String).self)
+        {
             run = id
         }
         guard let (typeId, tagTable) = type, let runId = run else { throw BulkError("no metrics or bench in schema \(schema)") }
@@ -152,7 +157,9 @@ final class RawPostgresLimit: RawLimit, Sendable {
         binds.append(Int64(visit))
         binds.append(Int64(detector))
         var path: String?
-        for try await recorded in try await client.query(PostgresQuery(unsafeSQL: getSQL, binds: binds), logger: Self.logger).decode(String.self) {
+        for try await recorded in try await client.query(PostgresQuery(unsafeSQL: getSQL, binds: binds), logger: Self.logger).decode(
+            String.self)
+        {
             path = recorded
         }
         guard let path else { throw BulkError("no metrics for visit \(visit), detector \(detector)") }

@@ -22,28 +22,39 @@ let benchmarks: @Sendable () -> Void = {
 
     for engine in ScaleRepos.engines {
         for size in ScaleRepos.sizes {
-            Benchmark("get by data ID, \(size) datasets (\(engine))", configuration: .init(setup: { try await ScaleRepos.shared.prepare(engine) })) { benchmark in
+            Benchmark(
+                "get by data ID, \(size) datasets (\(engine))", configuration: .init(setup: { try await ScaleRepos.shared.prepare(engine) })
+            ) { benchmark in
                 let butler = ScaleRepos.shared.butler(engine, size)
                 for index in benchmark.scaledIterations {
                     let slot = (index &* 7919) % size
                     blackHole(try await butler.get("metrics", dataId: ScaleRepos.dataId(slot), as: [String: Double].self))
                 }
             }
-            Benchmark("filtered query (visit = v, 100 refs), \(size) datasets (\(engine))", configuration: .init(setup: { try await ScaleRepos.shared.prepare(engine) })) { benchmark in
+            Benchmark(
+                "filtered query (visit = v, 100 refs), \(size) datasets (\(engine))",
+                configuration: .init(setup: { try await ScaleRepos.shared.prepare(engine) })
+            ) { benchmark in
                 let butler = ScaleRepos.shared.butler(engine, size)
                 for index in benchmark.scaledIterations {
                     let visit = (index &* 31) % (size / ScaleRepos.detectors)
                     blackHole(try await butler.queryDatasets(["metrics"], where: "visit = v", bind: ["v": .int(Int64(visit))]))
                 }
             }
-            Benchmark("limit get: raw SQL + read(2), \(size) datasets (\(engine))", configuration: .init(setup: { try await ScaleRepos.shared.prepare(engine) })) { benchmark in
+            Benchmark(
+                "limit get: raw SQL + read(2), \(size) datasets (\(engine))",
+                configuration: .init(setup: { try await ScaleRepos.shared.prepare(engine) })
+            ) { benchmark in
                 let limit = ScaleRepos.shared.limit(engine, size)
                 for index in benchmark.scaledIterations {
                     let slot = (index &* 7919) % size
                     blackHole(try await limit.get(visit: slot / ScaleRepos.detectors, detector: slot % ScaleRepos.detectors))
                 }
             }
-            Benchmark("limit filtered query: raw SQL, \(size) datasets (\(engine))", configuration: .init(setup: { try await ScaleRepos.shared.prepare(engine) })) { benchmark in
+            Benchmark(
+                "limit filtered query: raw SQL, \(size) datasets (\(engine))",
+                configuration: .init(setup: { try await ScaleRepos.shared.prepare(engine) })
+            ) { benchmark in
                 let limit = ScaleRepos.shared.limit(engine, size)
                 for index in benchmark.scaledIterations {
                     blackHole(try await limit.query(visit: (index &* 31) % (size / ScaleRepos.detectors)))
@@ -52,9 +63,12 @@ let benchmarks: @Sendable () -> Void = {
         }
 
         for tasks in [1, 2, 4] {
-            Benchmark("1000 gets by data ID in \(tasks) concurrent task(s) (\(engine))",
-                      configuration: .init(metrics: [.wallClock, .cpuTotal], timeUnits: .milliseconds, warmupIterations: 2, maxIterations: 100,
-                                           setup: { try await ScaleRepos.shared.prepare(engine) })) { benchmark in
+            Benchmark(
+                "1000 gets by data ID in \(tasks) concurrent task(s) (\(engine))",
+                configuration: .init(
+                    metrics: [.wallClock, .cpuTotal], timeUnits: .milliseconds, warmupIterations: 2, maxIterations: 100,
+                    setup: { try await ScaleRepos.shared.prepare(engine) })
+            ) { benchmark in
                 let butler = ScaleRepos.shared.butler(engine, 1000)
                 // As wide as the machine, like Swift's cooperative pool: more tasks than cores
                 // share threads rather than preempt each other inside the registry's locks.
@@ -125,7 +139,8 @@ final class ScaleRepos: @unchecked Sendable {
                 try config.write(root: root)
             }
             if let butler = try? await Butler(repository: root, collections: ["bench"], writeable: false),
-               (try? await butler.findDataset("metrics", dataId: Self.dataId(size - 1))) != nil {
+                (try? await butler.findDataset("metrics", dataId: Self.dataId(size - 1))) != nil
+            {
                 opened[size] = butler
                 continue
             }
@@ -137,7 +152,8 @@ final class ScaleRepos: @unchecked Sendable {
             let prefix = try await artifactPrefix(butler)
             switch engine {
             case .sqlite:
-                raw[size] = try RawSQLiteLimit(database: root(engine, size).appendingPathComponent("gen3.sqlite3").path, artifactPrefix: prefix)
+                raw[size] = try RawSQLiteLimit(
+                    database: root(engine, size).appendingPathComponent("gen3.sqlite3").path, artifactPrefix: prefix)
             case .postgresql:
                 raw[size] = try await RawPostgresLimit(url: Self.postgresURL!, schema: Self.schema(size), artifactPrefix: prefix)
             }
@@ -173,9 +189,11 @@ final class ScaleRepos: @unchecked Sendable {
         try await butler.insertDimensionRecords("day_obs", [["instrument": "Cam", "id": 20261122]])
         try await butler.insertDimensionRecords("detector", (0..<Self.detectors).map { ["instrument": "Cam", "id": .int(Int64($0))] })
         let visits = size / Self.detectors
-        try await butler.insertDimensionRecords("visit", (0..<visits).map {
-            ["instrument": "Cam", "id": .int(Int64($0)), "physical_filter": "Cam-r", "day_obs": 20261122]
-        })
+        try await butler.insertDimensionRecords(
+            "visit",
+            (0..<visits).map {
+                ["instrument": "Cam", "id": .int(Int64($0)), "physical_filter": "Cam-r", "day_obs": 20261122]
+            })
         try await butler.registerDatasetType("metrics", dimensions: ["visit", "detector"], storageClass: "StructuredDataDict")
         let first = try await butler.put(["background": JSONValue.double(1000.5)], "metrics", dataId: Self.dataId(0))
         let record = try await butler.artifactRecords(first)[0]
@@ -184,7 +202,8 @@ final class ScaleRepos: @unchecked Sendable {
         case .sqlite:
             try bulkInsert(database: root.appendingPathComponent("gen3.sqlite3").path, count: size, template: record)
         case .postgresql:
-            try await PostgresBulk.fill(Self.postgresURL!, schema: Self.schema(size), count: size, detectors: Self.detectors, template: record)
+            try await PostgresBulk.fill(
+                Self.postgresURL!, schema: Self.schema(size), count: size, detectors: Self.detectors, template: record)
         }
     }
 
@@ -195,7 +214,9 @@ final class ScaleRepos: @unchecked Sendable {
         defer { sqlite3_close(db) }
         func scalar(_ sql: String) throws -> (Int64, String) {
             var statement: OpaquePointer?
-            guard sqlite3_prepare_v2(db, sql, -1, &statement, nil) == SQLITE_OK, sqlite3_step(statement) == SQLITE_ROW else { throw failure(db, sql) }
+            guard sqlite3_prepare_v2(db, sql, -1, &statement, nil) == SQLITE_OK, sqlite3_step(statement) == SQLITE_ROW else {
+                throw failure(db, sql)
+            }
             defer { sqlite3_finalize(statement) }
             let text = sqlite3_column_text(statement, 1).map { String(cString: $0) } ?? ""
             return (sqlite3_column_int64(statement, 0), text)
@@ -209,8 +230,12 @@ final class ScaleRepos: @unchecked Sendable {
             return statement
         }
         let dataset = try prepare("INSERT INTO dataset (id, dataset_type_id, run_id, ingest_date) VALUES (?, ?, ?, 0)")
-        let tag = try prepare("INSERT INTO \(tagTable) (dataset_type_id, collection_id, dataset_id, run_id, instrument, detector, visit) VALUES (?, ?, ?, ?, 'Cam', ?, ?)")
-        let artifact = try prepare("INSERT INTO file_datastore_records (datastore_name, dataset_id, component, path, formatter, storage_class, file_size, checksum) VALUES ('FileDatastore@<butlerRoot>', ?, '', ?, ?, ?, ?, NULL)")
+        let tag = try prepare(
+            "INSERT INTO \(tagTable) (dataset_type_id, collection_id, dataset_id, run_id, instrument, detector, visit) VALUES (?, ?, ?, ?, 'Cam', ?, ?)"
+        )
+        let artifact = try prepare(
+            "INSERT INTO file_datastore_records (datastore_name, dataset_id, component, path, formatter, storage_class, file_size, checksum) VALUES ('FileDatastore@<butlerRoot>', ?, '', ?, ?, ?, ?, NULL)"
+        )
         defer { [dataset, tag, artifact].forEach { sqlite3_finalize($0) } }
         guard sqlite3_exec(db, "BEGIN", nil, nil, nil) == SQLITE_OK else { throw failure(db, "BEGIN") }
         for slot in 1..<count {
@@ -238,6 +263,8 @@ final class ScaleRepos: @unchecked Sendable {
     }
 
     private func failure(_ db: OpaquePointer?, _ what: String) -> NSError {
-        NSError(domain: "Scale", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(what): \(db.map { String(cString: sqlite3_errmsg($0)) } ?? "?")"])
+        NSError(
+            domain: "Scale", code: 1,
+            userInfo: [NSLocalizedDescriptionKey: "\(what): \(db.map { String(cString: sqlite3_errmsg($0)) } ?? "?")"])
     }
 }

@@ -2,6 +2,7 @@
 // written directly against sqlite3 and POSIX calls (same WAL journal, same fsync policy).
 import Foundation
 import GRDBSQLite
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,7 +25,9 @@ final class RawSQLite {
         guard sqlite3_open(directory.appendingPathComponent("raw.sqlite3").path, &db) == SQLITE_OK else { throw failure("open") }
         try exec("PRAGMA journal_mode = WAL")
         try exec("PRAGMA synchronous = NORMAL")
-        try exec("CREATE TABLE datasets (id BLOB PRIMARY KEY, visit INTEGER, detector INTEGER, run TEXT, path TEXT, UNIQUE (run, visit, detector))")
+        try exec(
+            "CREATE TABLE datasets (id BLOB PRIMARY KEY, visit INTEGER, detector INTEGER, run TEXT, path TEXT, UNIQUE (run, visit, detector))"
+        )
         insert = try prepare("INSERT INTO datasets (id, visit, detector, run, path) VALUES (?, ?, ?, ?, ?)")
         select = try prepare("SELECT path FROM datasets WHERE run = 'data' AND visit = ? AND detector = ?")
         selectAll = try prepare("SELECT id, visit, detector, path FROM datasets WHERE run = 'data'")

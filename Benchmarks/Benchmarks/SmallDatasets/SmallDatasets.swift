@@ -20,7 +20,9 @@ let benchmarks: @Sendable () -> Void = {
         let fixture = Fixture.shared
         for _ in benchmark.scaledIterations {
             let (run, visit, detector) = fixture.nextPutTarget()
-            blackHole(try await fixture.butler.put(fixture.payload(visit, detector), "metrics", dataId: fixture.dataId(visit, detector), run: run))
+            blackHole(
+                try await fixture.butler.put(fixture.payload(visit, detector), "metrics", dataId: fixture.dataId(visit, detector), run: run)
+            )
         }
     }
 
@@ -28,18 +30,25 @@ let benchmarks: @Sendable () -> Void = {
         let fixture = Fixture.shared
         for _ in benchmark.scaledIterations {
             let (run, visit, detector) = fixture.nextPutTarget()
-            blackHole(try await fixture.unsynced.put(fixture.payload(visit, detector), "metrics", dataId: fixture.dataId(visit, detector), run: run))
+            blackHole(
+                try await fixture.unsynced.put(
+                    fixture.payload(visit, detector), "metrics", dataId: fixture.dataId(visit, detector), run: run))
         }
     }
 
-    Benchmark("limit put: write+fsync+link file, INSERT row (raw sqlite3)", configuration: .init(setup: { try await Fixture.shared.prepare() })) { benchmark in
+    Benchmark(
+        "limit put: write+fsync+link file, INSERT row (raw sqlite3)", configuration: .init(setup: { try await Fixture.shared.prepare() })
+    ) { benchmark in
         let fixture = Fixture.shared
         for _ in benchmark.scaledIterations {
             try fixture.raw.put(payload: fixture.payloadBytes)
         }
     }
 
-    Benchmark("limit put without fsync: write+link file, INSERT row (raw sqlite3)", configuration: .init(setup: { try await Fixture.shared.prepare() })) { benchmark in
+    Benchmark(
+        "limit put without fsync: write+link file, INSERT row (raw sqlite3)",
+        configuration: .init(setup: { try await Fixture.shared.prepare() })
+    ) { benchmark in
         let fixture = Fixture.shared
         for _ in benchmark.scaledIterations {
             try fixture.raw.put(payload: fixture.payloadBytes, sync: false)
@@ -50,7 +59,9 @@ let benchmarks: @Sendable () -> Void = {
         let fixture = Fixture.shared
         for index in benchmark.scaledIterations {
             let (visit, detector) = fixture.cycle(index)
-            blackHole(try await fixture.butler.get("metrics", dataId: fixture.dataId(visit, detector), collections: ["bench/data"], as: [String: Double].self))
+            blackHole(
+                try await fixture.butler.get(
+                    "metrics", dataId: fixture.dataId(visit, detector), collections: ["bench/data"], as: [String: Double].self))
         }
     }
 
@@ -61,7 +72,8 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("limit get: SELECT by data ID (raw sqlite3) + read(2)", configuration: .init(setup: { try await Fixture.shared.prepare() })) { benchmark in
+    Benchmark("limit get: SELECT by data ID (raw sqlite3) + read(2)", configuration: .init(setup: { try await Fixture.shared.prepare() })) {
+        benchmark in
         let fixture = Fixture.shared
         for index in benchmark.scaledIterations {
             let (visit, detector) = fixture.cycle(index)
@@ -69,7 +81,8 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("limit get by ref: SELECT by id (raw sqlite3) + read(2)", configuration: .init(setup: { try await Fixture.shared.prepare() })) { benchmark in
+    Benchmark("limit get by ref: SELECT by id (raw sqlite3) + read(2)", configuration: .init(setup: { try await Fixture.shared.prepare() }))
+    { benchmark in
         let fixture = Fixture.shared
         for index in benchmark.scaledIterations {
             blackHole(try fixture.raw.get(id: index % 1000))
@@ -83,7 +96,8 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("limit query all: SELECT 1000 rows (raw sqlite3)", configuration: .init(setup: { try await Fixture.shared.prepare() })) { benchmark in
+    Benchmark("limit query all: SELECT 1000 rows (raw sqlite3)", configuration: .init(setup: { try await Fixture.shared.prepare() })) {
+        benchmark in
         let fixture = Fixture.shared
         for _ in benchmark.scaledIterations {
             blackHole(try fixture.raw.queryAll())
@@ -97,7 +111,9 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("limit filtered query: SELECT WHERE visit = 42 (raw sqlite3)", configuration: .init(setup: { try await Fixture.shared.prepare() })) { benchmark in
+    Benchmark(
+        "limit filtered query: SELECT WHERE visit = 42 (raw sqlite3)", configuration: .init(setup: { try await Fixture.shared.prepare() })
+    ) { benchmark in
         let fixture = Fixture.shared
         for _ in benchmark.scaledIterations {
             blackHole(try fixture.raw.query(visit: 42))
@@ -133,9 +149,11 @@ final class Fixture: @unchecked Sendable {
         try await butler.insertDimensionRecords("physical_filter", [["instrument": "Cam", "name": "Cam-r", "band": "r"]])
         try await butler.insertDimensionRecords("day_obs", [["instrument": "Cam", "id": 20261122]])
         try await butler.insertDimensionRecords("detector", (0..<detectors).map { ["instrument": "Cam", "id": .int(Int64($0))] })
-        try await butler.insertDimensionRecords("visit", (0..<visits).map {
-            ["instrument": "Cam", "id": .int(Int64($0)), "physical_filter": "Cam-r", "day_obs": 20261122]
-        })
+        try await butler.insertDimensionRecords(
+            "visit",
+            (0..<visits).map {
+                ["instrument": "Cam", "id": .int(Int64($0)), "physical_filter": "Cam-r", "day_obs": 20261122]
+            })
         try await butler.registerDatasetType("metrics", dimensions: ["visit", "detector"], storageClass: "StructuredDataDict")
         for visit in 0..<visits {
             for detector in 0..<detectors {
@@ -151,9 +169,11 @@ final class Fixture: @unchecked Sendable {
         try await unsynced.insertDimensionRecords("physical_filter", [["instrument": "Cam", "name": "Cam-r", "band": "r"]])
         try await unsynced.insertDimensionRecords("day_obs", [["instrument": "Cam", "id": 20261122]])
         try await unsynced.insertDimensionRecords("detector", (0..<detectors).map { ["instrument": "Cam", "id": .int(Int64($0))] })
-        try await unsynced.insertDimensionRecords("visit", (0..<visits).map {
-            ["instrument": "Cam", "id": .int(Int64($0)), "physical_filter": "Cam-r", "day_obs": 20261122]
-        })
+        try await unsynced.insertDimensionRecords(
+            "visit",
+            (0..<visits).map {
+                ["instrument": "Cam", "id": .int(Int64($0)), "physical_filter": "Cam-r", "day_obs": 20261122]
+            })
         try await unsynced.registerDatasetType("metrics", dimensions: ["visit", "detector"], storageClass: "StructuredDataDict")
         raw = try RawSQLite(directory: directory.appendingPathComponent("raw"), visits: visits, detectors: detectors, payload: payloadBytes)
         ready = true

@@ -42,8 +42,14 @@ enum ImageOperation: String {
                 let image = UnsafeMutablePointer<Float>.allocate(capacity: count)
                 let mask = UnsafeMutablePointer<Int32>.allocate(capacity: count)
                 let variance = UnsafeMutablePointer<Float>.allocate(capacity: count)
-                defer { image.deallocate(); mask.deallocate(); variance.deallocate() }
-                guard bare_fits_read_planes(path, 1, 1, 4096, 4096, image, mask, variance) == 0 else { throw CocoaError(.fileReadCorruptFile) }
+                defer {
+                    image.deallocate()
+                    mask.deallocate()
+                    variance.deallocate()
+                }
+                guard bare_fits_read_planes(path, 1, 1, 4096, 4096, image, mask, variance) == 0 else {
+                    throw CocoaError(.fileReadCorruptFile)
+                }
                 sink &+= Int(mask[0]) &+ 1
             }
         }

@@ -28,38 +28,43 @@ try await butler.insertDimensionRecords("instrument", [["name": "Cam"]])
 try await butler.insertDimensionRecords("physical_filter", [["instrument": "Cam", "name": "Cam-r", "band": "r"]])
 try await butler.insertDimensionRecords("day_obs", [["instrument": "Cam", "id": 20261122]])
 try await butler.insertDimensionRecords("detector", (0..<10).map { ["instrument": "Cam", "id": .int(Int64($0))] })
-try await butler.insertDimensionRecords("visit", (0..<100).map {
-    ["instrument": "Cam", "id": .int(Int64($0)), "physical_filter": "Cam-r", "day_obs": 20261122]
-})
+try await butler.insertDimensionRecords(
+    "visit",
+    (0..<100).map {
+        ["instrument": "Cam", "id": .int(Int64($0)), "physical_filter": "Cam-r", "day_obs": 20261122]
+    })
 try await butler.registerDatasetType("metrics", dimensions: ["visit", "detector"], storageClass: "StructuredDataDict")
 var refs: [DatasetRef] = []
 for visit in 0..<100 {
     for detector in 0..<10 {
-        refs.append(try await butler.put(["background": JSONValue.double(1000.5)], "metrics",
-                                         dataId: ["instrument": "Cam", "visit": .int(Int64(visit)), "detector": .int(Int64(detector))]))
+        refs.append(
+            try await butler.put(
+                ["background": JSONValue.double(1000.5)], "metrics",
+                dataId: ["instrument": "Cam", "visit": .int(Int64(visit)), "detector": .int(Int64(detector))]))
     }
 }
 /// The measured loop runs off the main actor, as pipeline code would: top-level code is
 /// main-actor isolated and every await would hop back to it.
 @Sendable func measure(_ butler: Butler, _ refs: [DatasetRef]) async throws -> Int {
-var sink = 0
-for index in 0..<iterations {
-    switch operation {
-    case "query-all": sink &+= try await butler.queryDatasets(["metrics"]).count
-    case "get-ref": sink &+= (try await butler.get(refs[index % refs.count], as: [String: Double].self)).count
-    case "get-dataid":
-        let ref = refs[index % refs.count]
-        sink &+= (try await butler.get("metrics", dataId: ref.dataId.requiredMapping, as: [String: Double].self)).count
-    case "put":
-        try await butler.put(["background": JSONValue.double(1.5)], "metrics",
-                             dataId: ["instrument": "Cam", "visit": .int(Int64(index % 100)), "detector": .int(Int64(index / 100 % 10))],
-                             run: "put/\(index / 1000)")
-        sink &+= 1
-    default:
-        fatalError("unknown operation \(operation): query-all, get-ref, get-dataid, put, concurrentN")
+    var sink = 0
+    for index in 0..<iterations {
+        switch operation {
+        case "query-all": sink &+= try await butler.queryDatasets(["metrics"]).count
+        case "get-ref": sink &+= (try await butler.get(refs[index % refs.count], as: [String: Double].self)).count
+        case "get-dataid":
+            let ref = refs[index % refs.count]
+            sink &+= (try await butler.get("metrics", dataId: ref.dataId.requiredMapping, as: [String: Double].self)).count
+        case "put":
+            try await butler.put(
+                ["background": JSONValue.double(1.5)], "metrics",
+                dataId: ["instrument": "Cam", "visit": .int(Int64(index % 100)), "detector": .int(Int64(index / 100 % 10))],
+                run: "put/\(index / 1000)")
+            sink &+= 1
+        default:
+            fatalError("unknown operation \(operation): query-all, get-ref, get-dataid, put, concurrentN")
+        }
     }
-}
-return sink
+    return sink
 }
 if operation.hasPrefix("concurrent") {
     // concurrentN: `iterations` gets by data ID spread over N tasks.

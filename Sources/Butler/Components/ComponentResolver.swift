@@ -46,15 +46,20 @@ struct ComponentResolver: Sendable {
         let types = try registry.componentTypes(session, of: parentName).filter { storageClass.components[$0.key] != nil }
         for (component, record) in types.sorted(by: { $0.key < $1.key }) {
             guard let found = try find(record), found.rank < located.rank else { continue }
-            overrides.append(ComponentOverride(
-                component: component, ref: found.ref, records: datastore.records(attached: found.attached, datasetId: found.ref.id),
-                winsByRank: true, boundComponent: nil))
+            overrides.append(
+                ComponentOverride(
+                    component: component, ref: found.ref, records: datastore.records(attached: found.attached, datasetId: found.ref.id),
+                    winsByRank: true, boundComponent: nil))
         }
         for binding in bindings(of: parentName, storageClass) where !overrides.contains(where: { $0.component == binding.component }) {
-            guard let record = try registry.findDatasetType(session, named: binding.targetType), let found = try find(record) else { continue }
-            overrides.append(ComponentOverride(
-                component: binding.component, ref: found.ref, records: datastore.records(attached: found.attached, datasetId: found.ref.id),
-                winsByRank: found.rank < located.rank, boundComponent: binding.targetComponent))
+            guard let record = try registry.findDatasetType(session, named: binding.targetType), let found = try find(record) else {
+                continue
+            }
+            overrides.append(
+                ComponentOverride(
+                    component: binding.component, ref: found.ref,
+                    records: datastore.records(attached: found.attached, datasetId: found.ref.id),
+                    winsByRank: found.rank < located.rank, boundComponent: binding.targetComponent))
         }
         return overrides
     }

@@ -25,7 +25,8 @@ struct TypedViewPlan: Sendable {
         if let component {
             guard let name = parentClass.componentStorageClass(component) else {
                 throw ButlerError.typeMismatch(
-                    "\(datasetType.name): storage class \(parentClass.name) has no component '\(component)'; components: \(parentClass.allComponents.joined(separator: ", "))")
+                    "\(datasetType.name): storage class \(parentClass.name) has no component '\(component)'; components: \(parentClass.allComponents.joined(separator: ", "))"
+                )
             }
             targetClass = try storageClasses.storageClass(named: name)
         }
@@ -38,7 +39,8 @@ struct TypedViewPlan: Sendable {
         } else {
             let options = [String(describing: targetClass.inMemoryType)] + targetClass.converters.map(\.targetName)
             throw ButlerError.typeMismatch(
-                "\(datasetType.name)\(component.map { ".\($0)" } ?? "") (\(targetClass.name)) cannot be read as \(T.self); it can be read as \(options.joined(separator: ", "))")
+                "\(datasetType.name)\(component.map { ".\($0)" } ?? "") (\(targetClass.name)) cannot be read as \(T.self); it can be read as \(options.joined(separator: ", "))"
+            )
         }
     }
 

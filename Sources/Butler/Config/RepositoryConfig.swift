@@ -1,6 +1,6 @@
 public import Composites
-public import Foundation
 import Formatters
+public import Foundation
 
 /// A repository's configuration, stored as `butler.yaml` at its root.
 ///
@@ -74,7 +74,9 @@ public struct RepositoryConfig: Sendable, Codable, Equatable {
         public static let defaultName = "FileDatastore@<butlerRoot>"
 
         /// Creates datastore settings.
-        public init(root: String, checksum: ChecksumAlgorithm, fsync: Bool, templates: [String: String], formatters: [String: FormatterChoice]) {
+        public init(
+            root: String, checksum: ChecksumAlgorithm, fsync: Bool, templates: [String: String], formatters: [String: FormatterChoice]
+        ) {
             self.root = root
             self.checksum = checksum
             self.fsync = fsync

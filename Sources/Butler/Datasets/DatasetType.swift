@@ -21,8 +21,9 @@ public final class DatasetType: Sendable, Hashable, CustomStringConvertible {
     }
 
     public static func == (lhs: DatasetType, rhs: DatasetType) -> Bool {
-        lhs === rhs || (lhs.name == rhs.name && lhs.dimensions == rhs.dimensions
-            && lhs.storageClassName == rhs.storageClassName && lhs.isCalibration == rhs.isCalibration)
+        lhs === rhs
+            || (lhs.name == rhs.name && lhs.dimensions == rhs.dimensions
+                && lhs.storageClassName == rhs.storageClassName && lhs.isCalibration == rhs.isCalibration)
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -46,10 +47,12 @@ public final class DatasetType: Sendable, Hashable, CustomStringConvertible {
     /// letter, with at most one `.component` suffix.
     static func validate(name: String) throws {
         let parts = name.split(separator: ".", omittingEmptySubsequences: false)
-        let valid = !parts.isEmpty && parts.count <= 2 && parts.allSatisfy { part in
-            guard let first = part.first, first.isLetter, first.isASCII else { return false }
-            return part.allSatisfy { ($0.isLetter || $0.isNumber || $0 == "_") && $0.isASCII }
-        }
+        let valid =
+            !parts.isEmpty && parts.count <= 2
+            && parts.allSatisfy { part in
+                guard let first = part.first, first.isLetter, first.isASCII else { return false }
+                return part.allSatisfy { ($0.isLetter || $0.isNumber || $0 == "_") && $0.isASCII }
+            }
         if !valid {
             throw ButlerError.configuration(
                 "invalid dataset type name '\(name)': use letters, digits and '_' starting with a letter, with an optional '.component'")

@@ -54,7 +54,9 @@ package protocol Datastore: Sendable {
         _ ref: DatasetRef, records: [StoredFileInfo], storageClass: StorageClass, component: String?, parameters: ReadParameters
     ) throws -> any Sendable
     /// Reads a whole dataset as `T` directly (structured formats decode any `Decodable`).
-    func read<T>(_ type: T.Type, _ ref: DatasetRef, records: [StoredFileInfo], storageClass: StorageClass, parameters: ReadParameters) throws -> T
+    func read<T>(
+        _ type: T.Type, _ ref: DatasetRef, records: [StoredFileInfo], storageClass: StorageClass, parameters: ReadParameters
+    ) throws -> T
     /// Whether every recorded artifact exists.
     func exists(_ records: [StoredFileInfo]) throws -> Bool
     /// Where each recorded artifact is (daf_butler's `getURIs`).

@@ -137,7 +137,8 @@ extension DimensionUniverse {
             let name = aliases[key] ?? key
             guard let element = elements[name], element.isDimension else {
                 throw ButlerError.invalidDataId(
-                    "\(context): unknown dimension '\(key)' in \(Self.render(dataId)); known dimensions: \(dimensionNames.joined(separator: ", "))")
+                    "\(context): unknown dimension '\(key)' in \(Self.render(dataId)); known dimensions: \(dimensionNames.joined(separator: ", "))"
+                )
             }
             guard wanted.contains(name) else {
                 throw ButlerError.invalidDataId(

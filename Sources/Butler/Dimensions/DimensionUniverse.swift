@@ -1,5 +1,5 @@
-public import Foundation
 import Formatters
+public import Foundation
 
 /// The type of a dimension key or record field.
 public enum FieldType: String, Sendable, Codable {
@@ -130,7 +130,7 @@ public struct DimensionUniverse: Sendable {
             order.append(name)
         }
         for (system, settings) in (config.skypix?.systems ?? [:]).sorted(by: { $0.key < $1.key }) {
-            for level in 0...settings.max_level {
+            for level in 0...settings.maxLevel {
                 let name = "\(system)\(level)"
                 elements[name] = DimensionElement(
                     name: name, doc: "Level \(level) of the \(system) sky pixelization.", requires: [],
@@ -239,7 +239,10 @@ public final class DimensionGroup: Sendable, Hashable, CustomStringConvertible {
 
 private struct UniverseConfig: Decodable {
     struct Skypix: Decodable {
-        struct System: Decodable { let max_level: Int }
+        struct System: Decodable {
+            let maxLevel: Int
+            enum CodingKeys: String, CodingKey { case maxLevel = "max_level" }
+        }
         let common: String?
         let systems: [String: System]?
     }

@@ -45,7 +45,8 @@ package struct AttachedTable: Sendable, Hashable {
     /// Renders the join onto the dataset IDs of `tableAlias` (a tag table), naming the attached
     /// table `alias`.
     func join(onDatasetIdOf tableAlias: String, alias: String, dialect: SQLDialect) -> Join {
-        let conditions = ["\(alias).\(dialect.quote(datasetIdColumn)) = \(tableAlias).dataset_id"]
+        let conditions =
+            ["\(alias).\(dialect.quote(datasetIdColumn)) = \(tableAlias).dataset_id"]
             + restrictions.map { "\(alias).\(dialect.quote($0.column)) = ?" }
         return Join(
             columns: columns.map { "\(alias).\(dialect.quote($0))" }.joined(separator: ", "),

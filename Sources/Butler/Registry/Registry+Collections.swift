@@ -11,7 +11,8 @@ extension Registry {
         }
         if let existing = try findCollection(session, named: name) {
             guard existing.type == type else {
-                throw ButlerError.collection("collection '\(name)' already exists with type \(existing.type.rawValue), not \(type.rawValue)")
+                throw ButlerError.collection(
+                    "collection '\(name)' already exists with type \(existing.type.rawValue), not \(type.rawValue)")
             }
             return false
         }
@@ -20,16 +21,21 @@ extension Registry {
             [.text(name), .integer(type.code), .text(doc)])
         guard let id = row?[0].int64 else { throw ButlerError.collection("could not create collection '\(name)'") }
         let record = CollectionRecord(id: id, name: name, type: type, doc: doc)
-        cached { $0.collectionsByName[name] = record; $0.collectionsById[id] = record }
+        cached {
+            $0.collectionsByName[name] = record
+            $0.collectionsById[id] = record
+        }
         return true
     }
 
     static func validateCollectionName(_ name: String) throws {
-        let forbidden = name.isEmpty || name.hasPrefix("/") || name.contains("..")
+        let forbidden =
+            name.isEmpty || name.hasPrefix("/") || name.contains("..")
             || name.contains { $0.isNewline || $0 == "\0" || $0 == "\\" || $0 == "*" || $0 == "?" || $0 == "," }
         if forbidden {
             throw ButlerError.collection(
-                "invalid collection name '\(name)': it must be non-empty, not start with '/', and contain no '..', '\\', '*', '?', ',' or control characters")
+                "invalid collection name '\(name)': it must be non-empty, not start with '/', and contain no '..', '\\', '*', '?', ',' or control characters"
+            )
         }
     }
 
@@ -45,12 +51,16 @@ extension Registry {
     /// The collection called `name`, or nil when there is none.
     func findCollection(_ session: any SQLSession, named name: String) throws -> CollectionRecord? {
         if let hit = cached({ $0.collectionsByName[name] }) { return hit }
-        guard let row = try session.queryOne(
-            "SELECT collection_id, type, doc FROM collection WHERE name = ?", [.text(name)])
+        guard
+            let row = try session.queryOne(
+                "SELECT collection_id, type, doc FROM collection WHERE name = ?", [.text(name)])
         else { return nil }
         let record = CollectionRecord(
             id: row[0].int64!, name: name, type: CollectionType(code: row[1].int64!)!, doc: row[2].string ?? "")
-        cached { $0.collectionsByName[name] = record; $0.collectionsById[record.id] = record }
+        cached {
+            $0.collectionsByName[name] = record
+            $0.collectionsById[record.id] = record
+        }
         return record
     }
 
@@ -90,12 +100,15 @@ extension Registry {
             }
             updated = current.filter { !children.contains($0) }
         case .pop:
-            let positions = try children.isEmpty ? [0] : children.map { text -> Int in
-                guard let index = Int(text), current.indices.contains(index) else {
-                    throw ButlerError.collection("cannot pop '\(text)' from chain '\(name)': positions are 0..<\(current.count)")
+            let positions =
+                try children.isEmpty
+                ? [0]
+                : children.map { text -> Int in
+                    guard let index = Int(text), current.indices.contains(index) else {
+                        throw ButlerError.collection("cannot pop '\(text)' from chain '\(name)': positions are 0..<\(current.count)")
+                    }
+                    return index
                 }
-                return index
-            }
             updated = current.enumerated().filter { !positions.contains($0.offset) }.map(\.element)
         }
         var seen = Set<String>()
@@ -166,10 +179,12 @@ extension Registry {
 
     /// The CHAINED collections that list `record` as a child.
     func parentChains(_ session: any SQLSession, of record: CollectionRecord) throws -> [String] {
-        try session.query("""
+        try session.query(
+            """
             SELECT DISTINCT c.name FROM collection_chain cc JOIN collection c ON c.collection_id = cc.parent
             WHERE cc.child = ? ORDER BY c.name
-            """, [.integer(record.id)]).compactMap { $0[0].string }
+            """, [.integer(record.id)]
+        ).compactMap { $0[0].string }
     }
 
     /// Deletes a collection row (its datasets must already be gone if it is a RUN).
@@ -187,11 +202,16 @@ enum Glob {
         var pi = 0, ti = 0, star = -1, mark = 0
         while ti < t.count {
             if pi < p.count && (p[pi] == "?" || p[pi] == t[ti]) {
-                pi += 1; ti += 1
+                pi += 1
+                ti += 1
             } else if pi < p.count && p[pi] == "*" {
-                star = pi; mark = ti; pi += 1
+                star = pi
+                mark = ti
+                pi += 1
             } else if star >= 0 {
-                pi = star + 1; mark += 1; ti = mark
+                pi = star + 1
+                mark += 1
+                ti = mark
             } else {
                 return false
             }

@@ -15,14 +15,21 @@ extension Registry {
             return false
         }
         let table = try tagTable(session, for: datasetType.dimensions)
-        let row = try session.queryOne("""
+        let row = try session.queryOne(
+            """
             INSERT INTO dataset_type (name, dimensions, storage_class, is_calibration, tag_table)
             VALUES (?, ?, ?, ?, ?) RETURNING dataset_type_id
-            """, [.text(datasetType.name), .text(datasetType.dimensions.required.joined(separator: ",")),
-                  .text(datasetType.storageClassName), .integer(datasetType.isCalibration ? 1 : 0), .text(table)])
+            """,
+            [
+                .text(datasetType.name), .text(datasetType.dimensions.required.joined(separator: ",")),
+                .text(datasetType.storageClassName), .integer(datasetType.isCalibration ? 1 : 0), .text(table),
+            ])
         guard let id = row?[0].int64 else { throw ButlerError.configuration("could not register \(datasetType)") }
         let record = DatasetTypeRecord(id: id, datasetType: datasetType, tagTable: table)
-        cached { $0.datasetTypesByName[datasetType.name] = record; $0.datasetTypesById[id] = record }
+        cached {
+            $0.datasetTypesByName[datasetType.name] = record
+            $0.datasetTypesById[id] = record
+        }
         return true
     }
 
@@ -36,10 +43,12 @@ extension Registry {
     /// The dataset type called `name`, or nil when it is not registered.
     func findDatasetType(_ session: any SQLSession, named name: String) throws -> DatasetTypeRecord? {
         if let hit = cached({ $0.datasetTypesByName[name] }) { return hit }
-        guard let row = try session.queryOne("""
-            SELECT dataset_type_id, name, dimensions, storage_class, is_calibration, tag_table
-            FROM dataset_type WHERE name = ?
-            """, [.text(name)])
+        guard
+            let row = try session.queryOne(
+                """
+                SELECT dataset_type_id, name, dimensions, storage_class, is_calibration, tag_table
+                FROM dataset_type WHERE name = ?
+                """, [.text(name)])
         else { return nil }
         return try cacheDatasetType(row)
     }
@@ -47,10 +56,12 @@ extension Registry {
     /// The dataset type with surrogate key `id`.
     func datasetTypeRecord(_ session: any SQLSession, id: Int64) throws -> DatasetTypeRecord {
         if let hit = cached({ $0.datasetTypesById[id] }) { return hit }
-        guard let row = try session.queryOne("""
-            SELECT dataset_type_id, name, dimensions, storage_class, is_calibration, tag_table
-            FROM dataset_type WHERE dataset_type_id = ?
-            """, [.integer(id)])
+        guard
+            let row = try session.queryOne(
+                """
+                SELECT dataset_type_id, name, dimensions, storage_class, is_calibration, tag_table
+                FROM dataset_type WHERE dataset_type_id = ?
+                """, [.integer(id)])
         else { throw ButlerError.missingDatasetType("#\(id)") }
         return try cacheDatasetType(row)
     }
@@ -61,15 +72,20 @@ extension Registry {
             name: row[1].string!, dimensions: try universe.group(dimensions),
             storageClass: row[3].string!, isCalibration: row[4].int64 == 1)
         let record = DatasetTypeRecord(id: row[0].int64!, datasetType: datasetType, tagTable: row[5].string!)
-        cached { $0.datasetTypesByName[datasetType.name] = record; $0.datasetTypesById[record.id] = record }
+        cached {
+            $0.datasetTypesByName[datasetType.name] = record
+            $0.datasetTypesById[record.id] = record
+        }
         return record
     }
 
     /// Every dataset type whose name matches one of `patterns` (globs; empty = all), by name.
     func datasetTypes(_ session: any SQLSession, matching patterns: [String] = []) throws -> [DatasetType] {
-        try session.query("SELECT dataset_type_id, name, dimensions, storage_class, is_calibration, tag_table FROM dataset_type ORDER BY name", [])
-            .map { try cacheDatasetType($0).datasetType }
-            .filter { type in patterns.isEmpty || patterns.contains { Glob.matches($0, type.name) } }
+        try session.query(
+            "SELECT dataset_type_id, name, dimensions, storage_class, is_calibration, tag_table FROM dataset_type ORDER BY name", []
+        )
+        .map { try cacheDatasetType($0).datasetType }
+        .filter { type in patterns.isEmpty || patterns.contains { Glob.matches($0, type.name) } }
     }
 
     /// The registered standalone component types of `parent` (`calexp.wcs`, …), by component.
@@ -88,8 +104,9 @@ extension Registry {
     /// Removes a dataset type that has no datasets.
     func removeDatasetType(_ session: any SQLSession, _ name: String) throws {
         let record = try datasetTypeRecord(session, named: name)
-        let count = try session.queryOne(
-            "SELECT COUNT(*) FROM dataset WHERE dataset_type_id = ?", [.integer(record.id)])?[0].int64 ?? 0
+        let count =
+            try session.queryOne(
+                "SELECT COUNT(*) FROM dataset WHERE dataset_type_id = ?", [.integer(record.id)])?[0].int64 ?? 0
         guard count == 0 else {
             throw ButlerError.configuration("cannot remove dataset type '\(name)': \(count) datasets of it exist")
         }

@@ -26,19 +26,25 @@ extension Registry {
         try insertTag(session, typeRecord, ref, collection: run, runId: run.id)
     }
 
-    private func insertTag(_ session: any SQLSession, _ typeRecord: DatasetTypeRecord, _ ref: DatasetRef, collection: CollectionRecord, runId: Int64) throws {
+    private func insertTag(
+        _ session: any SQLSession, _ typeRecord: DatasetTypeRecord, _ ref: DatasetRef, collection: CollectionRecord, runId: Int64
+    ) throws {
         let dims = typeRecord.datasetType.dimensions.required
-        let sql = "INSERT INTO \(typeRecord.tagTable) (dataset_type_id, collection_id, dataset_id, run_id, "
+        let sql =
+            "INSERT INTO \(typeRecord.tagTable) (dataset_type_id, collection_id, dataset_id, run_id, "
             + dims.map { dialect.quote($0) }.joined(separator: ", ") + ") VALUES (?, ?, ?, ?"
             + String(repeating: ", ?", count: dims.count) + ")"
-        let values: [SQLValue] = [.integer(typeRecord.id), .integer(collection.id), .uuid(ref.id), .integer(runId)]
+        let values: [SQLValue] =
+            [.integer(typeRecord.id), .integer(collection.id), .uuid(ref.id), .integer(runId)]
             + dims.map { Self.sqlValue(ref.dataId[$0]!) }
         try session.execute(sql, values)
     }
 
     /// Find-first: the dataset of this type and data ID in the first collection of the search
     /// path that has one.
-    func find(_ session: any SQLSession, _ typeRecord: DatasetTypeRecord, _ dataId: DataCoordinate, in path: [CollectionRecord]) throws -> DatasetRef? {
+    func find(
+        _ session: any SQLSession, _ typeRecord: DatasetTypeRecord, _ dataId: DataCoordinate, in path: [CollectionRecord]
+    ) throws -> DatasetRef? {
         try findRanked(session, typeRecord, dataId, in: path)?.ref
     }
 
@@ -63,16 +69,19 @@ extension Registry {
     ) throws -> Found? {
         guard !path.isEmpty else { return nil }
         let dims = typeRecord.datasetType.dimensions.required
-        let collectionCondition = path.count == 1
+        let collectionCondition =
+            path.count == 1
             ? "t.collection_id = ?" : "t.collection_id IN (" + Array(repeating: "?", count: path.count).joined(separator: ", ") + ")"
         let join = attachment.map { $0.join(onDatasetIdOf: "t", alias: "a", dialect: dialect) }
-        let sql = "SELECT t.dataset_id, t.collection_id, t.run_id"
+        let sql =
+            "SELECT t.dataset_id, t.collection_id, t.run_id"
             + (join.map { ", " + $0.columns } ?? "")
             + " FROM \(typeRecord.tagTable) t " + (join.map { $0.clause + " " } ?? "")
             + "WHERE t.dataset_type_id = ? AND "
             + dims.map { "t.\(dialect.quote($0)) = ?" }.joined(separator: " AND ")
             + " AND " + collectionCondition
-        let arguments: [SQLValue] = (join?.arguments ?? []) + [.integer(typeRecord.id)] + dims.map { Self.sqlValue(dataId[$0]!) }
+        let arguments: [SQLValue] =
+            (join?.arguments ?? []) + [.integer(typeRecord.id)] + dims.map { Self.sqlValue(dataId[$0]!) }
             + path.map { .integer($0.id) }
         let rows = try session.query(sql, arguments)
         guard !rows.isEmpty else { return nil }
@@ -82,9 +91,12 @@ extension Registry {
         let coordinate = DataCoordinate(dimensions: typeRecord.datasetType.dimensions, values: dataId.requiredMapping)
         let id = best[0].uuidValue!
         // With a join, the found dataset spans one row per attached row (all in its collection).
-        let attached = attachment == nil ? [] : rows
-            .filter { $0[1].int64 == best[1].int64 && $0[0].uuidValue == id }
-            .map { $0.values[3...] }
+        let attached =
+            attachment == nil
+            ? []
+            : rows
+                .filter { $0[1].int64 == best[1].int64 && $0[0].uuidValue == id }
+                .map { $0.values[3...] }
         return Found(
             ref: DatasetRef(id: id, datasetType: typeRecord.datasetType, dataId: coordinate, run: run.name), rank: rank[best[1].int64!]!,
             attached: attached)
@@ -92,16 +104,19 @@ extension Registry {
 
     /// The dataset with this ID, if it exists.
     func dataset(_ session: any SQLSession, id: UUID) throws -> DatasetRef? {
-        guard let row = try session.queryOne(
-            "SELECT dataset_type_id, run_id FROM dataset WHERE id = ?", [.uuid(id)])
+        guard
+            let row = try session.queryOne(
+                "SELECT dataset_type_id, run_id FROM dataset WHERE id = ?", [.uuid(id)])
         else { return nil }
         let typeRecord = try datasetTypeRecord(session, id: row[0].int64!)
         let run = try collection(session, id: row[1].int64!)
         let dims = typeRecord.datasetType.dimensions.required
-        let sql = "SELECT " + dims.map { dialect.quote($0) }.joined(separator: ", ")
+        let sql =
+            "SELECT " + dims.map { dialect.quote($0) }.joined(separator: ", ")
             + " FROM \(typeRecord.tagTable) WHERE dataset_id = ? AND collection_id = ?"
         guard let tag = try session.queryOne(sql, [.uuid(id), .integer(run.id)]) else {
-            throw ButlerError.datasetNotFound("dataset \(id.uuidString.lowercased()) has no entry in its run '\(run.name)' (corrupt registry?)")
+            throw ButlerError.datasetNotFound(
+                "dataset \(id.uuidString.lowercased()) has no entry in its run '\(run.name)' (corrupt registry?)")
         }
         var values: [String: DataIdValue] = [:]
         for (index, name) in dims.enumerated() { values[name] = Self.dataIdValue(tag[index]) }
@@ -123,7 +138,8 @@ extension Registry {
         builder.base(table: typeRecord.tagTable, alias: "t", dimensions: dims)
         builder.available.formUnion(datasetType.dimensions.implied)
         let condition = try predicate.map { try builder.compile($0, bind: bind, context: "query for \(datasetType.name)") }
-        var sql = "SELECT t.dataset_id, t.collection_id, t.run_id"
+        var sql =
+            "SELECT t.dataset_id, t.collection_id, t.run_id"
             + dims.map { ", t.\(dialect.quote($0))" }.joined()
             + " FROM " + builder.fromClause
             + " WHERE t.dataset_type_id = ? AND t.collection_id IN ("

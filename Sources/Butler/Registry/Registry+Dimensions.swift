@@ -25,7 +25,8 @@ extension Registry {
         let columns = universe.recordColumns(of: element)
         let keyColumns = columns.filter(\.isKey)
         let names = columns.map { dialect.quote($0.name) }
-        var sql = "INSERT INTO \(Self.dimensionTable(name)) (\(names.joined(separator: ", "))) VALUES ("
+        var sql =
+            "INSERT INTO \(Self.dimensionTable(name)) (\(names.joined(separator: ", "))) VALUES ("
             + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
         let conflict = keyColumns.map { dialect.quote($0.name) }.joined(separator: ", ")
         switch mode {
@@ -33,7 +34,9 @@ extension Registry {
         case .skipExisting: sql += " ON CONFLICT (\(conflict)) DO NOTHING"
         case .replace:
             let updates = columns.filter { !$0.isKey }.map { "\(dialect.quote($0.name)) = excluded.\(dialect.quote($0.name))" }
-            sql += updates.isEmpty ? " ON CONFLICT (\(conflict)) DO NOTHING" : " ON CONFLICT (\(conflict)) DO UPDATE SET " + updates.joined(separator: ", ")
+            sql +=
+                updates.isEmpty
+                ? " ON CONFLICT (\(conflict)) DO NOTHING" : " ON CONFLICT (\(conflict)) DO UPDATE SET " + updates.joined(separator: ", ")
         }
         // RETURNING yields a row only for rows written, on both engines, so skipped records
         // are not counted.
@@ -51,7 +54,8 @@ extension Registry {
                 if checkedParents.contains(recordKey) { continue }
                 guard try fetchRecord(session, element: target, key: recordKey.key) != nil else {
                     throw ButlerError.dimensionRecord(
-                        "cannot insert \(name) record \(Self.describe(fields)): no \(dependency) record \(recordKey.key.map(\.description).joined(separator: "/")) exists")
+                        "cannot insert \(name) record \(Self.describe(fields)): no \(dependency) record \(recordKey.key.map(\.description).joined(separator: "/")) exists"
+                    )
                 }
                 checkedParents.insert(recordKey)
             }
@@ -101,7 +105,8 @@ extension Registry {
         for (name, value) in fields {
             guard let column = known[name] else {
                 throw ButlerError.dimensionRecord(
-                    "\(element.name) record \(Self.describe(fields)): unknown field '\(name)'; fields are \(columns.map(\.name).joined(separator: ", "))")
+                    "\(element.name) record \(Self.describe(fields)): unknown field '\(name)'; fields are \(columns.map(\.name).joined(separator: ", "))"
+                )
             }
             values[name] = try Self.sqlValue(value, column: column, element: element.name, fields: fields)
         }
@@ -112,7 +117,8 @@ extension Registry {
         return values
     }
 
-    private static func sqlValue(_ value: JSONValue, column: RecordColumn, element: String, fields: [String: JSONValue]) throws -> SQLValue {
+    private static func sqlValue(_ value: JSONValue, column: RecordColumn, element: String, fields: [String: JSONValue]) throws -> SQLValue
+    {
         func bad() -> ButlerError {
             ButlerError.dimensionRecord(
                 "\(element) record \(describe(fields)): field '\(column.name)' must be \(column.type.rawValue), got \(value)")
@@ -168,7 +174,8 @@ extension Registry {
         if let hit = cached({ $0.records[cacheKey] }) { return hit }
         let columns = universe.recordColumns(of: element)
         let keyColumns = columns.filter(\.isKey)
-        let sql = "SELECT " + columns.map { dialect.quote($0.name) }.joined(separator: ", ")
+        let sql =
+            "SELECT " + columns.map { dialect.quote($0.name) }.joined(separator: ", ")
             + " FROM \(Self.dimensionTable(element.name)) WHERE "
             + keyColumns.map { "\(dialect.quote($0.name)) = ?" }.joined(separator: " AND ")
         guard let row = try session.queryOne(sql, key.map(Self.sqlValue)) else { return nil }
@@ -218,7 +225,8 @@ extension Registry {
                 let recordedValue: DataIdValue = recorded.intValue.map(DataIdValue.int) ?? .string(recorded.description)
                 if let given = values[implied], given != recordedValue {
                     throw ButlerError.invalidDataId(
-                        "\(context): \(implied)=\(given) is inconsistent with the \(name) record for \(name)=\(value), which has \(implied)=\(recordedValue)")
+                        "\(context): \(implied)=\(given) is inconsistent with the \(name) record for \(name)=\(value), which has \(implied)=\(recordedValue)"
+                    )
                 }
                 values[implied] = recordedValue
             }
@@ -230,14 +238,17 @@ extension Registry {
     }
 
     /// All records of `element` matching `predicate`.
-    func queryDimensionRecords(_ session: any SQLSession, element name: String, where predicate: QueryExpression?, bind: [String: DataIdValue]) throws -> [DimensionRecord] {
+    func queryDimensionRecords(
+        _ session: any SQLSession, element name: String, where predicate: QueryExpression?, bind: [String: DataIdValue]
+    ) throws -> [DimensionRecord] {
         let element = try universe.element(name)
         guard !element.isSkypix else { throw ButlerError.query("'\(name)' is a sky pixelization; it has no records") }
         let columns = universe.recordColumns(of: element)
         var builder = QueryBuilder(universe: universe, dialect: dialect)
         let alias = builder.joinElement(element, keySources: [:])
         let condition = try predicate.map { try builder.compile($0, bind: bind, context: "records of \(name)") }
-        let sql = "SELECT " + columns.map { "\(alias).\(dialect.quote($0.name))" }.joined(separator: ", ")
+        let sql =
+            "SELECT " + columns.map { "\(alias).\(dialect.quote($0.name))" }.joined(separator: ", ")
             + " FROM " + builder.fromClause
             + (condition.map { " WHERE \($0.sql)" } ?? "")
             + " ORDER BY " + columns.filter(\.isKey).map { "\(alias).\(dialect.quote($0.name))" }.joined(separator: ", ")

@@ -6,7 +6,9 @@ extension Registry {
     /// when `patterns` is empty.
     /// - Throws: ``ButlerError/Code/missingDatasetType`` for a plain name that is not registered.
     func datasetTypeRecords(_ session: any SQLSession, matching patterns: [String]) throws -> [DatasetTypeRecord] {
-        let types = patterns.isEmpty ? try datasetTypes(session)
+        let types =
+            patterns.isEmpty
+            ? try datasetTypes(session)
             : try patterns.flatMap { pattern -> [DatasetType] in
                 if pattern.contains("*") || pattern.contains("?") { return try datasetTypes(session, matching: [pattern]) }
                 return [try datasetTypeRecord(session, named: pattern).datasetType]
@@ -27,7 +29,8 @@ extension Registry {
             let record = try datasetTypeRecord(session, named: datasetType)
             let available = Set(record.datasetType.dimensions.names)
             if let missing = group.required.first(where: { !available.contains($0) }) {
-                throw ButlerError.query("dataset type \(datasetType) has no dimension '\(missing)' (it has \(record.datasetType.dimensions))")
+                throw ButlerError.query(
+                    "dataset type \(datasetType) has no dimension '\(missing)' (it has \(record.datasetType.dimensions))")
             }
             let path = try searchPath(session, names)
             if path.isEmpty { return [] }
@@ -54,7 +57,8 @@ extension Registry {
             conditions.append(compiled.sql)
             arguments += compiled.arguments
         }
-        let sql = "SELECT DISTINCT " + selected.joined(separator: ", ") + " FROM " + builder.fromClause
+        let sql =
+            "SELECT DISTINCT " + selected.joined(separator: ", ") + " FROM " + builder.fromClause
             + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
             + " ORDER BY " + selected.joined(separator: ", ")
         return try session.query(sql, arguments).map { row in

@@ -8,24 +8,28 @@ extension Registry {
     /// Creates every table of a new repository.
     func createSchema(_ session: any SQLSession) throws {
         let d = dialect
-        try session.execute("""
+        try session.execute(
+            """
             CREATE TABLE butler_attributes (name TEXT PRIMARY KEY, value TEXT NOT NULL)
             """)
-        try session.execute("""
+        try session.execute(
+            """
             CREATE TABLE collection (
                 collection_id \(d.autoIncrementPrimaryKey),
                 name TEXT NOT NULL UNIQUE,
                 type \(d.bigintType) NOT NULL,
                 doc TEXT NOT NULL DEFAULT '')
             """)
-        try session.execute("""
+        try session.execute(
+            """
             CREATE TABLE collection_chain (
                 parent \(d.bigintType) NOT NULL REFERENCES collection (collection_id) ON DELETE CASCADE,
                 position \(d.bigintType) NOT NULL,
                 child \(d.bigintType) NOT NULL REFERENCES collection (collection_id),
                 PRIMARY KEY (parent, position))
             """)
-        try session.execute("""
+        try session.execute(
+            """
             CREATE TABLE dataset_type (
                 dataset_type_id \(d.autoIncrementPrimaryKey),
                 name TEXT NOT NULL UNIQUE,
@@ -37,12 +41,14 @@ extension Registry {
         // One association table per dimension group, as in daf_butler: dimension values are
         // real columns, so lookups and queries use indexes. CALIBRATION collections will add a
         // `calib_table` per group here, with validity-range columns.
-        try session.execute("""
+        try session.execute(
+            """
             CREATE TABLE dataset_tag_tables (
                 dimensions TEXT PRIMARY KEY,
                 tag_table TEXT NOT NULL UNIQUE)
             """)
-        try session.execute("""
+        try session.execute(
+            """
             CREATE TABLE dataset (
                 id \(d.uuidType) PRIMARY KEY,
                 dataset_type_id \(d.bigintType) NOT NULL REFERENCES dataset_type (dataset_type_id),
@@ -67,18 +73,21 @@ extension Registry {
         }
         let version = try attribute(session, "schema_version")
         guard version == Self.schemaVersion else {
-            throw ButlerError.configuration("\(source) has registry schema version \(version ?? "none"); this Butler reads version \(Self.schemaVersion)")
+            throw ButlerError.configuration(
+                "\(source) has registry schema version \(version ?? "none"); this Butler reads version \(Self.schemaVersion)")
         }
         let namespace = try attribute(session, "universe_namespace")
         let universeVersion = try attribute(session, "universe_version")
         guard namespace == universe.namespace, universeVersion == String(universe.version) else {
             throw ButlerError.configuration(
-                "\(source) was created with dimension universe \(namespace ?? "?") v\(universeVersion ?? "?"), but the configuration loads \(universe.namespace) v\(universe.version)")
+                "\(source) was created with dimension universe \(namespace ?? "?") v\(universeVersion ?? "?"), but the configuration loads \(universe.namespace) v\(universe.version)"
+            )
         }
     }
 
     func setAttribute(_ session: any SQLSession, _ name: String, _ value: String) throws {
-        try session.execute("""
+        try session.execute(
+            """
             INSERT INTO butler_attributes (name, value) VALUES (?, ?)
             ON CONFLICT (name) DO UPDATE SET value = excluded.value
             """, [.text(name), .text(value)])
@@ -107,7 +116,8 @@ extension Registry {
             let target = universe.elements[dependency]!
             let targetKeys = universe.requiredClosure(of: target) + [dependency]
             let targetColumns = universe.requiredClosure(of: target) + [target.primaryKey!.name]
-            lines.append("""
+            lines.append(
+                """
                 FOREIGN KEY (\(targetKeys.map { dialect.quote($0) }.joined(separator: ", "))) \
                 REFERENCES \(Self.dimensionTable(dependency)) (\(targetColumns.map { dialect.quote($0) }.joined(separator: ", ")))
                 """)

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Butler
 import Composites
-import Foundation
 import Formatters
+import Foundation
 
 struct Get: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,8 +31,9 @@ struct Get: AsyncParsableCommand {
         }
         let name = component.map { "\(datasetType).\($0)" } ?? datasetType
         let value = try await withButler(repo, writeable: false) { butler in
-            try await butler.get(name, dataId: try parseDataId(dataIds), collections: collections.list.isEmpty ? nil : collections.list,
-                                 parameters: parameters)
+            try await butler.get(
+                name, dataId: try parseDataId(dataIds), collections: collections.list.isEmpty ? nil : collections.list,
+                parameters: parameters)
         }
         guard let output else {
             guard let encodable = value as? any Encodable, !(value is Data) else {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Composites
-import Foundation
 import Formatters
+import Foundation
 
 /// The on-disk image formats the file commands understand, chosen by extension.
 enum ImageFormat {
@@ -41,8 +41,11 @@ struct ImageInfo: AsyncParsableCommand {
             print("plane:       \(plane.name) HDU \(plane.hdu) \(plane.pixelType)\(plane.compressed ? " tile-compressed" : "")")
         }
         if let wcs = info.wcs {
-            print("wcs:         TAN\(wcs.hasDistortion ? "-SIP" : "") crval \(wcs.crval) crpix \(wcs.crpix) (0-based parent) scale \(String(format: "%.4f", wcs.pixelScale))″/px")
-            let centre = Point2D(Double(info.bbox.min.x) + Double(info.bbox.width - 1) / 2, Double(info.bbox.min.y) + Double(info.bbox.height - 1) / 2)
+            print(
+                "wcs:         TAN\(wcs.hasDistortion ? "-SIP" : "") crval \(wcs.crval) crpix \(wcs.crpix) (0-based parent) scale \(String(format: "%.4f", wcs.pixelScale))″/px"
+            )
+            let centre = Point2D(
+                Double(info.bbox.min.x) + Double(info.bbox.width - 1) / 2, Double(info.bbox.min.y) + Double(info.bbox.height - 1) / 2)
             print("centre:      \(wcs.pixelToSky(centre))")
         } else {
             print("wcs:         none")
@@ -50,7 +53,8 @@ struct ImageInfo: AsyncParsableCommand {
         print("mask planes: \(info.maskPlanes.sorted { $0.value < $1.value }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
         switch info.psf {
         case .gaussian(let sigma, let width, let height)?: print("psf:         Gaussian sigma \(sigma) px, kernel \(width)×\(height)")
-        case .image(let kernel)?: print("psf:         kernel image \(kernel.bbox.extent), sigma \(String(format: "%.3f", Psf.image(kernel: kernel).sigma)) px")
+        case .image(let kernel)?:
+            print("psf:         kernel image \(kernel.bbox.extent), sigma \(String(format: "%.3f", Psf.image(kernel: kernel).sigma)) px")
         case nil: print("psf:         none")
         }
         if let calib = info.photoCalib {
@@ -59,7 +63,9 @@ struct ImageInfo: AsyncParsableCommand {
             print("photoCalib:  none")
         }
         if let visit = info.visitInfo {
-            print("visitInfo:   exposure \(visit.exposureTime.map { "\($0) s" } ?? "?"), date \(visit.date ?? "?") \(visit.timeScale), airmass \(visit.boresightAirmass.map { String($0) } ?? "?")")
+            print(
+                "visitInfo:   exposure \(visit.exposureTime.map { "\($0) s" } ?? "?"), date \(visit.date ?? "?") \(visit.timeScale), airmass \(visit.boresightAirmass.map { String($0) } ?? "?")"
+            )
         } else {
             print("visitInfo:   none")
         }
@@ -81,7 +87,9 @@ struct ImageConvert: AsyncParsableCommand {
 
     func run() async throws {
         guard let imageOrigin = ImageOrigin(rawValue: origin) else { throw ValidationError("--origin must be parent or local") }
-        guard let algorithm = FITSCompression.Algorithm(rawValue: compression) else { throw ValidationError("--compression must be none, gzip or rice") }
+        guard let algorithm = FITSCompression.Algorithm(rawValue: compression) else {
+            throw ValidationError("--compression must be none, gzip or rice")
+        }
         let tileParts = tile.lowercased().split(separator: "x").compactMap { Int($0) }
         guard tileParts.count == 2, tileParts.allSatisfy({ $0 > 0 }) else { throw ValidationError("--tile must be WxH, e.g. 256x256") }
         var box: Box2I?
@@ -92,19 +100,24 @@ struct ImageConvert: AsyncParsableCommand {
         }
         if FileManager.default.fileExists(atPath: output) { throw ValidationError("\(output) exists; refusing to overwrite") }
         let inputFormat = try ImageFormat(path: input), outputFormat = try ImageFormat(path: output)
-        let planeType = try (inputFormat == .fits ? ExposureFITS.info(of: input) : ExposureHDF5.info(of: input)).planes.first?.pixelType ?? "Float32"
+        let planeType =
+            try (inputFormat == .fits ? ExposureFITS.info(of: input) : ExposureHDF5.info(of: input)).planes.first?.pixelType ?? "Float32"
         /// Converts with pixels of `P`; returns the box written.
         func convert<P: ImagePixel>(_ type: P.Type) throws -> Box2I {
-            let exposure = inputFormat == .fits
+            let exposure =
+                inputFormat == .fits
                 ? try ExposureFITS.read(P.self, from: input, bbox: box, origin: imageOrigin)
                 : try ExposureHDF5.read(P.self, from: input, bbox: box, origin: imageOrigin)
             let temporary = output + ".tmp-\(UUID().uuidString)"
             do {
                 switch outputFormat {
                 case .fits:
-                    try ExposureFITS.write(exposure, to: temporary, compression: FITSCompression(algorithm, tile: Extent2I(tileParts[0], tileParts[1])))
+                    try ExposureFITS.write(
+                        exposure, to: temporary, compression: FITSCompression(algorithm, tile: Extent2I(tileParts[0], tileParts[1])))
                 case .hdf5:
-                    try ExposureHDF5.write(exposure, to: temporary, layout: HDF5Layout(chunk: Extent2I(tileParts[0], tileParts[1]), deflate: deflate == 0 ? nil : deflate))
+                    try ExposureHDF5.write(
+                        exposure, to: temporary,
+                        layout: HDF5Layout(chunk: Extent2I(tileParts[0], tileParts[1]), deflate: deflate == 0 ? nil : deflate))
                 }
                 try FileManager.default.moveItem(atPath: temporary, toPath: output)
             } catch {

@@ -1,17 +1,17 @@
 import ArgumentParser
 import Butler
 import Composites
-import Foundation
 import Formatters
+import Foundation
 
 /// Which header keywords give a raw's dimensions and exposure metadata.
 struct RawHeaderMapping: Decodable {
     var instrument = "INSTRUME"
     var exposure = "EXPID"
     var detector = "DETECTOR"
-    var physical_filter = "FILTER"
+    var physicalFilter = "FILTER"
     var date = "DATE-OBS"
-    var exposure_time = "EXPTIME"
+    var exposureTime = "EXPTIME"
     /// Physical filter → band; unmapped filters use their last character, lower-cased.
     var bands: [String: String] = [:]
 
@@ -23,13 +23,18 @@ struct RawHeaderMapping: Decodable {
         instrument = try container.decodeIfPresent(String.self, forKey: .instrument) ?? defaults.instrument
         exposure = try container.decodeIfPresent(String.self, forKey: .exposure) ?? defaults.exposure
         detector = try container.decodeIfPresent(String.self, forKey: .detector) ?? defaults.detector
-        physical_filter = try container.decodeIfPresent(String.self, forKey: .physical_filter) ?? defaults.physical_filter
+        physicalFilter = try container.decodeIfPresent(String.self, forKey: .physicalFilter) ?? defaults.physicalFilter
         date = try container.decodeIfPresent(String.self, forKey: .date) ?? defaults.date
-        exposure_time = try container.decodeIfPresent(String.self, forKey: .exposure_time) ?? defaults.exposure_time
+        exposureTime = try container.decodeIfPresent(String.self, forKey: .exposureTime) ?? defaults.exposureTime
         bands = try container.decodeIfPresent([String: String].self, forKey: .bands) ?? [:]
     }
 
-    enum CodingKeys: String, CodingKey { case instrument, exposure, detector, physical_filter, date, exposure_time, bands }
+    /// The YAML keys are daf_butler's dimension and field names.
+    enum CodingKeys: String, CodingKey {
+        case instrument, exposure, detector, date, bands
+        case physicalFilter = "physical_filter"
+        case exposureTime = "exposure_time"
+    }
 }
 
 struct IngestRaws: AsyncParsableCommand {
@@ -41,7 +46,9 @@ struct IngestRaws: AsyncParsableCommand {
     @Argument(help: "Raw FITS files.") var files: [String]
     @Option(name: .long, help: "RUN collection (default: <instrument>/raw/all).") var run: String?
     @Option(name: .long, help: "copy, move, symlink, hardlink or direct.") var transfer = "copy"
-    @Option(name: .customLong("header-map"), help: "YAML mapping of instrument, exposure, detector, physical_filter, date, exposure_time to header keywords, and bands.")
+    @Option(
+        name: .customLong("header-map"),
+        help: "YAML mapping of instrument, exposure, detector, physical_filter, date, exposure_time to header keywords, and bands.")
     var headerMap: String?
 
     func run() async throws {
@@ -79,12 +86,14 @@ struct IngestRaws: AsyncParsableCommand {
             guard let detector = try value(mapping.detector, "the detector").intValue else {
                 throw ValidationError("\(path): \(mapping.detector) is not an integer detector ID")
             }
-            let filter = try value(mapping.physical_filter, "the physical filter").description
+            let filter = try value(mapping.physicalFilter, "the physical filter").description
             let band = mapping.bands[filter] ?? String(filter.last ?? "x").lowercased()
             let date = try value(mapping.date, "the observation date").description
             guard let dayObs = dayObs(date) else { throw ValidationError("\(path): cannot read date '\(date)' from \(mapping.date)") }
             add("instrument", instrument, ["name": .string(instrument)])
-            add("physical_filter", "\(instrument)/\(filter)", ["instrument": .string(instrument), "name": .string(filter), "band": .string(band)])
+            add(
+                "physical_filter", "\(instrument)/\(filter)",
+                ["instrument": .string(instrument), "name": .string(filter), "band": .string(band)])
             add("day_obs", "\(instrument)/\(dayObs)", ["instrument": .string(instrument), "id": .int(dayObs)])
             add("group", "\(instrument)/\(exposure)", ["instrument": .string(instrument), "name": .string(String(exposure))])
             add("detector", "\(instrument)/\(detector)", ["instrument": .string(instrument), "id": .int(detector)])
@@ -92,10 +101,12 @@ struct IngestRaws: AsyncParsableCommand {
                 "instrument": .string(instrument), "id": .int(exposure), "physical_filter": .string(filter),
                 "day_obs": .int(dayObs), "group": .string(String(exposure)), "observation_type": "science",
             ]
-            if let time = header[mapping.exposure_time]?.doubleValue { exposureRecord["exposure_time"] = .double(time) }
+            if let time = header[mapping.exposureTime]?.doubleValue { exposureRecord["exposure_time"] = .double(time) }
             add("exposure", "\(instrument)/\(exposure)", exposureRecord)
             byRun[run ?? "\(instrument)/raw/all", default: []].append(
-                FileToIngest(url: URL(fileURLWithPath: path), dataId: ["instrument": .string(instrument), "exposure": .int(exposure), "detector": .int(detector)]))
+                FileToIngest(
+                    url: URL(fileURLWithPath: path),
+                    dataId: ["instrument": .string(instrument), "exposure": .int(exposure), "detector": .int(detector)]))
         }
         for element in ["instrument", "physical_filter", "day_obs", "group", "detector", "exposure"] {
             if let list = records[element] {
@@ -105,7 +116,8 @@ struct IngestRaws: AsyncParsableCommand {
         try await butler.registerDatasetType("raw", dimensions: ["exposure", "detector"], storageClass: "ExposureF")
         var total = 0
         for (run, files) in byRun.sorted(by: { $0.key < $1.key }) {
-            total += try await butler.ingest(files, datasetType: "raw", run: run, transfer: transfer, idGenerationMode: .dataIdTypeRun).count
+            total += try await butler.ingest(files, datasetType: "raw", run: run, transfer: transfer, idGenerationMode: .dataIdTypeRun)
+                .count
         }
         return (total, byRun.keys.sorted())
     }

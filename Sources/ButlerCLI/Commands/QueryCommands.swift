@@ -8,7 +8,9 @@ struct QueryCollections: AsyncParsableCommand {
 
     @Argument(help: "The repository root.") var repo: String
     @Argument(help: "Name globs (all when none).") var globs: [String] = []
-    @Option(name: .customLong("collection-type"), parsing: .singleValue, help: "Only these types: RUN, TAGGED, CHAINED, CALIBRATION (repeatable).")
+    @Option(
+        name: .customLong("collection-type"), parsing: .singleValue,
+        help: "Only these types: RUN, TAGGED, CHAINED, CALIBRATION (repeatable).")
     var collectionTypes: [String] = []
     @Option(name: .long, help: "How to show chains: TABLE (children listed) or FLATTEN (the search path).")
     var chains: String = "TABLE"
@@ -17,12 +19,13 @@ struct QueryCollections: AsyncParsableCommand {
     func run() async throws {
         var types = Set(CollectionType.allCases)
         if !collectionTypes.isEmpty {
-            types = Set(try splitCommas(collectionTypes).map { name in
-                guard let type = CollectionType(rawValue: name.uppercased()) else {
-                    throw ValidationError("unknown collection type '\(name)' (RUN, TAGGED, CHAINED, CALIBRATION)")
-                }
-                return type
-            })
+            types = Set(
+                try splitCommas(collectionTypes).map { name in
+                    guard let type = CollectionType(rawValue: name.uppercased()) else {
+                        throw ValidationError("unknown collection type '\(name)' (RUN, TAGGED, CHAINED, CALIBRATION)")
+                    }
+                    return type
+                })
         }
         let flatten = chains.uppercased() == "FLATTEN"
         let rows = try await withButler(repo, writeable: false) { butler -> Rows in
@@ -55,7 +58,9 @@ struct QueryDatasets: AsyncParsableCommand {
                 where: constraints.where, dataId: try constraints.dataId(), findFirst: findFirst)
             var rows = Rows(columns: ["datasetType", "run", "id", "dataId"] + (showURI ? ["uri"] : []))
             for ref in refs {
-                var row: [JSONValue] = [.string(ref.datasetType.name), .string(ref.run), .string(ref.id.uuidString.lowercased()), ref.dataId.json]
+                var row: [JSONValue] = [
+                    .string(ref.datasetType.name), .string(ref.run), .string(ref.id.uuidString.lowercased()), ref.dataId.json,
+                ]
                 if showURI { row.append(.string(try await butler.artifactURLs(ref).map(\.path).joined(separator: " "))) }
                 rows.append(row)
             }
@@ -99,8 +104,10 @@ struct QueryDimensionRecords: AsyncParsableCommand {
     func run() async throws {
         // Columns in table order, from the repository's own universe (it may not be the default).
         let (records, columns) = try await withButler(repo, writeable: false) { butler in
-            (try await butler.dimensionRecords(element, where: constraints.where, dataId: try constraints.dataId()),
-             try butler.universe.recordFieldNames(of: element))
+            (
+                try await butler.dimensionRecords(element, where: constraints.where, dataId: try constraints.dataId()),
+                try butler.universe.recordFieldNames(of: element)
+            )
         }
         var rows = Rows(columns: columns)
         for record in records { rows.append(columns.map { record[$0] }) }

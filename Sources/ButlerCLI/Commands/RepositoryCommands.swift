@@ -1,7 +1,7 @@
 import ArgumentParser
 import Butler
-import Foundation
 import Composites
+import Foundation
 
 struct Create: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Create an empty repository.")
@@ -65,7 +65,8 @@ struct RegisterDatasetType: AsyncParsableCommand {
 }
 
 struct RemoveDatasetType: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "remove-dataset-type", abstract: "Remove dataset types that have no datasets.")
+    static let configuration = CommandConfiguration(
+        commandName: "remove-dataset-type", abstract: "Remove dataset types that have no datasets.")
 
     @Argument(help: "The repository root.") var repo: String
     @Argument(help: "Dataset type names.") var names: [String]
@@ -88,8 +89,10 @@ struct QueryDatasetTypes: AsyncParsableCommand {
         let types = try await withButler(repo, writeable: false) { try await $0.datasetTypes(matching: globs) }
         var rows = Rows(columns: ["name", "dimensions", "storageClass", "isCalibration"])
         for type in types {
-            rows.append([.string(type.name), .array(type.dimensions.required.map { .string($0) }),
-                         .string(type.storageClassName), .bool(type.isCalibration)])
+            rows.append([
+                .string(type.name), .array(type.dimensions.required.map { .string($0) }),
+                .string(type.storageClassName), .bool(type.isCalibration),
+            ])
         }
         rows.print(json: output.json)
     }

@@ -21,7 +21,8 @@ struct IngestFiles: AsyncParsableCommand {
 
     func run() async throws {
         guard let mode = TransferMode(rawValue: transfer) else {
-            throw ValidationError("unknown transfer '\(transfer)'; use one of \(TransferMode.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ValidationError(
+                "unknown transfer '\(transfer)'; use one of \(TransferMode.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard let idMode = DatasetIdGenerationMode(rawValue: idGenerationMode.lowercased()) else {
             throw ValidationError("unknown id generation mode '\(idGenerationMode)'; use unique, dataid_type or dataid_type_run")
@@ -50,7 +51,8 @@ struct IngestFiles: AsyncParsableCommand {
             files.append(FileToIngest(url: url, dataId: dataId))
         }
         let refs = try await withButler(repo) { butler in
-            try await butler.ingest(files, datasetType: datasetType, run: run, transfer: mode, idGenerationMode: idMode, formatter: formatter)
+            try await butler.ingest(
+                files, datasetType: datasetType, run: run, transfer: mode, idGenerationMode: idMode, formatter: formatter)
         }
         print("Ingested \(refs.count) file(s) into \(run)")
     }

@@ -49,21 +49,36 @@ struct Demo: AsyncParsableCommand {
         }
 
         try await timed("records") {
-            try await butler.insertDimensionRecords("instrument", [["name": "DemoCam", "detector_max": .int(Int64(detectors)), "visit_max": 100_000]])
-            try await butler.insertDimensionRecords("physical_filter", [
-                ["instrument": "DemoCam", "name": "Demo-g", "band": "g"],
-                ["instrument": "DemoCam", "name": "Demo-r", "band": "r"],
-            ])
-            try await butler.insertDimensionRecords("day_obs", [["instrument": "DemoCam", "id": 20261122,
-                "timespan": ["begin": "2026-11-22T12:00:00", "end": "2026-11-23T12:00:00"]]])
-            try await butler.insertDimensionRecords("detector", (0..<detectors).map {
-                ["instrument": "DemoCam", "id": .int(Int64($0)), "full_name": .string("S\($0)"), "purpose": "SCIENCE"]
-            })
-            try await butler.insertDimensionRecords("visit", (1...visits).map { visit in
-                ["instrument": "DemoCam", "id": .int(Int64(visit)), "name": .string("night1-\(visit)"),
-                 "physical_filter": visit % 2 == 0 ? "Demo-r" : "Demo-g", "day_obs": 20261122,
-                 "exposure_time": 30.0, "target_name": "demo field"]
-            })
+            try await butler.insertDimensionRecords(
+                "instrument", [["name": "DemoCam", "detector_max": .int(Int64(detectors)), "visit_max": 100_000]])
+            try await butler.insertDimensionRecords(
+                "physical_filter",
+                [
+                    ["instrument": "DemoCam", "name": "Demo-g", "band": "g"],
+                    ["instrument": "DemoCam", "name": "Demo-r", "band": "r"],
+                ])
+            try await butler.insertDimensionRecords(
+                "day_obs",
+                [
+                    [
+                        "instrument": "DemoCam", "id": 20261122,
+                        "timespan": ["begin": "2026-11-22T12:00:00", "end": "2026-11-23T12:00:00"],
+                    ]
+                ])
+            try await butler.insertDimensionRecords(
+                "detector",
+                (0..<detectors).map {
+                    ["instrument": "DemoCam", "id": .int(Int64($0)), "full_name": .string("S\($0)"), "purpose": "SCIENCE"]
+                })
+            try await butler.insertDimensionRecords(
+                "visit",
+                (1...visits).map { visit in
+                    [
+                        "instrument": "DemoCam", "id": .int(Int64(visit)), "name": .string("night1-\(visit)"),
+                        "physical_filter": visit % 2 == 0 ? "Demo-r" : "Demo-g", "day_obs": 20261122,
+                        "exposure_time": 30.0, "target_name": "demo field",
+                    ]
+                })
             return ((), "1 instrument, 2 filters (bands g, r), \(detectors) detectors, \(visits) visits")
         }
 
@@ -82,7 +97,10 @@ struct Demo: AsyncParsableCommand {
                     let background = 1000.0 + 37.0 * Double(visit) + 11.0 * Double(detector)
                     backgrounds[visit, default: []].append(background)
                     try await butler.put(
-                        ["background": JSONValue.double(background), "noise": .double(background.squareRoot()), "nSaturated": .int(Int64(visit * detector))],
+                        [
+                            "background": JSONValue.double(background), "noise": .double(background.squareRoot()),
+                            "nSaturated": .int(Int64(visit * detector)),
+                        ],
                         "isr_metrics", dataId: ["instrument": "DemoCam", "visit": .int(Int64(visit)), "detector": .int(Int64(detector))])
                 }
             }
@@ -105,25 +123,29 @@ struct Demo: AsyncParsableCommand {
 
         try await timed("reprocess") {
             for detector in 0..<detectors {
-                try await butler.put(["background": JSONValue.double(999.0), "noise": 31.6, "nSaturated": 0], "isr_metrics",
-                                     dataId: ["instrument": "DemoCam", "visit": 2, "ccdnum": .int(Int64(detector))], run: "DemoCam/runs/night1-fix")
+                try await butler.put(
+                    ["background": JSONValue.double(999.0), "noise": 31.6, "nSaturated": 0], "isr_metrics",
+                    dataId: ["instrument": "DemoCam", "visit": 2, "ccdnum": .int(Int64(detector))], run: "DemoCam/runs/night1-fix")
             }
             try await butler.setCollectionChain("DemoCam/defaults", children: ["DemoCam/runs/night1-fix", "DemoCam/runs/night1"])
             return ((), "visit 2 redone in DemoCam/runs/night1-fix; chain DemoCam/defaults = [night1-fix, night1]")
         }
 
         let checks = try await timed("get") {
-            let viaChain = try await butler.get("isr_metrics", dataId: ["instrument": "DemoCam", "visit": 2, "detector": 0],
-                                                collections: ["DemoCam/defaults"], as: [String: Double].self)
-            let original = try await butler.get("isr_metrics", dataId: ["instrument": "DemoCam", "visit": 2, "detector": 0],
-                                                collections: ["DemoCam/runs/night1"], as: [String: Double].self)
+            let viaChain = try await butler.get(
+                "isr_metrics", dataId: ["instrument": "DemoCam", "visit": 2, "detector": 0],
+                collections: ["DemoCam/defaults"], as: [String: Double].self)
+            let original = try await butler.get(
+                "isr_metrics", dataId: ["instrument": "DemoCam", "visit": 2, "detector": 0],
+                collections: ["DemoCam/runs/night1"], as: [String: Double].self)
             let png = try await butler.get(plot.0, as: Data.self)
             guard png == plot.1 else { throw ValidationError("the QA plot did not come back byte for byte") }
             return ((viaChain["background"]!, original["background"]!), "find-first through the chain, and the PNG byte for byte")
         }
 
         let (inR, dataIds) = try await timed("query") {
-            let inR = try await butler.queryDatasets(["isr_metrics"], collections: ["DemoCam/defaults"], where: "band = 'r'", findFirst: true)
+            let inR = try await butler.queryDatasets(
+                ["isr_metrics"], collections: ["DemoCam/defaults"], where: "band = 'r'", findFirst: true)
             let dataIds = try await butler.queryDataIds(["visit"], where: "visit.exposure_time > 10 AND band = 'g'")
             return ((inR.count, dataIds.count), "band = 'r' (find-first) and g-band visits")
         }

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Butler
 import Composites
-import Foundation
 import Formatters
+import Foundation
 
 /// The demo's simulated night: raw FITS files of a star field → ingest-raws → calibrated
 /// exposures stored disassembled with a shared per-visit visitInfo → a refined WCS in a later
@@ -20,8 +20,9 @@ struct DemoNight {
         let scale = 0.2 / 3600
         let ra = 150.0 + Double(detector % 2) * Double(size) * scale + Double(visit) * 5 * scale
         let dec = 2.0 + Double(detector / 2) * Double(size) * scale
-        return Wcs(crpix: Point2D(Double(size) / 2, Double(size) / 2), crval: SpherePoint(ra: ra, dec: dec),
-                   cd: [[-scale, 0], [0, scale]])
+        return Wcs(
+            crpix: Point2D(Double(size) / 2, Double(size) / 2), crval: SpherePoint(ra: ra, dec: dec),
+            cd: [[-scale, 0], [0, scale]])
     }
 
     /// Stars: fixed sky positions, drawn on every image that sees them.
@@ -110,16 +111,22 @@ struct DemoNight {
             try await butler.registerDatasetType("calexp.visitInfo", dimensions: ["visit"], storageClass: "VisitInfo")
             try await butler.registerDatasetType("calexp.wcs", dimensions: ["visit", "detector"], storageClass: "Wcs")
             for (visit, detector) in dataIds {
-                let raw = try await butler.get("raw", dataId: ["instrument": .string(instrument), "exposure": .int(Int64(visit)), "detector": .int(Int64(detector))],
-                                               collections: ["\(instrument)/raw/all"], as: ExposureF.self)
-                try await butler.put(try calibrate(raw), "calexp", dataId: ["instrument": .string(instrument), "visit": .int(Int64(visit)), "detector": .int(Int64(detector))],
-                                     run: "\(instrument)/runs/calib")
+                let raw = try await butler.get(
+                    "raw", dataId: ["instrument": .string(instrument), "exposure": .int(Int64(visit)), "detector": .int(Int64(detector))],
+                    collections: ["\(instrument)/raw/all"], as: ExposureF.self)
+                try await butler.put(
+                    try calibrate(raw), "calexp",
+                    dataId: ["instrument": .string(instrument), "visit": .int(Int64(visit)), "detector": .int(Int64(detector))],
+                    run: "\(instrument)/runs/calib")
             }
             for visit in 1...visits {
-                let info = VisitInfo(exposureTime: 30, date: String(format: "2026-11-23T0%d:%02d:15.0", 1 + visit / 6, visit * 7 % 60),
-                                     boresightRaDec: wcs(visit: visit, detector: 0).crval, boresightAirmass: 1.1 + Double(visit) * 0.01,
-                                     instrument: instrument, id: Int64(visit))
-                try await butler.put(info, "calexp.visitInfo", dataId: ["instrument": .string(instrument), "visit": .int(Int64(visit))], run: "\(instrument)/runs/visits")
+                let info = VisitInfo(
+                    exposureTime: 30, date: String(format: "2026-11-23T0%d:%02d:15.0", 1 + visit / 6, visit * 7 % 60),
+                    boresightRaDec: wcs(visit: visit, detector: 0).crval, boresightAirmass: 1.1 + Double(visit) * 0.01,
+                    instrument: instrument, id: Int64(visit))
+                try await butler.put(
+                    info, "calexp.visitInfo", dataId: ["instrument": .string(instrument), "visit": .int(Int64(visit))],
+                    run: "\(instrument)/runs/visits")
             }
             return "\(dataIds.count) calexps stored disassembled (one artifact per component) + \(visits) shared visitInfos"
         }
@@ -127,11 +134,16 @@ struct DemoNight {
             for (visit, detector) in dataIds {
                 var refined = wcs(visit: visit, detector: detector)
                 refined.crval = SpherePoint(ra: refined.crval.ra + 0.03 / 3600, dec: refined.crval.dec - 0.02 / 3600)
-                try await butler.put(refined, "calexp.wcs", dataId: ["instrument": .string(instrument), "visit": .int(Int64(visit)), "detector": .int(Int64(detector))],
-                                     run: "\(instrument)/runs/fit2")
+                try await butler.put(
+                    refined, "calexp.wcs",
+                    dataId: ["instrument": .string(instrument), "visit": .int(Int64(visit)), "detector": .int(Int64(detector))],
+                    run: "\(instrument)/runs/fit2")
             }
-            try await butler.setCollectionChain("\(instrument)/night", children: [
-                "\(instrument)/runs/fit2", "\(instrument)/runs/visits", "\(instrument)/runs/calib", "\(instrument)/raw/all"])
+            try await butler.setCollectionChain(
+                "\(instrument)/night",
+                children: [
+                    "\(instrument)/runs/fit2", "\(instrument)/runs/visits", "\(instrument)/runs/calib", "\(instrument)/raw/all",
+                ])
             return "calexp.wcs for every calexp in \(instrument)/runs/fit2; chain \(instrument)/night (no pixel rewritten)"
         }
         try await timed("cutouts") {
@@ -142,8 +154,9 @@ struct DemoNight {
                 let centre = wcs(visit: visit, detector: detector).skyToPixel(SpherePoint(ra: star.ra, dec: star.dec))
                 guard centre.x >= 16, centre.y >= 16, centre.x < Double(size - 16), centre.y < Double(size - 16) else { continue }
                 let box = Box2I(x0: Int(centre.x) - 15, y0: Int(centre.y) - 15, x1: Int(centre.x) + 15, y1: Int(centre.y) + 15)
-                let cutout = try await butler.get("calexp", dataId: dataId, collections: ["\(instrument)/night"],
-                                                  parameters: ["bbox": ImageParameters.value(box)], as: ExposureF.self)
+                let cutout = try await butler.get(
+                    "calexp", dataId: dataId, collections: ["\(instrument)/night"],
+                    parameters: ["bbox": ImageParameters.value(box)], as: ExposureF.self)
                 guard cutout.visitInfo?.id == Int64(visit), cutout.wcs != wcs(visit: visit, detector: detector) else {
                     throw ValidationError("visit \(visit) detector \(detector): the shared visitInfo or the refined WCS was not used")
                 }
@@ -151,9 +164,11 @@ struct DemoNight {
             }
             return "31×31 cutouts of the brightest star in \(found) calexps, each with the refined WCS and its visit's shared visitInfo"
         }
-        let sources = try await butler.componentSources("calexp", dataId: ["instrument": .string(instrument), "visit": 1, "detector": 0],
-                                                        collections: ["\(instrument)/night"])
-        print("calexp@{visit: 1, detector: 0} assembled from: "
-              + sources.sorted { $0.key < $1.key }.map { "\($0.key)←\($0.value.run)" }.joined(separator: ", "))
+        let sources = try await butler.componentSources(
+            "calexp", dataId: ["instrument": .string(instrument), "visit": 1, "detector": 0],
+            collections: ["\(instrument)/night"])
+        print(
+            "calexp@{visit: 1, detector: 0} assembled from: "
+                + sources.sorted { $0.key < $1.key }.map { "\($0.key)←\($0.value.run)" }.joined(separator: ", "))
     }
 }

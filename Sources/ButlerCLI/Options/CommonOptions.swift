@@ -10,7 +10,9 @@ struct OutputOptions: ParsableArguments {
 
 /// `--collections`, repeatable and comma-separated, as in daf_butler.
 struct CollectionOptions: ParsableArguments {
-    @Option(name: .long, parsing: .singleValue, help: "Collections to search, in order (repeatable, comma-separated; globs allowed where find-first is off).")
+    @Option(
+        name: .long, parsing: .singleValue,
+        help: "Collections to search, in order (repeatable, comma-separated; globs allowed where find-first is off).")
     var collections: [String] = []
 
     var list: [String] { splitCommas(collections) }

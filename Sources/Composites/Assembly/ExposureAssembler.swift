@@ -25,7 +25,9 @@ public struct ExposureAssembler<Pixel: PixelValue>: CompositeAssembler {
 
     public func disassemble(_ composite: any Sendable) throws -> [String: any Sendable] {
         let value = try exposure(composite)
-        var parts: [String: any Sendable] = ["image": value.image, "mask": value.mask, "variance": value.variance, "metadata": value.metadata]
+        var parts: [String: any Sendable] = [
+            "image": value.image, "mask": value.mask, "variance": value.variance, "metadata": value.metadata,
+        ]
         if let wcs = value.wcs { parts["wcs"] = wcs }
         if let psf = value.psf { parts["psf"] = psf }
         if let photoCalib = value.photoCalib { parts["photoCalib"] = photoCalib }

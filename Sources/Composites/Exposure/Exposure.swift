@@ -15,8 +15,10 @@ public struct Exposure<Pixel: PixelValue>: Sendable, Equatable {
     public var metadata: Metadata
 
     /// An exposure from its parts.
-    public init(maskedImage: MaskedImage<Pixel>, wcs: Wcs? = nil, psf: Psf? = nil, photoCalib: PhotoCalib? = nil,
-                visitInfo: VisitInfo? = nil, metadata: Metadata = Metadata()) {
+    public init(
+        maskedImage: MaskedImage<Pixel>, wcs: Wcs? = nil, psf: Psf? = nil, photoCalib: PhotoCalib? = nil,
+        visitInfo: VisitInfo? = nil, metadata: Metadata = Metadata()
+    ) {
         self.maskedImage = maskedImage
         self.wcs = wcs
         self.psf = psf
@@ -69,7 +71,10 @@ extension Exposure {
         default:
             throw StorageClassError.unknownComponent(
                 name, storageClass: storageClass,
-                known: ["bbox", "dimensions", "image", "mask", "maskedImage", "metadata", "photoCalib", "psf", "variance", "visitInfo", "wcs", "xy0"])
+                known: [
+                    "bbox", "dimensions", "image", "mask", "maskedImage", "metadata", "photoCalib", "psf", "variance", "visitInfo", "wcs",
+                    "xy0",
+                ])
         }
     }
 }

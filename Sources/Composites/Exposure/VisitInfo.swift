@@ -20,9 +20,11 @@ public struct VisitInfo: Sendable, Hashable, Codable {
     public var id: Int64?
 
     /// A visit description; every field optional as in afw.
-    public init(exposureTime: Double? = nil, date: String? = nil, timeScale: String = "TAI",
-                boresightRaDec: SpherePoint? = nil, boresightRotAngle: Double? = nil, boresightAirmass: Double? = nil,
-                instrument: String? = nil, id: Int64? = nil) {
+    public init(
+        exposureTime: Double? = nil, date: String? = nil, timeScale: String = "TAI",
+        boresightRaDec: SpherePoint? = nil, boresightRotAngle: Double? = nil, boresightAirmass: Double? = nil,
+        instrument: String? = nil, id: Int64? = nil
+    ) {
         self.exposureTime = exposureTime
         self.date = date
         self.timeScale = timeScale

@@ -105,9 +105,11 @@ public struct Wcs: Sendable, Hashable, Codable {
     public var sipBP: SIPPolynomial?
 
     /// A TAN (or, with polynomials, TAN-SIP) WCS.
-    public init(crpix: Point2D, crval: SpherePoint, cd: [[Double]],
-                sipA: SIPPolynomial? = nil, sipB: SIPPolynomial? = nil,
-                sipAP: SIPPolynomial? = nil, sipBP: SIPPolynomial? = nil) {
+    public init(
+        crpix: Point2D, crval: SpherePoint, cd: [[Double]],
+        sipA: SIPPolynomial? = nil, sipB: SIPPolynomial? = nil,
+        sipAP: SIPPolynomial? = nil, sipBP: SIPPolynomial? = nil
+    ) {
         self.crpix = crpix
         self.crval = crval
         self.cd = cd

@@ -79,8 +79,9 @@ public struct Box2I: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// The overlap of two boxes (possibly empty).
     public func intersection(_ other: Box2I) -> Box2I {
-        Box2I(min: Point2I(Swift.max(min.x, other.min.x), Swift.max(min.y, other.min.y)),
-              max: Point2I(Swift.min(max.x, other.max.x), Swift.min(max.y, other.max.y)))
+        Box2I(
+            min: Point2I(Swift.max(min.x, other.min.x), Swift.max(min.y, other.min.y)),
+            max: Point2I(Swift.min(max.x, other.max.x), Swift.min(max.y, other.max.y)))
     }
 
     /// The box moved by (`dx`, `dy`).

@@ -10,8 +10,9 @@ public final class StorageClassRegistry: Sendable {
 
     /// A registry holding the built-in storage classes.
     public init() {
-        classes = Mutex(Dictionary(
-            uniqueKeysWithValues: StorageClassRegistry.builtIn.map { ($0.name, $0) }))
+        classes = Mutex(
+            Dictionary(
+                uniqueKeysWithValues: StorageClassRegistry.builtIn.map { ($0.name, $0) }))
     }
 
     /// The storage classes every repository has, named as in daf_butler where it has a name.
@@ -43,7 +44,8 @@ public final class StorageClassRegistry: Sendable {
         exposure("ExposureU", UInt16.self),
         image("ImageF", Float.self), image("ImageD", Double.self), image("ImageI", Int32.self), image("ImageU", UInt16.self),
         StorageClass(name: "Mask", opaqueType: Mask.self, parameters: ["bbox", "origin"], doc: "Integer mask bits with named planes."),
-        StorageClass(name: "MaskedImageF", opaqueType: MaskedImage<Float>.self, parameters: ["bbox", "origin"], doc: "Image, mask and variance."),
+        StorageClass(
+            name: "MaskedImageF", opaqueType: MaskedImage<Float>.self, parameters: ["bbox", "origin"], doc: "Image, mask and variance."),
         StorageClass(name: "Wcs", type: Wcs.self, doc: "A TAN or TAN-SIP celestial WCS in parent pixel coordinates."),
         StorageClass(name: "Psf", type: Psf.self, doc: "A Gaussian or kernel-image point-spread function."),
         StorageClass(name: "PhotoCalib", type: PhotoCalib.self, doc: "Photometric calibration (nJy per count)."),
@@ -74,8 +76,10 @@ public final class StorageClassRegistry: Sendable {
         let imageClass = ["Float32": "ImageF", "Float64": "ImageD", "Int32": "ImageI", "UInt16": "ImageU"][P.pixelTypeName] ?? "ImageF"
         return StorageClass(
             name: name, opaqueType: Exposure<P>.self,
-            components: ["image": imageClass, "mask": "Mask", "variance": "ImageF", "wcs": "Wcs", "psf": "Psf",
-                         "photoCalib": "PhotoCalib", "visitInfo": "VisitInfo", "metadata": "PropertyList"],
+            components: [
+                "image": imageClass, "mask": "Mask", "variance": "ImageF", "wcs": "Wcs", "psf": "Psf",
+                "photoCalib": "PhotoCalib", "visitInfo": "VisitInfo", "metadata": "PropertyList",
+            ],
             derivedComponents: ["bbox": "Box2I", "dimensions": "Extent2I", "xy0": "Point2I", "maskedImage": "MaskedImageF"],
             parameters: ["bbox", "origin"],
             doc: "An image with mask, variance, WCS, PSF, calibration and visit information (\(P.pixelTypeName) pixels).",
@@ -88,8 +92,9 @@ public final class StorageClassRegistry: Sendable {
     }
 
     private static func image<P: PixelValue>(_ name: String, _ pixel: P.Type) -> StorageClass {
-        StorageClass(name: name, type: Image<P>.self, parameters: ["bbox", "origin"], doc: "A \(P.pixelTypeName) image.",
-                     converters: [TypeConverter(from: Image<P>.self, to: PixelArray<P>.self) { PixelArray($0) }])
+        StorageClass(
+            name: name, type: Image<P>.self, parameters: ["bbox", "origin"], doc: "A \(P.pixelTypeName) image.",
+            converters: [TypeConverter(from: Image<P>.self, to: PixelArray<P>.self) { PixelArray($0) }])
     }
 
     /// Compact JSON text with sorted keys.
@@ -146,7 +151,8 @@ public enum StorageClassError: Error, CustomStringConvertible, Equatable {
         case .conflict(let name, let existing, let new):
             return "storage class '\(name)' is already defined with type \(existing); cannot redefine it with type \(new)"
         case .unknownComponent(let component, let storageClass, let known):
-            return "storage class \(storageClass) has no component '\(component)'" + (known.isEmpty ? "" : "; components: \(known.joined(separator: ", "))")
+            return "storage class \(storageClass) has no component '\(component)'"
+                + (known.isEmpty ? "" : "; components: \(known.joined(separator: ", "))")
         case .absentComponent(let component, let storageClass):
             return "this \(storageClass) has no \(component) (the component is not set)"
         case .wrongType(let storageClass, let expected, let got):

@@ -27,7 +27,9 @@ public struct TypeConverter: Sendable {
     public let convert: @Sendable (any Sendable) throws -> any Sendable
 
     /// A converter from `Source` to `Target`.
-    public init<Source, Target: Sendable>(from source: Source.Type, to target: Target.Type, _ convert: @escaping @Sendable (Source) throws -> Target) {
+    public init<Source, Target: Sendable>(
+        from source: Source.Type, to target: Target.Type, _ convert: @escaping @Sendable (Source) throws -> Target
+    ) {
         self.target = ObjectIdentifier(Target.self)
         self.targetName = "\(Target.self)"
         self.convert = { value in

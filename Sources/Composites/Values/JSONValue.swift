@@ -129,7 +129,8 @@ extension JSONValue: CustomStringConvertible {
         case .string(let value): return value
         case .array(let values): return "[" + values.map(\.description).joined(separator: ", ") + "]"
         case .object(let members):
-            return "{" + members.sorted { $0.key < $1.key }
+            return "{"
+                + members.sorted { $0.key < $1.key }
                 .map { "\($0.key): \($0.value.description)" }.joined(separator: ", ") + "}"
         }
     }

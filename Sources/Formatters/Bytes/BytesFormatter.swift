@@ -46,6 +46,7 @@ public struct BytesFormatter: FileFormatter {
         if T.self == String.self, let text = String(data: data, encoding: .utf8), let typed = text as? T {
             return typed
         }
-        throw FormatterError(formatter: name, path: url.path, operation: "read", kind: .typeMismatch, reason: "bytes cannot be returned as \(T.self)")
+        throw FormatterError(
+            formatter: name, path: url.path, operation: "read", kind: .typeMismatch, reason: "bytes cannot be returned as \(T.self)")
     }
 }

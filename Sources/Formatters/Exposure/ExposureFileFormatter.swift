@@ -32,9 +32,12 @@ extension ExposureFileFormatter {
         return try readOpened(try exposureType(of: storageClass, path: url.path), component: nil, from: url.path, bbox: box, origin: origin)
     }
 
-    public func readComponent(_ component: String, from url: URL, storageClass: StorageClass, parameters: ReadParameters) throws -> any Sendable {
+    public func readComponent(
+        _ component: String, from url: URL, storageClass: StorageClass, parameters: ReadParameters
+    ) throws -> any Sendable {
         let (box, origin) = try ImageParameters.parse(parameters, formatter: name, path: url.path)
-        return try readOpened(try exposureType(of: storageClass, path: url.path), component: component, from: url.path, bbox: box, origin: origin)
+        return try readOpened(
+            try exposureType(of: storageClass, path: url.path), component: component, from: url.path, bbox: box, origin: origin)
     }
 
     /// The Exposure type a storage class holds.
@@ -59,7 +62,8 @@ extension ExposureFileFormatter {
     func extentParameter(_ value: JSONValue, named key: String) throws -> Extent2I {
         guard let dims = value.arrayValue?.compactMap(\.intValue), dims.count == 2, dims.allSatisfy({ $0 > 0 }) else {
             throw FormatterError(
-                formatter: name, path: "", operation: "configure", kind: .invalidRequest, reason: "\(key) must be [width, height], got \(value)")
+                formatter: name, path: "", operation: "configure", kind: .invalidRequest,
+                reason: "\(key) must be [width, height], got \(value)")
         }
         return Extent2I(Int(dims[0]), Int(dims[1]))
     }

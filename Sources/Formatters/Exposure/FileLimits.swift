@@ -13,7 +13,8 @@ enum FileLimits {
 
     /// `value` as an Int if it is finite, integral and inside `range`.
     static func int(_ value: Double?, in range: ClosedRange<Int>) -> Int? {
-        guard let value, value.isFinite, value.rounded() == value, value >= Double(range.lowerBound), value <= Double(range.upperBound) else {
+        guard let value, value.isFinite, value.rounded() == value, value >= Double(range.lowerBound), value <= Double(range.upperBound)
+        else {
             return nil
         }
         return Int(value)

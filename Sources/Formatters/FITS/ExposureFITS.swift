@@ -50,8 +50,9 @@ public enum ExposureFITS {
         try planeHeader("VARIANCE")
         switch exposure.psf {
         case .gaussian(let sigma, let psfWidth, let psfHeight):
-            try file.writeTable(name: "GaussianPsf", doubles: [("sigma", sigma)],
-                                ints: [("dimensions_x", Int32(psfWidth)), ("dimensions_y", Int32(psfHeight))])
+            try file.writeTable(
+                name: "GaussianPsf", doubles: [("sigma", sigma)],
+                ints: [("dimensions_x", Int32(psfWidth)), ("dimensions_y", Int32(psfHeight))])
         case .image(let kernel):
             try file.writeImage(kernel.pixels, width: kernel.width, height: kernel.height, compression: .none)
             try file.writeKey("EXTNAME", "PSF_KERNEL")
@@ -59,7 +60,9 @@ public enum ExposureFITS {
             break
         }
         if let photoCalib = exposure.photoCalib {
-            try file.writeTable(name: "PhotoCalib", doubles: [("calibrationMean", photoCalib.calibrationMean), ("calibrationErr", photoCalib.calibrationErr)], ints: [])
+            try file.writeTable(
+                name: "PhotoCalib",
+                doubles: [("calibrationMean", photoCalib.calibrationMean), ("calibrationErr", photoCalib.calibrationErr)], ints: [])
         }
         try file.close()
     }
@@ -80,7 +83,9 @@ public enum ExposureFITS {
         return cards
     }
 
-    static let visitInfoKeys: Set<String> = ["EXPTIME", "DATE-AVG", "TIMESYS", "BORE-RA", "BORE-DEC", "BORE-ROTANG", "BORE-AIRMASS", "EXPID", "INSTRUMENT"]
+    static let visitInfoKeys: Set<String> = [
+        "EXPTIME", "DATE-AVG", "TIMESYS", "BORE-RA", "BORE-DEC", "BORE-ROTANG", "BORE-AIRMASS", "EXPID", "INSTRUMENT",
+    ]
     /// Our own pointer keywords, not part of the exposure's metadata.
     static let pointerKeys: Set<String> = ["PSF_HDU", "PCAL_HDU"]
 
@@ -126,11 +131,13 @@ public enum ExposureFITS {
             if isImage, try file.imageShape().axes.count == 2 { images.append(index) }
         }
         if let image = names.firstIndex(of: "IMAGE") {
-            return Layout(image: image, mask: names.firstIndex(of: "MASK"), variance: names.firstIndex(of: "VARIANCE"), names: names, scanned: true)
+            return Layout(
+                image: image, mask: names.firstIndex(of: "MASK"), variance: names.firstIndex(of: "VARIANCE"), names: names, scanned: true)
         }
         // afw writes image, mask, variance as HDUs 1–3 even without EXTNAMEs.
         guard let first = images.first else {
-            throw FITSError(path: file.path, kind: .corruptFile, message: "no 2-d image HDU in \(count) HDUs", context: "finding the image plane")
+            throw FITSError(
+                path: file.path, kind: .corruptFile, message: "no 2-d image HDU in \(count) HDUs", context: "finding the image plane")
         }
         let mask = images.contains(first + 1) ? first + 1 : nil
         let variance = images.contains(first + 2) ? first + 2 : nil
@@ -162,8 +169,9 @@ public enum ExposureFITS {
             try file.move(to: index)
             let header = try file.readHeader()
             try requirePlaneShape(file, naxes, "MASK")
-            mask = Mask(image: try Image(bbox: region, pixels: file.readPixels(Int32.self, width: naxes[0], height: naxes[1], box: local)),
-                        planes: maskPlanes(header))
+            mask = Mask(
+                image: try Image(bbox: region, pixels: file.readPixels(Int32.self, width: naxes[0], height: naxes[1], box: local)),
+                planes: maskPlanes(header))
         } else {
             mask = Mask(bbox: region, planes: [:])
         }
@@ -192,9 +200,10 @@ public enum ExposureFITS {
         let header = try file.readHeader()
         let shape = try file.imageShape()
         guard shape.kind == P.kind else {
-            throw FITSError(path: file.path, kind: .typeMismatch,
-                            message: "the image plane holds \(shape.typeName) pixels, not \(P.pixelTypeName)",
-                            context: "reading the image plane")
+            throw FITSError(
+                path: file.path, kind: .typeMismatch,
+                message: "the image plane holds \(shape.typeName) pixels, not \(P.pixelTypeName)",
+                context: "reading the image plane")
         }
         let xy0 = FITSWcs.xy0(from: header)
         let naxes = shape.axes
@@ -213,7 +222,8 @@ public enum ExposureFITS {
         _ type: P.Type, _ component: String, from path: String, bbox requested: Box2I? = nil, origin: ImageOrigin = .parent
     ) throws -> any Sendable {
         func absent() -> FITSError {
-            FITSError(path: path, kind: .absentComponent, message: "the file holds no \(component)", context: "reading component \(component)")
+            FITSError(
+                path: path, kind: .absentComponent, message: "the file holds no \(component)", context: "reading component \(component)")
         }
         let file = try FITSFile.open(path)
         switch component {
@@ -241,7 +251,8 @@ public enum ExposureFITS {
             try file.move(to: 0)
             let primary = try file.readHeader()
             let layout = Layout(image: 1, mask: nil, variance: nil, names: [])
-            let value: (any Sendable)? = component == "psf"
+            let value: (any Sendable)? =
+                component == "psf"
                 ? try readPsf(file, primary: primary, layout: layout) : try readPhotoCalib(file, primary: primary, layout: layout)
             guard let value else { throw absent() }
             return value
@@ -256,8 +267,9 @@ public enum ExposureFITS {
     private static func requirePlaneShape(_ file: FITSFile, _ naxes: [Int], _ name: String) throws {
         let shape = try file.imageShape().axes
         guard shape == naxes else {
-            throw FITSError(path: file.path, kind: .corruptFile,
-                            message: "\(name) plane is \(shape) but the image is \(naxes)", context: "reading the \(name) plane")
+            throw FITSError(
+                path: file.path, kind: .corruptFile,
+                message: "\(name) plane is \(shape) but the image is \(naxes)", context: "reading the \(name) plane")
         }
     }
 
@@ -277,8 +289,10 @@ public enum ExposureFITS {
             let header = try file.readHeader()
             let shape = try file.imageShape()
             let naxes = shape.axes
-            planes.append(.init(name: name, hdu: index, pixelType: shape.typeName,
-                                compressed: try file.readKey("ZIMAGE")?.boolValue == true))
+            planes.append(
+                .init(
+                    name: name, hdu: index, pixelType: shape.typeName,
+                    compressed: try file.readKey("ZIMAGE")?.boolValue == true))
             if name == "IMAGE" {
                 let xy0 = FITSWcs.xy0(from: header)
                 bbox = Box2I(min: xy0, extent: Extent2I(naxes[0], naxes[1]))
@@ -315,7 +329,8 @@ public enum ExposureFITS {
 
     static func metadata(from primary: Metadata) -> Metadata {
         var result = Metadata()
-        for card in primary.cards where !FITSWcs.isStructural(card.key) && !visitInfoKeys.contains(card.key) && !pointerKeys.contains(card.key)
+        for card in primary.cards
+        where !FITSWcs.isStructural(card.key) && !visitInfoKeys.contains(card.key) && !pointerKeys.contains(card.key)
             && card.key != "AR_HDU" && !card.key.hasSuffix("_ID")
         {
             result.set(card.key, card.value, comment: card.comment)
@@ -327,11 +342,15 @@ public enum ExposureFITS {
     /// persistable name), or nil when the file has no archive or no such entry.
     static func archiveEntry(_ file: FITSFile, primary: Metadata, idKey: String) throws -> (Int, Int, String)? {
         let hduCount = 100_000
-        guard let archiveHDU = FileLimits.int(primary["AR_HDU"]?.intValue, in: 1...hduCount), let id = primary[idKey]?.intValue else { return nil }
+        guard let archiveHDU = FileLimits.int(primary["AR_HDU"]?.intValue, in: 1...hduCount), let id = primary[idKey]?.intValue else {
+            return nil
+        }
         try file.move(to: archiveHDU - 1)
         let rows = try file.rowCount()
         for row in 1...max(rows, 1) where rows > 0 {
-            guard let rowId = FileLimits.int(try file.readDouble(column: "id", row: row), in: Int(Int32.min)...Int(Int32.max)), Int64(rowId) == id else { continue }
+            guard let rowId = FileLimits.int(try file.readDouble(column: "id", row: row), in: Int(Int32.min)...Int(Int32.max)),
+                Int64(rowId) == id
+            else { continue }
             guard let catalog = FileLimits.int(try file.readDouble(column: "cat.archive", row: row), in: 0...hduCount),
                 let row0 = FileLimits.int(try file.readDouble(column: "row0", row: row), in: 0...Int(Int32.max))
             else { return nil }
@@ -365,8 +384,9 @@ public enum ExposureFITS {
         if let hdu = names.firstIndex(of: "PSF_KERNEL") {
             try file.move(to: hdu)
             let naxes = try file.imageShape().axes
-            let kernel = try Image(bbox: Box2I(min: Point2I(0, 0), extent: Extent2I(naxes[0], naxes[1])),
-                                   pixels: file.readPixels(Double.self, width: naxes[0], height: naxes[1]))
+            let kernel = try Image(
+                bbox: Box2I(min: Point2I(0, 0), extent: Extent2I(naxes[0], naxes[1])),
+                pixels: file.readPixels(Double.self, width: naxes[0], height: naxes[1]))
             return .image(kernel: kernel)
         }
         return nil

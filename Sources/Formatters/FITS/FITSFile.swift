@@ -1,5 +1,5 @@
-public import Composites
 import CFitsShim
+public import Composites
 import Foundation
 
 /// How image planes are written: uncompressed, or tile-compressed so that a cutout

@@ -20,7 +20,9 @@ public struct FITSImage<Pixel: ImagePixel>: Sendable, Equatable {
         var chosen: Int?
         if let hdu {
             guard hdu >= 0, hdu < count else {
-                throw FITSError(path: path, kind: .invalidRequest, message: "the file has \(count) HDUs (0…\(count - 1))", context: "reading HDU \(hdu)")
+                throw FITSError(
+                    path: path, kind: .invalidRequest, message: "the file has \(count) HDUs (0…\(count - 1))", context: "reading HDU \(hdu)"
+                )
             }
             guard try file.move(to: hdu), try file.imageShape().axes.count == 2 else {
                 throw FITSError(path: path, kind: .invalidRequest, message: "HDU \(hdu) is not a 2-d image", context: "reading HDU \(hdu)")

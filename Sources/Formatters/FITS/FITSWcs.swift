@@ -33,8 +33,10 @@ public enum FITSWcs {
             cd = [[cd11, header["CD1_2"]?.doubleValue ?? 0], [header["CD2_1"]?.doubleValue ?? 0, header["CD2_2"]?.doubleValue ?? 0]]
         } else {
             let cdelt1 = header["CDELT1"]?.doubleValue ?? 1, cdelt2 = header["CDELT2"]?.doubleValue ?? 1
-            cd = [[cdelt1 * (header["PC1_1"]?.doubleValue ?? 1), cdelt1 * (header["PC1_2"]?.doubleValue ?? 0)],
-                  [cdelt2 * (header["PC2_1"]?.doubleValue ?? 0), cdelt2 * (header["PC2_2"]?.doubleValue ?? 1)]]
+            cd = [
+                [cdelt1 * (header["PC1_1"]?.doubleValue ?? 1), cdelt1 * (header["PC1_2"]?.doubleValue ?? 0)],
+                [cdelt2 * (header["PC2_1"]?.doubleValue ?? 0), cdelt2 * (header["PC2_2"]?.doubleValue ?? 1)],
+            ]
         }
         var wcs = Wcs(
             crpix: Point2D(crpix1 - 1 + Double(xy0.x), crpix2 - 1 + Double(xy0.y)),
@@ -108,7 +110,10 @@ public enum FITSWcs {
             "PC1_1", "PC1_2", "PC2_1", "PC2_2", "A_ORDER", "B_ORDER", "AP_ORDER", "BP_ORDER", "LONGSTRN", "CHECKSUM", "DATASUM",
         ]
         if exact.contains(key) { return true }
-        for prefix in ["A_", "B_", "AP_", "BP_", "ZIMAGE", "ZBITPIX", "ZNAXIS", "ZTILE", "ZCMPTYPE", "ZNAME", "ZVAL", "ZQUANTIZ", "ZDITHER", "ZSIMPLE", "ZEXTEND", "ZPCOUNT", "ZGCOUNT", "ZTENSION", "ZHECKSUM", "ZDATASUM", "TTYPE", "TFORM", "TFIELDS", "MP_"] where key.hasPrefix(prefix) {
+        for prefix in [
+            "A_", "B_", "AP_", "BP_", "ZIMAGE", "ZBITPIX", "ZNAXIS", "ZTILE", "ZCMPTYPE", "ZNAME", "ZVAL", "ZQUANTIZ", "ZDITHER", "ZSIMPLE",
+            "ZEXTEND", "ZPCOUNT", "ZGCOUNT", "ZTENSION", "ZHECKSUM", "ZDATASUM", "TTYPE", "TFORM", "TFIELDS", "MP_",
+        ] where key.hasPrefix(prefix) {
             return true
         }
         return false

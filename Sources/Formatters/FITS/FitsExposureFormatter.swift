@@ -1,6 +1,5 @@
 public import Composites
 
-
 /// Exposures as afw-layout multi-extension FITS; cutouts read only the tiles they touch.
 ///
 /// Write parameters (repository configuration): `compression` (`none`, `gzip`, `rice`) and
@@ -27,7 +26,8 @@ public struct FitsExposureFormatter: ExposureFileFormatter {
         var compression = self.compression
         if let value = parameters["compression"] {
             guard let text = value.stringValue, let algorithm = FITSCompression.Algorithm(rawValue: text) else {
-                throw FormatterError(formatter: name, path: "", operation: "configure", reason: "compression must be none, gzip or rice, got \(value)")
+                throw FormatterError(
+                    formatter: name, path: "", operation: "configure", reason: "compression must be none, gzip or rice, got \(value)")
             }
             compression.algorithm = algorithm
         }
@@ -43,7 +43,9 @@ public struct FitsExposureFormatter: ExposureFileFormatter {
         try ExposureFITS.read(P.self, from: path, bbox: bbox, origin: origin)
     }
 
-    public func readExposureComponent<P: ImagePixel>(_ type: P.Type, _ component: String, from path: String, bbox: Box2I?, origin: ImageOrigin) throws -> any Sendable {
+    public func readExposureComponent<P: ImagePixel>(
+        _ type: P.Type, _ component: String, from path: String, bbox: Box2I?, origin: ImageOrigin
+    ) throws -> any Sendable {
         try ExposureFITS.readComponent(P.self, component, from: path, bbox: bbox, origin: origin)
     }
 }

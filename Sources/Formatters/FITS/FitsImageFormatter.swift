@@ -27,7 +27,8 @@ public struct FitsImageFormatter: FileFormatter {
             try writeOpened(image, to: url.path)
         } else {
             throw FormatterError(
-                formatter: name, path: url.path, operation: "write", kind: .typeMismatch, reason: "\(type(of: value)) is not an image plane")
+                formatter: name, path: url.path, operation: "write", kind: .typeMismatch, reason: "\(type(of: value)) is not an image plane"
+            )
         }
     }
 
@@ -49,11 +50,14 @@ public struct FitsImageFormatter: FileFormatter {
         return try Self.readImage(imageType, from: url.path, bbox: box, origin: origin)
     }
 
-    private static func readImage<I: AnyImage>(_ type: I.Type, from path: String, bbox: Box2I?, origin: ImageOrigin) throws -> any Sendable {
+    private static func readImage<I: AnyImage>(_ type: I.Type, from path: String, bbox: Box2I?, origin: ImageOrigin) throws -> any Sendable
+    {
         try FITSPlane.read(I.Pixel.self, from: path, bbox: bbox, origin: origin).image
     }
 
-    public func readComponent(_ component: String, from url: URL, storageClass: StorageClass, parameters: ReadParameters) throws -> any Sendable {
+    public func readComponent(
+        _ component: String, from url: URL, storageClass: StorageClass, parameters: ReadParameters
+    ) throws -> any Sendable {
         let box = try FITSPlane.box(of: url.path)
         switch component {
         case "bbox": return box
@@ -61,7 +65,8 @@ public struct FitsImageFormatter: FileFormatter {
         case "xy0": return box.min
         default:
             throw FormatterError(
-                formatter: name, path: url.path, operation: "read", kind: .absentComponent, reason: "an image plane has no component \(component)")
+                formatter: name, path: url.path, operation: "read", kind: .absentComponent,
+                reason: "an image plane has no component \(component)")
         }
     }
 }
@@ -86,7 +91,9 @@ enum FITSPlane {
         return Box2I(min: FITSWcs.xy0(from: header), extent: Extent2I(naxes[0], naxes[1]))
     }
 
-    static func read<P: ImagePixel>(_ type: P.Type, from path: String, bbox: Box2I?, origin: ImageOrigin) throws -> (image: Image<P>, planes: [String: Int]) {
+    static func read<P: ImagePixel>(
+        _ type: P.Type, from path: String, bbox: Box2I?, origin: ImageOrigin
+    ) throws -> (image: Image<P>, planes: [String: Int]) {
         let file = try FITSFile.open(path)
         let (_, header, naxes) = try firstImage(file)
         let xy0 = FITSWcs.xy0(from: header)

@@ -79,7 +79,8 @@ public enum ExposureHDF5 {
         let (width, height) = (shape.width, shape.height)
         guard shape.kind == P.kind else {
             throw HDF5Error(
-                path: path, kind: .typeMismatch, message: "/image does not hold \(P.pixelTypeName) pixels", context: "reading the image plane")
+                path: path, kind: .typeMismatch, message: "/image does not hold \(P.pixelTypeName) pixels",
+                context: "reading the image plane")
         }
         let imageBox = Box2I(min: try readXY0(file), extent: Extent2I(width, height))
         let cutout: Cutout
@@ -91,15 +92,17 @@ public enum ExposureHDF5 {
         let mask: Mask
         if file.exists("/mask") {
             try requireShape(file, "/mask", Int32.self, width, height)
-            mask = Mask(image: try Image(bbox: region, pixels: file.readImage("/mask", as: Int32.self, width: width, height: height, box: local)),
-                        planes: try maskPlanes(file))
+            mask = Mask(
+                image: try Image(bbox: region, pixels: file.readImage("/mask", as: Int32.self, width: width, height: height, box: local)),
+                planes: try maskPlanes(file))
         } else {
             mask = Mask(bbox: region, planes: [:])
         }
         let variance: Image<Float>
         if file.exists("/variance") {
             try requireShape(file, "/variance", Float.self, width, height)
-            variance = try Image(bbox: region, pixels: file.readImage("/variance", as: Float.self, width: width, height: height, box: local))
+            variance = try Image(
+                bbox: region, pixels: file.readImage("/variance", as: Float.self, width: width, height: height, box: local))
         } else {
             variance = Image<Float>(bbox: region)
         }
@@ -114,7 +117,8 @@ public enum ExposureHDF5 {
         _ type: P.Type, _ component: String, from path: String, bbox requested: Box2I? = nil, origin: ImageOrigin = .parent
     ) throws -> any Sendable {
         func absent() -> HDF5Error {
-            HDF5Error(path: path, kind: .absentComponent, message: "the file holds no \(component)", context: "reading component \(component)")
+            HDF5Error(
+                path: path, kind: .absentComponent, message: "the file holds no \(component)", context: "reading component \(component)")
         }
         let file = try HDF5File.open(path)
         switch component {
@@ -158,9 +162,11 @@ public enum ExposureHDF5 {
     private static func requireShape<P: ImagePixel>(_ file: HDF5File, _ name: String, _ type: P.Type, _ width: Int, _ height: Int) throws {
         let shape = try file.imageShape(name)
         guard shape.width == width, shape.height == height, shape.kind == P.kind else {
-            throw HDF5Error(path: file.path, kind: .corruptFile,
-                            message: "\(name) is \(shape.width)×\(shape.height) \(shape.kind?.rawValue ?? "of another type"), the image \(width)×\(height) \(P.pixelTypeName)",
-                            context: "reading \(name)")
+            throw HDF5Error(
+                path: file.path, kind: .corruptFile,
+                message:
+                    "\(name) is \(shape.width)×\(shape.height) \(shape.kind?.rawValue ?? "of another type"), the image \(width)×\(height) \(P.pixelTypeName)",
+                context: "reading \(name)")
         }
     }
 
@@ -191,7 +197,8 @@ public enum ExposureHDF5 {
         guard file.exists("/wcs"), let crpix = try file.doubles("/wcs", "crpix"), let crval = try file.doubles("/wcs", "crval"),
             let cd = try file.doubles("/wcs", "cd"), crpix.count == 2, crval.count == 2, cd.count == 4
         else { return nil }
-        var wcs = Wcs(crpix: Point2D(crpix[0], crpix[1]), crval: SpherePoint(ra: crval[0], dec: crval[1]), cd: [[cd[0], cd[1]], [cd[2], cd[3]]])
+        var wcs = Wcs(
+            crpix: Point2D(crpix[0], crpix[1]), crval: SpherePoint(ra: crval[0], dec: crval[1]), cd: [[cd[0], cd[1]], [cd[2], cd[3]]])
         func polynomial(_ name: String) throws -> SIPPolynomial? {
             guard let order = FileLimits.int(try file.ints("/wcs", "\(name)_order")?.first, in: 0...FileLimits.maxSIPOrder),
                 let coefficients = try file.doubles("/wcs", name)
@@ -212,7 +219,8 @@ public enum ExposureHDF5 {
         guard file.exists("/psf"), let model = try file.string("/psf", "model") else { return nil }
         if model == "gaussian", let sigma = try file.doubles("/psf", "sigma")?.first, sigma.isFinite,
             let dimensions = try file.ints("/psf", "dimensions"), dimensions.count == 2,
-            let width = FileLimits.int(dimensions[0], in: 0...FileLimits.maxAxis), let height = FileLimits.int(dimensions[1], in: 0...FileLimits.maxAxis)
+            let width = FileLimits.int(dimensions[0], in: 0...FileLimits.maxAxis),
+            let height = FileLimits.int(dimensions[1], in: 0...FileLimits.maxAxis)
         {
             return .gaussian(sigma: sigma, width: width, height: height)
         }
@@ -245,7 +253,9 @@ public enum ExposureHDF5 {
         guard file.exists("/metadata"), let text = try file.string("/metadata", "cards") else { return Metadata() }
         let cards: [Metadata.Card]
         do { cards = try JSONDecoder().decode([Metadata.Card].self, from: Data(text.utf8)) } catch {
-            throw HDF5Error(path: file.path, kind: .corruptFile, message: "/metadata@cards is not valid card JSON: \(error)", context: "reading metadata")
+            throw HDF5Error(
+                path: file.path, kind: .corruptFile, message: "/metadata@cards is not valid card JSON: \(error)",
+                context: "reading metadata")
         }
         var metadata = Metadata()
         for card in cards { metadata.set(card.key, card.value, comment: card.comment) }

@@ -1,6 +1,5 @@
 public import Composites
 
-
 /// Exposures as HDF5 (h5py-readable); cutouts are hyperslab reads touching only their chunks.
 ///
 /// Write parameters (repository configuration): `chunk` (`[width, height]`, default 256 × 256)
@@ -37,7 +36,9 @@ public struct HDF5ExposureFormatter: ExposureFileFormatter {
         try ExposureHDF5.read(P.self, from: path, bbox: bbox, origin: origin)
     }
 
-    public func readExposureComponent<P: ImagePixel>(_ type: P.Type, _ component: String, from path: String, bbox: Box2I?, origin: ImageOrigin) throws -> any Sendable {
+    public func readExposureComponent<P: ImagePixel>(
+        _ type: P.Type, _ component: String, from path: String, bbox: Box2I?, origin: ImageOrigin
+    ) throws -> any Sendable {
         try ExposureHDF5.readComponent(P.self, component, from: path, bbox: bbox, origin: origin)
     }
 }

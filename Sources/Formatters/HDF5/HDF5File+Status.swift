@@ -36,14 +36,16 @@ enum CHDF5 {
         final class Collector { var lines: [String] = [] }
         let collector = Collector()
         let pointer = Unmanaged.passUnretained(collector).toOpaque()
-        H5Ewalk2(hid_t(H5E_DEFAULT), H5E_WALK_DOWNWARD, { _, error, data in
-            guard let error, let data else { return 0 }
-            let collector = Unmanaged<Collector>.fromOpaque(data).takeUnretainedValue()
-            let function = error.pointee.func_name.map { String(cString: $0) } ?? "?"
-            let description = error.pointee.desc.map { String(cString: $0) } ?? ""
-            collector.lines.append(description.isEmpty ? function : "\(function): \(description)")
-            return 0
-        }, pointer)
+        H5Ewalk2(
+            hid_t(H5E_DEFAULT), H5E_WALK_DOWNWARD,
+            { _, error, data in
+                guard let error, let data else { return 0 }
+                let collector = Unmanaged<Collector>.fromOpaque(data).takeUnretainedValue()
+                let function = error.pointee.func_name.map { String(cString: $0) } ?? "?"
+                let description = error.pointee.desc.map { String(cString: $0) } ?? ""
+                collector.lines.append(description.isEmpty ? function : "\(function): \(description)")
+                return 0
+            }, pointer)
         H5Eclear2(hid_t(H5E_DEFAULT))
         return collector.lines.isEmpty ? "HDF5 error" : collector.lines.joined(separator: "; ")
     }

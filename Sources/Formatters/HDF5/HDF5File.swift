@@ -114,8 +114,9 @@ final class HDF5File {
             H5Dcreate2(id, name, type, space, hid_t(H5P_DEFAULT), properties, hid_t(H5P_DEFAULT)), "H5Dcreate2", "creating \(name)")
         defer { H5Dclose(dataset) }
         try pixels.withUnsafeBytes { buffer in
-            _ = try check(H5Dwrite(dataset, type, hid_t(H5S_ALL), hid_t(H5S_ALL), hid_t(H5P_DEFAULT), buffer.baseAddress),
-                          "H5Dwrite", "writing \(name)")
+            _ = try check(
+                H5Dwrite(dataset, type, hid_t(H5S_ALL), hid_t(H5S_ALL), hid_t(H5P_DEFAULT), buffer.baseAddress),
+                "H5Dwrite", "writing \(name)")
         }
     }
 
@@ -164,20 +165,24 @@ final class HDF5File {
         let memoryType = P.kind.hdf5NativeType
         if box == nil {
             return try pixelsFilled(P.self, count: region.area) { base in
-                try check(H5Dread(dataset, memoryType, hid_t(H5S_ALL), hid_t(H5S_ALL), hid_t(H5P_DEFAULT), base),
-                          "H5Dread", "reading \(name)")
+                try check(
+                    H5Dread(dataset, memoryType, hid_t(H5S_ALL), hid_t(H5S_ALL), hid_t(H5P_DEFAULT), base),
+                    "H5Dread", "reading \(name)")
             }
         }
         let fileSpace = try check(H5Dget_space(dataset), "H5Dget_space", "selecting in \(name)")
         defer { H5Sclose(fileSpace) }
         var start: [hsize_t] = [hsize_t(region.min.y), hsize_t(region.min.x)]
         var count: [hsize_t] = [hsize_t(region.height), hsize_t(region.width)]
-        try check(H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &start, nil, &count, nil), "H5Sselect_hyperslab", "selecting \(region) in \(name)")
+        try check(
+            H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &start, nil, &count, nil), "H5Sselect_hyperslab",
+            "selecting \(region) in \(name)")
         let memorySpace = try check(H5Screate_simple(2, &count, nil), "H5Screate_simple", "describing a \(region.extent) read")
         defer { H5Sclose(memorySpace) }
         return try pixelsFilled(P.self, count: region.area) { base in
-            try check(H5Dread(dataset, memoryType, memorySpace, fileSpace, hid_t(H5P_DEFAULT), base),
-                      "H5Dread", "reading \(region) of \(name)")
+            try check(
+                H5Dread(dataset, memoryType, memorySpace, fileSpace, hid_t(H5P_DEFAULT), base),
+                "H5Dread", "reading \(region) of \(name)")
         }
     }
 
@@ -185,7 +190,8 @@ final class HDF5File {
 
     /// Creates a group (parents must exist).
     func createGroup(_ name: String) throws {
-        let group = try check(H5Gcreate2(id, name, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT)), "H5Gcreate2", "creating group \(name)")
+        let group = try check(
+            H5Gcreate2(id, name, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT)), "H5Gcreate2", "creating group \(name)")
         H5Gclose(group)
     }
 
@@ -209,11 +215,14 @@ final class HDF5File {
     private func setAttribute(_ object: String, _ name: String, type: hid_t, count: Int, _ bytes: () -> UnsafeRawPointer?) throws {
         try withObject(object) { target in
             var dims: [hsize_t] = [hsize_t(count)]
-            let space = count == 1 ? try check(H5Screate(H5S_SCALAR), "H5Screate", "describing \(name)")
+            let space =
+                count == 1
+                ? try check(H5Screate(H5S_SCALAR), "H5Screate", "describing \(name)")
                 : try check(H5Screate_simple(1, &dims, nil), "H5Screate_simple", "describing \(name)")
             defer { H5Sclose(space) }
-            let attribute = try check(H5Acreate2(target, name, type, space, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT)),
-                                      "H5Acreate2", "creating attribute \(object)@\(name)")
+            let attribute = try check(
+                H5Acreate2(target, name, type, space, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT)),
+                "H5Acreate2", "creating attribute \(object)@\(name)")
             defer { H5Aclose(attribute) }
             try check(H5Awrite(attribute, type, bytes()), "H5Awrite", "writing attribute \(object)@\(name)")
         }
@@ -228,8 +237,9 @@ final class HDF5File {
             try check(H5Tset_size(type, max(1, bytes.count)), "H5Tset_size", "sizing attribute \(name)")
             let space = try check(H5Screate(H5S_SCALAR), "H5Screate", "describing \(name)")
             defer { H5Sclose(space) }
-            let attribute = try check(H5Acreate2(target, name, type, space, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT)),
-                                      "H5Acreate2", "creating attribute \(object)@\(name)")
+            let attribute = try check(
+                H5Acreate2(target, name, type, space, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT)),
+                "H5Acreate2", "creating attribute \(object)@\(name)")
             defer { H5Aclose(attribute) }
             let padded = bytes.isEmpty ? [UInt8(0)] : bytes
             try padded.withUnsafeBytes { buffer in
@@ -262,7 +272,8 @@ final class HDF5File {
             defer { H5Sclose(space) }
             let count = try check(H5Sget_simple_extent_npoints(space), "H5Sget_simple_extent_npoints", "sizing \(object)@\(name)")
             guard count <= 1 << 20 else {
-                throw HDF5Error(path: path, kind: .corruptFile, message: "attribute \(object)@\(name) has \(count) values", context: "reading \(name)")
+                throw HDF5Error(
+                    path: path, kind: .corruptFile, message: "attribute \(object)@\(name) has \(count) values", context: "reading \(name)")
             }
             var values = [T](repeating: .zero, count: Int(count))
             try values.withUnsafeMutableBytes { buffer in
@@ -281,11 +292,14 @@ final class HDF5File {
             let type = try check(H5Aget_type(attribute), "H5Aget_type", "reading attribute \(object)@\(name)")
             defer { H5Tclose(type) }
             guard H5Tget_class(type) == H5T_STRING, H5Tis_variable_str(type) == 0 else {
-                throw HDF5Error(path: path, kind: .corruptFile, message: "attribute \(object)@\(name) is not a fixed-length string", context: "reading \(name)")
+                throw HDF5Error(
+                    path: path, kind: .corruptFile, message: "attribute \(object)@\(name) is not a fixed-length string",
+                    context: "reading \(name)")
             }
             let size = H5Tget_size(type)
             guard size <= 1 << 24 else {
-                throw HDF5Error(path: path, kind: .corruptFile, message: "attribute \(object)@\(name) claims \(size) bytes", context: "reading \(name)")
+                throw HDF5Error(
+                    path: path, kind: .corruptFile, message: "attribute \(object)@\(name) claims \(size) bytes", context: "reading \(name)")
             }
             var buffer = [UInt8](repeating: 0, count: size + 1)
             try buffer.withUnsafeMutableBytes { raw in

@@ -9,7 +9,9 @@ public enum YAMLSupport {
     private static let lock = NSLock()
 
     /// Decodes `type` from YAML text.
-    public static func decode<T: Decodable>(_ type: T.Type, from text: String, userInfo: [CodingUserInfoKey: any Sendable] = [:]) throws -> T {
+    public static func decode<T: Decodable>(
+        _ type: T.Type, from text: String, userInfo: [CodingUserInfoKey: any Sendable] = [:]
+    ) throws -> T {
         try lock.withLock { try YAMLDecoder().decode(type, from: text, userInfo: userInfo) }
     }
 

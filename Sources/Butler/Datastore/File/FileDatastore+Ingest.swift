@@ -4,7 +4,9 @@ package import Foundation
 /// Ingest: existing files become artifacts by copy, move, link or in place. Nothing the user
 /// owns changes before the registry commits: a move removes its source only in `finish`.
 extension FileDatastore {
-    package func prepareIngest(_ file: URL, for ref: DatasetRef, formatter formatterName: String?, transfer: TransferMode) throws -> any DatastoreWrite {
+    package func prepareIngest(
+        _ file: URL, for ref: DatasetRef, formatter formatterName: String?, transfer: TransferMode
+    ) throws -> any DatastoreWrite {
         let source = file.standardizedFileURL.path
         let formatter: any FileFormatter
         if let formatterName {

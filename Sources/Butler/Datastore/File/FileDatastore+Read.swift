@@ -121,7 +121,8 @@ extension FileDatastore {
             guard let component else { return composite }
             return try assembler.component(component, of: composite)
         } catch {
-            throw ButlerError(.corruptArtifact, "cannot assemble \(component.map { "component \($0) of " } ?? "")\(ref) from its artifacts", cause: error)
+            throw ButlerError(
+                .corruptArtifact, "cannot assemble \(component.map { "component \($0) of " } ?? "")\(ref) from its artifacts", cause: error)
         }
     }
 

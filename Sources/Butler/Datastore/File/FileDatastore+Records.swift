@@ -13,7 +13,8 @@ extension FileDatastore {
 
     package func createSchema(_ session: any SQLSession) throws {
         let d = session.dialect
-        try session.execute("""
+        try session.execute(
+            """
             CREATE TABLE \(Self.recordTable) (
                 datastore_name TEXT NOT NULL,
                 dataset_id \(d.uuidType) NOT NULL REFERENCES dataset (id),
@@ -28,7 +29,8 @@ extension FileDatastore {
         try session.execute("CREATE INDEX file_datastore_records_path ON \(Self.recordTable) (path)")
         try session.execute("CREATE INDEX file_datastore_records_checksum ON \(Self.recordTable) (checksum)")
         // Paths whose records were removed; a file is deleted only once no record names it.
-        try session.execute("""
+        try session.execute(
+            """
             CREATE TABLE \(Self.trashTable) (
                 datastore_name TEXT NOT NULL,
                 path TEXT NOT NULL,
@@ -39,16 +41,21 @@ extension FileDatastore {
 
     /// Inserts one record of this datastore.
     func insertRecord(_ record: StoredFileInfo, session: any SQLSession) throws {
-        try session.execute("""
+        try session.execute(
+            """
             INSERT INTO \(Self.recordTable) (datastore_name, dataset_id, component, path, formatter, storage_class, file_size, checksum)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """, [.text(name), .uuid(record.datasetId), .text(record.component), .text(record.path), .text(record.formatter),
-                  .text(record.storageClass), .integer(record.fileSize), record.checksum.map(SQLValue.text) ?? .null])
+            """,
+            [
+                .text(name), .uuid(record.datasetId), .text(record.component), .text(record.path), .text(record.formatter),
+                .text(record.storageClass), .integer(record.fileSize), record.checksum.map(SQLValue.text) ?? .null,
+            ])
     }
 
     package func records(_ session: any SQLSession, datasetId: UUID) throws -> [StoredFileInfo] {
         try session.query(
-            "SELECT " + Self.recordColumns.joined(separator: ", ") + " FROM \(Self.recordTable) WHERE dataset_id = ? AND datastore_name = ?",
+            "SELECT " + Self.recordColumns.joined(separator: ", ")
+                + " FROM \(Self.recordTable) WHERE dataset_id = ? AND datastore_name = ?",
             [.uuid(datasetId), .text(name)]
         ).compactMap { Self.record($0.values[...], datasetId: datasetId) }
     }
@@ -80,7 +87,9 @@ extension FileDatastore {
             _ = try formatter(named: record.formatter)
             guard try storage.size(of: record.path) != nil else {
                 throw ButlerError(
-                    .missingArtifact, "cannot import the record of dataset \(record.datasetId.uuidString.lowercased()): no artifact at \(record.path) in \(storage.location)")
+                    .missingArtifact,
+                    "cannot import the record of dataset \(record.datasetId.uuidString.lowercased()): no artifact at \(record.path) in \(storage.location)"
+                )
             }
             try insertRecord(record, session: session)
         }

@@ -45,9 +45,11 @@ extension FileDatastore {
     package func prepare(_ value: any Sendable, for ref: DatasetRef, storageClass: StorageClass) throws -> any DatastoreWrite {
         guard isDisassembled(ref.datasetType), let assembler = storageClass.assembler else {
             let (formatter, ext) = try formatterChoice(for: ref.datasetType)
-            return Write(datastore: self, artifacts: [
-                try stage(value, ref: ref, component: nil, storageClass: storageClass, formatter: formatter, extension: ext),
-            ])
+            return Write(
+                datastore: self,
+                artifacts: [
+                    try stage(value, ref: ref, component: nil, storageClass: storageClass, formatter: formatter, extension: ext)
+                ])
         }
         // Disassembled: one artifact per stored component, each with its own formatter.
         let parts: [String: any Sendable]
@@ -58,11 +60,14 @@ extension FileDatastore {
         do {
             for (component, part) in parts.sorted(by: { $0.key < $1.key }) {
                 guard let className = storageClass.components[component] else {
-                    throw ButlerError.typeMismatch("\(ref): the assembler of \(storageClass.name) gave component '\(component)', which the storage class does not declare")
+                    throw ButlerError.typeMismatch(
+                        "\(ref): the assembler of \(storageClass.name) gave component '\(component)', which the storage class does not declare"
+                    )
                 }
                 let componentClass = try storageClasses.storageClass(named: className)
                 let (formatter, ext) = try formatterChoice(names: ["\(ref.datasetType.name).\(component)", className])
-                staged.append(try stage(part, ref: ref, component: component, storageClass: componentClass, formatter: formatter, extension: ext))
+                staged.append(
+                    try stage(part, ref: ref, component: component, storageClass: componentClass, formatter: formatter, extension: ext))
             }
         } catch {
             Write(datastore: self, artifacts: staged).abandon()
@@ -120,7 +125,8 @@ extension FileDatastore {
             guard owners.isEmpty else {
                 throw ButlerError(
                     .conflict,
-                    "artifact path \(artifact.record.path) is already used by dataset \(owners[0][0].uuidValue?.uuidString.lowercased() ?? "?"); the file template does not give unique paths")
+                    "artifact path \(artifact.record.path) is already used by dataset \(owners[0][0].uuidValue?.uuidString.lowercased() ?? "?"); the file template does not give unique paths"
+                )
             }
             _ = try storage.publish(staged, replacing: true, durable: config.fsync)
         }
@@ -131,7 +137,8 @@ extension FileDatastore {
     /// storage class) as `record`, if one exists.
     private func identicalComponentArtifact(_ record: StoredFileInfo, session: any SQLSession) throws -> String? {
         guard !record.component.isEmpty, let checksum = record.checksum, !record.isExternal else { return nil }
-        let rows = try session.query("""
+        let rows = try session.query(
+            """
             SELECT path FROM \(Self.recordTable)
             WHERE checksum = ? AND file_size = ? AND formatter = ? AND storage_class = ? AND component <> ''
               AND datastore_name = ? AND path NOT LIKE '/%'

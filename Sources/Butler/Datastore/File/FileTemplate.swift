@@ -1,3 +1,5 @@
+import Foundation
+
 /// A daf_butler file template: `{run:/}/{datasetType}/{band:?}/{datasetType}_{visit:08d}_{run}`.
 ///
 /// Fields are `run`, `collection` (the run), `datasetType`, `component`, `id`, and any
@@ -25,17 +27,26 @@ public struct FileTemplate: Sendable, Hashable, CustomStringConvertible {
             if character == "}" {
                 throw ButlerError.configuration("file template '\(template)' has an unmatched '}'")
             }
-            guard character == "{" else { literal.append(character); continue }
+            guard character == "{" else {
+                literal.append(character)
+                continue
+            }
             var body = ""
             var closed = false
             while let inner = iterator.next() {
-                if inner == "}" { closed = true; break }
+                if inner == "}" {
+                    closed = true
+                    break
+                }
                 body.append(inner)
             }
             guard closed, !body.isEmpty else {
                 throw ButlerError.configuration("file template '\(template)' has an unterminated or empty field")
             }
-            if !literal.isEmpty { parts.append(.literal(literal)); literal = "" }
+            if !literal.isEmpty {
+                parts.append(.literal(literal))
+                literal = ""
+            }
             let pieces = body.split(separator: ":", maxSplits: 1).map(String.init)
             let spec = pieces.count > 1 ? pieces[1] : ""
             var width: Int?
@@ -61,7 +72,8 @@ public struct FileTemplate: Sendable, Hashable, CustomStringConvertible {
         let missing = (["run"] + required).filter { !fields.contains($0) && !(($0 == "run") && fields.contains("collection")) }
         if !missing.isEmpty {
             throw ButlerError.configuration(
-                "file template '\(template)' for \(datasetType) cannot give unique paths: it lacks \(missing.map { "{\($0)}" }.joined(separator: ", ")) (or use {id})")
+                "file template '\(template)' for \(datasetType) cannot give unique paths: it lacks \(missing.map { "{\($0)}" }.joined(separator: ", ")) (or use {id})"
+            )
         }
     }
 
@@ -88,7 +100,8 @@ public struct FileTemplate: Sendable, Hashable, CustomStringConvertible {
                     let digits = String(int)
                     text = String(repeating: "0", count: max(0, width - digits.count)) + digits
                 }
-                output += keepSlashes
+                output +=
+                    keepSlashes
                     ? text.split(separator: "/", omittingEmptySubsequences: true).map { Self.sanitize(String($0)) }.joined(separator: "/")
                     : Self.sanitize(text)
             }
@@ -125,5 +138,3 @@ public struct FileTemplate: Sendable, Hashable, CustomStringConvertible {
         return table
     }()
 }
-
-import Foundation

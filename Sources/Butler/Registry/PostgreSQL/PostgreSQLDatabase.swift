@@ -75,7 +75,8 @@ final class PostgreSQLDatabase: SQLDatabase {
         } catch let error as PSQLError {
             // Failures outside a statement: the server could not be reached or went away.
             throw ButlerError(
-                .storageFailure, "the registry database at \(redactedURL) could not be used", cause: PostgreSQLSession.translate(error, sql: ""),
+                .storageFailure, "the registry database at \(redactedURL) could not be used",
+                cause: PostgreSQLSession.translate(error, sql: ""),
                 isRetryable: true)
         }
     }

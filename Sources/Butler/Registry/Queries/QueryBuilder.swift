@@ -101,7 +101,8 @@ struct QueryBuilder {
         }
         let columns = universe.recordColumns(of: target)
         guard let column = columns.first(where: { $0.name == field }) else {
-            throw ButlerError.query("\(context): '\(element)' has no field '\(field)'; fields are \(columns.map(\.name).joined(separator: ", "))")
+            throw ButlerError.query(
+                "\(context): '\(element)' has no field '\(field)'; fields are \(columns.map(\.name).joined(separator: ", "))")
         }
         for key in universe.requiredClosure(of: target) + (target.isDimension ? [element] : []) where sources[key] == nil {
             _ = try source(forDimension: key, context: context)
@@ -170,9 +171,11 @@ struct QueryBuilder {
     ) throws -> String {
         switch expression {
         case .and(let lhs, let rhs):
-            return "(\(try render(lhs, bind: bind, context: context, arguments: &arguments)) AND \(try render(rhs, bind: bind, context: context, arguments: &arguments)))"
+            return
+                "(\(try render(lhs, bind: bind, context: context, arguments: &arguments)) AND \(try render(rhs, bind: bind, context: context, arguments: &arguments)))"
         case .or(let lhs, let rhs):
-            return "(\(try render(lhs, bind: bind, context: context, arguments: &arguments)) OR \(try render(rhs, bind: bind, context: context, arguments: &arguments)))"
+            return
+                "(\(try render(lhs, bind: bind, context: context, arguments: &arguments)) OR \(try render(rhs, bind: bind, context: context, arguments: &arguments)))"
         case .not(let operand):
             return "(NOT \(try render(operand, bind: bind, context: context, arguments: &arguments)))"
         case .comparison(let op, let lhs, let rhs):

@@ -137,7 +137,9 @@ private struct WhereParser {
 
     /// A chain `a AND b AND c …` as a balanced tree: its depth grows with the logarithm of its
     /// length, so a long generated chain cannot make rendering recurse thousands of times.
-    static func balanced(_ terms: ArraySlice<QueryExpression>, _ join: (QueryExpression, QueryExpression) -> QueryExpression) -> QueryExpression {
+    static func balanced(
+        _ terms: ArraySlice<QueryExpression>, _ join: (QueryExpression, QueryExpression) -> QueryExpression
+    ) -> QueryExpression {
         if terms.count == 1 { return terms[terms.startIndex] }
         let middle = terms.startIndex + terms.count / 2
         return join(balanced(terms[..<middle], join), balanced(terms[middle...], join))
@@ -224,17 +226,25 @@ private struct WhereParser {
         }
         while index < characters.count {
             let character = characters[index]
-            if character.isWhitespace { index += 1; continue }
+            if character.isWhitespace {
+                index += 1
+                continue
+            }
             let start = index
             if character.isLetter || character == "_" {
-                while index < characters.count && (characters[index].isLetter || characters[index].isNumber || characters[index] == "_" || characters[index] == ".") {
+                while index < characters.count
+                    && (characters[index].isLetter || characters[index].isNumber || characters[index] == "_" || characters[index] == ".")
+                {
                     index += 1
                 }
                 let word = String(characters[start..<index])
                 tokens.append(Token(kind: keywords.contains(word.uppercased()) ? .keyword : .identifier, text: word, offset: start))
             } else if character.isNumber || (character == "." && index + 1 < characters.count && characters[index + 1].isNumber) {
-                while index < characters.count && (characters[index].isNumber || characters[index] == "." || characters[index] == "e" || characters[index] == "E"
-                    || ((characters[index] == "-" || characters[index] == "+") && (characters[index - 1] == "e" || characters[index - 1] == "E"))) {
+                while index < characters.count
+                    && (characters[index].isNumber || characters[index] == "." || characters[index] == "e" || characters[index] == "E"
+                        || ((characters[index] == "-" || characters[index] == "+")
+                            && (characters[index - 1] == "e" || characters[index - 1] == "E")))
+                {
                     index += 1
                 }
                 tokens.append(Token(kind: .number, text: String(characters[start..<index]), offset: start))

@@ -67,7 +67,8 @@ package struct SQLError: Error, CustomStringConvertible, Sendable {
     /// (possibly retryable) storage failure otherwise, with this error as the cause.
     package var butlerError: ButlerError {
         if isConstraintViolation {
-            return ButlerError(.conflict, "the registry refused a write that conflicts with existing rows (a concurrent writer?)", cause: self)
+            return ButlerError(
+                .conflict, "the registry refused a write that conflicts with existing rows (a concurrent writer?)", cause: self)
         }
         return ButlerError(.storageFailure, "a registry statement failed", cause: self, isRetryable: isTransient)
     }

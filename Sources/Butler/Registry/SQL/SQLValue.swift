@@ -44,8 +44,11 @@ package enum SQLValue: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .uuid(let value): return value
         case .blob(let bytes) where bytes.count == 16:
-            return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                               bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+            return UUID(
+                uuid: (
+                    bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                    bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+                ))
         case .text(let text): return UUID(uuidString: text)
         default: return nil
         }

@@ -119,9 +119,10 @@ struct SQLiteSession: SQLSession {
                 let code = sqlite3_step(handle)
                 if code == SQLITE_DONE { break }
                 guard code == SQLITE_ROW else {
-                    throw SQLError(engine: "sqlite", message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: sql,
-                                   isConstraintViolation: code & 0xFF == SQLITE_CONSTRAINT,
-                                   isTransient: code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED)
+                    throw SQLError(
+                        engine: "sqlite", message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: sql,
+                        isConstraintViolation: code & 0xFF == SQLITE_CONSTRAINT,
+                        isTransient: code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED)
                 }
                 var values: [SQLValue] = []
                 values.reserveCapacity(columns.count)
@@ -154,16 +155,17 @@ struct SQLiteSession: SQLSession {
     }
 
     private static func arguments(_ values: [SQLValue]) -> StatementArguments {
-        StatementArguments(values.map { value -> (any DatabaseValueConvertible)? in
-            switch value {
-            case .null: return nil
-            case .integer(let int): return int
-            case .real(let double): return double
-            case .text(let text): return text
-            case .blob(let bytes): return Data(bytes)
-            case .uuid(let uuid): return withUnsafeBytes(of: uuid.uuid) { Data($0) }
-            }
-        })
+        StatementArguments(
+            values.map { value -> (any DatabaseValueConvertible)? in
+                switch value {
+                case .null: return nil
+                case .integer(let int): return int
+                case .real(let double): return double
+                case .text(let text): return text
+                case .blob(let bytes): return Data(bytes)
+                case .uuid(let uuid): return withUnsafeBytes(of: uuid.uuid) { Data($0) }
+                }
+            })
     }
 
     static func translate(_ error: any Error, sql: String) -> SQLError {

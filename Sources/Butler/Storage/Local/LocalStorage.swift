@@ -1,5 +1,6 @@
 import Formatters
 package import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
