@@ -4,6 +4,10 @@ import Formatters
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Runs the built `butler` binary as a user would.
 struct CommandResult {
     let status: Int32
@@ -16,8 +20,13 @@ func butler(_ arguments: String...) throws -> CommandResult {
 }
 
 func butler(_ arguments: [String]) throws -> CommandResult {
+    try run(BuiltProducts.butler.path, arguments)
+}
+
+/// Runs an executable and collects its output and status.
+func run(_ executable: String, _ arguments: [String]) throws -> CommandResult {
     let process = Process()
-    process.executableURL = BuiltProducts.butler
+    process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
@@ -276,5 +285,62 @@ struct CLITests {
             "get", repo, "calexp", "--collections", "DemoCam/night", "--data-id", "instrument=DemoCam,visit=1,detector=0", "--component",
             "wcs")
         #expect(wcs.status == 0 && wcs.stdout.contains("crval"))
+    }
+
+    /// Whether this run can act as another user under Linux hard-link protection.
+    static let canRunAsNobody: Bool =
+        getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")
+        && (try? String(contentsOfFile: "/proc/sys/fs/protected_hardlinks", encoding: .utf8))?.hasPrefix("1") == true
+
+    @Test(
+        "as another user, a refused hard link never moves the user's file; a move copies it, and a table without header is an error",
+        .enabled(if: canRunAsNobody))
+    func refusedLinks() throws {
+        let directory = try TemporaryDirectory()
+        func asNobody(_ arguments: String...) throws -> CommandResult {
+            try run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--", BuiltProducts.butler.path] + arguments)
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: directory.url.path)
+        let repo = directory.url.appendingPathComponent("repo").path
+        #expect(try asNobody("create", repo).status == 0)
+        let records = directory.url.appendingPathComponent("records")
+        try FileManager.default.createDirectory(at: records, withIntermediateDirectories: true)
+        try #"[{"name": "HSC"}]"#.write(to: records.appendingPathComponent("instrument.json"), atomically: true, encoding: .utf8)
+        try #"[{"instrument": "HSC", "name": "HSC-I", "band": "i"}]"#.write(
+            to: records.appendingPathComponent("filter.json"), atomically: true, encoding: .utf8)
+        try #"[{"instrument": "HSC", "id": 20131102}]"#.write(
+            to: records.appendingPathComponent("day.json"), atomically: true, encoding: .utf8)
+        try #"[{"instrument": "HSC", "id": 1, "physical_filter": "HSC-I", "day_obs": 20131102}]"#
+            .write(to: records.appendingPathComponent("visit.json"), atomically: true, encoding: .utf8)
+        for (element, file) in [("instrument", "instrument"), ("physical_filter", "filter"), ("day_obs", "day"), ("visit", "visit")] {
+            #expect(
+                try asNobody("insert-dimension-records", repo, element, records.appendingPathComponent("\(file).json").path).status == 0)
+        }
+        #expect(try asNobody("register-dataset-type", repo, "plot", "Bytes", "visit").status == 0)
+        // Root's file in a directory anyone may write: the kernel refuses nobody a hard link
+        // to it, but would let nobody rename it away.
+        let sources = directory.url.appendingPathComponent("sources")
+        try FileManager.default.createDirectory(at: sources, withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: sources.path)
+        let raw = sources.appendingPathComponent("raw.png")
+        try Data("root's bytes".utf8).write(to: raw)
+        let table = sources.appendingPathComponent("table.csv")
+        try "file,visit\nraw.png,1\n".write(to: table, atomically: true, encoding: .utf8)
+        let linked = try asNobody(
+            "ingest-files", repo, "plot", "run/link", table.path, "--data-id", "instrument=HSC", "--transfer", "hardlink")
+        #expect(linked.status != 0 && linked.stderr.contains("hard-link"), "\(linked.stderr)")
+        #expect(FileManager.default.fileExists(atPath: raw.path))
+        let moved = try asNobody("ingest-files", repo, "plot", "run/move", table.path, "--data-id", "instrument=HSC", "--transfer", "move")
+        #expect(moved.status == 0, "\(moved.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: raw.path))
+        let got = try asNobody(
+            "get", repo, "plot", "--collections", "run/move", "--data-id", "instrument=HSC,visit=1", "--output",
+            directory.url.appendingPathComponent("got.bin").path)
+        #expect(got.status == 0, "\(got.stderr)")
+        // A table whose first row is data, not a header, is an error rather than "0 files".
+        try Data("again".utf8).write(to: raw)
+        try "raw.png,1\n".write(to: table, atomically: true, encoding: .utf8)
+        let headless = try butler("ingest-files", repo, "plot", "run/headless", table.path, "--data-id", "instrument=HSC")
+        #expect(headless.status != 0 && headless.stderr.contains("no header row"), "\(headless.stderr)")
     }
 }

@@ -5,6 +5,10 @@ import Formatters
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A user type stored as YAML.
 struct PipelineConfig: Codable, Equatable, Sendable {
     var name: String
@@ -212,6 +216,63 @@ struct DatastoreTests {
         #expect(artifacts(under: directory.url).isEmpty)
         let refs = try await butler.ingest(files, datasetType: "plot", run: "raw", idGenerationMode: .dataIdTypeRun)
         #expect(refs.count == 2)
+        try await butler.close()
+    }
+
+    /// A directory on another file system than the repository (tmpfs), when the machine has one.
+    static let otherFileSystem: URL? = {
+        var shm = stat(), tmp = stat()
+        guard stat("/dev/shm", &shm) == 0, stat(FileManager.default.temporaryDirectory.path, &tmp) == 0, shm.st_dev != tmp.st_dev else {
+            return nil
+        }
+        return URL(fileURLWithPath: "/dev/shm")
+    }()
+
+    @Test(
+        "across file systems a hard link is refused and the source stays; a move copies, and removes the source only once registered",
+        .enabled(if: otherFileSystem != nil), arguments: Backend.available)
+    func crossDeviceIngest(backend: Backend) async throws {
+        let (butler, directory) = try await makeButler(backend)
+        defer { _ = directory }
+        try await butler.registerDatasetType("plot", dimensions: ["visit"], storageClass: "Bytes")
+        let sources = try #require(Self.otherFileSystem).appendingPathComponent("butler-xdev-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: sources, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: sources) }
+        let files = try (1...2).map { visit -> FileToIngest in
+            let file = sources.appendingPathComponent("v\(visit).png")
+            try Data("plot \(visit)".utf8).write(to: file)
+            return FileToIngest(url: file, dataId: ["instrument": "HSC", "visit": .int(Int64(visit))])
+        }
+        let refused = await #expect(throws: ButlerError.self) {
+            try await butler.ingest([files[0]], datasetType: "plot", run: "xdev/link", transfer: .hardlink)
+        }
+        #expect(refused?.code == .storageFailure && "\(refused!)".contains("another file system"), "\(refused!)")
+        // A batch that fails (the same data ID twice) moves nothing.
+        await #expect(throws: ButlerError.self) {
+            try await butler.ingest(files + [files[0]], datasetType: "plot", run: "xdev/move", transfer: .move)
+        }
+        #expect(files.allSatisfy { FileManager.default.fileExists(atPath: $0.url.path) })
+        let moved = try await butler.ingest(files, datasetType: "plot", run: "xdev/move", transfer: .move)
+        #expect(files.allSatisfy { !FileManager.default.fileExists(atPath: $0.url.path) })
+        #expect(try await butler.get(moved[1], as: String.self) == "plot 2")
+        try await butler.close()
+    }
+
+    @Test("a FIFO or directory in an ingest is refused at once, in every transfer mode", arguments: [Backend.sqlite])
+    func specialFiles(backend: Backend) async throws {
+        let (butler, directory) = try await makeButler(backend)
+        defer { _ = directory }
+        try await butler.registerDatasetType("plot", dimensions: ["visit"], storageClass: "Bytes")
+        let outside = try TemporaryDirectory()
+        let fifo = outside.url.appendingPathComponent("pipe.png")
+        #expect(mkfifo(fifo.path, 0o644) == 0)
+        for mode in TransferMode.allCases {
+            let error = await #expect(throws: ButlerError.self) {
+                try await butler.ingest(
+                    [FileToIngest(url: fifo, dataId: ["instrument": "HSC", "visit": 1])], datasetType: "plot", run: "fifo", transfer: mode)
+            }
+            #expect("\(error!)".contains("not a regular file"), "\(mode): \(error!)")
+        }
         try await butler.close()
     }
 }

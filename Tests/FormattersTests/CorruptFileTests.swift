@@ -124,4 +124,73 @@ struct CorruptFileTests {
         let notH5 = #expect(throws: HDF5Error.self) { try ExposureHDF5.read(Float.self, from: text) }
         #expect("\(notH5!)".contains("text.fits"))
     }
+
+    /// Replaces the first card of `key` (after the primary header) with `key = value`.
+    func replacingCard(_ key: String, with value: String, in data: Data) throws -> Data {
+        let padded = Data(key.padding(toLength: 8, withPad: " ", startingAt: 0).utf8)
+        let range = try #require(data.range(of: padded, in: 2880..<data.count), "no \(key) card")
+        var bytes = data
+        let card = (key.padding(toLength: 8, withPad: " ", startingAt: 0) + "= " + value).padding(toLength: 80, withPad: " ", startingAt: 0)
+        bytes.replaceSubrange(range.lowerBound..<range.lowerBound + 80, with: Data(card.utf8))
+        return bytes
+    }
+
+    @Test("a long non-numeric tile-compression keyword is refused before cfitsio parses it (cfitsio 4.2 aborted)")
+    func compressionKeywords() throws {
+        let path = directory.appendingPathComponent("tiles.fits").path
+        try ExposureFITS.write(
+            try Fixtures.exposure(Float.self) { x, y in Float(x + y) }, to: path, compression: FITSCompression(.gzip, tile: Extent2I(8, 8)))
+        let original = try Data(contentsOf: URL(fileURLWithPath: path))
+        let long = "'" + String(repeating: "ABCDEFGHIJ", count: 7) + "'"
+        for key in ["ZNAXIS", "ZNAXIS1", "ZNAXIS2", "ZBITPIX", "ZTILE1", "ZTILE2"] {
+            let damaged = directory.appendingPathComponent("bad-\(key).fits")
+            try replacingCard(key, with: long, in: original).write(to: damaged)
+            let error = #expect(throws: FITSError.self) { try ExposureFITS.read(Float.self, from: damaged.path) }
+            #expect(error?.kind == .corruptFile && "\(error!)".contains(key) && "\(error!)".contains("bad-\(key).fits"), "\(key)")
+            #expect(throws: FITSError.self) { try ExposureFITS.info(of: damaged.path) }
+        }
+    }
+
+    @Test("a small file declaring 2^20 × 2^20 pixels is refused before anything is allocated")
+    func declaredHugeImages() throws {
+        // Uncompressed: 5,760 bytes whose primary HDU declares 4 TiB of pixels (over the pixel
+        // limit), or 1.6 GB (under it, but not in the file).
+        func headerOnly(_ name: String, side: Int) throws -> String {
+            let path = directory.appendingPathComponent(name).path
+            let cards = [
+                "SIMPLE  =                    T", "BITPIX  =                  -32", "NAXIS   =                    2",
+                "NAXIS1  = \(String(repeating: " ", count: 20 - String(side).count))\(side)",
+                "NAXIS2  = \(String(repeating: " ", count: 20 - String(side).count))\(side)", "END",
+            ]
+            let header = cards.map { $0.padding(toLength: 80, withPad: " ", startingAt: 0) }.joined()
+            try Data(header.padding(toLength: 5760, withPad: " ", startingAt: 0).utf8).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        let huge = try headerOnly("huge.fits", side: 1 << 20)
+        let error = #expect(throws: FITSError.self) { try ExposureFITS.read(Float.self, from: huge) }
+        #expect(error?.kind == .corruptFile && "\(error!)".contains("exceeds"), "\(error!)")
+        let large = try headerOnly("large.fits", side: 20_000)
+        let truncated = #expect(throws: FITSError.self) { try FITSImage<Float>.read(from: large) }
+        #expect(truncated?.kind == .corruptFile && "\(truncated!)".contains("file has 5760 bytes"), "\(truncated!)")
+        // Tile-compressed: cfitsio checks the tile table against the declared size.
+        let tiled = directory.appendingPathComponent("huge-tiles.fits").path
+        try ExposureFITS.write(try Fixtures.exposure(Float.self) { _, _ in 1 }, to: tiled, compression: FITSCompression(.gzip))
+        var tiles = try Data(contentsOf: URL(fileURLWithPath: tiled))
+        tiles = try replacingCard("ZNAXIS1", with: "1048576", in: tiles)
+        tiles = try replacingCard("ZNAXIS2", with: "1048576", in: tiles)
+        try tiles.write(to: URL(fileURLWithPath: tiled))
+        let tiledError = #expect(throws: FITSError.self) { try ExposureFITS.read(Float.self, from: tiled) }
+        #expect(tiledError?.kind == .corruptFile, "\(tiledError!)")
+        // HDF5: a chunked dataset declared 2^20 × 2^20 with no chunk written (h5py).
+        let h5 = directory.appendingPathComponent("huge.h5").path
+        let made = try runPython(
+            """
+            import h5py, sys
+            with h5py.File(sys.argv[1], "w") as f:
+                f.create_dataset("image", shape=(1 << 20, 1 << 20), dtype="<f4", chunks=(256, 256))
+            """, h5)
+        try #require(made.status == 0, "\(made.output)")
+        let h5Error = #expect(throws: HDF5Error.self) { try ExposureHDF5.read(Float.self, from: h5) }
+        #expect(h5Error?.kind == .corruptFile && "\(h5Error!)".contains("exceeds"))
+    }
 }

@@ -21,6 +21,21 @@ func runInteropScript(_ arguments: [String]) throws -> (status: Int32, output: S
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
+/// Runs a Python program with arguments (h5py, astropy and numpy are installed by the test
+/// command).
+func runPython(_ program: String, _ arguments: String...) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", program] + arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
 func rawBytes<P: ImagePixel>(_ pixels: [P]) -> Data {
     pixels.withUnsafeBytes { Data($0) }
 }

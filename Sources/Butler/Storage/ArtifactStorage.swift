@@ -44,6 +44,8 @@ package protocol ArtifactStorage: Sendable {
     func read(_ path: String, range: Range<Int64>) throws -> Data
     /// The artifact's size, or nil when it does not exist.
     func size(of path: String) throws -> Int64?
+    /// Whether the artifact is a regular file (a FIFO or device would block or never end).
+    func isRegularFile(_ path: String) throws -> Bool
     /// The artifact's URL (daf_butler's `getURI`).
     func url(for path: String) throws -> URL
     /// Copies the artifact to the local file `destination`, creating its directory; an

@@ -35,6 +35,15 @@ struct IngestFiles: AsyncParsableCommand {
             throw ValidationError("cannot read table \(tableFile): \(error)")
         }
         guard table.header.count >= 1 else { throw ValidationError("table \(tableFile) has no header row") }
+        // A table whose first row names a file has no header: its first file would be taken
+        // as column names and silently not ingested.
+        if let first = table.header.first?.trimmingCharacters(in: .whitespaces), !first.isEmpty,
+            FileManager.default.fileExists(atPath: first.hasPrefix("/") ? first : base.appendingPathComponent(first).path)
+        {
+            throw ValidationError(
+                "table \(tableFile) has no header row: its first row names the file \(first); add a header (file, then one column per dimension)"
+            )
+        }
         let dimensions = table.header.dropFirst().map { $0.trimmingCharacters(in: .whitespaces) }
         var files: [FileToIngest] = []
         for (index, row) in table.rows.enumerated() where !row.allSatisfy({ $0.isEmpty }) {
@@ -49,6 +58,9 @@ struct IngestFiles: AsyncParsableCommand {
             let path = row[0].trimmingCharacters(in: .whitespaces)
             let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path)
             files.append(FileToIngest(url: url, dataId: dataId))
+        }
+        guard !files.isEmpty else {
+            throw ValidationError("table \(tableFile) lists no files (a header row, then one row per file)")
         }
         let refs = try await withButler(repo) { butler in
             try await butler.ingest(

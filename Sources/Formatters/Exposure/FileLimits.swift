@@ -3,9 +3,9 @@
 enum FileLimits {
     /// The largest image axis accepted (pixels).
     static let maxAxis = 1 << 20
-    /// The most pixels one plane may hold (2³¹, an 8 GiB float plane; LSST's largest images
-    /// are ~10⁸): each axis may pass `maxAxis` while their product asks for terabytes.
-    static let maxPixels = 1 << 31
+    /// The most pixels one plane may hold (2³⁰, a 4 GiB float plane; LSST's largest images
+    /// are ~10⁸ pixels): each axis may pass `maxAxis` while their product asks for terabytes.
+    static let maxPixels = 1 << 30
     /// The largest |xy0| coordinate accepted.
     static let maxOrigin = 1 << 40
     /// The largest SIP order accepted.

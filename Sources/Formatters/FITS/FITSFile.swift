@@ -40,13 +40,19 @@ public struct FITSCompression: Sendable, Hashable, Codable {
 final class FITSFile {
     private var handle: UnsafeMutablePointer<fitsfile>?
     let path: String
+    /// The same file opened for raw reads (readers only): header bytes are checked before
+    /// cfitsio parses them, and data sizes against the file's length.
+    private let raw: RawFITSFile?
+    /// HDUs `0..<checkedHDUs` have had their header bytes checked (see ``RawFITSFile``).
+    private var checkedHDUs = 1
 
     /// The C handle, for extensions in this file only.
     fileprivate var handlePointer: UnsafeMutablePointer<fitsfile>? { handle }
 
-    private init(handle: UnsafeMutablePointer<fitsfile>?, path: String) {
+    private init(handle: UnsafeMutablePointer<fitsfile>?, path: String, raw: RawFITSFile?) {
         self.handle = handle
         self.path = path
+        self.raw = raw
     }
 
     deinit {
@@ -58,16 +64,14 @@ final class FITSFile {
 
     /// Opens an existing file read-only, positioned at the primary HDU.
     static func open(_ path: String) throws -> FITSFile {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw FITSError(path: path, kind: .missingFile, message: "no such file", context: "opening")
-        }
+        let raw = try RawFITSFile(path)
         var handle: UnsafeMutablePointer<fitsfile>?
         var status: Int32 = 0
         CFitsio.clearMessages()
         // A path with brackets or a leading '!' would be read as cfitsio's extended syntax.
         butler_fits_open_file(&handle, "file://" + path, READONLY, &status)
         try CFitsio.check(status, "ffopen", path: path, context: "opening")
-        return FITSFile(handle: handle, path: path)
+        return FITSFile(handle: handle, path: path, raw: raw)
     }
 
     /// Creates a new file (which must not exist).
@@ -77,7 +81,7 @@ final class FITSFile {
         CFitsio.clearMessages()
         ffinit(&handle, "file://" + path, &status)
         try CFitsio.check(status, "ffinit", path: path, context: "creating")
-        return FITSFile(handle: handle, path: path)
+        return FITSFile(handle: handle, path: path, raw: nil)
     }
 
     /// Closes the file, flushing what was written.
@@ -115,6 +119,7 @@ final class FITSFile {
     /// Moves to HDU `index` (0-based) if the file has it: whether it is an image, or nil when
     /// the file ends before it.
     func moveIfPresent(to index: Int) throws -> Bool? {
+        if try !checkHeaders(through: index) { return nil }
         var type: Int32 = 0, status: Int32 = 0
         ffmahd(handle, Int32(index + 1), &type, &status)
         if status == END_OF_FILE {
@@ -123,6 +128,33 @@ final class FITSFile {
         }
         try check(status, "ffmahd", "moving to HDU \(index)")
         return type == IMAGE_HDU
+    }
+
+    /// Checks the header bytes of every HDU up to `index` before cfitsio parses them (once per
+    /// HDU): cfitsio 4.2 aborts the process on a long non-numeric value of a tile-compression
+    /// keyword (`ZNAXIS1 = 'AAAA…'` overflows a message buffer). Each header starts where the
+    /// previous HDU's data ends, so the HDUs are stepped through in order. Returns false when
+    /// the file ends before `index`.
+    private func checkHeaders(through index: Int) throws -> Bool {
+        guard let raw else { return true }
+        while checkedHDUs <= index {
+            let previous = checkedHDUs - 1
+            var current: Int32 = 0, type: Int32 = 0, status: Int32 = 0
+            ffghdn(handle, &current)
+            if Int(current) - 1 != previous {
+                ffmahd(handle, Int32(previous + 1), &type, &status)
+                try check(status, "ffmahd", "moving to HDU \(previous)")
+            }
+            var headStart: Int64 = 0, dataStart: Int64 = 0, dataEnd: Int64 = 0
+            ffghadll(handle, &headStart, &dataStart, &dataEnd, &status)
+            try check(status, "ffghadll", "locating HDU \(previous)")
+            guard dataEnd < raw.size else { return false }
+            if let problem = try raw.headerProblem(at: dataEnd) {
+                throw FITSError(path: path, kind: .corruptFile, message: problem, context: "reading the header of HDU \(checkedHDUs)")
+            }
+            checkedHDUs += 1
+        }
+        return true
     }
 
     /// The shape of the current image HDU: its axes and the pixel type after scaling.
@@ -150,6 +182,21 @@ final class FITSFile {
             throw FITSError(path: path, kind: .corruptFile, message: refusal, context: "reading image dimensions")
         }
         let kind = PixelKind(fitsBitpix: equivalent)
+        if let raw, fits_is_compressed_image(handle, &status) == 0 {
+            // An uncompressed image must be in the file before a plane is allocated for it: a
+            // few kilobytes declaring a billion pixels are a truncated or hostile file.
+            var headStart: Int64 = 0, dataStart: Int64 = 0, dataEnd: Int64 = 0
+            ffghadll(handle, &headStart, &dataStart, &dataEnd, &status)
+            try check(status, "ffghadll", "locating the image data")
+            let needed = axes.reduce(Int64(abs(bitpix) / 8)) { $0 * Int64($1) }
+            if dataStart + needed > raw.size {
+                throw FITSError(
+                    path: path, kind: .corruptFile,
+                    message:
+                        "the header declares \(needed) bytes of pixels from byte \(dataStart), but the file has \(raw.size) bytes (truncated?)",
+                    context: "reading image dimensions")
+            }
+        }
         return ImageShape(kind: kind, typeName: kind?.rawValue ?? "BITPIX \(equivalent)", axes: axes)
     }
 

@@ -23,6 +23,9 @@ extension FileDatastore {
             guard let size = try storage.size(of: source) else {
                 throw ButlerError(.missingArtifact, "cannot ingest \(source) as \(ref): no such file")
             }
+            guard try storage.isRegularFile(source) else {
+                throw ButlerError(.storageFailure, "cannot ingest \(source) as \(ref): it is not a regular file")
+            }
             let record = StoredFileInfo(
                 datasetId: ref.id, component: "", path: source, formatter: formatter.name,
                 storageClass: ref.datasetType.storageClassName, fileSize: size, checksum: try config.checksum.checksum(ofFileAt: source))

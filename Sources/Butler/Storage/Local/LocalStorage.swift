@@ -244,6 +244,13 @@ package final class LocalStorage: ArtifactStorage {
         return Int64(info.st_size)
     }
 
+    package func isRegularFile(_ path: String) throws -> Bool {
+        let file = try resolve(path)
+        var info = stat()
+        guard stat(file, &info) == 0 else { throw failure("stat", file) }
+        return (info.st_mode & S_IFMT) == S_IFREG
+    }
+
     package func url(for path: String) throws -> URL {
         // An explicit directory hint: without it Foundation stats the path to find out.
         URL(filePath: try resolve(path), directoryHint: .notDirectory)
