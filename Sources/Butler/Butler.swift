@@ -93,7 +93,7 @@ public final class Butler: Sendable {
         // Reject malformed templates now rather than at the first put.
         let datastore = try DatastoreConfiguration.make(
             config, root: root, formatters: FormatterRegistry(), storageClasses: StorageClassRegistry())
-        let database = try await openDatabase(config: config, root: root, readOnly: false)
+        let database = try await openDatabase(config: config, root: root, readOnly: false, create: true)
         let registry = Registry(database: database, universe: universe)
         do {
             try await database.write { session in
@@ -134,12 +134,13 @@ public final class Butler: Sendable {
         return try DimensionUniverse.defaultUniverse(aliases: config.dimensions.aliases)
     }
 
-    static func openDatabase(config: RepositoryConfig, root: URL, readOnly: Bool) async throws -> any SQLDatabase {
+    /// The registry database of a repository; `create` only for a new repository.
+    static func openDatabase(config: RepositoryConfig, root: URL, readOnly: Bool, create: Bool = false) async throws -> any SQLDatabase {
         let url = config.registry.db
         if url.hasPrefix("sqlite://") {
             let path = String(url.dropFirst("sqlite://".count))
             let location = path.hasPrefix("//") ? String(path.dropFirst()) : String(path.drop { $0 == "/" })
-            return try SQLiteDatabase(path: resolve(location, root: root).path, readOnly: readOnly)
+            return try SQLiteDatabase(path: resolve(location, root: root).path, readOnly: readOnly, create: create)
         }
         if url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") {
             return try await PostgreSQLDatabase(url: url, namespace: config.registry.namespace, readOnly: readOnly)

@@ -39,7 +39,7 @@ public struct ButlerError: Error, CustomStringConvertible, Sendable {
         /// No dataset matches.
         public static let missingDataset = Code("missingDataset", "dataset not found")
         /// The dataset (or another row or file) already exists.
-        public static let conflict = Code("conflict", "dataset already exists")
+        public static let conflict = Code("conflict", "conflict")
         /// The repository was opened read-only and a write was attempted.
         public static let readOnly = Code("readOnly", "repository is read-only")
         /// A registered dataset has no artifact where its record says (deleted or never stored).
@@ -110,7 +110,7 @@ public struct ButlerError: Error, CustomStringConvertible, Sendable {
     /// No dataset matches.
     static func datasetNotFound(_ message: String) -> ButlerError { ButlerError(.missingDataset, message) }
     /// The dataset already exists.
-    static func datasetExists(_ message: String) -> ButlerError { ButlerError(.conflict, message) }
+    static func datasetExists(_ message: String) -> ButlerError { ButlerError(.conflict, "the dataset already exists: " + message) }
     /// The repository was opened read-only and `operation` was attempted.
     static func readOnly(_ operation: String) -> ButlerError { ButlerError(.readOnly, operation) }
     /// A query is malformed.

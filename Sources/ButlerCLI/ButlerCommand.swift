@@ -13,6 +13,6 @@ struct ButlerCommand: AsyncParsableCommand {
             QueryCollections.self, CollectionChain.self, RemoveCollections.self, Associate.self,
             InsertDimensionRecords.self, QueryDimensionRecords.self, QueryDataIds.self,
             QueryDatasets.self, IngestFiles.self, IngestRaws.self, RetrieveArtifacts.self, Get.self, Put.self,
-            RemoveRuns.self, PruneDatasets.self, ImageInfo.self, ImageConvert.self,
+            RemoveRuns.self, PruneDatasets.self, Verify.self, ImageInfo.self, ImageConvert.self,
         ])
 }

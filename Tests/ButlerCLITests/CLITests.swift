@@ -143,6 +143,17 @@ struct CLITests {
         #expect(retrieved.status == 0, "\(retrieved.stderr)")
         #expect(retrieved.stdout.contains("Retrieved 4 artifact(s)"))
 
+        let verified = try butler("verify", repo)
+        #expect(
+            verified.status == 0 && verified.stdout.contains("Checked 8 artifact(s).") && verified.stdout.contains("OK"),
+            "\(verified.stdout)")
+        let plotFile = try #require(
+            FileManager.default.enumerator(atPath: repo)?.allObjects.compactMap { $0 as? String }
+                .first { $0.hasSuffix(".png") && $0.contains("_2_") && $0.contains("_1_") })
+        try Data("tampered".utf8).write(to: URL(fileURLWithPath: repo).appendingPathComponent(plotFile))
+        let tampered = try butler("verify", repo, "--json")
+        #expect(tampered.status == 1 && tampered.stdout.contains("\"corrupt\""), "\(tampered.stdout) \(tampered.stderr)")
+
         let pruned = try butler(
             "prune-datasets", repo, "HSC/plots", "--datasets", "plot", "--where", "visit = 2", "--purge", "HSC/plots", "--no-confirm")
         #expect(pruned.status == 0, "\(pruned.stderr)")
@@ -266,6 +277,15 @@ struct CLITests {
             Exposure(maskedImage: MaskedImage<Float>(bbox: Box2I(min: Point2I(0, 0), extent: Extent2I(2, 2)))), to: missing)
         let bad = try butler("ingest-raws", repo, missing)
         #expect(bad.status != 0 && bad.stderr.contains("bad.fits") && bad.stderr.contains("INSTRUME"))
+        // A raw cut short in transfer is refused before anything is ingested.
+        let cut = directory.url.appendingPathComponent("raw_103_0.fits")
+        let whole = try Data(contentsOf: URL(fileURLWithPath: paths[0]))
+        try whole.prefix(whole.count - 4000).write(to: cut)
+        let truncated = try butler("ingest-raws", repo, cut.path, "--run", "LATISS/raw/cut")
+        #expect(
+            truncated.status != 0 && truncated.stderr.contains("raw_103_0.fits") && truncated.stderr.contains("truncated"),
+            "\(truncated.stderr)")
+        #expect(try json(butler("query-datasets", repo, "raw", "--collections", "LATISS/raw/*", "--json").stdout).count == 3)
     }
 
     @Test("the demo runs on a fresh embedded repository")
@@ -342,5 +362,32 @@ struct CLITests {
         try "raw.png,1\n".write(to: table, atomically: true, encoding: .utf8)
         let headless = try butler("ingest-files", repo, "plot", "run/headless", table.path, "--data-id", "instrument=HSC")
         #expect(headless.status != 0 && headless.stderr.contains("no header row"), "\(headless.stderr)")
+    }
+
+    @Test("a repository another user may only read is queried without its WAL files", .enabled(if: canRunAsNobody))
+    func readOnlyRepository() throws {
+        let directory = try TemporaryDirectory()
+        let repo = directory.url.appendingPathComponent("repo").path
+        #expect(try butler("create", repo).status == 0)
+        #expect(try butler("register-dataset-type", repo, "plot", "Bytes", "instrument").status == 0)
+        // Checkpoint and remove the WAL files, as a copied or archived repository has none.
+        let checkpointed = try run(
+            "/usr/bin/env",
+            [
+                "python3", "-c",
+                """
+                import sqlite3, sys
+                connection = sqlite3.connect(sys.argv[1])
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                connection.close()
+                """, repo + "/gen3.sqlite3",
+            ])
+        #expect(checkpointed.status == 0, "\(checkpointed.stderr)")
+        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: repo + "/gen3.sqlite3" + suffix) }
+        let listed = try run(
+            "/usr/bin/setpriv",
+            ["--reuid=65534", "--regid=65534", "--clear-groups", "--", BuiltProducts.butler.path, "query-dataset-types", repo])
+        #expect(listed.status == 0 && listed.stdout.contains("plot"), "\(listed.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: repo + "/gen3.sqlite3-shm"))
     }
 }

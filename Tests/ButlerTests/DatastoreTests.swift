@@ -125,9 +125,10 @@ struct DatastoreTests {
 
     @Test("templates must give unique paths", arguments: [Backend.sqlite])
     func templateValidation(backend: Backend) async throws {
-        let (butler, _) = try await makeButler(backend) { config in
+        let (butler, directory) = try await makeButler(backend) { config in
             config.datastore.templates["metrics"] = "{run}/{datasetType}"
         }
+        defer { _ = directory }  // keeps the repository until the test ends
         try await butler.registerDatasetType("metrics", dimensions: ["visit"], storageClass: "StructuredDataDict")
         let error = await #expect(throws: ButlerError.self) {
             try await butler.put(["a": JSONValue.int(1)], "metrics", dataId: ["instrument": "HSC", "visit": 1])
@@ -138,10 +139,11 @@ struct DatastoreTests {
 
     @Test("PNG bytes, YAML and JSON values round-trip; checksums are recorded", arguments: Backend.available)
     func formats(backend: Backend) async throws {
-        let (butler, _) = try await makeButler(backend) { config in
+        let (butler, directory) = try await makeButler(backend) { config in
             config.datastore.formatters["qaPlot"] = .init(formatter: "BytesFormatter", extension: ".png")
             config.datastore.formatters["pipelineConfig"] = .init(formatter: "YAMLFormatter")
         }
+        defer { _ = directory }  // keeps the repository until the test ends
         try await butler.registerDatasetType("qaPlot", dimensions: ["visit"], storageClass: "Bytes")
         try await butler.registerDatasetType("pipelineConfig", dimensions: ["instrument"], storageClass: "StructuredData")
         try await butler.registerDatasetType("visitList", dimensions: ["instrument"], storageClass: "StructuredDataList")
@@ -274,5 +276,163 @@ struct DatastoreTests {
             #expect("\(error!)".contains("not a regular file"), "\(mode): \(error!)")
         }
         try await butler.close()
+    }
+
+    @Test(
+        "a put reusing a path that another process is emptying from the trash waits for it and keeps its file",
+        .enabled(if: Backend.postgresURL != nil))
+    func trashRace() async throws {
+        let (butler, directory) = try await makeButler(.postgresql)
+        try await butler.registerDatasetType("metrics", dimensions: ["visit"], storageClass: "StructuredDataDict")
+        let dataId: DataId = ["instrument": "HSC", "visit": 1]
+        let first = try await butler.put(["v": JSONValue.int(1)], "metrics", dataId: dataId)
+        let path = try await butler.artifactRecords(first)[0].path
+        let url = try await butler.artifactURLs(first)[0]
+        // The dataset is gone but its path is still in the trash, as after an interrupted removal.
+        try await butler.pruneDatasets([first], purge: true)
+        try await butler.withDatastore { datastore, session in
+            try session.execute(
+                "INSERT INTO file_datastore_trash (datastore_name, path, owned) VALUES (?, ?, 1)", [.text(datastore.name), .text(path)])
+        }
+        // Another process empties the trash: it holds the path while it deletes the file.
+        let emptier = try await Butler(repository: directory.url)
+        let claimed = DispatchSemaphore(value: 0)
+        let proceed = DispatchSemaphore(value: 0)
+        let emptying = Task {
+            try await emptier.withDatastore { datastore, session in
+                try (datastore as? FileDatastore)?.lockArtifactPath(path, session: session)
+                claimed.signal()
+                proceed.wait()
+                try? FileManager.default.removeItem(at: url)
+                try session.execute("DELETE FROM file_datastore_trash WHERE path = ?", [.text(path)])
+            }
+        }
+        await Task.detached { claimed.wait() }.value
+        let put = Task { try await butler.put(["v": JSONValue.int(2)], "metrics", dataId: dataId) }
+        try await Task.sleep(for: .milliseconds(300))
+        proceed.signal()
+        try await emptying.value
+        let second = try await put.value
+        #expect(try await butler.exists(second))
+        #expect(try await butler.get(second, as: [String: Int].self) == ["v": 2])
+        try await emptier.close()
+        try await butler.close()
+    }
+
+    @Test(
+        "verify finds missing, corrupt and stray files; repair removes only old leftovers; the next write sweeps its directory",
+        arguments: Backend.available)
+    func verifyAndRepair(backend: Backend) async throws {
+        let (butler, directory) = try await makeButler(backend)
+        defer { _ = directory }
+        try await butler.registerDatasetType("metrics", dimensions: ["visit"], storageClass: "StructuredDataDict")
+        let refs = try await (1...3).asyncMap { visit in
+            try await butler.put(["v": JSONValue.int(Int64(visit))], "metrics", dataId: ["instrument": "HSC", "visit": .int(Int64(visit))])
+        }
+        #expect(try await butler.verify().isClean)
+        let urls = try await refs.asyncMap { try await butler.artifactURLs($0)[0] }
+        try FileManager.default.removeItem(at: urls[0])
+        try Data("{\"v\":9}".utf8).write(to: urls[1])  // same size, other bytes
+        let folder = urls[2].deletingLastPathComponent()
+        let old = Date().addingTimeInterval(-3600)
+        func stray(_ name: String, modified: Date) throws -> URL {
+            let url = folder.appendingPathComponent(name)
+            try Data("stray".utf8).write(to: url)
+            try FileManager.default.setAttributes([.modificationDate: modified], ofItemAtPath: url.path)
+            return url
+        }
+        let leftover = try stray(".metrics_x.json.tmp-\(UUID().uuidString)", modified: old)
+        let orphan = try stray("metrics_orphan.json", modified: old)
+        let fresh = try stray("metrics_fresh.json", modified: Date())
+        let report = try await butler.verify()
+        #expect(report.checked == 3)
+        #expect(report.missing.map(\.datasetId) == [refs[0].id])
+        #expect(report.corrupt.map(\.datasetId) == [refs[1].id] && report.corrupt[0].reason.contains("checksum"))
+        #expect(report.orphans.count == 1 && report.orphans[0].hasSuffix("metrics_orphan.json"))
+        #expect(report.leftovers.count == 1 && report.leftovers[0].hasSuffix(leftover.lastPathComponent))
+        #expect(!report.isClean)
+        let repaired = try await butler.verify(repair: true)
+        #expect(Set(repaired.removed) == Set(report.orphans + report.leftovers))
+        #expect(!FileManager.default.fileExists(atPath: orphan.path) && !FileManager.default.fileExists(atPath: leftover.path))
+        #expect(FileManager.default.fileExists(atPath: fresh.path), "a file younger than ten minutes may be a write in progress")
+        #expect(!repaired.isClean, "missing and corrupt artifacts are reported, not repaired")
+        // A write into a directory (visit 5 shares visit 3's band and day) sweeps the staging
+        // leftovers it finds there; the first Butler already swept it, so a new one writes.
+        let second = try stray(".metrics_y.json.tmp-\(UUID().uuidString)", modified: old)
+        try await butler.insertDimensionRecords(
+            "visit",
+            [
+                ["instrument": "HSC", "id": 5, "name": "v5", "physical_filter": "HSC-I", "day_obs": 20131102]
+            ])
+        let writer = try await Butler(repository: directory.url, run: "run/a")
+        let fifth = try await writer.put(["v": JSONValue.int(5)], "metrics", dataId: ["instrument": "HSC", "visit": 5])
+        #expect(try await writer.artifactURLs(fifth)[0].deletingLastPathComponent() == folder)
+        #expect(!FileManager.default.fileExists(atPath: second.path))
+        try await writer.close()
+        try await butler.close()
+    }
+
+    @Test(
+        "recorded paths that climb out of the root and symbolic links planted in it are refused before any write or delete",
+        arguments: Backend.available)
+    func hostileLayout(backend: Backend) async throws {
+        let (butler, directory) = try await makeButler(backend)
+        defer { _ = directory }
+        try await butler.registerDatasetType("metrics", dimensions: ["visit"], storageClass: "StructuredDataDict")
+        let outside = try TemporaryDirectory()
+        let victim = outside.url.appendingPathComponent("victim.json")
+        try Data("{\"precious\": 1}".utf8).write(to: victim)
+        // A record rewritten by someone with access to a shared registry.
+        let ref = try await butler.put(["v": JSONValue.int(1)], "metrics", dataId: ["instrument": "HSC", "visit": 1])
+        let climbing = String(repeating: "../", count: 12) + String(victim.path.dropFirst())
+        try await butler.withDatastore { _, session in
+            try session.execute("UPDATE file_datastore_records SET path = ? WHERE dataset_id = ?", [.text(climbing), .uuid(ref.id)])
+        }
+        for attempt in [
+            { _ = try await butler.get(ref) },
+            { _ = try await butler.retrieveArtifacts([ref], destination: outside.url.appendingPathComponent("copy")) },
+        ] as [@Sendable () async throws -> Void] {
+            let error = await #expect(throws: ButlerError.self) { try await attempt() }
+            #expect("\(error!)".contains("leaves the datastore root"), "\(error!)")
+        }
+        // Removal takes the dataset out of the registry and leaves the file it does not own.
+        try await butler.pruneDatasets([ref], purge: true)
+        #expect(FileManager.default.fileExists(atPath: victim.path))
+        #expect(try await butler.dataset(id: ref.id) == nil)
+        // A directory of the datastore replaced by a link to somewhere else: neither written
+        // through nor deleted through.
+        let second = try await butler.put(["v": JSONValue.int(2)], "metrics", dataId: ["instrument": "HSC", "visit": 2])
+        let folder = try await butler.artifactURLs(second)[0].deletingLastPathComponent()
+        let moved = outside.url.appendingPathComponent("moved")
+        try FileManager.default.moveItem(at: folder, to: moved)
+        try FileManager.default.createSymbolicLink(at: folder, withDestinationURL: moved)
+        try await butler.insertDimensionRecords(
+            "visit",
+            [
+                ["instrument": "HSC", "id": 4, "name": "v4", "physical_filter": "HSC-R", "day_obs": 20131102]
+            ])
+        let planted = await #expect(throws: ButlerError.self) {
+            try await butler.put(["v": JSONValue.int(4)], "metrics", dataId: ["instrument": "HSC", "visit": 4])
+        }
+        #expect("\(planted!)".contains("symbolic link"), "\(planted!)")
+        try await butler.pruneDatasets([second], purge: true)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: moved.path).count == 1)
+        try await butler.close()
+    }
+
+    @Test("a write after the registry file was deleted is refused and creates no empty registry", arguments: [Backend.sqlite])
+    func deletedRegistry(backend: Backend) async throws {
+        let (butler, directory) = try await makeButler(backend)
+        try await butler.registerDatasetType("metrics", dimensions: ["visit"], storageClass: "StructuredDataDict")
+        let database = directory.url.appendingPathComponent("gen3.sqlite3").path
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+        let error = await #expect(throws: ButlerError.self) {
+            try await butler.put(["a": JSONValue.int(1)], "metrics", dataId: ["instrument": "HSC", "visit": 1])
+        }
+        #expect("\(error!)".contains("removed or replaced"), "\(error!)")
+        #expect(!FileManager.default.fileExists(atPath: database))
+        try? await butler.close()
+        let reopened = await #expect(throws: ButlerError.self) { try await Butler(repository: directory.url) }
+        #expect("\(reopened!)".contains("does not exist"))
     }
 }

@@ -138,6 +138,7 @@ private final class RecordingSession: SQLSession, @unchecked Sendable {
 private struct RecordingDatabase: SQLDatabase {
     let session: RecordingSession
     var dialect: SQLDialect { .postgresql }
+    var localFile: String? { nil }
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T { try body(session) }
     func readLatest<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T { try body(session) }
     func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T { try body(session) }

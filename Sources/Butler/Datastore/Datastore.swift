@@ -67,6 +67,20 @@ package protocol Datastore: Sendable {
         _ ref: DatasetRef, records: [StoredFileInfo], to destination: URL, preservePath: Bool, overwrite: Bool
     ) throws -> [URL]
 
+    // MARK: Verification
+
+    /// The records and trashed paths verification compares the storage with, read inside the
+    /// caller's unit of work.
+    func verificationInputs(_ session: any SQLSession) throws -> VerificationInputs
+    /// Checks every recorded artifact (exists, size, and checksum when asked) and finds what a
+    /// killed writer left: staged files and published files no record names, older than
+    /// ``StagedArtifact/leftoverAge``. `repositoryFiles` (the registry database, `butler.yaml`)
+    /// are never reported.
+    func verify(_ inputs: VerificationInputs, checksums: Bool, excluding repositoryFiles: Set<String>) throws -> VerificationReport
+    /// Removes the leftovers and orphans of a report, inside the caller's transaction; an
+    /// orphan a record has named since is kept. Returns the paths removed.
+    func repair(_ session: any SQLSession, _ report: VerificationReport) throws -> [String]
+
     // MARK: Removal (two phases)
 
     /// Moves the records of datasets to the trash, inside the caller's transaction.
@@ -126,6 +140,49 @@ public struct StoredFileInfo: Sendable, Hashable, Codable {
     /// Whether the path is outside the datastore root (a file ingested in place, never deleted
     /// by the datastore).
     public var isExternal: Bool { path.hasPrefix("/") }
+}
+
+/// What verification compares a datastore's storage with.
+package struct VerificationInputs: Sendable {
+    /// Every record of the datastore.
+    package let records: [StoredFileInfo]
+    /// Paths in its trash (not yet deleted, not orphans).
+    package let trashed: Set<String>
+}
+
+/// What `butler verify` found: artifacts that do not match their records, and files no
+/// record names that a killed writer left behind.
+public struct VerificationReport: Sendable, Codable, Equatable {
+    /// An artifact that does not match its record.
+    public struct Problem: Sendable, Codable, Equatable {
+        /// The dataset whose record it is.
+        public let datasetId: UUID
+        /// The recorded path.
+        public let path: String
+        /// What is wrong.
+        public let reason: String
+    }
+
+    /// How many recorded artifacts were checked.
+    public var checked = 0
+    /// Recorded artifacts that do not exist.
+    public var missing: [Problem] = []
+    /// Recorded artifacts whose size or checksum differs from the record.
+    public var corrupt: [Problem] = []
+    /// Files no record or trash entry names (published by a writer killed before its commit).
+    public var orphans: [String] = []
+    /// Staged files never published (a writer killed before publication).
+    public var leftovers: [String] = []
+    /// What a repair removed.
+    public var removed: [String] = []
+
+    /// Creates an empty report.
+    public init() {}
+
+    /// True when every artifact matches its record and nothing stray remains.
+    public var isClean: Bool {
+        missing.isEmpty && corrupt.isEmpty && Set(orphans + leftovers).isSubset(of: Set(removed))
+    }
 }
 
 /// How ingest brings a file into the repository (daf_butler's `--transfer`).

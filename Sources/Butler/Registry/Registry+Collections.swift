@@ -16,10 +16,22 @@ extension Registry {
             }
             return false
         }
-        let row = try session.queryOne(
-            "INSERT INTO collection (name, type, doc) VALUES (?, ?, ?) RETURNING collection_id",
-            [.text(name), .integer(type.code), .text(doc)])
-        guard let id = row?[0].int64 else { throw ButlerError.collection("could not create collection '\(name)'") }
+        // Another process may create it between the check and the insert (two first puts into
+        // a new run): the insert then does nothing, and the collection it made is used.
+        guard
+            let id = try session.queryOne(
+                "INSERT INTO collection (name, type, doc) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING collection_id",
+                [.text(name), .integer(type.code), .text(doc)])?[0].int64
+        else {
+            guard let concurrent = try findCollection(session, named: name) else {
+                throw ButlerError.collection("could not create collection '\(name)'")
+            }
+            guard concurrent.type == type else {
+                throw ButlerError.collection(
+                    "collection '\(name)' was just created by another writer with type \(concurrent.type.rawValue), not \(type.rawValue)")
+            }
+            return false
+        }
         let record = CollectionRecord(id: id, name: name, type: type, doc: doc)
         cached {
             $0.collectionsByName[name] = record

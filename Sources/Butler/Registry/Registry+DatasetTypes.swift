@@ -7,6 +7,9 @@ extension Registry {
     @discardableResult
     func registerDatasetType(_ session: any SQLSession, _ datasetType: DatasetType) throws -> Bool {
         try DatasetType.validate(name: datasetType.name)
+        // Registrations are serialized between processes: two first registrations (parallel
+        // ingests into a fresh repository) would both create the same tag table.
+        try lock(session, "dataset_type")
         if let existing = try findDatasetType(session, named: datasetType.name) {
             guard existing.datasetType == datasetType else {
                 throw ButlerError.datasetTypeConflict(

@@ -20,9 +20,19 @@ extension Registry {
         if let other = try dataset(session, id: ref.id) {
             throw ButlerError.datasetExists("dataset id \(ref.id.uuidString.lowercased()) is already used by \(other)")
         }
-        try session.execute(
-            "INSERT INTO dataset (id, dataset_type_id, run_id, ingest_date) VALUES (?, ?, ?, ?)",
-            [.uuid(ref.id), .integer(typeRecord.id), .integer(run.id), .integer(Int64(Date().timeIntervalSince1970 * 1e9))])
+        do {
+            try session.execute(
+                "INSERT INTO dataset (id, dataset_type_id, run_id, ingest_date) VALUES (?, ?, ?, ?)",
+                [.uuid(ref.id), .integer(typeRecord.id), .integer(run.id), .integer(Int64(Date().timeIntervalSince1970 * 1e9))])
+        } catch let error as SQLError where error.violated == .foreignKey {
+            // The run (or the dataset type) was removed by another writer after this process
+            // looked it up.
+            forget(collection: ref.run)
+            forget(datasetType: typeRecord.datasetType.name)
+            throw ButlerError(
+                .collection, "run '\(ref.run)' or dataset type \(typeRecord.datasetType.name) was removed while \(ref) was being stored",
+                cause: error)
+        }
         try insertTag(session, typeRecord, ref, collection: run, runId: run.id)
     }
 

@@ -33,6 +33,13 @@ final class Registry: Sendable {
 
     var dialect: SQLDialect { database.dialect }
 
+    /// Takes a lock named `key` until the caller's transaction ends, where concurrent write
+    /// transactions can interleave (PostgreSQL); SQLite serializes them already.
+    func lock(_ session: any SQLSession, _ key: String) throws {
+        guard let lock = session.dialect.transactionLockQuery else { return }
+        _ = try session.query(lock, [.text("registry|" + key)])
+    }
+
     // MARK: Cache
 
     func cached<T: Sendable>(_ body: (inout sending Cache) -> sending T) -> T { cache.withLock(body) }

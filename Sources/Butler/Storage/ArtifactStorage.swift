@@ -51,13 +51,35 @@ package protocol ArtifactStorage: Sendable {
     /// Copies the artifact to the local file `destination`, creating its directory; an
     /// existing file there is an error unless `overwrite`.
     func retrieve(_ path: String, to destination: URL, overwrite: Bool) throws
-    /// Every artifact path under `prefix` (relative paths; names staging left are listed too).
-    func list(under prefix: String) throws -> [String]
+    /// Every artifact under `prefix` (relative paths, sorted; names staging left are listed
+    /// too).
+    func list(under prefix: String) throws -> [ArtifactListing]
 
     // MARK: Removal
 
     /// Deletes an artifact (nothing when absent) and, on POSIX, the directories it empties.
     func delete(_ path: String) throws
+}
+
+/// One artifact as a storage lists it.
+package struct ArtifactListing: Sendable, Hashable {
+    /// Its path relative to the storage root.
+    package let path: String
+    /// Its size in bytes.
+    package let size: Int64
+    /// When it was last written.
+    package let modified: Date
+    /// Whether the name is one staging gives (a leftover when it is old: a writer was killed
+    /// between staging and publication).
+    package let isStaged: Bool
+
+    /// Describes a listed artifact.
+    package init(path: String, size: Int64, modified: Date, isStaged: Bool) {
+        self.path = path
+        self.size = size
+        self.modified = modified
+        self.isStaged = isStaged
+    }
 }
 
 /// The bytes of a new artifact between staging and publication.
@@ -68,6 +90,11 @@ package struct StagedArtifact: Sendable, Hashable {
     package let localFile: String
     /// A file to remove once the artifact is published and registered (a `move` ingest's source).
     package let sourceToRemove: String?
+
+    /// How old a staged file (or a published one no record names) must be to count as a
+    /// leftover of a killed writer: a write publishes and commits within seconds of staging
+    /// (its data is written first), so ten minutes is far beyond a live one.
+    package static let leftoverAge: TimeInterval = 600
 
     /// Describes a staged artifact.
     package init(path: String, localFile: String, sourceToRemove: String? = nil) {

@@ -73,6 +73,7 @@ struct IngestRaws: AsyncParsableCommand {
         func add(_ element: String, _ key: String, _ record: [String: JSONValue]) { records[element, default: [:]][key] = record }
         for path in files {
             let header = try FITSHeaders.read(from: path)
+            try FITSHeaders.verifyComplete(path)
             func value(_ keyword: String, _ what: String) throws -> JSONValue {
                 guard let found = header[keyword], !found.isNull else {
                     throw ValidationError("\(path): no \(keyword) keyword for \(what) (set it with --header-map)")

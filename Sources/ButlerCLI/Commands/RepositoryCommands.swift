@@ -118,3 +118,43 @@ struct InsertDimensionRecords: AsyncParsableCommand {
         print("Inserted \(written) \(element) record(s)")
     }
 }
+
+struct Verify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check every artifact against its record and find what killed writers left; --repair removes the leftovers.",
+        discussion: """
+            Missing or corrupt artifacts (size or checksum differing from the record) are reported and never changed. Staged \
+            files never published, and published files no record names, are leftovers of a writer killed mid-write; \
+            they are reported only when older than ten minutes, so that a write in progress is never touched. Exits 1 \
+            when anything remains wrong.
+            """)
+
+    @Argument(help: "The repository root.") var repo: String
+    @Flag(name: .long, help: "Remove leftovers of killed writers (staged and unregistered files).") var repair = false
+    @Flag(name: .customLong("no-checksums"), help: "Check existence and size only (faster).") var noChecksums = false
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let report = try await withButler(repo, writeable: repair) { butler in
+            try await butler.verify(checksums: !noChecksums, repair: repair)
+        }
+        if output.json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print("Checked \(report.checked) artifact(s).")
+            for problem in report.missing {
+                print("missing: \(problem.path) (dataset \(problem.datasetId.uuidString.lowercased())): \(problem.reason)")
+            }
+            for problem in report.corrupt {
+                print("corrupt: \(problem.path) (dataset \(problem.datasetId.uuidString.lowercased())): \(problem.reason)")
+            }
+            let removed = Set(report.removed)
+            for path in report.orphans { print("\(removed.contains(path) ? "removed" : "unregistered"): \(path)") }
+            for path in report.leftovers { print("\(removed.contains(path) ? "removed" : "staging leftover"): \(path)") }
+            if report.isClean { print("OK") }
+        }
+        if !report.isClean { throw ExitCode.failure }
+    }
+}

@@ -157,6 +157,50 @@ final class FITSFile {
         return true
     }
 
+    /// Refuses to read the pixels of an uncompressed image whose data is not in the file,
+    /// before a plane is allocated for them: a few kilobytes declaring a billion pixels are a
+    /// truncated or hostile file. (A compressed image's tiles are checked by cfitsio.)
+    private func requireDataInFile() throws {
+        var status: Int32 = 0
+        guard let raw, fits_is_compressed_image(handle, &status) == 0 else { return }
+        var headStart: Int64 = 0, dataStart: Int64 = 0, dataEnd: Int64 = 0, bitpix: Int32 = 0, naxis: Int32 = 0
+        var naxes = [Int](repeating: 0, count: 9)
+        ffgipr(handle, 9, &bitpix, &naxis, &naxes, &status)
+        ffghadll(handle, &headStart, &dataStart, &dataEnd, &status)
+        try check(status, "ffghadll", "locating the image data")
+        var needed = Int64(abs(bitpix) / 8)
+        for axis in naxes.prefix(Int(max(0, min(naxis, 9)))) {
+            let (product, overflow) = needed.multipliedReportingOverflow(by: Int64(axis))
+            needed = overflow ? .max / 2 : product
+        }
+        if dataStart > raw.size - needed {
+            throw FITSError(
+                path: path, kind: .corruptFile,
+                message:
+                    "the header declares \(needed) bytes of pixels from byte \(dataStart), but the file has \(raw.size) bytes (truncated?)",
+                context: "reading pixels")
+        }
+    }
+
+    /// Walks every HDU and checks that its data ends inside the file.
+    func verifyDataInFile() throws {
+        guard let raw else { return }
+        var index = 0
+        while try moveIfPresent(to: index) != nil {
+            var headStart: Int64 = 0, dataStart: Int64 = 0, dataEnd: Int64 = 0, status: Int32 = 0
+            ffghadll(handle, &headStart, &dataStart, &dataEnd, &status)
+            try check(status, "ffghadll", "locating HDU \(index)")
+            // The last data block may lack its padding to 2880 bytes; its bytes must be there.
+            if dataStart > raw.size || dataEnd - 2879 > raw.size {
+                throw FITSError(
+                    path: path, kind: .corruptFile,
+                    message: "HDU \(index) declares data up to byte \(dataEnd), but the file has \(raw.size) bytes (truncated?)",
+                    context: "checking the file is complete")
+            }
+            index += 1
+        }
+    }
+
     /// The shape of the current image HDU: its axes and the pixel type after scaling.
     struct ImageShape {
         /// The pixel kind cfitsio reads it as (its "equivalent" type), nil for one we do not know.
@@ -182,21 +226,6 @@ final class FITSFile {
             throw FITSError(path: path, kind: .corruptFile, message: refusal, context: "reading image dimensions")
         }
         let kind = PixelKind(fitsBitpix: equivalent)
-        if let raw, fits_is_compressed_image(handle, &status) == 0 {
-            // An uncompressed image must be in the file before a plane is allocated for it: a
-            // few kilobytes declaring a billion pixels are a truncated or hostile file.
-            var headStart: Int64 = 0, dataStart: Int64 = 0, dataEnd: Int64 = 0
-            ffghadll(handle, &headStart, &dataStart, &dataEnd, &status)
-            try check(status, "ffghadll", "locating the image data")
-            let needed = axes.reduce(Int64(abs(bitpix) / 8)) { $0 * Int64($1) }
-            if dataStart + needed > raw.size {
-                throw FITSError(
-                    path: path, kind: .corruptFile,
-                    message:
-                        "the header declares \(needed) bytes of pixels from byte \(dataStart), but the file has \(raw.size) bytes (truncated?)",
-                    context: "reading image dimensions")
-            }
-        }
         return ImageShape(kind: kind, typeName: kind?.rawValue ?? "BITPIX \(equivalent)", axes: axes)
     }
 
@@ -205,6 +234,7 @@ final class FITSFile {
     /// Reads the pixels of the current image HDU inside `box` (local, 0-based, inclusive), or
     /// all of them. Only the tiles a box touches are decompressed.
     func readPixels<P: ImagePixel>(_ type: P.Type, width: Int, height: Int, box: Box2I? = nil) throws -> [P] {
+        try requireDataInFile()
         let region = box ?? Box2I(min: Point2I(0, 0), extent: Extent2I(width, height))
         var lower = [region.min.x + 1, region.min.y + 1]
         var upper = [region.max.x + 1, region.max.y + 1]

@@ -68,4 +68,11 @@ public enum FITSHeaders {
         }
         return merged
     }
+
+    /// Checks that every HDU's data is in the file (a raw cut short in transfer is refused at
+    /// ingest, not found out at the first read), without reading pixels.
+    /// - Throws: ``FITSError`` (``FileErrorKind/corruptFile``) naming the HDU and the sizes.
+    public static func verifyComplete(_ path: String) throws {
+        try FITSFile.open(path).verifyDataInFile()
+    }
 }

@@ -59,8 +59,7 @@ final class RawFITSFile {
                     path: path, kind: .ioFailure, message: "\(FileIOError(operation: "read", path: path, errno: errno))",
                     context: "reading a header")
             }
-            // A short block is a truncated header: cfitsio reports it as such.
-            guard count == 2880 else { return nil }
+            guard count == 2880 else { return "the file ends inside this header, at byte \(size) (truncated?)" }
             for card in 0..<36 {
                 let start = card * 80
                 let key = Self.keyword(block, start)

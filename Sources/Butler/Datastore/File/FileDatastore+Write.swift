@@ -27,7 +27,9 @@ extension FileDatastore {
         }
 
         func commit(_ session: any SQLSession) throws {
-            for artifact in artifacts {
+            // In path order, as the trash is emptied: two transactions taking path locks in
+            // one order cannot deadlock.
+            for artifact in artifacts.sorted(by: { $0.record.path < $1.record.path }) {
                 if let path = try datastore.commit(artifact, session: session) { published.withLock { $0.append(path) } }
             }
         }
@@ -116,6 +118,10 @@ extension FileDatastore {
         }
         try insertRecord(artifact.record, session: session)
         guard let staged = artifact.staged else { return nil }
+        // Hold the path against a concurrent emptying of the trash, and take it out of the
+        // trash: the file published here must not be deleted as the old one's leftover.
+        try lockArtifactPath(staged.path, session: session)
+        try session.execute("DELETE FROM \(Self.trashTable) WHERE datastore_name = ? AND path = ?", [.text(name), .text(staged.path)])
         if try !storage.publish(staged, replacing: false, durable: config.fsync) {
             // A file without a record can only be left by a crash between publication and
             // commit; one with a record belongs to another dataset and must not be touched.
@@ -144,7 +150,11 @@ extension FileDatastore {
               AND datastore_name = ? AND path NOT LIKE '/%'
             LIMIT 1
             """, [.text(checksum), .integer(record.fileSize), .text(record.formatter), .text(record.storageClass), .text(name)])
-        guard let path = rows.first?[0].string, try storage.size(of: path) != nil else { return nil }
+        guard let path = rows.first?[0].string else { return nil }
+        // The record naming it may be on its way to the trash: hold the path, then check that
+        // an emptier did not delete the file before we got it.
+        try lockArtifactPath(path, session: session)
+        guard try storage.size(of: path) != nil else { return nil }
         return path
     }
 }

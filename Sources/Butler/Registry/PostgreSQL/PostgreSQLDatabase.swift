@@ -18,6 +18,7 @@ final class PostgreSQLDatabase: SQLDatabase {
     private let readOnly: Bool
     let url: String
     var dialect: SQLDialect { .postgresql }
+    var localFile: String? { nil }
 
     /// Connects to `url` (`postgresql://user[:password]@host[:port]/database`), using
     /// `namespace` as the schema (created if missing unless read-only).
@@ -35,6 +36,22 @@ final class PostgreSQLDatabase: SQLDatabase {
         }
         self.url = url
         self.readOnly = readOnly
+        // One connection first, with a bounded connect timeout: an unreachable server is a
+        // clear error in seconds, where the client's pool would retry until its circuit
+        // breaker trips (a minute) and report only that.
+        var probe = PostgresConnection.Configuration(
+            host: host, port: components.port ?? 5432, username: components.user ?? "postgres", password: components.password,
+            database: components.path.isEmpty ? nil : String(components.path.dropFirst()), tls: .disable)
+        probe.options.connectTimeout = .seconds(10)
+        do {
+            let connection = try await PostgresConnection.connect(configuration: probe, id: 0, logger: Self.logger)
+            try await connection.close()
+        } catch {
+            throw ButlerError(
+                .storageFailure, "cannot reach the registry database at \(Self.redacted(url))",
+                cause: PostgreSQLSession.translate(error, sql: ""),
+                isRetryable: true)
+        }
         let client = PostgresClient(configuration: configuration)
         self.client = client
         runTask = Task { await client.run() }
@@ -82,11 +99,16 @@ final class PostgreSQLDatabase: SQLDatabase {
     }
 
     /// The URL without its password, for messages.
-    private var redactedURL: String {
+    private var redactedURL: String { Self.redacted(url) }
+
+    /// `url` without its password.
+    private static func redacted(_ url: String) -> String {
         guard var components = URLComponents(string: url), components.password != nil else { return url }
         components.password = "***"
         return components.string ?? url
     }
+
+    private static let logger = Logger(label: "butler.postgresql")
 
     private func leased<T: Sendable>(begin: String?, _ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
         try await client.withConnection { connection in
@@ -229,12 +251,12 @@ final class PostgreSQLSession: SQLSession, Sendable {
         if let error = error as? SQLError { return error }
         if let error = error as? PSQLError {
             let code = error.serverInfo?[.sqlState]
-            let message = error.serverInfo?[.message] ?? "\(error.code)"
+            let message = error.serverInfo?[.message] ?? error.underlying.map { "\(error.code): \($0)" } ?? "\(error.code)"
             // 23505 unique_violation, 23503 foreign_key_violation; 40001 serialization
             // failure, 40P01 deadlock, 08… connection exceptions, no code: no server reply.
             return SQLError(
                 engine: "postgresql", message: message, sql: sql,
-                isConstraintViolation: code == "23505" || code == "23503",
+                violated: code == "23505" ? .unique : code == "23503" ? .foreignKey : code?.hasPrefix("23") == true ? .other : nil,
                 isTransient: code == nil || code == "40001" || code == "40P01" || code?.hasPrefix("08") == true)
         }
         return SQLError(engine: "postgresql", message: "\(error)", sql: sql)

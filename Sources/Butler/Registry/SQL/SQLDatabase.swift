@@ -6,6 +6,8 @@
 package protocol SQLDatabase: Sendable {
     /// How SQL must be written for this engine.
     var dialect: SQLDialect { get }
+    /// The database file, for an embedded engine (nil for a server).
+    var localFile: String? { get }
     /// Runs `body` with read-only access to a consistent snapshot.
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T
     /// Runs `body` without a snapshot transaction: each statement sees the latest committed
@@ -46,18 +48,30 @@ package struct SQLError: Error, CustomStringConvertible, Sendable {
     package let message: String
     /// The statement that failed.
     package let sql: String
-    /// True when the failure is a uniqueness, primary-key or foreign-key violation.
-    package let isConstraintViolation: Bool
+    /// The kind of constraint a statement violated.
+    package enum Constraint: Sendable {
+        /// A uniqueness or primary-key constraint.
+        case unique
+        /// A foreign key (a row referring to one that does not exist, or no longer does).
+        case foreignKey
+        /// Another constraint (NOT NULL, CHECK).
+        case other
+    }
+
+    /// The constraint the statement violated, if that is why it failed.
+    package let violated: Constraint?
+    /// True when the failure is a constraint violation of any kind.
+    package var isConstraintViolation: Bool { violated != nil }
     /// True when the same unit of work may succeed if run again: a lock held too long, a
     /// serialization failure, a deadlock, a lost connection.
     package let isTransient: Bool
 
     /// Describes a failed statement.
-    package init(engine: String, message: String, sql: String, isConstraintViolation: Bool = false, isTransient: Bool = false) {
+    package init(engine: String, message: String, sql: String, violated: Constraint? = nil, isTransient: Bool = false) {
         self.engine = engine
         self.message = message
         self.sql = sql
-        self.isConstraintViolation = isConstraintViolation
+        self.violated = violated
         self.isTransient = isTransient
     }
 

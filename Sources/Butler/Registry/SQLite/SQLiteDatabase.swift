@@ -2,6 +2,10 @@ import Foundation
 import GRDB
 import GRDBSQLite
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The embedded registry engine: one SQLite file in WAL mode, through GRDB.
 ///
 /// Units of work run inline on the calling thread through GRDB's synchronous API: a lookup
@@ -13,10 +17,15 @@ final class SQLiteDatabase: SQLDatabase {
     private let pool: DatabasePool
     let path: String
     var dialect: SQLDialect { .sqlite }
+    var localFile: String? { path }
 
-    /// Opens (or creates, unless `readOnly`) the database file at `path`.
-    init(path: String, readOnly: Bool, busyTimeout: TimeInterval = 30) throws {
-        if readOnly && !FileManager.default.fileExists(atPath: path) {
+    /// The file's identity when opened: a unit of work on a file removed or replaced since
+    /// would make SQLite create a new, empty registry under the same name.
+    private let identity: (device: UInt64, inode: UInt64)
+
+    /// Opens the database file at `path`; only with `create` may it not exist yet.
+    init(path: String, readOnly: Bool, create: Bool = false, busyTimeout: TimeInterval = 30) throws {
+        if !create && !FileManager.default.fileExists(atPath: path) {
             throw ButlerError.configuration("registry database \(path) does not exist")
         }
         var configuration = Configuration()
@@ -32,7 +41,39 @@ final class SQLiteDatabase: SQLDatabase {
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
         } catch {
-            throw ButlerError(.storageFailure, "cannot open the registry database \(path)", cause: SQLiteSession.translate(error, sql: ""))
+            // A reader of a registry it may not write (a published, read-only copy) cannot
+            // create the WAL index SQLite needs: open it as immutable instead, which needs
+            // nothing written (Debian's SQLite interprets file: URIs).
+            let walIndexMissing = !FileManager.default.fileExists(atPath: path + "-shm")
+            guard readOnly, walIndexMissing,
+                let immutable = try? DatabasePool(path: Self.immutableURI(path), configuration: configuration)
+            else {
+                throw ButlerError(
+                    .storageFailure, "cannot open the registry database \(path)", cause: SQLiteSession.translate(error, sql: ""))
+            }
+            pool = immutable
+        }
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw ButlerError(.storageFailure, "cannot open the registry database \(path): it disappeared while being opened")
+        }
+        identity = (UInt64(info.st_dev), UInt64(info.st_ino))
+    }
+
+    /// The `file:` URI opening `path` read-only and immutable.
+    private static func immutableURI(_ path: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "?#%")
+        return "file:" + (path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path) + "?mode=ro&immutable=1"
+    }
+
+    /// Refuses a unit of work on a registry file removed or replaced since it was opened.
+    private func requireSameFile() throws {
+        var info = stat()
+        guard stat(path, &info) == 0, UInt64(info.st_dev) == identity.device, UInt64(info.st_ino) == identity.inode else {
+            throw ButlerError(
+                .storageFailure,
+                "the registry database \(path) was removed or replaced while in use; nothing was written (reopen the repository)")
         }
     }
 
@@ -45,7 +86,8 @@ final class SQLiteDatabase: SQLDatabase {
     }
 
     private func readLatestNow<T>(_ body: (any SQLSession) throws -> T) throws -> T {
-        try translatingErrors { try pool.unsafeRead { db in try body(SQLiteSession(db: db)) } }
+        try requireSameFile()
+        return try translatingErrors { try pool.unsafeRead { db in try body(SQLiteSession(db: db)) } }
     }
 
     /// Runs GRDB work, turning statement failures into ``ButlerError``s that keep the
@@ -65,11 +107,13 @@ final class SQLiteDatabase: SQLDatabase {
     /// Synchronous on purpose: inside an `async` function GRDB would pick its async overloads,
     /// which bridge through a dispatch queue (≈150 µs); the synchronous ones cost ≈30 µs.
     private func readNow<T>(_ body: (any SQLSession) throws -> T) throws -> T {
-        try translatingErrors { try pool.read { db in try body(SQLiteSession(db: db)) } }
+        try requireSameFile()
+        return try translatingErrors { try pool.read { db in try body(SQLiteSession(db: db)) } }
     }
 
     private func writeNow<T>(_ body: (any SQLSession) throws -> T) throws -> T {
-        try translatingErrors {
+        try requireSameFile()
+        return try translatingErrors {
             try pool.writeWithoutTransaction { db in
                 var result: T?
                 try db.inTransaction(.immediate) {
@@ -121,7 +165,7 @@ struct SQLiteSession: SQLSession {
                 guard code == SQLITE_ROW else {
                     throw SQLError(
                         engine: "sqlite", message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: sql,
-                        isConstraintViolation: code & 0xFF == SQLITE_CONSTRAINT,
+                        violated: Self.constraint(sqlite3_extended_errcode(db.sqliteConnection)),
                         isTransient: code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED)
                 }
                 var values: [SQLValue] = []
@@ -174,7 +218,18 @@ struct SQLiteSession: SQLSession {
         }
         return SQLError(
             engine: "sqlite", message: error.message ?? "\(error.resultCode)", sql: sql,
-            isConstraintViolation: error.resultCode == .SQLITE_CONSTRAINT,
+            violated: constraint(error.extendedResultCode.rawValue),
             isTransient: error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED)
+    }
+
+    /// The constraint an extended result code reports, if any.
+    static func constraint(_ extended: Int32) -> SQLError.Constraint? {
+        guard extended & 0xFF == SQLITE_CONSTRAINT else { return nil }
+        // SQLITE_CONSTRAINT_FOREIGNKEY, _PRIMARYKEY and _UNIQUE (macros Swift does not import).
+        switch extended >> 8 {
+        case 6, 8: return .unique
+        case 3: return .foreignKey
+        default: return .other
+        }
     }
 }

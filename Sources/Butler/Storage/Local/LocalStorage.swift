@@ -1,5 +1,6 @@
 import Formatters
 package import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -18,6 +19,8 @@ package final class LocalStorage: ArtifactStorage {
     /// `root.path`, kept as a string: building paths by concatenation is much cheaper than
     /// `URL.appendingPathComponent` on the hot path.
     private let rootPath: String
+    /// Directories this process has swept of staging leftovers.
+    private let sweptDirectories = Mutex<Set<String>>([])
 
     /// A storage rooted at `root` (created on the first write).
     package init(root: URL) {
@@ -38,11 +41,25 @@ package final class LocalStorage: ArtifactStorage {
     }
 
     /// The absolute path of an artifact this storage owns (written, replaced or deleted by it).
+    /// No directory between the root and the artifact may be a symbolic link: one planted in a
+    /// shared datastore would make a put write, or a removal delete, outside the root.
     private func resolveOwned(_ path: String, for operation: String) throws -> String {
         guard !path.hasPrefix("/") else {
             throw ButlerError(.storageFailure, "refusing to \(operation) \(path): it is outside the datastore root \(rootPath)")
         }
-        return try resolve(path)
+        let resolved = try resolve(path)
+        var directory = rootPath
+        for component in path.split(separator: "/").dropLast() {
+            directory += "/" + component
+            var info = stat()
+            guard lstat(directory, &info) == 0 else { break }  // created fresh below this point
+            if (info.st_mode & S_IFMT) == S_IFLNK {
+                throw ButlerError(
+                    .storageFailure,
+                    "refusing to \(operation) \(path): \(directory) is a symbolic link inside the datastore root \(rootPath)")
+            }
+        }
+        return resolved
     }
 
     /// Refuses a relative path that is empty or climbs out of the root.
@@ -65,11 +82,13 @@ package final class LocalStorage: ArtifactStorage {
         return StagedArtifact(path: path, localFile: try temporaryName(for: final))
     }
 
-    /// A hidden name beside `final`, in a directory created if needed.
+    /// A hidden name beside `final`, in a directory created if needed (and swept of staging
+    /// leftovers the first time this process writes there).
     private func temporaryName(for final: String) throws -> String {
         let slash = final.lastIndex(of: "/")!
         let directory = String(final[..<slash])
         try makeDirectory(directory)
+        sweepLeftovers(in: directory)
         return directory + "/." + final[final.index(after: slash)...] + ".tmp-" + UUID().uuidString
     }
 
@@ -267,15 +286,42 @@ package final class LocalStorage: ArtifactStorage {
         try copyContents(of: source, to: target)
     }
 
-    package func list(under prefix: String) throws -> [String] {
+    package func list(under prefix: String) throws -> [ArtifactListing] {
         let start = prefix.isEmpty ? rootPath : try resolveOwned(prefix, for: "list")
         guard let enumerator = FileManager.default.enumerator(atPath: start) else { return [] }
-        var paths: [String] = []
+        var listings: [ArtifactListing] = []
         while let relative = enumerator.nextObject() as? String {
-            if enumerator.fileAttributes?[.type] as? FileAttributeType == .typeDirectory { continue }
-            paths.append(prefix.isEmpty ? relative : prefix + "/" + relative)
+            guard let attributes = enumerator.fileAttributes, attributes[.type] as? FileAttributeType == .typeRegular else { continue }
+            let name = relative.split(separator: "/").last.map(String.init) ?? relative
+            listings.append(
+                ArtifactListing(
+                    path: prefix.isEmpty ? relative : prefix + "/" + relative, size: (attributes[.size] as? NSNumber)?.int64Value ?? 0,
+                    modified: attributes[.modificationDate] as? Date ?? .distantPast, isStaged: Self.isStagedName(name)))
         }
-        return paths.sorted()
+        return listings.sorted { $0.path < $1.path }
+    }
+
+    /// Whether a file name is one ``stage(_:)`` gives: `.<name>.tmp-<UUID>`.
+    static func isStagedName(_ name: String) -> Bool {
+        guard name.hasPrefix("."), let marker = name.range(of: ".tmp-", options: .backwards) else { return false }
+        return UUID(uuidString: String(name[marker.upperBound...])) != nil
+    }
+
+    /// Removes staging leftovers (older than ``StagedArtifact/leftoverAge``) from `directory`, once per
+    /// directory and process: a writer killed between staging and publication leaves them, and
+    /// the next write to the same directory cleans up after it.
+    private func sweepLeftovers(in directory: String) {
+        guard sweptDirectories.withLock({ $0.insert(directory).inserted }) else { return }
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        let cutoff = Date().addingTimeInterval(-StagedArtifact.leftoverAge)
+        for name in names where Self.isStagedName(name) {
+            let path = directory + "/" + name
+            var info = stat()
+            guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG || (info.st_mode & S_IFMT) == S_IFLNK,
+                Date(timeIntervalSince1970: TimeInterval(info.st_mtim.tv_sec)) < cutoff
+            else { continue }
+            _ = unlink(path)
+        }
     }
 
     // MARK: Removal

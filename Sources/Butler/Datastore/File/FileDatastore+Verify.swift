@@ -1,0 +1,80 @@
+import Foundation
+
+/// Verification and repair: every artifact checked against its record (exists, size,
+/// checksum), and what a killed writer can leave found and removed — staged files never
+/// published, and published files whose registry transaction never committed.
+extension FileDatastore {
+    package func verificationInputs(_ session: any SQLSession) throws -> VerificationInputs {
+        let records = try session.query(
+            "SELECT dataset_id, " + Self.recordColumns.joined(separator: ", ") + " FROM \(Self.recordTable) WHERE datastore_name = ?",
+            [.text(name)]
+        ).compactMap { row -> StoredFileInfo? in
+            guard let id = row[0].uuidValue, let path = row[2].string, let formatter = row[3].string, let storageClass = row[4].string
+            else { return nil }
+            return StoredFileInfo(
+                datasetId: id, component: row[1].string ?? "", path: path, formatter: formatter, storageClass: storageClass,
+                fileSize: row[5].int64 ?? 0, checksum: row[6].string)
+        }
+        let trashed = try session.query("SELECT path FROM \(Self.trashTable) WHERE datastore_name = ?", [.text(name)])
+            .compactMap { $0[0].string }
+        return VerificationInputs(records: records, trashed: Set(trashed))
+    }
+
+    package func verify(_ inputs: VerificationInputs, checksums: Bool, excluding repositoryFiles: Set<String>) throws -> VerificationReport
+    {
+        var report = VerificationReport()
+        var checkedPaths = Set<String>()
+        for record in inputs.records.sorted(by: { $0.path < $1.path }) where checkedPaths.insert(record.path).inserted {
+            report.checked += 1
+            func problem(_ reason: String) -> VerificationReport.Problem {
+                VerificationReport.Problem(datasetId: record.datasetId, path: record.path, reason: reason)
+            }
+            let size: Int64?
+            do { size = try storage.size(of: record.path) } catch {
+                report.corrupt.append(problem("\(error)"))
+                continue
+            }
+            guard let size else {
+                report.missing.append(problem("no artifact at the recorded path"))
+                continue
+            }
+            if size != record.fileSize {
+                report.corrupt.append(problem("\(size) bytes, recorded \(record.fileSize)"))
+            } else if checksums, let expected = record.checksum, let file = try storage.localFile(for: record.path) {
+                let actual = try config.checksum.checksum(ofFileAt: file) ?? expected
+                if actual != expected && expected.hasPrefix(config.checksum.rawValue + ":") {
+                    report.corrupt.append(problem("checksum \(actual), recorded \(expected)"))
+                }
+            }
+        }
+        let cutoff = Date().addingTimeInterval(-StagedArtifact.leftoverAge)
+        for listing in try storage.list(under: "") where listing.modified < cutoff && !repositoryFiles.contains(listing.path) {
+            if listing.isStaged {
+                report.leftovers.append(listing.path)
+            } else if !checkedPaths.contains(listing.path) && !inputs.trashed.contains(listing.path) {
+                report.orphans.append(listing.path)
+            }
+        }
+        return report
+    }
+
+    package func repair(_ session: any SQLSession, _ report: VerificationReport) throws -> [String] {
+        var removed: [String] = []
+        for path in report.leftovers {
+            try storage.delete(path)
+            removed.append(path)
+        }
+        for path in report.orphans.sorted() {
+            // A put may have published here since the listing and be committing now: hold the
+            // path as puts do, and delete only what no record names.
+            try lockArtifactPath(path, session: session)
+            let named = try !session.query(
+                "SELECT 1 FROM \(Self.recordTable) WHERE path = ? AND datastore_name = ? LIMIT 1", [.text(path), .text(name)]
+            ).isEmpty
+            if named { continue }
+            try storage.delete(path)
+            removed.append(path)
+        }
+        return removed
+    }
+}
