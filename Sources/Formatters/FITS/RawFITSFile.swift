@@ -105,6 +105,9 @@ final class RawFITSFile {
         if bytes.first(where: { $0 != 0x20 }) != UInt8(ascii: "'"), let slash = bytes.firstIndex(of: UInt8(ascii: "/")) {
             bytes = bytes[..<slash]
         }
-        return String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+        // Trimmed as bytes: Foundation's trimming bridges through NSString on Linux.
+        while let first = bytes.first, first == 0x20 { bytes = bytes.dropFirst() }
+        while let last = bytes.last, last == 0x20 { bytes = bytes.dropLast() }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -60,12 +60,6 @@ extension FileDatastore {
         ).compactMap { Self.record($0.values[...], datasetId: datasetId) }
     }
 
-    package var recordsAttachment: AttachedTable {
-        AttachedTable(
-            table: Self.recordTable, datasetIdColumn: "dataset_id", columns: Self.recordColumns,
-            restrictions: [AttachedTable.Restriction("datastore_name", equals: .text(name))])
-    }
-
     package func records(attached rows: [ArraySlice<SQLValue>], datasetId: UUID) -> [StoredFileInfo] {
         rows.compactMap { Self.record($0, datasetId: datasetId) }
     }

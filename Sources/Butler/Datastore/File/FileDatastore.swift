@@ -21,6 +21,8 @@ package final class FileDatastore: Datastore {
     let formatters: FormatterRegistry
     let storageClasses: StorageClassRegistry
     private let templates: [String: FileTemplate]
+    /// The record table as a registry find attaches it (built once: a get uses it every time).
+    package let recordsAttachment: AttachedTable
     /// Dataset types whose template has been checked for unique paths.
     private let validatedTemplates = Mutex<Set<String>>([])
 
@@ -39,6 +41,9 @@ package final class FileDatastore: Datastore {
         for (key, text) in config.templates { templates[key] = try FileTemplate(text) }
         if templates["default"] == nil { templates["default"] = try FileTemplate(RepositoryConfig.defaultTemplate) }
         self.templates = templates
+        self.recordsAttachment = AttachedTable(
+            table: Self.recordTable, datasetIdColumn: "dataset_id", columns: Self.recordColumns,
+            restrictions: [AttachedTable.Restriction("datastore_name", equals: .text(name))])
     }
 
     // MARK: Configuration look-ups

@@ -1,5 +1,3 @@
-import Foundation
-
 /// What differs between SQL engines, as data: the registry asks, never branches on the engine.
 package struct SQLDialect: Sendable, Equatable {
     /// `sqlite` or `postgresql`, for messages.
@@ -35,7 +33,11 @@ package struct SQLDialect: Sendable, Equatable {
         transactionLockQuery: "SELECT pg_advisory_xact_lock(hashtext(?))")
 
     /// Quotes an identifier (both engines accept standard double quotes).
+    ///
+    /// Identifiers without quotes (all of ours) take a byte scan: Foundation's
+    /// `replacingOccurrences` bridges through NSString on Linux, and SQL is built per get.
     package func quote(_ identifier: String) -> String {
-        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        guard identifier.utf8.contains(UInt8(ascii: "\"")) else { return "\"" + identifier + "\"" }
+        return "\"" + identifier.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
     }
 }
