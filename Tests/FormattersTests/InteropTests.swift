@@ -9,24 +9,19 @@ import Testing
 func runInteropScript(_ arguments: [String]) throws -> (status: Int32, output: String) {
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Interop/check_images.py")
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", script.path] + arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    return try runPython([script.path] + arguments)
 }
 
-/// Runs a Python program with arguments (h5py, astropy and numpy are installed by the test
-/// command).
+/// Runs a Python program given as text, with arguments.
 func runPython(_ program: String, _ arguments: String...) throws -> (status: Int32, output: String) {
+    try runPython(["-c", program] + arguments)
+}
+
+/// Runs `python3` with arguments; its output and errors together.
+private func runPython(_ arguments: [String]) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", program] + arguments
+    process.arguments = ["python3"] + arguments
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe

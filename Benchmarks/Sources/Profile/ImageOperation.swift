@@ -1,5 +1,5 @@
-// Image reads for the profiler: the formatter alone and through the Butler, on the 4096²
-// uncompressed-FITS exposure of the Images benchmark.
+// Image reads for the profiler: the formatter alone and through the Butler, on a 4096²
+// exposure of the Images benchmark (PROFILE_KIND=fits-none, fits-gzip or hdf5).
 import BareIO
 import Butler
 import Composites
@@ -18,13 +18,17 @@ enum ImageOperation: String {
 
     /// Runs the read `iterations` times; returns the elapsed seconds.
     func run(iterations: Int, directory: String) async throws -> Double {
-        let path = directory + "/exposure-4096-fits-none.fits"
+        // PROFILE_KIND picks the Images benchmark's file and dataset type: fits-none (default),
+        // fits-gzip or hdf5.
+        let kind = ProcessInfo.processInfo.environment["PROFILE_KIND"] ?? "fits-none"
+        let path = directory + "/exposure-4096-\(kind).\(kind == "hdf5" ? "h5" : "fits")"
+        let datasetType = "calexp_" + kind.replacingOccurrences(of: "-", with: "_")
         guard FileManager.default.fileExists(atPath: path) else {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: path])
         }
         let butler = try await Butler(repository: URL(fileURLWithPath: directory + "/repo"), collections: ["bench"], writeable: false)
         let dataId: DataId = ["instrument": "Cam", "visit": 1, "detector": 0]
-        let ref = try await butler.findDataset("calexp_fits_none", dataId: dataId)!
+        let ref = try await butler.findDataset(datasetType, dataId: dataId)!
         let start = ContinuousClock.now
         var sink = 0
         for _ in 0..<iterations {
@@ -35,7 +39,7 @@ enum ImageOperation: String {
                 let exposure = try await butler.get(ref, parameters: ["bbox": ImageParameters.value(Self.cutout)]) as! Exposure<Float>
                 sink &+= exposure.maskedImage.image.pixels.count
             case .butlerFull: sink &+= (try await butler.get(ref) as! Exposure<Float>).maskedImage.image.pixels.count
-            case .butlerWcs: sink &+= (try await butler.get("calexp_fits_none.wcs", dataId: dataId)) is Wcs ? 1 : 0
+            case .butlerWcs: sink &+= (try await butler.get(datasetType + ".wcs", dataId: dataId)) is Wcs ? 1 : 0
             case .bareFull:
                 // The Images benchmark's limit: bare cfitsio into fresh, unzeroed planes.
                 let count = 4096 * 4096

@@ -62,15 +62,18 @@ final class RawFITSFile {
             guard count == 2880 else { return "the file ends inside this header, at byte \(size) (truncated?)" }
             for card in 0..<36 {
                 let start = card * 80
-                let key = Self.keyword(block, start)
                 if first {
                     first = false
                     // Images and ASCII tables hold no compressed image: nothing more to check.
-                    guard key == "XTENSION", Self.value(block, start).hasPrefix("'BINTABLE") else { return nil }
+                    guard Self.keyword(block, start) == "XTENSION", Self.value(block, start).hasPrefix("'BINTABLE") else { return nil }
                     continue
                 }
-                if key == "END" { return nil }
-                guard key.hasPrefix("Z"), Self.isNumericCompressionKey(key) else { continue }
+                // Only Z… cards and END matter: look at bytes before making strings.
+                let lead = block[start]
+                if lead == UInt8(ascii: "E"), Self.keyword(block, start) == "END" { return nil }
+                guard lead == UInt8(ascii: "Z") else { continue }
+                let key = Self.keyword(block, start)
+                guard Self.isNumericCompressionKey(key) else { continue }
                 let value = Self.value(block, start)
                 if value.isEmpty || value.count > 30 || !value.allSatisfy({ "0123456789+-.EeDd ".contains($0) }) {
                     let shown = value.count > 20 ? String(value.prefix(20)) + "…" : value
