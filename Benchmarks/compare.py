@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Compares two runs of `Benchmarks/run.sh`: the p50 of every row in both, and the change.
 
+Where a row has a limit measured in its own run (bare C, raw SQL), the change of its ratio to
+that limit is shown too: it cancels drift of the machine between the two runs, which on a
+shared machine can exceed the effect being measured.
+
     python3 Benchmarks/compare.py BEFORE/report.md AFTER/report.md [--threshold 1.10]
 
 Each argument is the `report.md` a run writes (`Benchmarks/.results/report.md`). A row whose
@@ -20,8 +24,8 @@ def milliseconds(text):
     return float(match.group(1)) * UNITS[match.group(2)] if match else None
 
 
-def rows(path):
-    """(section, benchmark) → p50 in milliseconds, in file order."""
+def rows(path, column=1):
+    """(section, benchmark) → p50 in milliseconds (or another column's number), in file order."""
     found = {}
     section = ""
     with open(path, encoding="utf-8") as handle:
@@ -32,10 +36,17 @@ def rows(path):
             if cells[0].startswith("**"):
                 section = cells[0].strip("*")
                 continue
-            value = milliseconds(cells[1])
+            value = milliseconds(cells[1]) if column == 1 else number(cells[column]) if len(cells) > column else None
             if value is not None:
                 found.setdefault((section, cells[0]), value)
     return found
+
+
+def number(text):
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def show(value):
@@ -53,8 +64,10 @@ def main():
     parser.add_argument("--threshold", type=float, default=1.10, help="after ÷ before above which a row is marked")
     arguments = parser.parse_args()
     before, after = rows(arguments.before), rows(arguments.after)
-    print("| benchmark | before p50 | after p50 | after ÷ before | |")
-    print("|---|---|---|---|---|")
+    # "÷ limit" is the sixth column of report.py's table.
+    before_ratio, after_ratio = rows(arguments.before, 5), rows(arguments.after, 5)
+    print("| benchmark | before p50 | after p50 | after ÷ before | ÷ limit, after ÷ before | |")
+    print("|---|---|---|---|---|---|")
     section = None
     slower = 0
     for key, value in after.items():
@@ -62,15 +75,18 @@ def main():
             continue
         if key[0] != section:
             section = key[0]
-            print(f"| **{section}** | | | | |")
+            print(f"| **{section}** | | | | | |")
         ratio = value / before[key]
-        mark = f"> {arguments.threshold:.2f}" if ratio > arguments.threshold else ""
+        normalized = after_ratio[key] / before_ratio[key] if before_ratio.get(key) and key in after_ratio else None
+        judged = normalized if normalized is not None else ratio
+        mark = f"> {arguments.threshold:.2f}" if judged > arguments.threshold else ""
         slower += bool(mark)
-        print(f"| {key[1]} | {show(before[key])} | {show(value)} | {ratio:.2f} | {mark} |")
+        shown = f"{normalized:.2f}" if normalized is not None else "—"
+        print(f"| {key[1]} | {show(before[key])} | {show(value)} | {ratio:.2f} | {shown} | {mark} |")
     missing = sorted(set(before) - set(after))
     if missing:
         print(f"\nOnly in {arguments.before}: " + "; ".join(name for _, name in missing))
-    print(f"\n{slower} row(s) more than {arguments.threshold:.2f}× slower.")
+    print(f"\n{slower} row(s) more than {arguments.threshold:.2f}× slower (by the ratio to their limit where they have one).")
     return 0
 
 
