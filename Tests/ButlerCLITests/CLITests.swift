@@ -181,6 +181,15 @@ struct CLITests {
         #expect(badWhere.status != 0 && badWhere.stderr.contains("position"))
         let badType = try butler("register-dataset-type", repo, "calexp", "Nope", "visit")
         #expect(badType.status != 0 && badType.stderr.contains("unknown storage class 'Nope'"))
+        // A data error is one line and status 1; a command-line mistake shows the usage (64).
+        let broken = directory.url.appendingPathComponent("records.yaml")
+        try "- {name: [unclosed".write(to: broken, atomically: true, encoding: .utf8)
+        let badRecords = try butler("insert-dimension-records", repo, "instrument", broken.path)
+        #expect(
+            badRecords.status == 1 && badRecords.stderr.contains("records.yaml") && !badRecords.stderr.contains("Usage"),
+            "\(badRecords.stderr)")
+        let badOption = try butler("collection-chain", repo, "chain", "a", "--mode", "sideways")
+        #expect(badOption.status == 64 && badOption.stderr.contains("Usage"))
     }
 
     @Test("image-info and image-convert work on files, before any repository exists")
@@ -312,14 +321,34 @@ struct CLITests {
         getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")
         && (try? String(contentsOfFile: "/proc/sys/fs/protected_hardlinks", encoding: .utf8))?.hasPrefix("1") == true
 
+    /// Runs `butler` as user nobody. The build directory may be closed to other users (a clone
+    /// in a private temporary directory), so the binary and its resource bundles are copied
+    /// into `directory` (left open to all) first.
+    static func runAsNobody(_ arguments: [String], in directory: URL) throws -> CommandResult {
+        let copy = directory.appendingPathComponent("bin")
+        if !FileManager.default.fileExists(atPath: copy.path) {
+            try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
+            let built = BuiltProducts.directory
+            for name in try FileManager.default.contentsOfDirectory(atPath: built.path)
+            where name == "butler" || name.hasSuffix(".resources") {
+                try FileManager.default.copyItem(at: built.appendingPathComponent(name), to: copy.appendingPathComponent(name))
+            }
+            for path in [directory.path, copy.path] {
+                let mode = (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? 0
+                try FileManager.default.setAttributes([.posixPermissions: mode | 0o755], ofItemAtPath: path)
+            }
+        }
+        return try run(
+            "/usr/bin/setpriv",
+            ["--reuid=65534", "--regid=65534", "--clear-groups", "--", copy.appendingPathComponent("butler").path] + arguments)
+    }
+
     @Test(
         "as another user, a refused hard link never moves the user's file; a move copies it, and a table without header is an error",
         .enabled(if: canRunAsNobody))
     func refusedLinks() throws {
         let directory = try TemporaryDirectory()
-        func asNobody(_ arguments: String...) throws -> CommandResult {
-            try run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--", BuiltProducts.butler.path] + arguments)
-        }
+        func asNobody(_ arguments: String...) throws -> CommandResult { try Self.runAsNobody(arguments, in: directory.url) }
         try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: directory.url.path)
         let repo = directory.url.appendingPathComponent("repo").path
         #expect(try asNobody("create", repo).status == 0)
@@ -384,9 +413,7 @@ struct CLITests {
             ])
         #expect(checkpointed.status == 0, "\(checkpointed.stderr)")
         for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: repo + "/gen3.sqlite3" + suffix) }
-        let listed = try run(
-            "/usr/bin/setpriv",
-            ["--reuid=65534", "--regid=65534", "--clear-groups", "--", BuiltProducts.butler.path, "query-dataset-types", repo])
+        let listed = try Self.runAsNobody(["query-dataset-types", repo], in: directory.url)
         #expect(listed.status == 0 && listed.stdout.contains("plot"), "\(listed.stderr)")
         #expect(!FileManager.default.fileExists(atPath: repo + "/gen3.sqlite3-shm"))
     }

@@ -73,7 +73,7 @@ struct RemoveRuns: AsyncParsableCommand {
     func run() async throws {
         let (names, count) = try await withButler(repo) { butler in
             let names = try await butler.collections(matching: collections, types: [.run]).map(\.name)
-            if names.isEmpty { throw ValidationError("no RUN collection matches \(collections)") }
+            if names.isEmpty { throw CommandFailure("no RUN collection matches \(collections)") }
             return (names, try await butler.removeRuns(names, unlinkFromChains: force))
         }
         print("Removed \(names.count) run(s) (\(names.joined(separator: ", "))) and \(count) dataset(s)")
@@ -106,7 +106,7 @@ struct PruneDatasets: AsyncParsableCommand {
                 splitCommas(datasets), collections: search, where: constraints.where,
                 dataId: try constraints.dataId(), findFirst: !findAll)
             if let purge, let stray = refs.first(where: { $0.run != purge }) {
-                throw ValidationError("--purge \(purge) would remove \(stray), which is in run \(stray.run); nothing was removed")
+                throw CommandFailure("--purge \(purge) would remove \(stray), which is in run \(stray.run); nothing was removed")
             }
             try await butler.pruneDatasets(refs, disassociateFrom: splitCommas(disassociate), unstore: unstore, purge: purge != nil)
             return refs.count

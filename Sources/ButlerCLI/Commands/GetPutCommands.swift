@@ -37,7 +37,7 @@ struct Get: AsyncParsableCommand {
         }
         guard let output else {
             guard let encodable = value as? any Encodable, !(value is Data) else {
-                throw ValidationError("\(name) is a \(type(of: value)); write it to a file with -o FILE (.fits, .h5)")
+                throw CommandFailure("\(name) is a \(type(of: value)); write it to a file with -o FILE (.fits, .h5)")
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -75,7 +75,7 @@ struct Put: AsyncParsableCommand {
 /// Writes in-memory values to files chosen by extension.
 enum ValueFile {
     static func write(_ value: any Sendable, to path: String) throws {
-        if FileManager.default.fileExists(atPath: path) { throw ValidationError("\(path) exists; refusing to overwrite") }
+        if FileManager.default.fileExists(atPath: path) { throw CommandFailure("\(path) exists; refusing to overwrite") }
         let url = URL(fileURLWithPath: path)
         switch url.pathExtension.lowercased() {
         case "fits", "fit", "h5", "hdf5":
@@ -84,17 +84,17 @@ enum ValueFile {
                 if hdf5 { try ExposureHDF5.write(value.exposure, to: path) } else { try ExposureFITS.write(value.exposure, to: path) }
             }
             guard let exposure = value as? any AnyExposure else {
-                throw ValidationError("a \(type(of: value)) cannot be written as \(url.pathExtension); use .json")
+                throw CommandFailure("a \(type(of: value)) cannot be written as \(url.pathExtension); use .json")
             }
             try write(exposure)
         case "json":
-            guard let encodable = value as? any Encodable else { throw ValidationError("a \(type(of: value)) cannot be written as JSON") }
+            guard let encodable = value as? any Encodable else { throw CommandFailure("a \(type(of: value)) cannot be written as JSON") }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(encodable).write(to: url)
         default:
             guard let bytes = value as? Data else {
-                throw ValidationError("a \(type(of: value)) needs a .fits, .h5 or .json file name")
+                throw CommandFailure("a \(type(of: value)) needs a .fits, .h5 or .json file name")
             }
             try bytes.write(to: url)
         }

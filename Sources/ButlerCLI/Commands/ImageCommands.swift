@@ -98,7 +98,7 @@ struct ImageConvert: AsyncParsableCommand {
             guard corners.count == 4 else { throw ValidationError("--bbox must be x0,y0,x1,y1") }
             box = Box2I(x0: corners[0], y0: corners[1], x1: corners[2], y1: corners[3])
         }
-        if FileManager.default.fileExists(atPath: output) { throw ValidationError("\(output) exists; refusing to overwrite") }
+        if FileManager.default.fileExists(atPath: output) { throw CommandFailure("\(output) exists; refusing to overwrite") }
         let inputFormat = try ImageFormat(path: input), outputFormat = try ImageFormat(path: output)
         let planeType =
             try (inputFormat == .fits ? ExposureFITS.info(of: input) : ExposureHDF5.info(of: input)).planes.first?.pixelType ?? "Float32"
@@ -127,7 +127,7 @@ struct ImageConvert: AsyncParsableCommand {
             return exposure.bbox
         }
         guard let pixel = PixelKind(rawValue: planeType)?.imagePixelType else {
-            throw ValidationError("\(input): unsupported image pixel type \(planeType)")
+            throw CommandFailure("\(input): unsupported image pixel type \(planeType)")
         }
         let bboxWritten = try convert(pixel)
         print("Wrote \(output): \(bboxWritten.extent) at xy0 \(bboxWritten.min)")

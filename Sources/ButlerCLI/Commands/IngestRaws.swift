@@ -76,21 +76,21 @@ struct IngestRaws: AsyncParsableCommand {
             try FITSHeaders.verifyComplete(path)
             func value(_ keyword: String, _ what: String) throws -> JSONValue {
                 guard let found = header[keyword], !found.isNull else {
-                    throw ValidationError("\(path): no \(keyword) keyword for \(what) (set it with --header-map)")
+                    throw CommandFailure("\(path): no \(keyword) keyword for \(what) (set it with --header-map)")
                 }
                 return found
             }
             let instrument = try value(mapping.instrument, "the instrument").description
             guard let exposure = try value(mapping.exposure, "the exposure ID").intValue else {
-                throw ValidationError("\(path): \(mapping.exposure) is not an integer exposure ID")
+                throw CommandFailure("\(path): \(mapping.exposure) is not an integer exposure ID")
             }
             guard let detector = try value(mapping.detector, "the detector").intValue else {
-                throw ValidationError("\(path): \(mapping.detector) is not an integer detector ID")
+                throw CommandFailure("\(path): \(mapping.detector) is not an integer detector ID")
             }
             let filter = try value(mapping.physicalFilter, "the physical filter").description
             let band = mapping.bands[filter] ?? String(filter.last ?? "x").lowercased()
             let date = try value(mapping.date, "the observation date").description
-            guard let dayObs = dayObs(date) else { throw ValidationError("\(path): cannot read date '\(date)' from \(mapping.date)") }
+            guard let dayObs = dayObs(date) else { throw CommandFailure("\(path): cannot read date '\(date)' from \(mapping.date)") }
             add("instrument", instrument, ["name": .string(instrument)])
             add(
                 "physical_filter", "\(instrument)/\(filter)",

@@ -32,15 +32,15 @@ struct IngestFiles: AsyncParsableCommand {
         let common = try parseDataId(dataIds)
         let table: EnumeratedCSV
         do { table = try EnumeratedCSV(url: tableURL, loadColumns: false) } catch {
-            throw ValidationError("cannot read table \(tableFile): \(error)")
+            throw CommandFailure("cannot read table \(tableFile): \(error)")
         }
-        guard table.header.count >= 1 else { throw ValidationError("table \(tableFile) has no header row") }
+        guard table.header.count >= 1 else { throw CommandFailure("table \(tableFile) has no header row") }
         // A table whose first row names a file has no header: its first file would be taken
         // as column names and silently not ingested.
         if let first = table.header.first?.trimmingCharacters(in: .whitespaces), !first.isEmpty,
             FileManager.default.fileExists(atPath: first.hasPrefix("/") ? first : base.appendingPathComponent(first).path)
         {
-            throw ValidationError(
+            throw CommandFailure(
                 "table \(tableFile) has no header row: its first row names the file \(first); add a header (file, then one column per dimension)"
             )
         }
@@ -48,7 +48,7 @@ struct IngestFiles: AsyncParsableCommand {
         var files: [FileToIngest] = []
         for (index, row) in table.rows.enumerated() where !row.allSatisfy({ $0.isEmpty }) {
             guard row.count == table.header.count else {
-                throw ValidationError("\(tableFile) row \(index + 2) has \(row.count) columns; the header has \(table.header.count)")
+                throw CommandFailure("\(tableFile) row \(index + 2) has \(row.count) columns; the header has \(table.header.count)")
             }
             var dataId = common
             for (name, value) in zip(dimensions, row.dropFirst()) {
@@ -60,7 +60,7 @@ struct IngestFiles: AsyncParsableCommand {
             files.append(FileToIngest(url: url, dataId: dataId))
         }
         guard !files.isEmpty else {
-            throw ValidationError("table \(tableFile) lists no files (a header row, then one row per file)")
+            throw CommandFailure("table \(tableFile) lists no files (a header row, then one row per file)")
         }
         let refs = try await withButler(repo) { butler in
             try await butler.ingest(

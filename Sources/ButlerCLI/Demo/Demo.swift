@@ -139,7 +139,7 @@ struct Demo: AsyncParsableCommand {
                 "isr_metrics", dataId: ["instrument": "DemoCam", "visit": 2, "detector": 0],
                 collections: ["DemoCam/runs/night1"], as: [String: Double].self)
             let png = try await butler.get(plot.0, as: Data.self)
-            guard png == plot.1 else { throw ValidationError("the QA plot did not come back byte for byte") }
+            guard png == plot.1 else { throw CommandFailure("the QA plot did not come back byte for byte") }
             return ((viaChain["background"]!, original["background"]!), "find-first through the chain, and the PNG byte for byte")
         }
 

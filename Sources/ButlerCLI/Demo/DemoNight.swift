@@ -158,7 +158,7 @@ struct DemoNight {
                     "calexp", dataId: dataId, collections: ["\(instrument)/night"],
                     parameters: ["bbox": ImageParameters.value(box)], as: ExposureF.self)
                 guard cutout.visitInfo?.id == Int64(visit), cutout.wcs != wcs(visit: visit, detector: detector) else {
-                    throw ValidationError("visit \(visit) detector \(detector): the shared visitInfo or the refined WCS was not used")
+                    throw CommandFailure("visit \(visit) detector \(detector): the shared visitInfo or the refined WCS was not used")
                 }
                 found += 1
             }

@@ -2,6 +2,15 @@ import Butler
 import Composites
 import Foundation
 
+/// A failure of the command's work — a file, a record, a table, a dataset — rather than of its
+/// command line: ArgumentParser prints it as one line on stderr and exits with status 1, without
+/// the usage text and status 64 a ``ValidationError`` (a command-line mistake) gets.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ message: String) { description = message }
+}
+
 /// Prints rows as an aligned table (with a header and a rule) or as a JSON array.
 struct Rows {
     var columns: [String]
