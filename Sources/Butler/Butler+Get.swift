@@ -87,96 +87,29 @@ extension Butler {
     /// Finds a dataset and its artifact records — and, with `resolvingComponents`, the
     /// overrides of its components — in one registry access; nil when nothing is found.
     func locate(_ datasetType: String, dataId: DataId, collections: [String], resolvingComponents: Bool) async throws -> Located? {
-        let registry = self.registry
-        let universe = self.universe
-        let components = self.components
-        return try await registry.database.readLatest { session -> Located? in
-            let typeRecord = try registry.datasetTypeRecord(session, named: datasetType)
-            return try Self.locate(
-                session, typeRecord, dataId: dataId, collections: collections, registry: registry, universe: universe,
-                components: components, resolvingComponents: resolvingComponents)
+        let locator = self.locator
+        return try await registry.database.readLatest { session in
+            try locator.locate(
+                session, try locator.registry.datasetTypeRecord(session, named: datasetType), dataId: dataId, collections: collections,
+                resolvingComponents: resolvingComponents)
         }
     }
 
     /// ``locate(_:dataId:collections:resolvingComponents:)`` that throws when nothing is found.
     func locateRequired(_ datasetType: String, dataId: DataId, collections: [String]) async throws -> Located {
-        let registry = self.registry
-        let universe = self.universe
-        let components = self.components
+        let locator = self.locator
         return try await registry.database.readLatest { session in
-            let typeRecord = try registry.datasetTypeRecord(session, named: datasetType)
-            return try Self.locateRequired(
-                session, typeRecord, dataId: dataId, collections: collections, registry: registry, universe: universe,
-                components: components)
+            try locator.locateRequired(
+                session, try locator.registry.datasetTypeRecord(session, named: datasetType), dataId: dataId, collections: collections)
         }
-    }
-
-    /// The find inside a unit of work: the dataset, its records, and (given a resolver) the
-    /// overrides of its components.
-    private static func locate(
-        _ session: any SQLSession, _ typeRecord: DatasetTypeRecord, dataId: DataId, collections: [String], registry: Registry,
-        universe: DimensionUniverse, components: ComponentResolver, resolvingComponents: Bool = true
-    ) throws -> Located? {
-        let datasetType = typeRecord.datasetType
-        let coordinate = try universe.standardize(dataId, for: datasetType.dimensions, context: "\(datasetType.name) data ID")
-        let path = try registry.searchPath(session, collections)
-        let datastore = components.datastore
-        guard let found = try registry.findRanked(session, typeRecord, coordinate, in: path, attaching: datastore.recordsAttachment) else {
-            return nil
-        }
-        var located = Located(
-            ref: found.ref, records: datastore.records(attached: found.attached, datasetId: found.ref.id), searchPath: path,
-            rank: found.rank)
-        if resolvingComponents { located.overrides = try components.overrides(session, for: located) }
-        return located
-    }
-
-    private static func locateRequired(
-        _ session: any SQLSession, _ typeRecord: DatasetTypeRecord, dataId: DataId, collections: [String], registry: Registry,
-        universe: DimensionUniverse, components: ComponentResolver
-    ) throws -> Located {
-        if let located = try locate(
-            session, typeRecord, dataId: dataId, collections: collections, registry: registry, universe: universe, components: components)
-        {
-            return located
-        }
-        let datasetType = typeRecord.datasetType
-        let coordinate = try universe.standardize(dataId, for: datasetType.dimensions, context: "\(datasetType.name) data ID")
-        let path = try registry.searchPath(session, collections)
-        throw ButlerError.datasetNotFound(
-            "\(datasetType.name)@\(coordinate) is not in collections \(collections) (searched \(path.map(\.name)))")
     }
 
     /// The dataset a get of `name` reads and the component to take from it, in one registry
-    /// access: for `parent.component` (with its parent registered) the parent found along the
-    /// path, its component resolved by search order — or, when no parent is found, a
-    /// standalone component dataset of that name.
+    /// access (see ``DatasetLocator/locateForGet(_:_:dataId:collections:)``).
     private func locateForGet(_ name: String, dataId: DataId, collections: [String]) async throws -> (Located, String?) {
-        let registry = self.registry
-        let universe = self.universe
-        let components = self.components
-        return try await registry.database.readLatest { session -> (Located, String?) in
-            func required(_ record: DatasetTypeRecord) throws -> Located {
-                try Self.locateRequired(
-                    session, record, dataId: dataId, collections: collections, registry: registry, universe: universe,
-                    components: components)
-            }
-            guard let dot = name.firstIndex(of: "."),
-                let parent = try registry.findDatasetType(session, named: String(name[..<dot]))
-            else {
-                return (try required(try registry.datasetTypeRecord(session, named: name)), nil)
-            }
-            // With its parent registered, a component is resolved through the parent, so that
-            // a standalone component dataset competes with the stored copy by search order.
-            let component = String(name[name.index(after: dot)...])
-            if let located = try Self.locate(
-                session, parent, dataId: dataId, collections: collections, registry: registry, universe: universe, components: components)
-            {
-                return (located, component)
-            }
-            if let standalone = try registry.findDatasetType(session, named: name) { return (try required(standalone), nil) }
-            _ = try required(parent)
-            throw ButlerError.datasetNotFound("\(name) in \(collections)")
+        let locator = self.locator
+        return try await registry.database.readLatest { session in
+            try locator.locateForGet(session, name, dataId: dataId, collections: collections)
         }
     }
 

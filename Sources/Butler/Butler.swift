@@ -33,8 +33,8 @@ public final class Butler: Sendable {
 
     let registry: Registry
     let datastore: any Datastore
-    /// The component-resolution rule (DESIGN §3.1) over this Butler's registry and datastore.
-    let components: ComponentResolver
+    /// Finds datasets and resolves their components (DESIGN §3.1) in one registry access.
+    let locator: DatasetLocator
 
     /// Opens an existing repository.
     ///
@@ -79,8 +79,10 @@ public final class Butler: Sendable {
         self.registry = registry
         let datastore = try DatastoreConfiguration.make(config, root: root, formatters: formatters, storageClasses: storageClasses)
         self.datastore = datastore
-        self.components = ComponentResolver(
-            registry: registry, datastore: datastore, storageClasses: storageClasses, bindings: config.componentBindings ?? [:])
+        self.locator = DatasetLocator(
+            registry: registry, universe: universe,
+            components: ComponentResolver(
+                registry: registry, datastore: datastore, storageClasses: storageClasses, bindings: config.componentBindings ?? [:]))
     }
 
     /// Creates a new, empty repository at `root` and returns its root.

@@ -101,16 +101,3 @@ struct ComponentOverride: Sendable {
         return (try? assembler.component(component, of: value)) == nil
     }
 }
-
-/// A dataset found for reading: its artifact records and, when found along a search path,
-/// where, and the component overrides found in the same registry access.
-struct Located: Sendable {
-    let ref: DatasetRef
-    let records: [StoredFileInfo]
-    /// The collection search path the dataset was found along (empty for a get by ref).
-    var searchPath: [CollectionRecord] = []
-    /// The dataset's position in `searchPath`.
-    var rank: Int = 0
-    /// Candidate replacements of its stored components (composites found along a path).
-    var overrides: [ComponentOverride] = []
-}
