@@ -31,17 +31,27 @@ public enum FileIO {
 
     /// Reads a whole file.
     public static func read(_ url: URL) throws -> Data {
+        try read(url, range: nil)
+    }
+
+    /// Reads the bytes of `range` of a file (all of it when nil); fewer at the end of the file.
+    public static func read(_ url: URL, range: Range<Int64>?) throws -> Data {
         let path = url.path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw posixError("open", path) }
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw posixError("stat", path) }
-        var data = Data(count: Int(info.st_size))
+        var length = range.map { Int($0.count) }
+        if length == nil {
+            var info = stat()
+            guard fstat(fd, &info) == 0 else { throw posixError("stat", path) }
+            length = Int(info.st_size)
+        }
+        let start = off_t(range?.lowerBound ?? 0)
+        var data = Data(count: length ?? 0)
         var total = 0
         try data.withUnsafeMutableBytes { buffer in
             while total < buffer.count {
-                let count = Glibc.read(fd, buffer.baseAddress! + total, buffer.count - total)
+                let count = pread(fd, buffer.baseAddress! + total, buffer.count - total, start + off_t(total))
                 if count < 0 {
                     if errno == EINTR { continue }
                     throw posixError("read", path)

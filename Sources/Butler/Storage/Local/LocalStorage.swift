@@ -243,32 +243,19 @@ package final class LocalStorage: ArtifactStorage {
     package func localFile(for path: String) throws -> String? { try resolve(path) }
 
     package func read(_ path: String) throws -> Data {
-        let file = try resolve(path)
-        do { return try FileIO.read(URL(filePath: file, directoryHint: .notDirectory)) } catch let error as FileIOError {
-            throw ButlerError(error.kind == .missingFile ? .missingArtifact : .storageFailure, "cannot read \(file)", cause: error)
-        }
+        try read(path, range: nil)
     }
 
     package func read(_ path: String, range: Range<Int64>) throws -> Data {
+        try read(path, range: Optional(range))
+    }
+
+    /// Reads a recorded artifact, or a byte range of it.
+    private func read(_ path: String, range: Range<Int64>?) throws -> Data {
         let file = try resolve(path)
-        let descriptor = open(file, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw failure("open", file) }
-        defer { close(descriptor) }
-        var data = Data(count: Int(range.count))
-        var total = 0
-        try data.withUnsafeMutableBytes { buffer in
-            while total < buffer.count {
-                let count = pread(descriptor, buffer.baseAddress! + total, buffer.count - total, off_t(range.lowerBound) + off_t(total))
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    throw failure("read", file)
-                }
-                if count == 0 { break }
-                total += count
-            }
+        do { return try FileIO.read(URL(filePath: file, directoryHint: .notDirectory), range: range) } catch let error as FileIOError {
+            throw ButlerError(error.kind == .missingFile ? .missingArtifact : .storageFailure, "cannot read \(file)", cause: error)
         }
-        if total < data.count { data.removeSubrange(total...) }
-        return data
     }
 
     package func size(of path: String) throws -> Int64? {
