@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs every benchmark and prints one table: each row's p50/p90, its ratio to the limit
-# measured in the same run and to daf_butler's figures on this machine (see BENCHMARKS.md).
+# measured in the same run and to daf_butler doing the same workloads in the same run
+# (daf_butler_bench.py, in the pinned environment of scripts/daf-butler-env.sh).
 #   bash Benchmarks/run.sh                     all targets
 #   bash Benchmarks/run.sh --target Scale      arguments go on to `swift package benchmark`
 # A PostgreSQL server for the registry-scale rows runs from /tmp/butler-bench-pg while the
 # benchmarks run; its data (the filled registries) is kept for the next run.
+# BUTLER_BENCH_DAF=0 leaves daf_butler out (the table then says it was not run).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -19,7 +21,11 @@ results=.results
 rm -rf "$results"
 mkdir -p "$results"
 start=$(date +%s)
+if [ "${BUTLER_BENCH_DAF:-1}" != 0 ]; then
+  daf_python=$(bash ../scripts/daf-butler-env.sh)
+  "$daf_python" daf_butler_bench.py "$results/daf_butler.json"
+fi
 swift package --allow-writing-to-package-directory benchmark \
   --format histogramPercentiles --path "$results" --no-progress "$@"
 elapsed=$(( $(date +%s) - start ))
-python3 report.py "$results" --elapsed "$elapsed" | tee "$results/report.md"
+python3 report.py "$results" --elapsed "$elapsed" --daf "$results/daf_butler.json" | tee "$results/report.md"

@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""daf_butler doing the benchmark workloads, in the same run as ours (issue 10, point 7).
+
+Run by `run.sh` in a virtual environment with the pinned `lsst-daf-butler`; writes one JSON file
+of wall-clock percentiles (microseconds) per workload, which `report.py` reads for its
+"× daf_butler" column. The workloads mirror the Swift targets:
+
+- small datasets: 1000 `StructuredDataDict` (JSON) datasets over 100 visits × 10 detectors in an
+  embedded SQLite repository; put, get by data ID, get by ref, query all, filtered query;
+- a 4096² exposure's pixels (image float32, mask int32, variance float32, 192 MB) as the
+  `NumpyArray` storage class daf_butler ships (its pickle formatter): a full get, and a 256²
+  cutout, which for the storage classes daf_butler ships is a full get and a slice (none of
+  them takes a bounding-box parameter);
+- a component get: the `rowcount` derived component of an `ArrowAstropy` (Parquet) table of
+  4096 rows, which daf_butler answers from the file's metadata without reading the columns, as
+  ours answers `wcs`/`bbox` from headers.
+
+Each workload is timed per operation after warm-up iterations, with the same kind of cycling
+over data IDs as the Swift benchmarks.
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+
+import numpy
+from astropy.table import Table
+from lsst.daf.butler import Butler, DatasetType
+
+VISITS = 100
+DETECTORS = 10
+
+
+def percentiles(samples):
+    ordered = sorted(samples)
+
+    def at(fraction):
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+    return {"p50": statistics.median(ordered), "p90": at(0.9), "count": len(ordered)}
+
+
+def timed(operation, iterations, warmup, budget_seconds):
+    """Runs `operation(index)` `warmup` times untimed, then up to `iterations` times or until the
+    budget is spent; returns percentiles in microseconds."""
+    for index in range(warmup):
+        operation(index)
+    samples = []
+    deadline = time.perf_counter() + budget_seconds
+    for index in range(iterations):
+        start = time.perf_counter_ns()
+        operation(warmup + index)
+        samples.append((time.perf_counter_ns() - start) / 1e3)
+        if time.perf_counter() > deadline and len(samples) >= 5:
+            break
+    return percentiles(samples)
+
+
+def cycle(index):
+    slot = (index * 7919) % (VISITS * DETECTORS)
+    return slot // DETECTORS, slot % DETECTORS
+
+
+def data_id(visit, detector):
+    return {"instrument": "Cam", "visit": visit, "detector": detector}
+
+
+def payload(visit, detector):
+    return {"background": 1000.5 + visit, "noise": 31.6, "nSaturated": float(detector), "psfFwhm": 0.71}
+
+
+def make_repository(root):
+    Butler.makeRepo(root)
+    butler = Butler.from_config(root, writeable=True)
+    registry = butler.registry
+    registry.insertDimensionData("instrument", {"name": "Cam", "detector_max": DETECTORS, "visit_max": 1 << 20})
+    registry.insertDimensionData("physical_filter", {"instrument": "Cam", "name": "Cam-r", "band": "r"})
+    registry.insertDimensionData("day_obs", {"instrument": "Cam", "id": 20261122})
+    registry.insertDimensionData("detector", *[{"instrument": "Cam", "id": d, "full_name": f"d{d}"} for d in range(DETECTORS)])
+    registry.insertDimensionData(
+        "visit",
+        *[
+            {"instrument": "Cam", "id": v, "name": f"v{v}", "physical_filter": "Cam-r", "day_obs": 20261122}
+            for v in range(VISITS)
+        ],
+    )
+    universe = butler.dimensions
+    for name, dimensions, storage_class in [
+        ("metrics", ["instrument", "visit", "detector"], "StructuredDataDict"),
+        ("pixels", ["instrument", "visit", "detector"], "NumpyArray"),
+        ("catalog", ["instrument", "visit", "detector"], "ArrowAstropy"),
+    ]:
+        registry.registerDatasetType(DatasetType(name, dimensions, storage_class, universe=universe))
+    return butler
+
+
+def small_datasets(butler, iterations, budget):
+    results = {}
+    butler.registry.registerRun("bench/data")
+    refs = [butler.put(payload(v, d), "metrics", data_id(v, d), run="bench/data") for v in range(VISITS) for d in range(DETECTORS)]
+    counter = [0]
+
+    def put(index):
+        slot = counter[0] % (VISITS * DETECTORS)
+        run = f"bench/put/{counter[0] // (VISITS * DETECTORS)}"
+        counter[0] += 1
+        if slot == 0:
+            butler.registry.registerRun(run)  # daf_butler's put needs the run to exist
+        butler.put(payload(slot // DETECTORS, slot % DETECTORS), "metrics", data_id(slot // DETECTORS, slot % DETECTORS), run=run)
+
+    results["put"] = timed(put, iterations, 10, budget)
+
+    def get_data_id(index):
+        visit, detector = cycle(index)
+        butler.get("metrics", data_id(visit, detector), collections=["bench/data"])
+
+    results["get data ID"] = timed(get_data_id, iterations, 10, budget)
+    results["get ref"] = timed(lambda index: butler.get(refs[index % len(refs)]), iterations, 10, budget)
+
+    def query_all(index):
+        found = butler.query_datasets("metrics", collections=["bench/data"], limit=None)
+        assert len(found) == VISITS * DETECTORS, len(found)
+
+    results["query all"] = timed(query_all, max(1, iterations // 10), 3, budget)
+
+    def filtered(index):
+        found = butler.query_datasets("metrics", collections=["bench/data"], where="instrument = 'Cam' AND visit = 42", limit=None)
+        assert len(found) == DETECTORS, len(found)
+
+    results["filtered"] = timed(filtered, max(1, iterations // 10), 3, budget)
+    return results
+
+
+def images(butler, budget):
+    results = {}
+    side = 4096
+    planes = numpy.empty((3, side, side), dtype=numpy.float32)
+    planes[0] = numpy.random.default_rng(1).normal(1000.0, 30.0, (side, side))
+    planes[1] = 0
+    planes[2] = 900.0
+    butler.registry.registerRun("bench/images")
+    butler.put(planes, "pixels", data_id(0, 0), run="bench/images")
+    del planes
+
+    def full(index):
+        array = butler.get("pixels", data_id(0, 0), collections=["bench/images"])
+        assert array.shape == (3, side, side)
+
+    results["full"] = timed(full, 20, 2, budget)
+
+    def cutout(index):
+        y, x = (index * 977) % (side - 256), (index * 613) % (side - 256)
+        array = butler.get("pixels", data_id(0, 0), collections=["bench/images"])
+        assert array[:, y : y + 256, x : x + 256].copy().shape == (3, 256, 256)
+
+    results["cutout"] = timed(cutout, 20, 2, budget)
+
+    table = Table({"id": numpy.arange(side), "flux": numpy.ones(side), "x": numpy.zeros(side), "y": numpy.zeros(side)})
+    butler.put(table, "catalog", data_id(0, 0), run="bench/images")
+
+    def component(index):
+        assert butler.get("catalog.rowcount", data_id(0, 0), collections=["bench/images"]) == side
+
+    results["component"] = timed(component, 1000, 10, budget)
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("output", help="JSON file to write")
+    parser.add_argument("--iterations", type=int, default=1000, help="timed iterations per small-dataset workload")
+    parser.add_argument("--budget", type=float, default=15.0, help="seconds at most per workload")
+    args = parser.parse_args()
+    root = tempfile.mkdtemp(prefix="daf-butler-bench-")
+    try:
+        butler = make_repository(root)
+        results = small_datasets(butler, args.iterations, args.budget)
+        results.update(images(butler, args.budget))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    import lsst.daf.butler
+
+    document = {
+        "daf_butler": getattr(lsst.daf.butler, "__version__", "unknown"),
+        "python": sys.version.split()[0],
+        "unit": "µs",
+        "workloads": results,
+    }
+    with open(args.output, "w", encoding="utf-8") as handle:
+        json.dump(document, handle, indent=2)
+    for name, values in results.items():
+        print(f"daf_butler {name}: p50 {values['p50']:.0f} µs, p90 {values['p90']:.0f} µs ({values['count']} runs)")
+
+
+if __name__ == "__main__":
+    main()

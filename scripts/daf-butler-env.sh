@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Makes (once) a Python virtual environment with the pinned daf_butler release and prints its
+# python. The benchmarks run daf_butler's side of each workload through it, in the same run as
+# ours; oracle tests can use it to ask the reference implementation.
+#   python=$(bash scripts/daf-butler-env.sh)
+# The environment lives in /tmp (kept between runs, like the benchmark data); BUTLER_DAF_VENV
+# moves it.
+set -euo pipefail
+
+version=30.2026.4300
+venv=${BUTLER_DAF_VENV:-/tmp/butler-daf-butler-$version}
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import lsst.daf.butler' >/dev/null 2>&1; then
+  if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+    echo "installing: python3-venv" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    apt-get install -y -qq python3-venv >/dev/null
+  fi
+  echo "installing: lsst-daf-butler==$version in $venv (pip)" >&2
+  rm -rf "$venv"
+  python3 -m venv "$venv" >&2
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check "lsst-daf-butler==$version" >&2
+fi
+echo "$venv/bin/python"
