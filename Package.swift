@@ -79,6 +79,13 @@ let package = Package(
             path: "Tests/ButlerTestSupport",
             swiftSettings: strictSettings
         ),
+        // Killed at random by the crash-consistency harness (ButlerTests/CrashConsistencyTests).
+        .executableTarget(
+            name: "CrashWorker",
+            dependencies: ["Butler", "ButlerTestSupport", "Composites"],
+            path: "Tests/CrashWorker",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "CompositesTests",
             dependencies: ["Composites"],

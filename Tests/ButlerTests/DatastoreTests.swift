@@ -373,6 +373,49 @@ struct DatastoreTests {
     }
 
     @Test(
+        "a writer killed after publishing: the next write there removes its unrecorded file, keeps a committed one, spares live writers",
+        arguments: Backend.available)
+    func killedAfterPublication(backend: Backend) async throws {
+        let (butler, directory) = try await makeButler(backend)
+        defer { _ = directory }
+        try await butler.registerDatasetType("metrics", dimensions: ["visit"], storageClass: "StructuredDataDict")
+        let committed = try await butler.put(["v": JSONValue.int(1)], "metrics", dataId: ["instrument": "HSC", "visit": 1])
+        let committedFile = try await butler.artifactURLs(committed)[0]
+        let folder = committedFile.deletingLastPathComponent()
+        let dead = try KilledWriter.exitedProcessID()
+        func publishedTwin(_ final: String, pid: Int32) throws -> (final: URL, staged: URL) {
+            let staged = folder.appendingPathComponent(try KilledWriter.stagedName(for: final, pid: pid))
+            let finalURL = folder.appendingPathComponent(final)
+            if !FileManager.default.fileExists(atPath: finalURL.path) { try Data("{\"v\": 0}".utf8).write(to: finalURL) }
+            try FileManager.default.linkItem(at: finalURL, to: staged)
+            return (finalURL, staged)
+        }
+        // Killed between publication and commit; killed after commit (before its staged name
+        // went); a live writer between publication and commit (this process).
+        let ghost = try publishedTwin("metrics_ghost.json", pid: dead)
+        let finished = try publishedTwin(committedFile.lastPathComponent, pid: dead)
+        let live = try publishedTwin("metrics_live.json", pid: getpid())
+        let report = try await butler.verify()
+        #expect(report.orphans.map { $0.split(separator: "/").last.map(String.init) } == ["metrics_ghost.json"])
+        #expect(
+            Set(report.leftovers.map { String($0.split(separator: "/").last!) }) == [
+                ghost.staged.lastPathComponent, finished.staged.lastPathComponent,
+            ])
+        #expect(report.missing.isEmpty && report.corrupt.isEmpty)
+        // A write into the same directory (visit 3: same band) by a Butler that has not been there.
+        let writer = try await Butler(repository: directory.url, run: "run/a")
+        let third = try await writer.put(["v": JSONValue.int(3)], "metrics", dataId: ["instrument": "HSC", "visit": 3])
+        #expect(try await writer.artifactURLs(third)[0].deletingLastPathComponent() == folder)
+        let exists = { (url: URL) in FileManager.default.fileExists(atPath: url.path) }
+        #expect(!exists(ghost.final) && !exists(ghost.staged), "the unrecorded file and its staged name are gone")
+        #expect(exists(finished.final) && !exists(finished.staged), "a committed file stays; its staged name goes")
+        #expect(try await writer.get(committed, as: [String: JSONValue].self) == ["v": 1])
+        #expect(exists(live.final) && exists(live.staged), "a live writer's files are not touched")
+        try await writer.close()
+        try await butler.close()
+    }
+
+    @Test(
         "recorded paths that climb out of the root and symbolic links planted in it are refused before any write or delete",
         arguments: Backend.available)
     func hostileLayout(backend: Backend) async throws {

@@ -17,6 +17,8 @@ struct LocalStorageTests {
         #expect(try storage.seal(staged, durable: true) == 10)
         #expect(try storage.list(under: "").map(\.isStaged) == [true])
         #expect(try storage.publish(staged, replacing: false, durable: true))
+        #expect(try storage.list(under: "").map(\.isStaged) == [true, false], "the staged name stays until finish")
+        storage.finish(staged)
         #expect(try storage.read("run/a/file.bin") == Data("0123456789".utf8))
         #expect(try storage.read("run/a/file.bin", range: 3..<7) == Data("3456".utf8))
         #expect(try storage.read("run/a/file.bin", range: 8..<20) == Data("89".utf8))
@@ -30,6 +32,42 @@ struct LocalStorageTests {
         #expect(!FileManager.default.fileExists(atPath: directory.url.appendingPathComponent("run").path))
         let missing = #expect(throws: ButlerError.self) { try storage.read("run/a/file.bin") }
         #expect(missing?.code == .missingArtifact)
+    }
+
+    @Test("staged names of a killed writer are leftovers at once; a published twin is reported with them; live writers' are not")
+    func leftovers() throws {
+        let directory = try TemporaryDirectory()
+        let storage = LocalStorage(root: directory.url)
+        let dead = try KilledWriter.exitedProcessID()
+        let folder = directory.url.appendingPathComponent("run/a")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        func stagedName(_ final: String, pid: Int32) throws -> String { try KilledWriter.stagedName(for: final, pid: pid) }
+        // Killed before publication: only the staged name.
+        let unpublished = try stagedName("x.json", pid: dead)
+        try Data("x".utf8).write(to: folder.appendingPathComponent(unpublished))
+        // Killed between publication and commit: the final name is a link to the staged file.
+        let published = try stagedName("y.json", pid: dead)
+        try Data("y".utf8).write(to: folder.appendingPathComponent(published))
+        try FileManager.default.linkItem(at: folder.appendingPathComponent(published), to: folder.appendingPathComponent("y.json"))
+        // A live writer (this process), and a file of the same final name that is not its twin.
+        let live = try stagedName("z.json", pid: getpid())
+        try Data("z".utf8).write(to: folder.appendingPathComponent(live))
+        let notTwin = try stagedName("w.json", pid: dead)
+        try Data("w1".utf8).write(to: folder.appendingPathComponent(notTwin))
+        try Data("w2".utf8).write(to: folder.appendingPathComponent("w.json"))
+
+        let found = Set(storage.leftovers(besides: "run/a/new.json"))
+        #expect(
+            found == [
+                StagingLeftover(staged: "run/a/" + unpublished, published: nil),
+                StagingLeftover(staged: "run/a/" + published, published: "run/a/y.json"),
+                StagingLeftover(staged: "run/a/" + notTwin, published: nil),
+            ])
+        #expect(storage.leftovers(besides: "run/a/other.json").isEmpty, "a directory is looked at once per process")
+        let listed = try storage.list(under: "").filter(\.isStaged)
+        #expect(Set(listed.compactMap(\.leftover)) == found, "listing tells the same")
+        #expect(StagingName(parsing: ".f.fits.tmp-\(UUID().uuidString)")?.writer == nil, "an older build's name is still a staged name")
+        #expect(StagingName(parsing: ".f.fits.tmp-abc") == nil && StagingName(parsing: "f.fits.tmp-\(UUID().uuidString)") == nil)
     }
 
     @Test("paths that climb out of the root are refused; absolute ones are read but never written or deleted")

@@ -28,9 +28,11 @@ package protocol ArtifactStorage: Sendable {
     /// changing anything when that name exists and `replacing` is false. When `durable`, the
     /// name is on disk before this returns.
     func publish(_ staged: StagedArtifact, replacing: Bool, durable: Bool) throws -> Bool
-    /// Removes what staging left (a staged name not yet published).
+    /// Removes what staging left (a staged name, and only that).
     func discard(_ staged: StagedArtifact)
-    /// Completes a staged transfer after its transaction committed (a move removes its source).
+    /// Completes a staged write after its transaction committed: the staged name goes (it was
+    /// kept beside the published one as a marker, ``StagingLeftover``), and a move removes its
+    /// source.
     func finish(_ staged: StagedArtifact)
 
     // MARK: Reading
@@ -54,6 +56,10 @@ package protocol ArtifactStorage: Sendable {
     /// Every artifact under `prefix` (relative paths, sorted; names staging left are listed
     /// too).
     func list(under prefix: String) throws -> [ArtifactListing]
+    /// What killed writers left beside `path` (in its directory), looked at once per directory
+    /// and process: the next write there resolves them (``StagingLeftover``). Staged files of
+    /// live writers are not listed.
+    func leftovers(besides path: String) -> [StagingLeftover]
 
     // MARK: Removal
 
@@ -69,16 +75,37 @@ package struct ArtifactListing: Sendable, Hashable {
     package let size: Int64
     /// When it was last written.
     package let modified: Date
-    /// Whether the name is one staging gives (a leftover when it is old: a writer was killed
-    /// between staging and publication).
+    /// Whether the name is one staging gives.
     package let isStaged: Bool
+    /// For a staged name, what it is as a leftover when its writer is gone or it is older
+    /// than ``StagedArtifact/leftoverAge``; nil otherwise.
+    package let leftover: StagingLeftover?
 
     /// Describes a listed artifact.
-    package init(path: String, size: Int64, modified: Date, isStaged: Bool) {
+    package init(path: String, size: Int64, modified: Date, isStaged: Bool, leftover: StagingLeftover? = nil) {
         self.path = path
         self.size = size
         self.modified = modified
         self.isStaged = isStaged
+        self.leftover = leftover
+    }
+}
+
+/// A staged file whose writer was killed (or that is older than
+/// ``StagedArtifact/leftoverAge``). A writer keeps its staged name until its registry
+/// transaction has committed, so a leftover whose final name is the same file was published
+/// by a writer that may not have committed: the final name is an orphan unless a record names
+/// it, which only the datastore can tell, under the path's lock.
+package struct StagingLeftover: Sendable, Hashable {
+    /// The staged file (a path relative to the storage root).
+    package let staged: String
+    /// The final path the staged file was published at, when it was.
+    package let published: String?
+
+    /// Describes a leftover.
+    package init(staged: String, published: String?) {
+        self.staged = staged
+        self.published = published
     }
 }
 

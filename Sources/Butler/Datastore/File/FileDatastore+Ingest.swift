@@ -43,7 +43,7 @@ extension FileDatastore {
                 datasetId: ref.id, component: "", path: relative, formatter: formatter.name,
                 storageClass: ref.datasetType.storageClassName, fileSize: size,
                 checksum: try config.checksum.checksum(ofFileAt: staged.localFile))
-            return Write(datastore: self, artifacts: [StagedRecord(record: record, staged: staged)])
+            return Write(datastore: self, artifacts: [stagedRecord(record, staged)])
         } catch {
             storage.discard(staged)
             throw error

@@ -47,11 +47,17 @@ extension FileDatastore {
                 }
             }
         }
+        // A file no record names is an orphan once it is old, or at once when it is the
+        // published twin of a staged file whose writer is gone (killed before its commit).
         let cutoff = Date().addingTimeInterval(-StagedArtifact.leftoverAge)
-        for listing in try storage.list(under: "") where listing.modified < cutoff && !repositoryFiles.contains(listing.path) {
+        let listings = try storage.list(under: "").filter { !repositoryFiles.contains($0.path) }
+        let abandoned = Set(listings.compactMap { $0.leftover?.published })
+        for listing in listings {
             if listing.isStaged {
-                report.leftovers.append(listing.path)
-            } else if !checkedPaths.contains(listing.path) && !inputs.trashed.contains(listing.path) {
+                if listing.leftover != nil { report.leftovers.append(listing.path) }
+            } else if !checkedPaths.contains(listing.path) && !inputs.trashed.contains(listing.path)
+                && (listing.modified < cutoff || abandoned.contains(listing.path))
+            {
                 report.orphans.append(listing.path)
             }
         }
@@ -64,15 +70,8 @@ extension FileDatastore {
             try storage.delete(path)
             removed.append(path)
         }
-        for path in report.orphans.sorted() {
-            // A put may have published here since the listing and be committing now: hold the
-            // path as puts do, and delete only what no record names.
-            try lockArtifactPath(path, session: session)
-            let named = try !session.query(
-                "SELECT 1 FROM \(Self.recordTable) WHERE path = ? AND datastore_name = ? LIMIT 1", [.text(path), .text(name)]
-            ).isEmpty
-            if named { continue }
-            try storage.delete(path)
+        // A put may have published here since the listing and be committing now.
+        for path in report.orphans.sorted() where try deleteIfUnrecorded(path, session: session) {
             removed.append(path)
         }
         return removed

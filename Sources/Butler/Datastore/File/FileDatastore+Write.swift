@@ -1,6 +1,7 @@
 package import Composites
 import Formatters
 import Foundation
+import Logging
 import Synchronization
 
 /// Writing: artifacts are staged and synced before the registry transaction, then recorded and
@@ -12,6 +13,15 @@ extension FileDatastore {
         let record: StoredFileInfo
         /// The staged bytes, or nil for a file ingested in place (`direct`).
         let staged: StagedArtifact?
+        /// What killed writers left in the directory the artifact goes to, found while staging
+        /// (outside the transaction) and resolved by the commit.
+        var leftovers: [StagingLeftover] = []
+    }
+
+    /// A staged artifact with the leftovers of killed writers beside it, the first time this
+    /// process writes to its directory.
+    func stagedRecord(_ record: StoredFileInfo, _ staged: StagedArtifact) -> StagedRecord {
+        StagedRecord(record: record, staged: staged, leftovers: storage.leftovers(besides: staged.path))
     }
 
     /// The artifacts of one dataset between staging and commit.
@@ -27,6 +37,7 @@ extension FileDatastore {
         }
 
         func commit(_ session: any SQLSession) throws {
+            try datastore.resolve(artifacts.flatMap(\.leftovers), session: session)
             // In path order, as the trash is emptied: two transactions taking path locks in
             // one order cannot deadlock.
             for artifact in artifacts.sorted(by: { $0.record.path < $1.record.path }) {
@@ -98,7 +109,7 @@ extension FileDatastore {
             let record = StoredFileInfo(
                 datasetId: ref.id, component: component ?? "", path: relative, formatter: formatter.name,
                 storageClass: storageClass.name, fileSize: size, checksum: try config.checksum.checksum(ofFileAt: staged.localFile))
-            return StagedRecord(record: record, staged: staged)
+            return stagedRecord(record, staged)
         } catch {
             storage.discard(staged)
             throw error
@@ -137,6 +148,31 @@ extension FileDatastore {
             _ = try storage.publish(staged, replacing: true, durable: config.fsync)
         }
         return staged.path
+    }
+
+    /// Removes what killed writers left: each staged file, and the final name it was
+    /// published at when no record names that path — its writer died between publication and
+    /// commit. The path is held as a put holds it, so a live writer committing there is seen.
+    func resolve(_ leftovers: [StagingLeftover], session: any SQLSession) throws {
+        for leftover in leftovers.sorted(by: { $0.staged < $1.staged }) {
+            if let published = leftover.published, try deleteIfUnrecorded(published, session: session) {
+                Self.logger.info("removed \(published): published by a writer killed before its registry commit")
+            }
+            try storage.delete(leftover.staged)
+        }
+    }
+
+    /// Deletes the artifact at `path` unless a record names it, holding the path as a put
+    /// holds it (a put publishing there is either seen committed or waits); returns whether it
+    /// deleted.
+    func deleteIfUnrecorded(_ path: String, session: any SQLSession) throws -> Bool {
+        try lockArtifactPath(path, session: session)
+        let named = try !session.query(
+            "SELECT 1 FROM \(Self.recordTable) WHERE path = ? AND datastore_name = ? LIMIT 1", [.text(path), .text(name)]
+        ).isEmpty
+        if named { return false }
+        try storage.delete(path)
+        return true
     }
 
     /// The path of an owned component artifact with the same bytes (checksum, size, formatter,

@@ -19,7 +19,7 @@ package final class LocalStorage: ArtifactStorage {
     /// `root.path`, kept as a string: building paths by concatenation is much cheaper than
     /// `URL.appendingPathComponent` on the hot path.
     private let rootPath: String
-    /// Directories this process has swept of staging leftovers.
+    /// Directories this process has looked through for staging leftovers.
     private let sweptDirectories = Mutex<Set<String>>([])
 
     /// A storage rooted at `root` (created on the first write).
@@ -100,14 +100,12 @@ package final class LocalStorage: ArtifactStorage {
         return StagedArtifact(path: path, localFile: try temporaryName(for: final))
     }
 
-    /// A hidden name beside `final`, in a directory created if needed (and swept of staging
-    /// leftovers the first time this process writes there).
+    /// A hidden name beside `final` (``StagingName``), in a directory created if needed.
     private func temporaryName(for final: String) throws -> String {
         let slash = final.lastIndex(of: "/")!
         let directory = String(final[..<slash])
         try makeDirectory(directory)
-        sweepLeftovers(in: directory)
-        return directory + "/." + final[final.index(after: slash)...] + ".tmp-" + UUID().uuidString
+        return directory + "/" + StagingName.make(for: final[final.index(after: slash)...])
     }
 
     /// Creates a directory and its parents unless it exists (checked first: cheaper than
@@ -209,7 +207,9 @@ package final class LocalStorage: ArtifactStorage {
         if replacing {
             guard rename(staged.localFile, final) == 0 else { throw failure("rename", final) }
         } else if linkat(AT_FDCWD, staged.localFile, AT_FDCWD, final, 0) == 0 {
-            _ = unlink(staged.localFile)
+            // The staged name stays until ``finish(_:)``, after the commit: if this process is
+            // killed before, the two names of one file tell the next writer that the final
+            // name may have no record (``leftovers(besides:)``).
         } else if errno == EEXIST {
             return false
         } else if errno == EPERM || errno == EMLINK || errno == ENOTSUP || errno == EXDEV {
@@ -235,6 +235,7 @@ package final class LocalStorage: ArtifactStorage {
     }
 
     package func finish(_ staged: StagedArtifact) {
+        _ = unlink(staged.localFile)
         if let source = staged.sourceToRemove { _ = unlink(source) }
     }
 
@@ -294,39 +295,55 @@ package final class LocalStorage: ArtifactStorage {
     package func list(under prefix: String) throws -> [ArtifactListing] {
         let start = prefix.isEmpty ? rootPath : try resolveOwned(prefix, for: "list")
         guard let enumerator = FileManager.default.enumerator(atPath: start) else { return [] }
+        let cutoff = Date().addingTimeInterval(-StagedArtifact.leftoverAge)
         var listings: [ArtifactListing] = []
         while let relative = enumerator.nextObject() as? String {
             guard let attributes = enumerator.fileAttributes, attributes[.type] as? FileAttributeType == .typeRegular else { continue }
             let name = relative.split(separator: "/").last.map(String.init) ?? relative
+            let isStaged = Self.isStagedName(name)
+            let file = start + "/" + relative
             listings.append(
                 ArtifactListing(
                     path: prefix.isEmpty ? relative : prefix + "/" + relative, size: (attributes[.size] as? NSNumber)?.int64Value ?? 0,
-                    modified: attributes[.modificationDate] as? Date ?? .distantPast, isStaged: Self.isStagedName(name)))
+                    modified: attributes[.modificationDate] as? Date ?? .distantPast, isStaged: isStaged,
+                    leftover: isStaged ? leftover(name, in: String(file[..<file.lastIndex(of: "/")!]), cutoff: cutoff) : nil))
         }
         return listings.sorted { $0.path < $1.path }
     }
 
-    /// Whether a file name is one ``stage(_:)`` gives: `.<name>.tmp-<UUID>`.
-    static func isStagedName(_ name: String) -> Bool {
-        guard name.hasPrefix("."), let marker = name.range(of: ".tmp-", options: .backwards) else { return false }
-        return UUID(uuidString: String(name[marker.upperBound...])) != nil
+    /// Whether a file name is one ``stage(_:)`` gives (``StagingName``).
+    static func isStagedName(_ name: String) -> Bool { StagingName(parsing: name) != nil }
+
+    /// The leftover a staged file at `directory/name` is, if it is one now: its writer is gone
+    /// or it is older than ``StagedArtifact/leftoverAge``. Its final name counts as published
+    /// by it when that name is the same file (a hard link to it).
+    private func leftover(_ name: String, in directory: String, cutoff: Date) -> StagingLeftover? {
+        guard let staging = StagingName(parsing: name) else { return nil }
+        let path = directory + "/" + name
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        let kind = info.st_mode & S_IFMT
+        guard kind == S_IFREG || kind == S_IFLNK else { return nil }
+        guard staging.writerIsGone || Date(timeIntervalSince1970: TimeInterval(info.st_mtim.tv_sec)) < cutoff else { return nil }
+        let relativeDirectory = directory == rootPath ? "" : String(directory.dropFirst(rootPath.count + 1))
+        func relative(_ file: String) -> String { relativeDirectory.isEmpty ? file : relativeDirectory + "/" + file }
+        var published: String?
+        var finalInfo = stat()
+        if info.st_nlink > 1, lstat(directory + "/" + staging.finalName, &finalInfo) == 0, finalInfo.st_ino == info.st_ino,
+            finalInfo.st_dev == info.st_dev
+        {
+            published = relative(staging.finalName)
+        }
+        return StagingLeftover(staged: relative(name), published: published)
     }
 
-    /// Removes staging leftovers (older than ``StagedArtifact/leftoverAge``) from `directory`, once per
-    /// directory and process: a writer killed between staging and publication leaves them, and
-    /// the next write to the same directory cleans up after it.
-    private func sweepLeftovers(in directory: String) {
-        guard sweptDirectories.withLock({ $0.insert(directory).inserted }) else { return }
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+    package func leftovers(besides path: String) -> [StagingLeftover] {
+        guard let final = try? resolveOwned(path, for: "list"), let slash = final.lastIndex(of: "/") else { return [] }
+        let directory = String(final[..<slash])
+        guard sweptDirectories.withLock({ $0.insert(directory).inserted }) else { return [] }
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
         let cutoff = Date().addingTimeInterval(-StagedArtifact.leftoverAge)
-        for name in names where Self.isStagedName(name) {
-            let path = directory + "/" + name
-            var info = stat()
-            guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG || (info.st_mode & S_IFMT) == S_IFLNK,
-                Date(timeIntervalSince1970: TimeInterval(info.st_mtim.tv_sec)) < cutoff
-            else { continue }
-            _ = unlink(path)
-        }
+        return names.compactMap { leftover($0, in: directory, cutoff: cutoff) }
     }
 
     // MARK: Removal
