@@ -34,6 +34,7 @@ let package = Package(
             pkgConfig: "cfitsio",
             providers: [.apt(["libcfitsio-dev"])]
         ),
+        .systemLibrary(name: "CPosixShim"),
         .systemLibrary(
             name: "CHDF5Shim",
             pkgConfig: "hdf5",
@@ -54,7 +55,7 @@ let package = Package(
         .target(
             name: "Butler",
             dependencies: [
-                "Composites", "Formatters",
+                "Composites", "Formatters", "CPosixShim",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

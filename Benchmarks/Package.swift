@@ -65,6 +65,7 @@ let package = Package(
         .executableTarget(
             name: "SmallDatasets",
             dependencies: [
+                "BareIO",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Butler", package: rootPackage),
                 .product(name: "Composites", package: rootPackage),

@@ -14,9 +14,11 @@ struct LocalStorageTests {
         let storage = LocalStorage(root: directory.url)
         let staged = try storage.stage("run/a/file.bin")
         try Data("0123456789".utf8).write(to: URL(fileURLWithPath: staged.localFile))
-        #expect(try storage.seal(staged, durable: true) == 10)
+        #expect(try storage.seal(staged) == 10)
+        try storage.sync([staged])
         #expect(try storage.list(under: "").map(\.isStaged) == [true])
-        #expect(try storage.publish(staged, replacing: false, durable: true))
+        #expect(try storage.publish(staged, replacing: false))
+        try storage.syncNames(of: [staged.path])
         #expect(try storage.list(under: "").map(\.isStaged) == [true, false], "the staged name stays until finish")
         storage.finish(staged)
         #expect(try storage.read("run/a/file.bin") == Data("0123456789".utf8))
@@ -25,7 +27,7 @@ struct LocalStorageTests {
         #expect(try storage.size(of: "run/a/file.bin") == 10 && (try storage.size(of: "run/a/none.bin")) == nil)
         let second = try storage.stage("run/a/file.bin")
         try Data("other".utf8).write(to: URL(fileURLWithPath: second.localFile))
-        #expect(try storage.publish(second, replacing: false, durable: false) == false, "an existing name is never clobbered")
+        #expect(try storage.publish(second, replacing: false) == false, "an existing name is never clobbered")
         storage.discard(second)
         #expect(try storage.list(under: "").map(\.path) == ["run/a/file.bin"])
         try storage.delete("run/a/file.bin")
@@ -68,6 +70,24 @@ struct LocalStorageTests {
         #expect(Set(listed.compactMap(\.leftover)) == found, "listing tells the same")
         #expect(StagingName(parsing: ".f.fits.tmp-\(UUID().uuidString)")?.writer == nil, "an older build's name is still a staged name")
         #expect(StagingName(parsing: ".f.fits.tmp-abc") == nil && StagingName(parsing: "f.fits.tmp-\(UUID().uuidString)") == nil)
+    }
+
+    @Test("a batch of staged files is synced with one barrier (syncfs from 8 files, fsync each below) and published")
+    func batchSync() throws {
+        let directory = try TemporaryDirectory()
+        let storage = LocalStorage(root: directory.url)
+        let staged = try (0..<12).map { index in
+            let artifact = try storage.stage("run/b\(index % 3)/file\(index).bin")
+            try Data("\(index)".utf8).write(to: URL(fileURLWithPath: artifact.localFile))
+            return artifact
+        }
+        try storage.sync(staged)
+        try storage.sync(Array(staged.prefix(2)))
+        for artifact in staged { #expect(try storage.publish(artifact, replacing: false)) }
+        try storage.syncNames(of: staged.map(\.path))
+        for artifact in staged { storage.finish(artifact) }
+        #expect(try storage.list(under: "").map(\.path).count == 12)
+        #expect(try storage.read("run/b1/file7.bin") == Data("7".utf8))
     }
 
     @Test("paths that climb out of the root are refused; absolute ones are read but never written or deleted")

@@ -79,9 +79,20 @@ while true {
             let value = payload(&random)
             let ref = try await butler.put(value, "metrics", dataId: dataId, run: run)
             log.append(["op": "put", "id": ref.id.uuidString, "run": run, "token": token(value)])
-        case 10..<13:
+        case 10..<12:
             let ref = try await butler.put(calexp, "calexpSplit", dataId: dataId, run: run)
             log.append(["op": "put-exposure", "id": ref.id.uuidString, "run": run])
+        case 12:
+            // A batch: one transaction, one durability barrier; all acknowledged together.
+            let visit = Int64(1 + random.next() % 40)
+            let values = (0..<4).map { _ in payload(&random) }
+            let refs = try await butler.put(
+                contentsOf: values.enumerated().map { detector, value in
+                    DatasetToPut(value, "metrics", dataId: ["instrument": "HSC", "visit": .int(visit), "detector": .int(Int64(detector))])
+                }, run: run)
+            for (ref, value) in zip(refs, values) {
+                log.append(["op": "put-batch", "id": ref.id.uuidString, "run": run, "token": token(value)])
+            }
         case 13..<18:
             let value = payload(&random)
             let file = sources.appendingPathComponent("\(random.next()).json")

@@ -1,5 +1,6 @@
 // The physical limit for small datasets: what the registry and datastore must do at the least,
 // written directly against sqlite3 and POSIX calls (same WAL journal, same fsync policy).
+import BareIO
 import Foundation
 import GRDBSQLite
 
@@ -64,6 +65,34 @@ final class RawSQLite {
             fsync(dir)
             close(dir)
         }
+        try exec("COMMIT")
+    }
+
+    /// `count` files written under temporary names, made durable by one `syncfs`, then one
+    /// transaction inserting their rows and linking them into place, the directory fsynced
+    /// before the commit: the least a durable batch must do.
+    func putBatch(payload: Data, count: Int) throws {
+        var temporaries: [(String, String)] = []
+        for _ in 0..<count {
+            counter += 1
+            let path = directory.appendingPathComponent("p_\(counter).json").path
+            let temporary = path + ".tmp"
+            let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            guard fd >= 0 else { throw failure("open \(temporary)") }
+            _ = payload.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            close(fd)
+            temporaries.append((temporary, path))
+        }
+        let dir = open(directory.path, O_RDONLY | O_DIRECTORY)
+        defer { close(dir) }
+        guard bare_syncfs(dir) == 0 else { throw failure("syncfs") }
+        try exec("BEGIN IMMEDIATE")
+        for (index, (temporary, path)) in temporaries.enumerated() {
+            try insertRow(visit: counter - count + index + 1, detector: 0, run: "put", path: path)
+            link(temporary, path)
+            unlink(temporary)
+        }
+        fsync(dir)
         try exec("COMMIT")
     }
 

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "bare_io.h"
 #include <fcntl.h>
 #include <fitsio.h>
@@ -110,3 +111,5 @@ long bare_read_file(const char *path, char *buffer, long capacity) {
     close(fd);
     return total;
 }
+
+int bare_syncfs(int fd) { return syncfs(fd); }

@@ -24,13 +24,22 @@ package protocol Datastore: Sendable {
 
     // MARK: Writing: prepare outside the transaction, commit inside it, then finish or abandon
 
-    /// Writes `value` for `ref` where nobody sees it yet (durable if the datastore syncs);
-    /// ``DatastoreWrite/commit(_:)`` publishes it inside the registry transaction.
+    /// Writes `value` for `ref` where nobody sees it yet; ``makeDurable(_:)`` syncs a batch of
+    /// such writes and ``DatastoreWrite/commit(_:)`` publishes each inside the registry
+    /// transaction.
     func prepare(_ value: any Sendable, for ref: DatasetRef, storageClass: StorageClass) throws -> any DatastoreWrite
 
     /// Brings an existing file in as the artifact of `ref` by `transfer` (nothing the user
     /// owns is changed before the registry commits; `move` removes the source only after).
     func prepareIngest(_ file: URL, for ref: DatasetRef, formatter: String?, transfer: TransferMode) throws -> any DatastoreWrite
+
+    /// Makes the bytes of writes this datastore prepared durable (if it syncs), with one barrier
+    /// for the whole batch, before their registry transaction starts.
+    func makeDurable(_ writes: [any DatastoreWrite]) throws
+    /// Makes the names the writes published durable (if it syncs), inside the registry
+    /// transaction after every write's commit and before the transaction commits: a committed
+    /// row never names an artifact a power cut could lose.
+    func makePublicationDurable(_ writes: [any DatastoreWrite]) throws
 
     // MARK: Records
 

@@ -4,11 +4,13 @@ package import Foundation
 /// datastore's recorded paths, relative to the storage root (absolute ones name files ingested
 /// in place, outside it).
 ///
-/// A new artifact is written in three steps, so that nothing is visible before the registry
-/// commits: ``stage(_:)`` gives a local file for the formatter to fill (on POSIX a hidden name
-/// in the final directory), ``seal(_:durable:)`` makes it durable, and ``publish(_:replacing:)``
-/// gives it its final name inside the registry transaction. On a store without rename (S3) the
-/// registry commit is the publication point.
+/// A new artifact is written in steps, so that nothing is visible before the registry commits:
+/// ``stage(_:)`` gives a local file for the formatter to fill (on POSIX a hidden name in the
+/// final directory), ``seal(_:)`` closes it, ``sync(_:)`` makes a whole batch of staged bytes
+/// durable with one barrier before the registry transaction, ``publish(_:replacing:)`` gives
+/// each its final name inside the transaction and ``syncNames(of:)`` makes those names durable
+/// before the commit. On a store without rename (S3) the registry commit is the publication
+/// point.
 ///
 /// Concurrency: storages are shared by every task of a Butler and keep no per-call state.
 package protocol ArtifactStorage: Sendable {
@@ -22,12 +24,17 @@ package protocol ArtifactStorage: Sendable {
     /// Stages the bytes of an existing local file by `transfer` (copy, hard link, symbolic
     /// link or move); the source is not changed until ``finish(_:)``.
     func stage(_ path: String, from source: String, transfer: TransferMode) throws -> StagedArtifact
-    /// Makes a staged artifact's bytes durable when `durable` (fsync); returns its size.
-    func seal(_ staged: StagedArtifact, durable: Bool) throws -> Int64
+    /// The size of a staged artifact, once the formatter has written it.
+    func seal(_ staged: StagedArtifact) throws -> Int64
+    /// Makes the bytes of staged artifacts durable: one barrier for the batch (POSIX: an fsync
+    /// each, or one `syncfs` for many).
+    func sync(_ staged: [StagedArtifact]) throws
     /// Gives a staged artifact its final name and returns true, or returns false without
-    /// changing anything when that name exists and `replacing` is false. When `durable`, the
-    /// name is on disk before this returns.
-    func publish(_ staged: StagedArtifact, replacing: Bool, durable: Bool) throws -> Bool
+    /// changing anything when that name exists and `replacing` is false.
+    func publish(_ staged: StagedArtifact, replacing: Bool) throws -> Bool
+    /// Makes the names given by ``publish(_:replacing:)`` durable (POSIX: an fsync of each
+    /// directory once).
+    func syncNames(of paths: [String]) throws
     /// Removes what staging left (a staged name, and only that).
     func discard(_ staged: StagedArtifact)
     /// Completes a staged write after its transaction committed: the staged name goes (it was

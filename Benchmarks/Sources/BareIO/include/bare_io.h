@@ -25,4 +25,8 @@ int bare_h5_read_component_keys(const char *path, double *values);
 
 /// Reads a whole file with read(2) into a buffer of `capacity` bytes; returns bytes read.
 long bare_read_file(const char *path, char *buffer, long capacity);
+
+/// syncfs(2) of the file system holding the open descriptor `fd` (a GNU extension Swift's
+/// Glibc module does not declare).
+int bare_syncfs(int fd);
 #endif

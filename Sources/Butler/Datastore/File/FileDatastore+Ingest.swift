@@ -37,13 +37,13 @@ extension FileDatastore {
             throw ButlerError(error.code, "cannot \(transfer.rawValue) \(source) into the repository as \(ref)", cause: error)
         }
         do {
-            // A copy is synced like a put; a link shares the user's bytes, already on disk.
-            let size = try storage.seal(staged, durable: config.fsync && transfer != .symlink)
+            let size = try storage.seal(staged)
             let record = StoredFileInfo(
                 datasetId: ref.id, component: "", path: relative, formatter: formatter.name,
                 storageClass: ref.datasetType.storageClassName, fileSize: size,
                 checksum: try config.checksum.checksum(ofFileAt: staged.localFile))
-            return Write(datastore: self, artifacts: [stagedRecord(record, staged)])
+            // A copy is synced like a put; a symbolic link's bytes are the user's file.
+            return Write(datastore: self, artifacts: [stagedRecord(record, staged, syncsBytes: transfer != .symlink)])
         } catch {
             storage.discard(staged)
             throw error

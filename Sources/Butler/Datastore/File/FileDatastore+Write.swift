@@ -4,8 +4,8 @@ import Foundation
 import Logging
 import Synchronization
 
-/// Writing: artifacts are staged and synced before the registry transaction, then recorded and
-/// published inside it.
+/// Writing: artifacts are staged before the registry transaction and synced as a batch (one
+/// barrier), then recorded and published inside it, their names synced before it commits.
 extension FileDatastore {
     /// One artifact staged for a dataset, waiting for its registry transaction.
     struct StagedRecord: Sendable {
@@ -16,12 +16,26 @@ extension FileDatastore {
         /// What killed writers left in the directory the artifact goes to, found while staging
         /// (outside the transaction) and resolved by the commit.
         var leftovers: [StagingLeftover] = []
+        /// Whether the staged bytes are synced before the commit (not for a symbolic link to
+        /// the user's file: its bytes are the user's).
+        var syncsBytes = true
     }
 
     /// A staged artifact with the leftovers of killed writers beside it, the first time this
     /// process writes to its directory.
-    func stagedRecord(_ record: StoredFileInfo, _ staged: StagedArtifact) -> StagedRecord {
-        StagedRecord(record: record, staged: staged, leftovers: storage.leftovers(besides: staged.path))
+    func stagedRecord(_ record: StoredFileInfo, _ staged: StagedArtifact, syncsBytes: Bool = true) -> StagedRecord {
+        StagedRecord(record: record, staged: staged, leftovers: storage.leftovers(besides: staged.path), syncsBytes: syncsBytes)
+    }
+
+    package func makeDurable(_ writes: [any DatastoreWrite]) throws {
+        guard config.fsync else { return }
+        try storage.sync(
+            writes.compactMap { $0 as? Write }.flatMap(\.artifacts).filter(\.syncsBytes).compactMap(\.staged))
+    }
+
+    package func makePublicationDurable(_ writes: [any DatastoreWrite]) throws {
+        guard config.fsync else { return }
+        try storage.syncNames(of: writes.compactMap { $0 as? Write }.flatMap(\.publishedPaths))
     }
 
     /// The artifacts of one dataset between staging and commit.
@@ -44,6 +58,9 @@ extension FileDatastore {
                 if let path = try datastore.commit(artifact, session: session) { published.withLock { $0.append(path) } }
             }
         }
+
+        /// The paths this write has published so far.
+        var publishedPaths: [String] { published.withLock { $0 } }
 
         func abandon() {
             for case let staged? in artifacts.map(\.staged) { datastore.storage.discard(staged) }
@@ -105,7 +122,7 @@ extension FileDatastore {
             throw ButlerError(code, "could not write \(what) to \(relative)", cause: error)
         }
         do {
-            let size = try storage.seal(staged, durable: config.fsync)
+            let size = try storage.seal(staged)
             let record = StoredFileInfo(
                 datasetId: ref.id, component: component ?? "", path: relative, formatter: formatter.name,
                 storageClass: storageClass.name, fileSize: size, checksum: try config.checksum.checksum(ofFileAt: staged.localFile))
@@ -133,7 +150,7 @@ extension FileDatastore {
         // trash: the file published here must not be deleted as the old one's leftover.
         try lockArtifactPath(staged.path, session: session)
         try session.execute("DELETE FROM \(Self.trashTable) WHERE datastore_name = ? AND path = ?", [.text(name), .text(staged.path)])
-        if try !storage.publish(staged, replacing: false, durable: config.fsync) {
+        if try !storage.publish(staged, replacing: false) {
             // A file without a record can only be left by a crash between publication and
             // commit; one with a record belongs to another dataset and must not be touched.
             let owners = try session.query(
@@ -145,7 +162,7 @@ extension FileDatastore {
                     "artifact path \(artifact.record.path) is already used by dataset \(owners[0][0].uuidValue?.uuidString.lowercased() ?? "?"); the file template does not give unique paths"
                 )
             }
-            _ = try storage.publish(staged, replacing: true, durable: config.fsync)
+            _ = try storage.publish(staged, replacing: true)
         }
         return staged.path
     }

@@ -1,3 +1,4 @@
+import CPosixShim
 import Formatters
 package import Foundation
 import Synchronization
@@ -190,19 +191,33 @@ package final class LocalStorage: ArtifactStorage {
         }
     }
 
-    package func seal(_ staged: StagedArtifact, durable: Bool) throws -> Int64 {
-        if durable {
-            let descriptor = open(staged.localFile, O_RDONLY | O_CLOEXEC)
-            guard descriptor >= 0 else { throw failure("open", staged.localFile) }
-            defer { close(descriptor) }
-            guard fsync(descriptor) == 0 else { throw failure("fsync", staged.localFile) }
-        }
+    package func seal(_ staged: StagedArtifact) throws -> Int64 {
         var info = stat()
         guard stat(staged.localFile, &info) == 0 else { throw failure("stat", staged.localFile) }
         return Int64(info.st_size)
     }
 
-    package func publish(_ staged: StagedArtifact, replacing: Bool, durable: Bool) throws -> Bool {
+    /// From this many files on, one `syncfs` of the root's file system costs less than an
+    /// fsync each (each fsync waits for its own journal commit; syncfs waits once).
+    static let syncfsThreshold = 8
+
+    package func sync(_ staged: [StagedArtifact]) throws {
+        if staged.count >= Self.syncfsThreshold {
+            let descriptor = open(rootPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw failure("open directory", rootPath) }
+            defer { close(descriptor) }
+            guard butler_syncfs(descriptor) == 0 else { throw failure("syncfs", rootPath) }
+            return
+        }
+        for artifact in staged {
+            let descriptor = open(artifact.localFile, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw failure("open", artifact.localFile) }
+            defer { close(descriptor) }
+            guard fsync(descriptor) == 0 else { throw failure("fsync", artifact.localFile) }
+        }
+    }
+
+    package func publish(_ staged: StagedArtifact, replacing: Bool) throws -> Bool {
         let final = try resolveOwned(staged.path, for: "publish")
         if replacing {
             guard rename(staged.localFile, final) == 0 else { throw failure("rename", final) }
@@ -220,14 +235,21 @@ package final class LocalStorage: ArtifactStorage {
         } else {
             throw failure("link", final)
         }
-        if durable {
-            let directory = String(final[..<final.lastIndex(of: "/")!])
+        return true
+    }
+
+    package func syncNames(of paths: [String]) throws {
+        var directories: Set<String> = []
+        for path in paths {
+            let final = try resolveOwned(path, for: "sync")
+            directories.insert(String(final[..<final.lastIndex(of: "/")!]))
+        }
+        for directory in directories.sorted() {
             let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             guard descriptor >= 0 else { throw failure("open directory", directory) }
             defer { close(descriptor) }
             guard fsync(descriptor) == 0 else { throw failure("fsync directory", directory) }
         }
-        return true
     }
 
     package func discard(_ staged: StagedArtifact) {
