@@ -80,11 +80,11 @@ let package = Package(
             path: "Tests/ButlerTestSupport",
             swiftSettings: strictSettings
         ),
-        // Killed at random by the crash-consistency harness (ButlerTests/CrashConsistencyTests).
+        // Writer processes for the crash-consistency harness and the concurrent-writer tests.
         .executableTarget(
-            name: "CrashWorker",
+            name: "TestWriter",
             dependencies: ["Butler", "ButlerTestSupport", "Composites"],
-            path: "Tests/CrashWorker",
+            path: "Tests/TestWriter",
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -103,4 +103,8 @@ public enum BuiltProducts {
 
     /// The `butler` executable.
     public static var butler: URL { directory.appendingPathComponent("butler") }
+
+    /// The `TestWriter` executable (Tests/TestWriter): writer processes to kill or to run side
+    /// by side.
+    public static var testWriter: URL { directory.appendingPathComponent("TestWriter") }
 }

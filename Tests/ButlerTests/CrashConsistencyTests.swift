@@ -8,7 +8,7 @@ import Testing
 import Glibc
 #endif
 
-/// The crash-consistency harness (issue 10, point 1): a `CrashWorker` process writes into a
+/// The crash-consistency harness (issue 10, point 1): a `TestWriter churn` process writes into a
 /// repository — puts, disassembled puts, ingests by copy and by move, removals of runs — and is
 /// killed with SIGKILL at a random moment, over and over; then the repository is checked.
 ///
@@ -65,8 +65,8 @@ struct CrashConsistencyTests {
     /// 0–300 ms and kills it.
     static func runAndKill(repository: URL, log: URL, seed: UInt64, directory: URL) throws -> Outcome {
         let process = Process()
-        process.executableURL = BuiltProducts.directory.appendingPathComponent("CrashWorker")
-        process.arguments = [repository.path, log.path, String(seed)]
+        process.executableURL = BuiltProducts.testWriter
+        process.arguments = ["churn", repository.path, log.path, String(seed)]
         let output = Pipe()
         let errors = directory.appendingPathComponent("worker-stderr.txt")
         _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
