@@ -63,6 +63,11 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "Writers",
+            dependencies: [.product(name: "Butler", package: rootPackage), .product(name: "Composites", package: rootPackage)],
+            path: "Sources/Writers"
+        ),
+        .executableTarget(
             name: "SmallDatasets",
             dependencies: [
                 "BareIO",

@@ -27,5 +27,14 @@ if [ "${BUTLER_BENCH_DAF:-1}" != 0 ]; then
 fi
 swift package --allow-writing-to-package-directory benchmark \
   --format histogramPercentiles --path "$results" --no-progress "$@"
+# Writer processes on one repository (not a harness benchmark: it starts processes).
+swift build -c release --product Writers >/dev/null
+{
+  echo
+  echo "Writer processes, 200 puts each (JSON, fsync) into one run; throughput and its ratio to 1 process:"
+  echo
+  .build/release/Writers 1 2 8 16 | sed 's/^/    /'
+  .build/release/Writers --postgres "$BUTLER_BENCH_POSTGRES_URL" 1 2 8 16 | sed 's/^/    /'
+} > "$results/writers.txt"
 elapsed=$(( $(date +%s) - start ))
-python3 report.py "$results" --elapsed "$elapsed" --daf "$results/daf_butler.json" | tee "$results/report.md"
+{ python3 report.py "$results" --elapsed "$elapsed" --daf "$results/daf_butler.json"; cat "$results/writers.txt"; } | tee "$results/report.md"
