@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs what is missing, starts a throw-away PostgreSQL server
-# so the registry suite runs on both engines, runs `swift test`, stops the server, and builds
-# the benchmark package.
+# so the registry suite runs on both engines, runs `swift test`, stops the server, builds the
+# benchmark package, and runs the fuzz targets for a bounded time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
 
 # One code style, checked before anything builds (`.swift-format`; fix with
-# `swift format -i -r Sources Tests Benchmarks/Benchmarks Benchmarks/Sources Package.swift Benchmarks/Package.swift`).
-swift format lint --strict -r Sources Tests Benchmarks/Benchmarks Benchmarks/Sources Package.swift Benchmarks/Package.swift
+# `swift format -i -r Sources Tests Benchmarks/Benchmarks Benchmarks/Sources Package.swift Benchmarks/Package.swift Fuzz/Sources Fuzz/Package.swift`).
+swift format lint --strict -r Sources Tests Benchmarks/Benchmarks Benchmarks/Sources Package.swift Benchmarks/Package.swift Fuzz/Sources Fuzz/Package.swift
 
 pgdir=$(mktemp -d /tmp/butler-pg.XXXXXX)
 trap 'bash scripts/postgres.sh stop "$pgdir"' EXIT
@@ -23,3 +23,7 @@ swift test --skip-build "$@"
 # The benchmarks are a package of their own; building them here keeps them compiling as the
 # library changes (running them is `bash Benchmarks/run.sh`, minutes of a quiet machine).
 swift build --package-path Benchmarks
+
+# libFuzzer targets (Fuzz/, a nested package built with -sanitize=fuzzer,address): each parser
+# is fed the inputs that once crashed it, then fuzzed for FUZZ_SECONDS (20 by default).
+bash Fuzz/run.sh

@@ -30,6 +30,28 @@ struct WhereLanguageTests {
         #expect(try QueryExpression.parse("TRUE") == .literal(.bool(true)))
     }
 
+    @Test("an expression prints as text that parses back to it (found by FuzzWhere: quotes inside a literal)")
+    func printsBack() throws {
+        for text in [
+            #""inst'= ' SDn""#, "band = 'it\"s'", "visit IN (1, 2) AND NOT (band = 'r' OR x > -1.5e-3)", "name = \"\"", "((((visi=t)=1 )))",
+            "(NOT a) = 1", "(a = 1) IN (TRUE)", "band = '\u{064B}r'", "name = \"\u{064B}'it\"",
+        ] {
+            let expression = try QueryExpression.parse(text)
+            #expect(try QueryExpression.parse(expression.description) == expression, "\(text) → \(expression)")
+        }
+        #expect(try QueryExpression.parse(#""a'b""#) == .literal(.string("a'b")))
+        // Names are ASCII, as in daf_butler's grammar.
+        #expect(throws: ButlerError.self) { try QueryExpression.parse("\u{064B}te OR eI\u{064B}te != 7") }
+    }
+
+    @Test("a number beyond a double's range is refused, not read as infinity (found by FuzzWhere)")
+    func hugeNumbers() throws {
+        let error = #expect(throws: ButlerError.self) { try QueryExpression.parse("visit > 1e999") }
+        #expect(error?.code == .invalidQuery && "\(error!)".contains("out of range"))
+        #expect(
+            try QueryExpression.parse("visit > 99999999999999999999") == .comparison(">", .identifier("visit"), .literal(.double(1e20))))
+    }
+
     @Test("errors name the position and the expression")
     func errors() throws {
         for (text, position) in [

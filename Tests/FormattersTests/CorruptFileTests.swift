@@ -151,6 +151,23 @@ struct CorruptFileTests {
         }
     }
 
+    @Test("HDF5 files FuzzHDF5 found: a chunk index claiming more bytes than the file is refused; ours carry metadata checksums")
+    func fuzzFoundHDF5() throws {
+        let regressions = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fuzz/Regressions/FuzzHDF5")
+        // 14 KB whose image chunk claims 3.7 GB of storage: libhdf5 allocated that much to read it.
+        let oversized = regressions.appendingPathComponent("oversized-chunk-77d846a4").path
+        let error = #expect(throws: HDF5Error.self) { try ExposureHDF5.read(Float.self, from: oversized) }
+        #expect(error?.kind == .corruptFile && "\(error!)".contains("stored bytes in a file of"), "\(error!)")
+        // A flipped bit in an unchecksummed (superblock v0) object header: read as libhdf5 reads it.
+        _ = try? ExposureHDF5.read(Float.self, from: regressions.appendingPathComponent("flipped-bit-in-unchecksummed-header").path)
+        // What we write has superblock version 2 or later: every piece of metadata is checksummed.
+        let written = directory.appendingPathComponent("checksummed.h5").path
+        try ExposureHDF5.write(try Fixtures.exposure(Float.self) { x, y in Float(x + y) }, to: written)
+        let superblock = try Data(contentsOf: URL(fileURLWithPath: written)).prefix(9)
+        #expect(superblock.prefix(8) == Data([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]) && superblock[8] >= 2)
+    }
+
     @Test("a small file declaring 2^20 × 2^20 pixels is refused before anything is allocated")
     func declaredHugeImages() throws {
         // Uncompressed: 5,760 bytes whose primary HDU declares 4 TiB of pixels (over the pixel

@@ -52,6 +52,12 @@ final class HDF5File {
         CHDF5.quiet()
         let access = try unlockedAccess(path)
         defer { H5Pclose(access) }
+        // The 1.8 file format and later (superblock v2+, object headers v2) checksum every piece
+        // of metadata, so a corrupt header is an HDF5 error on open, not bytes libhdf5 trusts:
+        // FuzzHDF5 found libhdf5 1.10 reading past a buffer on a flipped bit in an unchecksummed
+        // (superblock v0) object header. h5py reads this format.
+        try CHDF5.check(
+            H5Pset_libver_bounds(access, H5F_LIBVER_V18, H5F_LIBVER_V110), "H5Pset_libver_bounds", path: path, context: "creating")
         let id = try CHDF5.check(
             H5Fcreate(path, butler_h5f_acc_excl(), hid_t(H5P_DEFAULT), access), "H5Fcreate", path: path, context: "creating")
         return HDF5File(id: id, path: path)
@@ -153,8 +159,41 @@ final class HDF5File {
         }
         let fileType = try check(H5Dget_type(dataset), "H5Dget_type", "reading the type of \(name)")
         defer { H5Tclose(fileType) }
+        try requirePlausibleStorage(dataset, name, dims: dims, elementSize: H5Tget_size(fileType))
         let kind = PixelKind.allCases.first { H5Tequal(fileType, $0.hdf5NativeType) > 0 }
         return ImageShape(width: axes[0], height: axes[1], kind: kind)
+    }
+
+    /// The deflate ratio no stored bytes can exceed (zlib's bound is about 1032:1).
+    static let maxCompressionRatio: UInt64 = 1100
+
+    /// Refuses a dataset whose declared pixels its file cannot hold, before libhdf5 allocates
+    /// for them: chunks larger than the dataset, or more pixel bytes than the stored bytes could
+    /// decompress to, or stored bytes the file does not have. FuzzHDF5 found a 14 KB file whose
+    /// chunk index made libhdf5 allocate 3.7 GB for one chunk.
+    private func requirePlausibleStorage(_ dataset: hid_t, _ name: String, dims: [hsize_t], elementSize: Int) throws {
+        func refuse(_ message: String) -> HDF5Error {
+            HDF5Error(path: path, kind: .corruptFile, message: "\(name): \(message)", context: "reading \(name)")
+        }
+        let plist = try check(H5Dget_create_plist(dataset), "H5Dget_create_plist", "reading the layout of \(name)")
+        defer { H5Pclose(plist) }
+        if H5Pget_layout(plist) == H5D_CHUNKED {
+            var chunk: [hsize_t] = [0, 0]
+            guard H5Pget_chunk(plist, 2, &chunk) == 2 else { throw refuse("its chunk shape is not 2-d") }
+            if chunk[0] == 0 || chunk[1] == 0 || chunk[0] > max(dims[0], 1) || chunk[1] > max(dims[1], 1) {
+                throw refuse("chunks of \(chunk[1])×\(chunk[0]) do not fit its \(dims[1])×\(dims[0]) pixels")
+            }
+        }
+        let declared = dims[0] * dims[1] * UInt64(max(elementSize, 1))
+        let stored = H5Dget_storage_size(dataset)
+        var info = stat()
+        if stat(path, &info) == 0, stored > UInt64(info.st_size) {
+            // libhdf5 allocates a chunk's stored size to read it.
+            throw refuse("its chunks claim \(stored) stored bytes in a file of \(info.st_size)")
+        }
+        if declared > stored * Self.maxCompressionRatio + (1 << 20) {
+            throw refuse("declares \(declared) bytes of pixels but stores only \(stored)")
+        }
     }
 
     /// Reads the pixels of a 2-d dataset inside `box` (local, inclusive), or all: a hyperslab,

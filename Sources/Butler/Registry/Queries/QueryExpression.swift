@@ -43,14 +43,28 @@ public indirect enum QueryExpression: Sendable, Equatable, CustomStringConvertib
     public var description: String {
         switch self {
         case .identifier(let name): return name
-        case .literal(.string(let text)): return "'\(text)'"
+        case .literal(.string(let text)):
+            // The language has no escapes: a literal holds at most one kind of quote (the
+            // other one delimits it), so printing it with the other keeps it one literal.
+            return text.unicodeScalars.contains("'") ? "\"\(text)\"" : "'\(text)'"
         case .literal(let value): return value.description
-        case .comparison(let op, let lhs, let rhs): return "\(lhs) \(op) \(rhs)"
+        case .comparison(let op, let lhs, let rhs): return "\(lhs.operandText) \(op) \(rhs.operandText)"
         case .membership(let value, let items, let negated):
-            return "\(value) \(negated ? "NOT IN" : "IN") (\(items.map(\.description).joined(separator: ", ")))"
+            return "\(value.operandText) \(negated ? "NOT IN" : "IN") (\(items.map(\.description).joined(separator: ", ")))"
         case .and(let lhs, let rhs): return "(\(lhs) AND \(rhs))"
         case .or(let lhs, let rhs): return "(\(lhs) OR \(rhs))"
         case .not(let operand): return "NOT \(operand)"
+        }
+    }
+}
+
+extension QueryExpression {
+    /// The text of an operand of a comparison or `IN`: parenthesized unless it is a name or a
+    /// literal, so that `(a = b) = 1` or `(NOT a) = 1` print as what they are.
+    fileprivate var operandText: String {
+        switch self {
+        case .identifier, .literal: return description
+        default: return "(\(description))"
         }
     }
 }
@@ -185,7 +199,10 @@ private struct WhereParser {
         case .string: return .literal(.string(token.text))
         case .number:
             if let int = Int64(token.text) { return .literal(.int(int)) }
-            if let double = Double(token.text) { return .literal(.double(double)) }
+            if let double = Double(token.text) {
+                guard double.isFinite else { throw error("number '\(token.text)' is out of range", at: token.offset) }
+                return .literal(.double(double))
+            }
             throw error("bad number '\(token.text)'", at: token.offset)
         case .keyword:
             switch token.text.uppercased() {
@@ -218,52 +235,55 @@ private struct WhereParser {
     static let keywords: Set<String> = ["AND", "OR", "NOT", "IN", "TRUE", "FALSE"]
 
     static func tokenize(_ text: String) throws -> [Token] {
-        let characters = Array(text)
+        // Unicode scalars, not Characters: a combining mark after a quote or a parenthesis
+        // would otherwise fuse with it into one Character and hide it (found by FuzzWhere).
+        let characters = Array(text.unicodeScalars)
         var tokens: [Token] = []
         var index = 0
         func fail(_ message: String) -> ButlerError {
             ButlerError.query("\(message) at position \(index + 1) of where-expression \"\(text)\"")
         }
+        func string(_ range: Range<Int>) -> String { String(String.UnicodeScalarView(characters[range])) }
+        // Names and numbers are ASCII, as in daf_butler's grammar.
+        func isLetter(_ scalar: Unicode.Scalar) -> Bool { scalar.isASCII && scalar.properties.isAlphabetic }
+        func isDigit(_ scalar: Unicode.Scalar) -> Bool { scalar >= "0" && scalar <= "9" }
         while index < characters.count {
             let character = characters[index]
-            if character.isWhitespace {
+            if character.properties.isWhitespace {
                 index += 1
                 continue
             }
             let start = index
-            if character.isLetter || character == "_" {
+            if isLetter(character) || character == "_" {
                 while index < characters.count
-                    && (characters[index].isLetter || characters[index].isNumber || characters[index] == "_" || characters[index] == ".")
+                    && (isLetter(characters[index]) || isDigit(characters[index]) || characters[index] == "_" || characters[index] == ".")
                 {
                     index += 1
                 }
-                let word = String(characters[start..<index])
+                let word = string(start..<index)
                 tokens.append(Token(kind: keywords.contains(word.uppercased()) ? .keyword : .identifier, text: word, offset: start))
-            } else if character.isNumber || (character == "." && index + 1 < characters.count && characters[index + 1].isNumber) {
+            } else if isDigit(character) || (character == "." && index + 1 < characters.count && isDigit(characters[index + 1])) {
                 while index < characters.count
-                    && (characters[index].isNumber || characters[index] == "." || characters[index] == "e" || characters[index] == "E"
+                    && (isDigit(characters[index]) || characters[index] == "." || characters[index] == "e" || characters[index] == "E"
                         || ((characters[index] == "-" || characters[index] == "+")
                             && (characters[index - 1] == "e" || characters[index - 1] == "E")))
                 {
                     index += 1
                 }
-                tokens.append(Token(kind: .number, text: String(characters[start..<index]), offset: start))
+                tokens.append(Token(kind: .number, text: string(start..<index), offset: start))
             } else if character == "'" || character == "\"" {
                 index += 1
-                var value = ""
-                while index < characters.count && characters[index] != character {
-                    value.append(characters[index])
-                    index += 1
-                }
+                let contentStart = index
+                while index < characters.count && characters[index] != character { index += 1 }
                 guard index < characters.count else { throw fail("unterminated string") }
+                tokens.append(Token(kind: .string, text: string(contentStart..<index), offset: start))
                 index += 1
-                tokens.append(Token(kind: .string, text: value, offset: start))
             } else {
-                let two = index + 1 < characters.count ? String(characters[index...index + 1]) : ""
+                let two = index + 1 < characters.count ? string(index..<index + 2) : ""
                 if ["!=", "<>", "<=", ">="].contains(two) {
                     tokens.append(Token(kind: .symbol, text: two, offset: start))
                     index += 2
-                } else if "=<>(),-".contains(character) {
+                } else if "=<>(),-".unicodeScalars.contains(character) {
                     tokens.append(Token(kind: .symbol, text: String(character), offset: start))
                     index += 1
                 } else {
