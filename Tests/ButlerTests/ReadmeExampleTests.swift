@@ -37,6 +37,8 @@ struct ReadmeExampleTests {
         let iBand = try await butler.queryDatasets(
             ["metrics"], collections: ["u/me/test"], where: "band = 'i' AND visit.exposure_time > 10")
         #expect(iBand == [ref])
+        let batch = try await butler.put(contentsOf: [DatasetToPut(["seeing": 0.74], "metrics", dataId: dataId)], run: "u/me/batch")
+        #expect(try await butler.get(batch[0], as: [String: Double].self) == ["seeing": 0.74])
 
         let file = directory.url.appendingPathComponent("calexp.fits").path
         try ExposureFITS.write(try makeCalexp(width: 400, height: 500, xy0: Point2I(0, 0)), to: file)
