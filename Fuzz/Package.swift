@@ -22,7 +22,10 @@ func fuzzTarget(_ name: String, _ products: [String]) -> Target {
 let package = Package(
     name: "ButlerFuzz",
     platforms: [.macOS(.v15)],
-    dependencies: [.package(path: "..")],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
+    ],
     targets: [
         .target(name: "FuzzSupport", path: "Sources/FuzzSupport"),
         .target(name: "FuzzDriver", path: "Sources/FuzzDriver"),
@@ -30,5 +33,11 @@ let package = Package(
         fuzzTarget("FuzzFITS", ["Formatters", "Composites"]),
         fuzzTarget("FuzzHDF5", ["Formatters", "Composites"]),
         fuzzTarget("FuzzConfig", ["Butler", "Formatters", "Composites"]),
+        .executableTarget(
+            name: "FuzzCSV",
+            dependencies: ["FuzzDriver", .product(name: "SwiftCSV", package: "SwiftCSV")],
+            path: "Sources/FuzzCSV",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        ),
     ]
 )

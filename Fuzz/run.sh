@@ -12,7 +12,7 @@ mkdir -p .artifacts
 
 seconds=${FUZZ_SECONDS:-20}
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(FuzzWhere FuzzFITS FuzzHDF5 FuzzConfig)
+[ ${#targets[@]} -gt 0 ] || targets=(FuzzWhere FuzzFITS FuzzHDF5 FuzzConfig FuzzCSV)
 
 # Debug: a first build costs half a release one (the targets call libFuzzer's driver, FuzzDriver).
 build=(swift build -Xswiftc -sanitize=fuzzer,address)
