@@ -168,6 +168,20 @@ struct CorruptFileTests {
         #expect(superblock.prefix(8) == Data([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]) && superblock[8] >= 2)
     }
 
+    @Test("FITS files FuzzFITS found: a tile descriptor claiming more than the heap is refused before cfitsio allocates it")
+    func fuzzFoundFITS() throws {
+        let regressions = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fuzz/Regressions/FuzzFITS")
+        // 14 KB whose image tile descriptor made cfitsio allocate 3 GB.
+        let path = regressions.appendingPathComponent("tile-claims-more-than-heap").path
+        let error = #expect(throws: FITSError.self) { try ExposureFITS.read(Float.self, from: path) }
+        #expect(error?.kind == .corruptFile && "\(error!)".contains("the heap has"), "\(error!)")
+        // A mangled TFIELDS made cfitsio compute an impossible allocation: an error, not a crash.
+        #expect(throws: FITSError.self) {
+            try ExposureFITS.read(Float.self, from: regressions.appendingPathComponent("impossible-allocation-in-cfitsio").path)
+        }
+    }
+
     @Test("a small file declaring 2^20 × 2^20 pixels is refused before anything is allocated")
     func declaredHugeImages() throws {
         // Uncompressed: 5,760 bytes whose primary HDU declares 4 TiB of pixels (over the pixel

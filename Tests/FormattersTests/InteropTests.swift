@@ -18,7 +18,7 @@ func runPython(_ program: String, _ arguments: String...) throws -> (status: Int
 }
 
 /// Runs `python3` with arguments; its output and errors together.
-private func runPython(_ arguments: [String]) throws -> (status: Int32, output: String) {
+func runPython(_ arguments: [String]) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["python3"] + arguments
@@ -37,6 +37,54 @@ func rawBytes<P: ImagePixel>(_ pixels: [P]) -> Data {
 
 @Suite("Interop with astropy and h5py", .serialized)
 struct InteropTests {
+    @Test("every BITPIX, BZERO/BSCALE, blank and tile compression astropy writes is read with astropy's pixels")
+    func fitsZoo() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fits-zoo-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Interop/make_fits_zoo.py")
+        let made = try runPython([script.path, directory.path])
+        try #require(made.status == 0, "\(made.output)")
+        let manifest = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("manifest.json")))
+                as? [String: [String: Any]])
+        #expect(manifest.count >= 29)
+        for (name, info) in manifest.sorted(by: { $0.key < $1.key }) {
+            let path = directory.appendingPathComponent("\(name).fits").path
+            let expected = try Data(contentsOf: directory.appendingPathComponent("\(name).expected")).withUnsafeBytes {
+                Array($0.bindMemory(to: Double.self))
+            }
+            // Read as the type astropy chose (its dtype), or the smallest in-memory pixel type
+            // holding its values exactly (Int16 → Int32; UInt32 and Int64 → Double).
+            func read<P: ImagePixel & BinaryInteger>(_ type: P.Type) throws -> ([Double], Int) {
+                let image = try FITSImage<P>.read(from: path)
+                return (image.image.pixels.map { Double($0) }, image.hdu)
+            }
+            func read<P: ImagePixel & BinaryFloatingPoint>(_ type: P.Type) throws -> ([Double], Int) {
+                let image = try FITSImage<P>.read(from: path)
+                return (image.image.pixels.map { Double($0) }, image.hdu)
+            }
+            let dtype = (info["dtype"] as? String ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "<>=|"))
+            let (pixels, hdu): ([Double], Int)
+            switch dtype {
+            case "u1", "uint8": (pixels, hdu) = try read(UInt8.self)
+            case "i1", "int8", "i2", "int16", "i4", "int32": (pixels, hdu) = try read(Int32.self)
+            case "u2", "uint16": (pixels, hdu) = try read(UInt16.self)
+            case "f4", "float32": (pixels, hdu) = try read(Float.self)
+            default: (pixels, hdu) = try read(Double.self)
+            }
+            #expect(hdu == info["hdu"] as? Int, "\(name): HDU")
+            #expect(pixels.count == expected.count, "\(name): pixel count")
+            let differing = zip(pixels, expected).enumerated().filter { _, pair in
+                !(pair.0 == pair.1 || (pair.0.isNaN && pair.1.isNaN))
+            }
+            #expect(
+                differing.isEmpty,
+                "\(name) (\(dtype)): \(differing.count) pixels differ from astropy's, first \(differing.prefix(3).map { "#\($0.offset): \($0.element.0) vs \($0.element.1)" })"
+            )
+        }
+    }
+
     @Test("astropy reads our FITS (pixels, xy0, mask planes, TAN-SIP sky positions) and h5py our HDF5")
     func theyReadOurs() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("interop-\(UUID().uuidString)")

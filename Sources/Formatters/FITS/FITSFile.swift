@@ -162,7 +162,11 @@ final class FITSFile {
     /// truncated or hostile file. (A compressed image's tiles are checked by cfitsio.)
     private func requireDataInFile() throws {
         var status: Int32 = 0
-        guard let raw, fits_is_compressed_image(handle, &status) == 0 else { return }
+        guard let raw else { return }
+        if fits_is_compressed_image(handle, &status) != 0 {
+            try requireTilesInHeap()
+            return
+        }
         var headStart: Int64 = 0, dataStart: Int64 = 0, dataEnd: Int64 = 0, bitpix: Int32 = 0, naxis: Int32 = 0
         var naxes = [Int](repeating: 0, count: 9)
         ffgipr(handle, 9, &bitpix, &naxis, &naxes, &status)
@@ -179,6 +183,40 @@ final class FITSFile {
                 message:
                     "the header declares \(needed) bytes of pixels from byte \(dataStart), but the file has \(raw.size) bytes (truncated?)",
                 context: "reading pixels")
+        }
+    }
+
+    /// Refuses a tile-compressed image whose tile descriptors point past its heap, before
+    /// cfitsio allocates what a descriptor claims (FuzzFITS found a 14 KB file making cfitsio
+    /// allocate 3 GB for one tile).
+    private func requireTilesInHeap() throws {
+        var status: Int32 = 0
+        var heap: Int64 = 0, rows: Int64 = 0
+        ffgkyjj(handle, "PCOUNT", &heap, nil, &status)
+        ffgkyjj(handle, "NAXIS2", &rows, nil, &status)
+        try check(status, "ffgkyjj", "reading the tile table's size")
+        for name in ["COMPRESSED_DATA", "GZIP_COMPRESSED_DATA", "UNCOMPRESSED_DATA"] {
+            var column: Int32 = 0
+            var template = Array(name.utf8CString)
+            guard ffgcno(handle, CASEINSEN, &template, &column, &status) == 0 else {
+                status = 0
+                continue
+            }
+            var typecode: Int32 = 0, repeatCount: Int64 = 0, width: Int64 = 0
+            ffgtclll(handle, column, &typecode, &repeatCount, &width, &status)
+            try check(status, "ffgtclll", "reading the \(name) column")
+            for row in 0..<rows {
+                var length: Int64 = 0, offset: Int64 = 0
+                ffgdesll(handle, column, row + 1, &length, &offset, &status)
+                try check(status, "ffgdesll", "reading the \(name) descriptor of tile \(row + 1)")
+                let (bytes, overflow) = length.multipliedReportingOverflow(by: max(width, 1))
+                if length < 0 || offset < 0 || overflow || offset > heap || bytes > heap - offset {
+                    throw FITSError(
+                        path: path, kind: .corruptFile,
+                        message: "tile \(row + 1) claims \(length) elements at heap byte \(offset); the heap has \(heap) bytes",
+                        context: "checking the compressed image's tiles")
+                }
+            }
         }
     }
 
@@ -239,9 +277,16 @@ final class FITSFile {
         var lower = [region.min.x + 1, region.min.y + 1]
         var upper = [region.max.x + 1, region.max.y + 1]
         var step = [1, 1]
+        // Blank pixels (BLANK, or a compressed image's ZBLANK) read as NaN into floating-point
+        // pixels, as astropy reads them; integer pixels keep the stored value, as astropy does.
+        var nan =
+            P.kind == .float32 ? [UInt8](withUnsafeBytes(of: Float.nan, Array.init)) : [UInt8](withUnsafeBytes(of: Double.nan, Array.init))
+        let blankValue = P.kind.isFloatingPoint
         return try pixelsFilled(P.self, count: region.area) { base in
             var status: Int32 = 0, anyNull: Int32 = 0
-            ffgsv(handle, P.kind.fitsDatatype, &lower, &upper, &step, nil, base, &anyNull, &status)
+            nan.withUnsafeMutableBytes { null in
+                _ = ffgsv(handle, P.kind.fitsDatatype, &lower, &upper, &step, blankValue ? null.baseAddress : nil, base, &anyNull, &status)
+            }
             try check(status, "ffgsv", "reading \(region.extent) \(P.pixelTypeName) pixels at \(region)")
         }
     }
