@@ -3,6 +3,11 @@ what astropy reads back from each, for the Swift tests to compare with (issue 10
 
     python3 make_fits_zoo.py DIRECTORY
 
+Then it lists every 2-d image HDU of astropy's own test files (astropy/io/fits/tests/data) the
+same way, with their paths. astropy scales integers to float32 in float32 arithmetic (two
+roundings) where cfitsio computes in double and rounds once; such HDUs are marked
+"scaledToFloat32" and may differ by one float32 ulp.
+
 For each case it writes CASE.fits, and CASE.expected: astropy's pixels of the first 2-d image
 HDU as little-endian float64 (blanks NaN). manifest.json lists the cases with their shape,
 HDU index and astropy's dtype. Both come from astropy in the test run: nothing is written by hand.
@@ -88,6 +93,37 @@ compressed = [
 ]
 for name, data, options in compressed:
     add(name, fits.HDUList([fits.PrimaryHDU(), fits.CompImageHDU(data, name="SCI", tile_shape=(16, 16), **options)]))
+
+# astropy's own test files: every 2-d image HDU astropy reads (tables, random groups and
+# other shapes are not images and are skipped, as astropy's .data is not a 2-d array there).
+import astropy
+
+tests = os.path.join(os.path.dirname(astropy.__file__), "io", "fits", "tests", "data")
+for file in sorted(os.listdir(tests)):
+    if not file.endswith(".fits"):
+        continue
+    source = os.path.join(tests, file)
+    try:
+        opened = fits.open(source)
+    except Exception:
+        continue
+    with opened:
+        for index, hdu in enumerate(opened):
+            if not isinstance(hdu, (fits.PrimaryHDU, fits.ImageHDU, fits.CompImageHDU)):
+                continue
+            # Before .data: astropy drops BSCALE/BZERO from the header once it has scaled.
+            header = hdu.header.copy()
+            try:
+                data = hdu.data
+            except Exception:
+                continue
+            if data is None or data.ndim != 2:
+                continue
+            name = f"astropy-{file[:-5]}-hdu{index}"
+            np.ascontiguousarray(data, dtype="<f8").tofile(os.path.join(directory, name + ".expected"))
+            scaled = header.get("BITPIX", 0) > 0 and (header.get("BSCALE", 1) != 1 or header.get("BZERO", 0) != 0)
+            cases[name] = {"path": source, "hdu": index, "width": data.shape[1], "height": data.shape[0], "dtype": str(data.dtype),
+                           "scaledToFloat32": bool(scaled and data.dtype == np.float32)}
 
 with open(os.path.join(directory, "manifest.json"), "w") as handle:
     json.dump(cases, handle, indent=1, sort_keys=True)

@@ -28,6 +28,9 @@ enum FileLimits {
 
     /// A reason to refuse an image of these axes, or nil when it is within limits.
     static func refusal(axes: [Int]) -> String? {
+        // An empty image (an axis of 0, as in astropy's zerowidth.fits) holds no pixels to
+        // allocate, whatever the other axis says.
+        if axes.contains(0) && !axes.contains(where: { $0 < 0 }) { return nil }
         if let bad = axes.first(where: { $0 < 0 || $0 > maxAxis }) {
             return "image axis of \(bad) pixels is out of range (0…\(maxAxis))"
         }
