@@ -190,6 +190,16 @@ struct CLITests {
             "\(badRecords.stderr)")
         let badOption = try butler("collection-chain", repo, "chain", "a", "--mode", "sideways")
         #expect(badOption.status == 64 && badOption.stderr.contains("Usage"))
+        // An image file without a known extension is recognised by its signature; a file that
+        // is no image is a data error, not a usage one.
+        let renamed = directory.url.appendingPathComponent("exposure.dat")
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: TestData.smallExposure), to: renamed)
+        let sniffed = try butler("image-info", renamed.path)
+        #expect(sniffed.status == 0 && sniffed.stdout.contains("16×16"), "\(sniffed.stderr)")
+        let notImage = try butler("image-info", broken.path)
+        #expect(
+            notImage.status == 1 && notImage.stderr.contains("neither a FITS nor an HDF5 file") && !notImage.stderr.contains("Usage"),
+            "\(notImage.stderr)")
     }
 
     @Test("image-info and image-convert work on files, before any repository exists")

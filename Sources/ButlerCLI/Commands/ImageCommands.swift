@@ -3,15 +3,45 @@ import Composites
 import Formatters
 import Foundation
 
-/// The on-disk image formats the file commands understand, chosen by extension.
+/// The on-disk image formats the file commands understand: chosen by extension for a file to
+/// write, and for a file to read by extension or else by its first bytes.
 enum ImageFormat {
     case fits, hdf5
 
+    /// The format of a file to write, from its extension (a command-line choice).
     init(path: String) throws {
+        guard let format = Self(extensionOf: path) else {
+            throw ValidationError("\(path): unknown image format (use .fits or .h5)")
+        }
+        self = format
+    }
+
+    /// The format of an existing file: its extension, else its signature (`SIMPLE  =` for
+    /// FITS, the HDF5 signature at byte 0, 512, 1024 or 2048). A file that is neither is a
+    /// data error naming the file.
+    init(reading path: String) throws {
+        if let format = Self(extensionOf: path) {
+            self = format
+            return
+        }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw CommandFailure("\(path): no such file or not readable") }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 2056)) ?? Data()
+        let hdf5Signature = Data([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a])
+        if head.starts(with: Data("SIMPLE  =".utf8)) {
+            self = .fits
+        } else if [0, 512, 1024, 2048].contains(where: { head.count >= $0 + 8 && head[$0..<$0 + 8] == hdf5Signature }) {
+            self = .hdf5
+        } else {
+            throw CommandFailure("\(path) is neither a FITS nor an HDF5 file (no FITS or HDF5 signature)")
+        }
+    }
+
+    private init?(extensionOf path: String) {
         switch URL(fileURLWithPath: path).pathExtension.lowercased() {
         case "fits", "fit", "fz": self = .fits
         case "h5", "hdf5", "hdf": self = .hdf5
-        default: throw ValidationError("\(path): unknown image format (use .fits or .h5)")
+        default: return nil
         }
     }
 }
@@ -25,7 +55,7 @@ struct ImageInfo: AsyncParsableCommand {
 
     func run() async throws {
         let info: ExposureFileInfo
-        switch try ImageFormat(path: file) {
+        switch try ImageFormat(reading: file) {
         case .fits: info = try ExposureFITS.info(of: file)
         case .hdf5: info = try ExposureHDF5.info(of: file)
         }
@@ -99,7 +129,7 @@ struct ImageConvert: AsyncParsableCommand {
             box = Box2I(x0: corners[0], y0: corners[1], x1: corners[2], y1: corners[3])
         }
         if FileManager.default.fileExists(atPath: output) { throw CommandFailure("\(output) exists; refusing to overwrite") }
-        let inputFormat = try ImageFormat(path: input), outputFormat = try ImageFormat(path: output)
+        let inputFormat = try ImageFormat(reading: input), outputFormat = try ImageFormat(path: output)
         let planeType =
             try (inputFormat == .fits ? ExposureFITS.info(of: input) : ExposureHDF5.info(of: input)).planes.first?.pixelType ?? "Float32"
         /// Converts with pixels of `P`; returns the box written.
