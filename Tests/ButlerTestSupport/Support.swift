@@ -108,3 +108,12 @@ public enum BuiltProducts {
     /// by side.
     public static var testWriter: URL { directory.appendingPathComponent("TestWriter") }
 }
+
+/// Runs blocking work (waiting for a child process, sleeping) on a thread of its own, off
+/// Swift's cooperative pool: on a 2-core machine the pool has two threads, and a test blocking
+/// one of them for a minute starves every other test running in parallel.
+public func offCooperativePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+    }
+}

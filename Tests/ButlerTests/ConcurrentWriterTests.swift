@@ -59,19 +59,23 @@ struct ConcurrentWriterTests {
             try await butler.close()
         }
         let started = Date()
-        let chains = try Running(["chains", repository.path, "10"], in: directory.url, name: "chains")
-        let writers = try (0..<Self.writers).map { index in
-            try Running(
-                ["puts", repository.path, "shared/run", String(1 + index * visitsPerWriter), String(Self.datasetsPerWriter)],
-                in: directory.url, name: "writer\(index)")
+        let writerCount = Self.writers, perWriter = Self.datasetsPerWriter
+        let folder = directory.url
+        // Started and waited for off the cooperative pool (waiting blocks a thread).
+        let (results, chainResult) = try await offCooperativePool {
+            let chains = try Running(["chains", repository.path, "10"], in: folder, name: "chains")
+            let writers = try (0..<writerCount).map { index in
+                try Running(
+                    ["puts", repository.path, "shared/run", String(1 + index * visitsPerWriter), String(perWriter)],
+                    in: folder, name: "writer\(index)")
+            }
+            return (try writers.map { try $0.finish() }, try chains.finish())
         }
         var reported: [UUID] = []
-        for (index, writer) in writers.enumerated() {
-            let result = try writer.finish()
+        for (index, result) in results.enumerated() {
             #expect(result.status == 0 && result.errors.isEmpty, "writer \(index) (\(backend)): \(result.errors)")
             reported += result.output.split(separator: "\n").compactMap { UUID(uuidString: String($0)) }
         }
-        let chainResult = try chains.finish()
         #expect(chainResult.status == 0 && chainResult.errors.isEmpty, "chains (\(backend)): \(chainResult.errors)")
         let seconds = Date().timeIntervalSince(started)
         #expect(reported.count == Self.writers * Self.datasetsPerWriter, "every write was reported")

@@ -44,7 +44,9 @@ struct CrashConsistencyTests {
         var killedWhileWriting = 0
         for round in 0..<Self.kills {
             let seed = firstSeed + UInt64(round)
-            let outcome = try Self.runAndKill(repository: repository, log: log, seed: seed, directory: directory.url)
+            let outcome = try await offCooperativePool {
+                try Self.runAndKill(repository: repository, log: log, seed: seed, directory: directory.url)
+            }
             switch outcome {
             case .killed: killedWhileWriting += 1
             case .failed(let reason):
@@ -56,7 +58,7 @@ struct CrashConsistencyTests {
         try await Self.check(repository: repository, log: log, backend: backend, firstSeed: firstSeed)
     }
 
-    enum Outcome {
+    enum Outcome: Sendable {
         case killed
         case failed(String)
     }

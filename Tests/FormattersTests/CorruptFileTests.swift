@@ -168,7 +168,7 @@ struct CorruptFileTests {
         #expect(superblock.prefix(8) == Data([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]) && superblock[8] >= 2)
     }
 
-    @Test("FITS files FuzzFITS found: a tile descriptor claiming more than the heap is refused before cfitsio allocates it")
+    @Test("FITS files FuzzFITS found: a tile past the heap or a corrupt GZIP tile is refused before cfitsio reads it")
     func fuzzFoundFITS() throws {
         let regressions = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Fuzz/Regressions/FuzzFITS")
@@ -176,6 +176,11 @@ struct CorruptFileTests {
         let path = regressions.appendingPathComponent("tile-claims-more-than-heap").path
         let error = #expect(throws: FITSError.self) { try ExposureFITS.read(Float.self, from: path) }
         #expect(error?.kind == .corruptFile && "\(error!)".contains("the heap has"), "\(error!)")
+        // A corrupt GZIP tile on which cfitsio grew its buffer for ever (41 GB after minutes).
+        let gzip = #expect(throws: FITSError.self) {
+            try ExposureFITS.read(Float.self, from: regressions.appendingPathComponent("corrupt-gzip-tile").path)
+        }
+        #expect("\(gzip!)".contains("not a complete gzip stream"), "\(gzip!)")
         // A mangled TFIELDS made cfitsio compute an impossible allocation: an error, not a crash.
         #expect(throws: FITSError.self) {
             try ExposureFITS.read(Float.self, from: regressions.appendingPathComponent("impossible-allocation-in-cfitsio").path)

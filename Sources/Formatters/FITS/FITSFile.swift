@@ -163,10 +163,7 @@ final class FITSFile {
     private func requireDataInFile() throws {
         var status: Int32 = 0
         guard let raw else { return }
-        if fits_is_compressed_image(handle, &status) != 0 {
-            try requireTilesInHeap()
-            return
-        }
+        let compressed = fits_is_compressed_image(handle, &status) != 0
         var headStart: Int64 = 0, dataStart: Int64 = 0, dataEnd: Int64 = 0, bitpix: Int32 = 0, naxis: Int32 = 0
         var naxes = [Int](repeating: 0, count: 9)
         ffgipr(handle, 9, &bitpix, &naxis, &naxes, &status)
@@ -177,6 +174,19 @@ final class FITSFile {
             let (product, overflow) = needed.multipliedReportingOverflow(by: Int64(axis))
             needed = overflow ? .max / 2 : product
         }
+        if compressed {
+            try requireTilesInHeap(raw, dataStart: dataStart)
+            // No compression cfitsio reads gets near this ratio on real images; a few kilobytes
+            // declaring gigabytes of pixels made cfitsio decode for minutes (FuzzFITS).
+            if needed / Self.maxCompressionRatio > raw.size + Self.compressionSlack / Self.maxCompressionRatio {
+                throw FITSError(
+                    path: path, kind: .corruptFile,
+                    message:
+                        "the compressed image declares \(needed) bytes of pixels, more than \(Self.maxCompressionRatio) times the file's \(raw.size) bytes",
+                    context: "reading pixels")
+            }
+            return
+        }
         if dataStart > raw.size - needed {
             throw FITSError(
                 path: path, kind: .corruptFile,
@@ -186,15 +196,36 @@ final class FITSFile {
         }
     }
 
-    /// Refuses a tile-compressed image whose tile descriptors point past its heap, before
-    /// cfitsio allocates what a descriptor claims (FuzzFITS found a 14 KB file making cfitsio
-    /// allocate 3 GB for one tile).
-    private func requireTilesInHeap() throws {
+    /// The most pixel bytes a tile-compressed image may declare per byte of its file (beyond
+    /// ``compressionSlack``): above deflate's bound (1032:1) and what RICE or PLIO reach on
+    /// constant images.
+    static let maxCompressionRatio: Int64 = 1100
+    /// Pixel bytes any compressed image may declare whatever its file size (a 2048² float plane).
+    static let compressionSlack: Int64 = 16 << 20
+
+    /// Refuses a tile-compressed image whose tile descriptors point past its heap, or whose
+    /// GZIP tiles are not complete streams of at most a tile's bytes, before cfitsio reads them:
+    /// FuzzFITS found a 14 KB file making cfitsio allocate 3 GB for one tile, and a corrupt GZIP
+    /// tile on which cfitsio 4.2 grows its buffer without end (41 GB and counting).
+    private func requireTilesInHeap(_ raw: RawFITSFile, dataStart: Int64) throws {
         var status: Int32 = 0
-        var heap: Int64 = 0, rows: Int64 = 0
+        var heap: Int64 = 0, rows: Int64 = 0, rowBytes: Int64 = 0
         ffgkyjj(handle, "PCOUNT", &heap, nil, &status)
         ffgkyjj(handle, "NAXIS2", &rows, nil, &status)
+        ffgkyjj(handle, "NAXIS1", &rowBytes, nil, &status)
         try check(status, "ffgkyjj", "reading the tile table's size")
+        var headStart: Int64 = 0, dataStartAgain: Int64 = 0, dataEnd: Int64 = 0
+        ffghadll(handle, &headStart, &dataStartAgain, &dataEnd, &status)
+        try check(status, "ffghadll", "locating the tile table")
+        let cards = try raw.cardValues(from: headStart, to: dataStart)
+        func optional(_ key: String, _ fallback: Int64) -> Int64 {
+            cards[key].flatMap { Int64($0) } ?? fallback
+        }
+        let heapStart = dataStart + optional("THEAP", rowBytes * rows)
+        let gzip = cards["ZCMPTYPE"]?.hasPrefix("'GZIP") ?? false
+        // The most bytes one tile inflates to: its pixels at 8 bytes each.
+        let tileBytes = min(max(optional("ZTILE1", 1), 1) * max(optional("ZTILE2", 1), 1) * 8, 1 << 31)
+        var inflated = [UInt8](repeating: 0, count: gzip ? Int(tileBytes) : 0)
         for name in ["COMPRESSED_DATA", "GZIP_COMPRESSED_DATA", "UNCOMPRESSED_DATA"] {
             var column: Int32 = 0
             var template = Array(name.utf8CString)
@@ -205,6 +236,8 @@ final class FITSFile {
             var typecode: Int32 = 0, repeatCount: Int64 = 0, width: Int64 = 0
             ffgtclll(handle, column, &typecode, &repeatCount, &width, &status)
             try check(status, "ffgtclll", "reading the \(name) column")
+            let inflates = name == "GZIP_COMPRESSED_DATA" || (name == "COMPRESSED_DATA" && gzip)
+            if inflates && inflated.isEmpty { inflated = [UInt8](repeating: 0, count: Int(tileBytes)) }
             for row in 0..<rows {
                 var length: Int64 = 0, offset: Int64 = 0
                 ffgdesll(handle, column, row + 1, &length, &offset, &status)
@@ -214,6 +247,19 @@ final class FITSFile {
                     throw FITSError(
                         path: path, kind: .corruptFile,
                         message: "tile \(row + 1) claims \(length) elements at heap byte \(offset); the heap has \(heap) bytes",
+                        context: "checking the compressed image's tiles")
+                }
+                guard inflates, bytes > 0 else { continue }
+                let compressed = try raw.bytes(at: heapStart + offset, count: Int(bytes))
+                let sound = compressed.withUnsafeBufferPointer { input in
+                    inflated.withUnsafeMutableBufferPointer { output in
+                        butler_gzip_tile_is_sound(input.baseAddress, input.count, output.baseAddress, output.count) == 0
+                    }
+                }
+                if !sound {
+                    throw FITSError(
+                        path: path, kind: .corruptFile,
+                        message: "tile \(row + 1) is not a complete gzip stream of at most \(tileBytes) bytes",
                         context: "checking the compressed image's tiles")
                 }
             }

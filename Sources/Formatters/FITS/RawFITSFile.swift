@@ -37,6 +37,34 @@ final class RawFITSFile {
 
     deinit { close(descriptor) }
 
+    /// The value fields of the cards between `start` and `end` (a header's bytes), by keyword;
+    /// read directly, so that looking up optional keywords never touches cfitsio's error stack.
+    func cardValues(from start: Int64, to end: Int64) throws -> [String: String] {
+        let header = try bytes(at: start, count: Int(max(0, min(end - start, Int64(Self.maxHeaderBlocks) * 2880))))
+        var values: [String: String] = [:]
+        var card = 0
+        while card + 80 <= header.count {
+            let key = Self.keyword(header, card)
+            if key == "END" { break }
+            let value = Self.value(header, card)
+            if !value.isEmpty && values[key] == nil { values[key] = value }
+            card += 80
+        }
+        return values
+    }
+
+    /// `count` bytes from `offset` (fewer at the end of the file).
+    func bytes(at offset: Int64, count: Int) throws -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: max(0, count))
+        let read = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(offset)) }
+        guard read >= 0 else {
+            throw FITSError(
+                path: path, kind: .ioFailure, message: "\(FileIOError(operation: "read", path: path, errno: errno))",
+                context: "reading bytes")
+        }
+        return Array(buffer.prefix(read))
+    }
+
     /// The tile-compression keywords cfitsio reads as numbers while opening a compressed
     /// image; a long non-numeric value of one of them aborts cfitsio 4.2.
     private static let numericCompressionKeys: Set<String> = [
