@@ -12,10 +12,6 @@ import platform
 import re
 import sys
 
-# daf_butler's p50 for each workload, in µs, read from the file `daf_butler_bench.py` wrote in the
-# same run (see `load_daf`); a row whose workload daf_butler did not run shows "not run".
-DAF = {}
-
 KINDS = ["fits-none", "fits-gzip", "hdf5"]
 ENGINES = ["sqlite", "postgresql"]
 SIZES = {"1000": "10³", "100000": "10⁵", "1000000": "10⁶"}
@@ -160,7 +156,6 @@ def main():
     parser.add_argument("--daf", help="daf_butler_bench.py's results file of the same run")
     args = parser.parse_args()
     daf_workloads, daf_line = load_daf(args.daf)
-    DAF.update(daf_workloads)
     results = load(args.directory)
     if not results:
         sys.exit(f"report.py: no benchmark results in {args.directory}")
@@ -203,8 +198,9 @@ def main():
         else:
             cells += [limit_label or "—", "—", "—"]
         faster = None
-        if daf and daf in DAF:
-            faster = DAF[daf][0] / p50
+        # daf_butler's p50 for the workload, measured in this run by daf_butler_bench.py.
+        if daf and daf in daf_workloads:
+            faster = daf_workloads[daf][0] / p50
             cells.append(show_ratio(faster))
         else:
             cells.append("not run" if daf else "—")
