@@ -73,12 +73,26 @@ public struct DataCoordinate: Sendable, Hashable, CustomStringConvertible {
         self.storage = dimensions.names.map { values[$0] }
     }
 
-    /// Creates a data coordinate from the required values, in `dimensions.required` order.
-    init(dimensions: DimensionGroup, requiredValues: [DataIdValue]) {
+    /// Creates a data coordinate from the required values, in `dimensions.required` order,
+    /// given as optionals (none nil) so that a query building thousands of these passes its
+    /// array on as it is: converting `[DataIdValue]` to `[DataIdValue?]` casts each element.
+    init(dimensions: DimensionGroup, requiredValues: [DataIdValue?]) {
         self.dimensions = dimensions
-        var storage: [DataIdValue?] = requiredValues
+        var storage = requiredValues
         if !dimensions.implied.isEmpty { storage.append(contentsOf: repeatElement(nil, count: dimensions.implied.count)) }
         self.storage = storage
+    }
+
+    /// Orders data IDs of the same dimensions by their required values, without copying them.
+    func requiredValuesPrecede(_ other: DataCoordinate) -> Bool {
+        let count = dimensions.required.count
+        for index in 0..<count {
+            // Required values are never nil (every initialiser fills them).
+            let lhs = storage[index]!
+            let rhs = other.storage[index]!
+            if lhs != rhs { return lhs < rhs }
+        }
+        return false
     }
 
     /// Values by dimension name: all required ones, and implied ones when expanded.
@@ -132,7 +146,8 @@ extension DimensionUniverse {
     public func standardize(_ dataId: DataId, for group: DimensionGroup, context: String = "data ID") throws -> DataCoordinate {
         var values: [String: DataIdValue] = [:]
         values.reserveCapacity(group.required.count + group.implied.count)
-        let wanted = Set(group.names)
+        // A data ID names a handful of dimensions: a linear search beats building a set.
+        let wanted = group.names
         for (key, value) in dataId {
             let name = aliases[key] ?? key
             guard let element = elements[name], element.isDimension else {

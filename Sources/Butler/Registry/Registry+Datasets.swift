@@ -162,25 +162,28 @@ extension Registry {
         let rows = try session.query(sql, arguments)
         let rank = Dictionary(uniqueKeysWithValues: path.enumerated().map { ($1.id, $0) })
         var chosen: [DataCoordinate: (rank: Int, row: SQLRow)] = [:]
-        var seenIds = Set<UUID>()
+        // One collection holds a dataset once; only a longer path can list it twice.
+        var seenIds: Set<UUID>? = path.count > 1 ? [] : nil
         var ordered: [(DataCoordinate, SQLRow)] = []
+        ordered.reserveCapacity(rows.count)
+        let capacity = datasetType.dimensions.names.count
         for row in rows {
-            var values: [DataIdValue] = []
-            values.reserveCapacity(dims.count)
+            var values: [DataIdValue?] = []
+            values.reserveCapacity(capacity)
             for index in dims.indices { values.append(Self.dataIdValue(row[3 + index])) }
             let coordinate = DataCoordinate(dimensions: datasetType.dimensions, requiredValues: values)
             if findFirst {
                 let rowRank = rank[row[1].int64!]!
                 if let current = chosen[coordinate], current.rank <= rowRank { continue }
                 chosen[coordinate] = (rowRank, row)
-            } else if seenIds.insert(row[0].uuidValue!).inserted {
+            } else if seenIds?.insert(row[0].uuidValue!).inserted ?? true {
                 ordered.append((coordinate, row))
             }
         }
         if findFirst { ordered = chosen.map { ($0.key, $0.value.row) } }
         var runNames: [Int64: String] = [:]
-        var keyed: [(ref: DatasetRef, key: [DataIdValue])] = []
-        keyed.reserveCapacity(ordered.count)
+        var refs: [DatasetRef] = []
+        refs.reserveCapacity(ordered.count)
         for (coordinate, row) in ordered {
             let runId = row[2].int64!
             let run: String
@@ -190,15 +193,15 @@ extension Registry {
                 run = try collection(session, id: runId).name
                 runNames[runId] = run
             }
-            let ref = DatasetRef(id: row[0].uuidValue!, datasetType: datasetType, dataId: coordinate, run: run)
-            keyed.append((ref, coordinate.requiredValues.map { $0! }))
+            refs.append(DatasetRef(id: row[0].uuidValue!, datasetType: datasetType, dataId: coordinate, run: run))
         }
-        // Sort keys are computed once per ref, not once per comparison.
-        keyed.sort { lhs, rhs in
-            if lhs.ref.run != rhs.ref.run { return lhs.ref.run < rhs.ref.run }
-            return lhs.key.lexicographicallyPrecedes(rhs.key)
+        // By run, then data ID. Every ref of a run shares one String, so the run comparison
+        // is a pointer check for most pairs.
+        refs.sort { lhs, rhs in
+            if lhs.run != rhs.run { return lhs.run < rhs.run }
+            return lhs.dataId.requiredValuesPrecede(rhs.dataId)
         }
-        return keyed.map(\.ref)
+        return refs
     }
 
     /// Adds datasets to a TAGGED collection (one per dataset type and data ID).
