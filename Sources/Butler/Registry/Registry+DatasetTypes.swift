@@ -94,9 +94,16 @@ extension Registry {
     /// The registered standalone component types of `parent` (`calexp.wcs`, …), by component.
     func componentTypes(_ session: any SQLSession, of parent: String) throws -> [String: DatasetTypeRecord] {
         var result: [String: DatasetTypeRecord] = [:]
+        // A prefix compare, not `LIKE 'parent.%'`: SQLite recompiles a statement whose LIKE
+        // pattern is a parameter each time the pattern is bound (a quarter of a component
+        // get), and `_` in a parent's name would be a wildcard.
+        let prefix = parent + "."
         let rows = try session.query(
-            "SELECT dataset_type_id, name, dimensions, storage_class, is_calibration, tag_table FROM dataset_type WHERE name LIKE ?",
-            [.text(parent + ".%")])
+            """
+            SELECT dataset_type_id, name, dimensions, storage_class, is_calibration, tag_table FROM dataset_type
+            WHERE substr(name, 1, CAST(? AS INTEGER)) = ?
+            """,
+            [.integer(Int64(prefix.unicodeScalars.count)), .text(prefix)])
         for row in rows {
             let record = try cacheDatasetType(row)
             if let component = record.datasetType.component, record.datasetType.parentName == parent { result[component] = record }
