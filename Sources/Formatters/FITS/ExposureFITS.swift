@@ -120,6 +120,19 @@ public enum ExposureFITS {
         return try scannedLayout(file)
     }
 
+    /// The image plane's HDU, as ``layout(_:)`` finds it, without reading the mask and
+    /// variance headers when HDU 1 is named IMAGE (moving to HDU 3 makes cfitsio parse the
+    /// headers before it): every branch of ``layout(_:)`` then picks HDU 1, unless the
+    /// primary HDU is itself named IMAGE.
+    static func imageIndex(_ file: FITSFile) throws -> Int {
+        if try file.readKey("EXTNAME")?.stringValue != "IMAGE", try file.moveIfPresent(to: 1) != nil,
+            try file.readKey("EXTNAME")?.stringValue == "IMAGE"
+        {
+            return 1
+        }
+        return try layout(file).image
+    }
+
     /// Finds the planes by scanning every HDU's EXTNAME (files in other layouts).
     static func scannedLayout(_ file: FITSFile) throws -> Layout {
         let count = try file.hduCount()
@@ -159,7 +172,7 @@ public enum ExposureFITS {
         let layout = try layout(file)
         try file.move(to: 0)
         let primary = try file.readHeader()
-        let plane = try imagePlane(P.self, file, layout, requested: requested, origin: origin)
+        let plane = try imagePlane(P.self, file, image: layout.image, requested: requested, origin: origin)
         let (imageHeader, naxes, xy0, region, local) = (plane.header, plane.naxes, plane.xy0, plane.cutout.region, plane.cutout.local)
         let image = try Image(bbox: region, pixels: file.readPixels(P.self, width: naxes[0], height: naxes[1], box: local))
         // Planes are built once, from what is read: an empty placeholder would allocate and
@@ -193,11 +206,12 @@ public enum ExposureFITS {
     }
 
     /// The image plane's header and geometry, and the cutout a request covers (checked).
+    /// `headerKeys` picks the header cards read (all when nil).
     private static func imagePlane<P: ImagePixel>(
-        _ type: P.Type, _ file: FITSFile, _ layout: Layout, requested: Box2I?, origin: ImageOrigin
+        _ type: P.Type, _ file: FITSFile, image: Int, headerKeys: ((String) -> Bool)? = nil, requested: Box2I?, origin: ImageOrigin
     ) throws -> (header: Metadata, naxes: [Int], xy0: Point2I, cutout: Cutout) {
-        try file.move(to: layout.image)
-        let header = try file.readHeader()
+        try file.move(to: image)
+        let header = try file.readHeader(keeping: headerKeys)
         let shape = try file.imageShape()
         guard shape.kind == P.kind else {
             throw FITSError(
@@ -228,7 +242,9 @@ public enum ExposureFITS {
         let file = try FITSFile.open(path)
         switch component {
         case "wcs", "bbox", "dimensions", "xy0", "image":
-            let plane = try imagePlane(P.self, file, try layout(file), requested: requested, origin: origin)
+            // Only the WCS cards of the image header: the other components read none.
+            let plane = try imagePlane(
+                P.self, file, image: try imageIndex(file), headerKeys: FITSWcs.isWcsKeyword, requested: requested, origin: origin)
             switch component {
             case "wcs":
                 guard let wcs = FITSWcs.wcs(from: plane.header, xy0: plane.xy0) else { throw absent() }

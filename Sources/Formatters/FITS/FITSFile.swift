@@ -380,14 +380,32 @@ final class FITSFile {
 
     /// Every card of the current HDU, in order, with values typed.
     func readHeader() throws -> Metadata {
+        try readHeader(keeping: nil)
+    }
+
+    /// The cards of the current HDU whose keyword `keep` accepts (all when nil). The others
+    /// are skipped on their keyword alone: parsing each card's value and comment is most of
+    /// the cost of a header read, and a component get needs a handful of an image's cards.
+    func readHeader(keeping keep: ((String) -> Bool)?) throws -> Metadata {
         var count: Int32 = 0, more: Int32 = 0, status: Int32 = 0
         ffghsp(handle, &count, &more, &status)
         try check(status, "ffghsp", "reading the header size")
         var metadata = Metadata()
-        var name = [CChar](repeating: 0, count: 80)
-        var value = [CChar](repeating: 0, count: 80)
-        var comment = [CChar](repeating: 0, count: 80)
+        var name = [CChar](repeating: 0, count: 81)
+        var value = [CChar](repeating: 0, count: 81)
+        var comment = [CChar](repeating: 0, count: 81)
+        var card = [CChar](repeating: 0, count: 81)
         for index in 1...max(1, Int(count)) where count > 0 {
+            if let keep {
+                ffgrec(handle, Int32(index), &card, &status)
+                try check(status, "ffgrec", "reading header card \(index)")
+                // The keyword is the card's first 8 columns (HIERARCH keywords are longer and
+                // never wanted here).
+                let keyword = card.withUnsafeBufferPointer { buffer in
+                    String(decoding: buffer.prefix(8).prefix { $0 != 0 && $0 != 32 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                }
+                if !keep(keyword) { continue }
+            }
             ffgkyn(handle, Int32(index), &name, &value, &comment, &status)
             try check(status, "ffgkyn", "reading header card \(index)")
             let key = cString(name)

@@ -100,6 +100,20 @@ public enum FITSWcs {
         return cards
     }
 
+    /// True for every keyword ``xy0(from:)`` and ``wcs(from:xy0:)`` read: a component get of
+    /// `wcs`, `bbox` or `xy0` parses only these cards of the image header.
+    static func isWcsKeyword(_ key: String) -> Bool {
+        // By first letter first: this runs on every card of the header.
+        switch key.utf8.first {
+        case UInt8(ascii: "C"): return key.hasPrefix("CTYPE") || key.hasPrefix("CRPIX") || key.hasPrefix("CRVAL") || key.hasPrefix("CD")
+        case UInt8(ascii: "P"): return key.hasPrefix("PC")
+        case UInt8(ascii: "L"): return key.hasPrefix("LTV")
+        case UInt8(ascii: "A"): return key.hasPrefix("A_") || key.hasPrefix("AP_")
+        case UInt8(ascii: "B"): return key.hasPrefix("B_") || key.hasPrefix("BP_")
+        default: return false
+        }
+    }
+
     /// Keywords that describe WCS, image geometry or compression, left out of metadata.
     static func isStructural(_ key: String) -> Bool {
         let exact: Set<String> = [
