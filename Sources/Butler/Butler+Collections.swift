@@ -10,7 +10,7 @@ extension Butler {
     public func registerCollection(_ name: String, type: CollectionType, doc: String = "") async throws -> Bool {
         try requireWriteable("register collection \(name)")
         let registry = self.registry
-        return try await registry.database.write { session in
+        return try await registry.database.writeRetrying { session in
             try registry.registerCollection(session, name, type: type, doc: doc)
         }
     }
@@ -19,7 +19,7 @@ extension Butler {
     public func setCollectionChain(_ parent: String, children: [String], mode: ChainMode = .redefine) async throws {
         try requireWriteable("collection-chain \(parent)")
         let registry = self.registry
-        try await registry.database.write { session in
+        try await registry.database.writeRetrying { session in
             if try registry.findCollection(session, named: parent) == nil {
                 try registry.registerCollection(session, parent, type: .chained)
             }
@@ -68,7 +68,7 @@ extension Butler {
     public func associate(_ tag: String, _ refs: [DatasetRef]) async throws {
         try requireWriteable("associate with \(tag)")
         let registry = self.registry
-        try await registry.database.write { session in
+        try await registry.database.writeRetrying { session in
             if try registry.findCollection(session, named: tag) == nil {
                 try registry.registerCollection(session, tag, type: .tagged)
             }
@@ -80,6 +80,6 @@ extension Butler {
     public func disassociate(_ tag: String, _ refs: [DatasetRef]) async throws {
         try requireWriteable("disassociate from \(tag)")
         let registry = self.registry
-        try await registry.database.write { session in try registry.disassociate(session, tag: tag, refs: refs) }
+        try await registry.database.writeRetrying { session in try registry.disassociate(session, tag: tag, refs: refs) }
     }
 }

@@ -15,7 +15,7 @@ extension Butler {
             name: name, dimensions: try universe.group(dimensions), storageClass: storageClass, isCalibration: isCalibration)
         let registry = self.registry
         let storageClasses = self.storageClasses
-        try await registry.database.write { session in
+        try await registry.database.writeRetrying { session in
             if let component = datasetType.component {
                 // A standalone component type must fit its parent: a component of the parent's
                 // storage class, of that component's storage class, keyed on parent dimensions.
@@ -58,6 +58,6 @@ extension Butler {
     public func removeDatasetType(_ name: String) async throws {
         try requireWriteable("remove dataset type \(name)")
         let registry = self.registry
-        try await registry.database.write { session in try registry.removeDatasetType(session, name) }
+        try await registry.database.writeRetrying { session in try registry.removeDatasetType(session, name) }
     }
 }

@@ -9,7 +9,7 @@ extension Butler {
     ) async throws -> Int {
         try requireWriteable("insert \(element) records")
         let registry = self.registry
-        return try await registry.database.write { session in
+        return try await registry.database.writeRetrying { session in
             try registry.insertDimensionRecords(session, element: element, records: records, mode: mode)
         }
     }

@@ -84,7 +84,7 @@ extension Butler {
             return (typeRecord, expanded, try registry.findCollection(session, named: run) != nil)
         }
         if !runExists {
-            try await registry.database.write { session in _ = try registry.registerCollection(session, run, type: .run) }
+            try await registry.database.writeRetrying { session in _ = try registry.registerCollection(session, run, type: .run) }
         }
         let id = DatasetIdFactory.makeId(datasetType: datasetType, dataId: expanded, run: run, mode: mode)
         return (typeRecord, DatasetRef(id: id, datasetType: typeRecord.datasetType, dataId: expanded, run: run))

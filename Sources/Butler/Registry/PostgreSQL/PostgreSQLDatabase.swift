@@ -257,7 +257,8 @@ final class PostgreSQLSession: SQLSession, Sendable {
             return SQLError(
                 engine: "postgresql", message: message, sql: sql,
                 violated: code == "23505" ? .unique : code == "23503" ? .foreignKey : code?.hasPrefix("23") == true ? .other : nil,
-                isTransient: code == nil || code == "40001" || code == "40P01" || code?.hasPrefix("08") == true)
+                isTransient: code == nil || code?.hasPrefix("08") == true,
+                rolledBackForConcurrency: code == "40001" || code == "40P01")
         }
         return SQLError(engine: "postgresql", message: "\(error)", sql: sql)
     }

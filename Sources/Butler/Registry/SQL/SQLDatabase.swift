@@ -20,6 +20,30 @@ package protocol SQLDatabase: Sendable {
     func close() async throws
 }
 
+extension SQLDatabase {
+    /// ``write(_:)``, run again (up to `attempts` times in all, after a short randomised wait
+    /// that doubles each time) when the engine undid it because of concurrent writers
+    /// (``SQLError/rolledBackForConcurrency``): the retry of a whole unit of work the issue of
+    /// concurrent writers asks for. Only for units whose every effect is in the database — a
+    /// unit that also publishes files must not be replayed blindly.
+    package func writeRetrying<T: Sendable>(
+        attempts: Int = 5, _ body: @escaping @Sendable (any SQLSession) throws -> T
+    ) async throws -> T {
+        var wait = Duration.milliseconds(10)
+        for attempt in 1... {
+            do {
+                return try await write(body)
+            } catch let error as ButlerError
+                where attempt < attempts && (error.cause as? SQLError)?.rolledBackForConcurrency == true
+            {
+                try await Task.sleep(for: wait * Double.random(in: 0.5...1.5))
+                wait *= 2
+            }
+        }
+        fatalError("unreachable: the last attempt returns or throws")
+    }
+}
+
 /// Statements inside one unit of work. Placeholders are written `?` on every engine.
 package protocol SQLSession {
     /// The dialect of the engine running this session.
@@ -66,13 +90,23 @@ package struct SQLError: Error, CustomStringConvertible, Sendable {
     /// serialization failure, a deadlock, a lost connection.
     package let isTransient: Bool
 
+    /// True when the engine undid the whole unit of work because of other writers (a lock
+    /// not granted in time, a serialization failure, a deadlock): nothing of it committed,
+    /// so running it again is safe. Unlike ``isTransient`` this excludes a lost connection,
+    /// after which a COMMIT may or may not have happened.
+    package let rolledBackForConcurrency: Bool
+
     /// Describes a failed statement.
-    package init(engine: String, message: String, sql: String, violated: Constraint? = nil, isTransient: Bool = false) {
+    package init(
+        engine: String, message: String, sql: String, violated: Constraint? = nil, isTransient: Bool = false,
+        rolledBackForConcurrency: Bool = false
+    ) {
         self.engine = engine
         self.message = message
         self.sql = sql
         self.violated = violated
-        self.isTransient = isTransient
+        self.isTransient = isTransient || rolledBackForConcurrency
+        self.rolledBackForConcurrency = rolledBackForConcurrency
     }
 
     package var description: String { sql.isEmpty ? "\(engine): \(message)" : "\(engine): \(message) (in: \(sql))" }
