@@ -184,6 +184,22 @@ struct RegistrySuite {
         try await butler.close()
     }
 
+    @Test("text arguments bind exactly: non-ASCII, empty-looking prefixes, and on SQLite an embedded NUL", arguments: Backend.available)
+    func textArguments(backend: Backend) async throws {
+        let (butler, directory) = try await makeButler(backend)
+        defer { _ = directory }
+        // PostgreSQL text cannot hold NUL at all; SQLite can, and a NUL-terminated bind would
+        // cut "Cam\0B" to "Cam".
+        var names = ["Ünïcode-Cam", "Cam"]
+        if backend == .sqlite { names.append("Cam\u{0}B") }
+        try await butler.insertDimensionRecords("instrument", names.map { ["name": .string($0)] })
+        for name in names {
+            let found = try await butler.queryDataIds(["instrument"], where: "instrument = name", bind: ["name": .string(name)])
+            #expect(found.map { $0["instrument"] } == [.string(name)], "instrument \(name.debugDescription)")
+        }
+        try await butler.close()
+    }
+
     @Test("tagged collections hold one dataset per type and data ID", arguments: Backend.available)
     func tagged(backend: Backend) async throws {
         let (butler, directory) = try await makeButler(backend)
