@@ -117,3 +117,29 @@ public func offCooperativePool<T: Sendable>(_ body: @escaping @Sendable () throw
         Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
     }
 }
+
+/// Runs a Python program given as text, with arguments.
+public func runPython(_ program: String, _ arguments: String...) throws -> (status: Int32, output: String) {
+    try runPython(["-c", program] + arguments)
+}
+
+/// Runs `python3` with arguments and `input` on its standard input; its output and errors
+/// together. The test command installs what the oracles import (astropy, h5py, numpy).
+public func runPython(_ arguments: [String], input: Data? = nil) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3"] + arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    // The input comes from a file: written to a pipe, a large one would fill it while the
+    // output waits to be read.
+    let inputFile = FileManager.default.temporaryDirectory.appendingPathComponent("python-input-\(UUID().uuidString)")
+    try (input ?? Data()).write(to: inputFile)
+    defer { try? FileManager.default.removeItem(at: inputFile) }
+    process.standardInput = try FileHandle(forReadingFrom: inputFile)
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}

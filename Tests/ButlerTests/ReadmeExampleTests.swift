@@ -58,6 +58,20 @@ struct ReadmeExampleTests {
         let refreshed = try await butler.get("calexp", dataId: dataId, collections: ["u/me/fit", "u/me/test"], as: ExposureF.self)
         let pixels = try await butler.get("calexp", dataId: dataId, collections: ["u/me/test"], as: PixelArray<Float>.self)
         #expect(wcs == refittedWcs && refreshed.wcs == refittedWcs && pixels.shape == [500, 400])
+
+        // Times.
+        try await butler.insertDimensionRecords(
+            "exposure",
+            [
+                [
+                    "instrument": "HSC", "id": 100, "obs_id": "HSC100",
+                    "physical_filter": "HSC-I", "day_obs": 20131102,
+                    "timespan": ["begin": "2013-11-02T10:00:00", "end": "2013-11-02T10:00:30"],
+                ]
+            ])
+        let night = try Timespan.dayObs(20131102)
+        let inside = night.contains(try AstroTime("2013-11-02T10:00:15"))
+        #expect(inside)
         try await butler.close()
     }
 }

@@ -77,6 +77,44 @@ struct RegistrySuite {
         try await butler.close()
     }
 
+    @Test("record timespans: times in any daf_butler form, open ends unbounded, bad times named", arguments: Backend.available)
+    func recordTimespans(backend: Backend) async throws {
+        let (butler, directory) = try await makeButler(backend)
+        defer { _ = directory }
+        try await butler.insertDimensionRecords(
+            "exposure",
+            [
+                [
+                    "instrument": "HSC", "id": 100, "obs_id": "HSC100", "physical_filter": "HSC-I", "day_obs": 20131102,
+                    "timespan": ["begin": "2013-11-02T10:00:00", "end": "2013-11-02T10:00:30"],
+                ],
+                [
+                    "instrument": "HSC", "id": 101, "obs_id": "HSC101", "physical_filter": "HSC-I", "day_obs": 20131102,
+                    "timespan": ["begin": "mjd/56598.5/tai"],
+                ],
+            ])
+        let records = try await butler.dimensionRecords("exposure", where: "exposure IN (100, 101)")
+        // ISO without a scale is UTC (35 s behind TAI in 2013); a missing end is unbounded.
+        let utc = try AstroTime("2013-11-02T10:00:00")
+        #expect(utc.taiNanoseconds == 1_383_386_435_000_000_000)
+        #expect(records[0]["timespan_begin"] == .int(utc.taiNanoseconds))
+        #expect(records[0]["timespan_end"] == .int(utc.taiNanoseconds + 30_000_000_000))
+        #expect(records[1]["timespan_begin"] == .int(try AstroTime("56598.5").taiNanoseconds))
+        #expect(records[1]["timespan_end"] == .int(Timespan.maxNanoseconds))
+        let bad = await #expect(throws: ButlerError.self) {
+            try await butler.insertDimensionRecords(
+                "exposure",
+                [
+                    [
+                        "instrument": "HSC", "id": 102, "obs_id": "HSC102", "physical_filter": "HSC-I", "day_obs": 20131102,
+                        "timespan": ["begin": "2013-11-02T25:00:00"],
+                    ]
+                ])
+        }
+        #expect(bad?.code == .dimensionRecord && "\(bad!)".contains("exposure record") && "\(bad!)".contains("2013-11-02T25:00:00"))
+        try await butler.close()
+    }
+
     @Test("data IDs expand from records and inconsistent implied values are errors", arguments: Backend.available)
     func expansion(backend: Backend) async throws {
         let (butler, directory) = try await makeButler(backend)

@@ -12,25 +12,6 @@ func runInteropScript(_ arguments: [String]) throws -> (status: Int32, output: S
     return try runPython([script.path] + arguments)
 }
 
-/// Runs a Python program given as text, with arguments.
-func runPython(_ program: String, _ arguments: String...) throws -> (status: Int32, output: String) {
-    try runPython(["-c", program] + arguments)
-}
-
-/// Runs `python3` with arguments; its output and errors together.
-func runPython(_ arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3"] + arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-}
-
 func rawBytes<P: ImagePixel>(_ pixels: [P]) -> Data {
     pixels.withUnsafeBytes { Data($0) }
 }

@@ -98,8 +98,24 @@ extension Registry {
             guard let object = timespan.objectValue else {
                 throw ButlerError.dimensionRecord("\(element.name) record \(Self.describe(fields)): timespan must be {begin: …, end: …}")
             }
-            fields["timespan_begin"] = object["begin"] ?? .null
-            fields["timespan_end"] = object["end"] ?? .null
+            // daf_butler's Timespan: a missing bound is unbounded, begin ≥ end is empty.
+            func bound(_ name: String) throws -> AstroTime? {
+                switch object[name] ?? .null {
+                case .null: return nil
+                case .int(let nanoseconds): return AstroTime(taiNanoseconds: nanoseconds)
+                case .string(let text): return try AstroTime(text)
+                default:
+                    throw ButlerError.dimensionRecord(
+                        "\(element.name) record \(Self.describe(fields)): timespan \(name) must be a time or TAI nanoseconds, got \(object[name]!)"
+                    )
+                }
+            }
+            let span: Timespan
+            do { span = try Timespan(begin: try bound("begin"), end: try bound("end")) } catch let error as ButlerError {
+                throw ButlerError(.dimensionRecord, "\(element.name) record \(Self.describe(fields)): \(error.message)", cause: error)
+            }
+            fields["timespan_begin"] = .int(span.beginNanoseconds)
+            fields["timespan_end"] = .int(span.endNanoseconds)
         }
         let known = Dictionary(uniqueKeysWithValues: columns.map { ($0.name, $0) })
         for (name, value) in fields {
@@ -127,8 +143,7 @@ extension Registry {
         switch column.type {
         case .int:
             if column.name.hasPrefix("timespan_"), let text = value.stringValue {
-                guard let nanoseconds = TAITime.nanoseconds(iso: text) else { throw bad() }
-                return .integer(nanoseconds)
+                do { return .integer(try AstroTime(text).taiNanoseconds) } catch { throw bad() }
             }
             if let int = value.intValue { return .integer(int) }
             if let text = value.stringValue, let int = Int64(text) { return .integer(int) }
@@ -253,25 +268,5 @@ extension Registry {
             + (condition.map { " WHERE \($0.sql)" } ?? "")
             + " ORDER BY " + columns.filter(\.isKey).map { "\(alias).\(dialect.quote($0.name))" }.joined(separator: ", ")
         return try session.query(sql, condition?.arguments ?? []).map { Self.record(name, columns, $0) }
-    }
-}
-
-/// Conversions between ISO-8601 strings and the integer nanoseconds stored for timespans.
-///
-/// Times are treated as TAI as given; no leap-second table is applied (as daf_butler does
-/// when handed TAI strings).
-enum TAITime {
-    static func nanoseconds(iso text: String) -> Int64? {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        var candidates = [text]
-        if !text.hasSuffix("Z") && !text.contains("+") { candidates.append(text + "Z") }
-        for candidate in candidates {
-            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-            if let date = formatter.date(from: candidate) { return Int64((date.timeIntervalSince1970 * 1e9).rounded()) }
-            formatter.formatOptions = [.withInternetDateTime]
-            if let date = formatter.date(from: candidate) { return Int64((date.timeIntervalSince1970 * 1e9).rounded()) }
-        }
-        return nil
     }
 }
