@@ -12,6 +12,7 @@ enum ImageOperation: String {
     case butlerCutout = "butler-cutout"
     case butlerFull = "butler-full"
     case butlerWcs = "butler-wcs"
+    case fitsWcs = "fits-wcs"
     case bareFull = "bare-full"
 
     static let cutout = Box2I(min: Point2I(1900, 1700), extent: Extent2I(256, 256))
@@ -39,6 +40,7 @@ enum ImageOperation: String {
                 let exposure = try await butler.get(ref, parameters: ["bbox": ImageParameters.value(Self.cutout)]) as! Exposure<Float>
                 sink &+= exposure.maskedImage.image.pixels.count
             case .butlerFull: sink &+= (try await butler.get(ref) as! Exposure<Float>).maskedImage.image.pixels.count
+            case .fitsWcs: sink &+= (try ExposureFITS.readComponent(Float.self, "wcs", from: path)) is Wcs ? 1 : 0
             case .butlerWcs: sink &+= (try await butler.get(datasetType + ".wcs", dataId: dataId)) is Wcs ? 1 : 0
             case .bareFull:
                 // The Images benchmark's limit: bare cfitsio into fresh, unzeroed planes.

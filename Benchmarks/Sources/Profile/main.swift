@@ -2,10 +2,12 @@
 // harness runs its targets under a supervisor process, which profilers do not follow well.
 //   swift build -c release --product Profile
 //   perf record -g .build/release/Profile query-all 2000
-// Operations: put, get-dataid, get-ref, query-all, concurrentN (N tasks doing gets), and on the
-// Images benchmark's files: fits-cutout, fits-full, bare-full, butler-cutout, butler-full, butler-wcs.
+// Operations: put, get-dataid, get-ref, query-all, concurrentN (N tasks doing gets), json-read
+// (the JSON formatter alone), and on the Images benchmark's files: fits-cutout, fits-full,
+// bare-full, butler-cutout, butler-full, butler-wcs, fits-wcs (the formatter's component read).
 import Butler
 import Composites
+import Formatters
 import Foundation
 
 let arguments = CommandLine.arguments
@@ -17,6 +19,22 @@ let images = "/tmp/butler-bench-images-v5"
 if let imageOperation = ImageOperation(rawValue: operation) {
     let seconds = try await imageOperation.run(iterations: iterations, directory: images)
     print("\(operation): \(iterations) iterations, \(String(format: "%.1f", seconds / Double(iterations) * 1e6)) µs each")
+    exit(0)
+}
+
+// The JSON formatter alone on one small file, as get by ref reads it.
+if operation == "json-read" {
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("butler-profile-\(UUID().uuidString).json")
+    try Data(#"{"background":1000.5}"#.utf8).write(to: file)
+    defer { try? FileManager.default.removeItem(at: file) }
+    let storageClass = try StorageClassRegistry().storageClass(named: "StructuredDataDict")
+    let formatter = JSONFormatter()
+    var sink = 0
+    let start = ContinuousClock.now
+    for _ in 0..<iterations {
+        sink &+= try formatter.read([String: Double].self, from: file, storageClass: storageClass, parameters: [:]).count
+    }
+    print("\(operation): \(iterations) iterations, \((ContinuousClock.now - start) / iterations) each (sink \(sink))")
     exit(0)
 }
 
