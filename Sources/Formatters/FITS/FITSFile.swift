@@ -1,6 +1,11 @@
 import CFitsShim
 public import Composites
 import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// How image planes are written: uncompressed, or tile-compressed so that a cutout
 /// decompresses only the tiles it touches.
@@ -160,7 +165,10 @@ final class FITSFile {
     /// Refuses to read the pixels of an uncompressed image whose data is not in the file,
     /// before a plane is allocated for them: a few kilobytes declaring a billion pixels are a
     /// truncated or hostile file. (A compressed image's tiles are checked by cfitsio.)
-    private func requireDataInFile() throws {
+    ///
+    /// `region` (0-based pixels) limits the tiles of a compressed image that are inflated to
+    /// those a read of it touches: a cutout must not decode the whole image to check it.
+    private func requireDataInFile(region: Box2I? = nil) throws {
         var status: Int32 = 0
         guard let raw else { return }
         let compressed = fits_is_compressed_image(handle, &status) != 0
@@ -175,7 +183,7 @@ final class FITSFile {
             needed = overflow ? .max / 2 : product
         }
         if compressed {
-            try requireTilesInHeap(raw, dataStart: dataStart)
+            try requireTilesInHeap(raw, dataStart: dataStart, region: region)
             // No compression cfitsio reads gets near this ratio on real images; a few kilobytes
             // declaring gigabytes of pixels made cfitsio decode for minutes (FuzzFITS).
             if needed / Self.maxCompressionRatio > raw.size + Self.compressionSlack / Self.maxCompressionRatio {
@@ -207,7 +215,9 @@ final class FITSFile {
     /// GZIP tiles are not complete streams of at most a tile's bytes, before cfitsio reads them:
     /// FuzzFITS found a 14 KB file making cfitsio allocate 3 GB for one tile, and a corrupt GZIP
     /// tile on which cfitsio 4.2 grows its buffer without end (41 GB and counting).
-    private func requireTilesInHeap(_ raw: RawFITSFile, dataStart: Int64) throws {
+    /// Only the GZIP tiles overlapping `region` (when given) are inflated; every descriptor is
+    /// checked.
+    private func requireTilesInHeap(_ raw: RawFITSFile, dataStart: Int64, region: Box2I?) throws {
         var status: Int32 = 0
         var heap: Int64 = 0, rows: Int64 = 0, rowBytes: Int64 = 0
         ffgkyjj(handle, "PCOUNT", &heap, nil, &status)
@@ -223,9 +233,25 @@ final class FITSFile {
         }
         let heapStart = dataStart + optional("THEAP", rowBytes * rows)
         let gzip = cards["ZCMPTYPE"]?.hasPrefix("'GZIP") ?? false
-        // The most bytes one tile inflates to: its pixels at 8 bytes each.
-        let tileBytes = min(max(optional("ZTILE1", 1), 1) * max(optional("ZTILE2", 1), 1) * 8, 1 << 31)
-        var inflated = [UInt8](repeating: 0, count: gzip ? Int(tileBytes) : 0)
+        // The most bytes one tile inflates to: its pixels at 8 bytes each. Tiles run along
+        // the first axis, ZTILE1 × ZTILE2 pixels each (by default whole rows).
+        let width = max(optional("ZNAXIS1", 1), 1)
+        let tileWidth = max(min(optional("ZTILE1", width), width), 1)
+        let tileHeight = max(optional("ZTILE2", 1), 1)
+        let tileBytes = min(tileWidth * min(tileHeight, 1 << 20) * 8, 1 << 31)
+        let tilesPerRow = (width + tileWidth - 1) / tileWidth
+        /// Whether the read touches tile `row` (0-based).
+        func touched(_ row: Int64) -> Bool {
+            guard let region else { return true }
+            let (x, y) = (row % tilesPerRow * tileWidth, row / tilesPerRow * tileHeight)
+            return Int64(region.min.x) < x + tileWidth && x <= Int64(region.max.x) && Int64(region.min.y) < y + tileHeight
+                && y <= Int64(region.max.y)
+        }
+        var inflated = [UInt8](repeating: 0, count: 0)
+        // Tiles found sound stay sound while the file is unchanged: a second cutout of the
+        // same image inflates nothing here (each check costs a decode of the tile).
+        var info = stat()
+        let file = stat(path, &info) == 0 ? VerifiedTiles.File(info, dataStart: dataStart) : nil
         for name in ["COMPRESSED_DATA", "GZIP_COMPRESSED_DATA", "UNCOMPRESSED_DATA"] {
             var column: Int32 = 0
             var template = Array(name.utf8CString)
@@ -237,7 +263,6 @@ final class FITSFile {
             ffgtclll(handle, column, &typecode, &repeatCount, &width, &status)
             try check(status, "ffgtclll", "reading the \(name) column")
             let inflates = name == "GZIP_COMPRESSED_DATA" || (name == "COMPRESSED_DATA" && gzip)
-            if inflates && inflated.isEmpty { inflated = [UInt8](repeating: 0, count: Int(tileBytes)) }
             for row in 0..<rows {
                 var length: Int64 = 0, offset: Int64 = 0
                 ffgdesll(handle, column, row + 1, &length, &offset, &status)
@@ -249,7 +274,9 @@ final class FITSFile {
                         message: "tile \(row + 1) claims \(length) elements at heap byte \(offset); the heap has \(heap) bytes",
                         context: "checking the compressed image's tiles")
                 }
-                guard inflates, bytes > 0 else { continue }
+                guard inflates, bytes > 0, touched(row) else { continue }
+                if let file, VerifiedTiles.shared.contains(file, tile: row) { continue }
+                if inflated.isEmpty { inflated = [UInt8](repeating: 0, count: Int(tileBytes)) }
                 let compressed = try raw.bytes(at: heapStart + offset, count: Int(bytes))
                 let sound = compressed.withUnsafeBufferPointer { input in
                     inflated.withUnsafeMutableBufferPointer { output in
@@ -262,6 +289,7 @@ final class FITSFile {
                         message: "tile \(row + 1) is not a complete gzip stream of at most \(tileBytes) bytes",
                         context: "checking the compressed image's tiles")
                 }
+                if let file { VerifiedTiles.shared.insert(file, tile: row) }
             }
         }
     }
@@ -318,8 +346,8 @@ final class FITSFile {
     /// Reads the pixels of the current image HDU inside `box` (local, 0-based, inclusive), or
     /// all of them. Only the tiles a box touches are decompressed.
     func readPixels<P: ImagePixel>(_ type: P.Type, width: Int, height: Int, box: Box2I? = nil) throws -> [P] {
-        try requireDataInFile()
         let region = box ?? Box2I(min: Point2I(0, 0), extent: Extent2I(width, height))
+        try requireDataInFile(region: region)
         var lower = [region.min.x + 1, region.min.y + 1]
         var upper = [region.max.x + 1, region.max.y + 1]
         var step = [1, 1]
@@ -551,5 +579,48 @@ extension FITSFile {
         }
         try CFitsio.check(status, "ffgkey", path: path, context: "reading keyword \(name)")
         return Self.parseValue(cString(value))
+    }
+}
+
+/// GZIP tiles already inflated soundly, by file (device, inode, size, modification time) and
+/// HDU: the check before cfitsio reads a tile is a full decode, which repeated cutouts of one
+/// image would otherwise pay on every read. Bounded: forgotten wholesale past a million tiles.
+final class VerifiedTiles: Sendable {
+    static let shared = VerifiedTiles()
+
+    /// One HDU's data in one version of one file.
+    struct File: Hashable, Sendable {
+        let device: UInt64
+        let inode: UInt64
+        let size: Int64
+        let modified: Int64
+        let dataStart: Int64
+
+        init(_ info: stat, dataStart: Int64) {
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
+            size = Int64(info.st_size)
+            modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+            self.dataStart = dataStart
+        }
+    }
+
+    private struct Tile: Hashable {
+        let file: File
+        let row: Int64
+    }
+
+    private let tiles = Mutex<Set<Tile>>([])
+    private static let capacity = 1 << 20
+
+    func contains(_ file: File, tile row: Int64) -> Bool {
+        tiles.withLock { $0.contains(Tile(file: file, row: row)) }
+    }
+
+    func insert(_ file: File, tile row: Int64) {
+        tiles.withLock { tiles in
+            if tiles.count >= Self.capacity { tiles.removeAll() }
+            tiles.insert(Tile(file: file, row: row))
+        }
     }
 }
