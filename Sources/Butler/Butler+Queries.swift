@@ -7,7 +7,7 @@ extension Butler {
         _ datasetTypes: [String], collections: [String]? = nil, where expression: String? = nil,
         dataId: DataId = [:], bind: [String: DataIdValue] = [:], findFirst: Bool = false
     ) async throws -> [DatasetRef] {
-        let predicate = QueryExpression.conjunction(try expression.map(QueryExpression.parse), QueryExpression.dataId(dataId))
+        let predicate = QueryExpression.conjunction(try expression.flatMap(QueryExpression.parseOptional), QueryExpression.dataId(dataId))
         return try await queryDatasets(datasetTypes, collections: collections, predicate: predicate, bind: bind, findFirst: findFirst)
     }
 
@@ -38,7 +38,7 @@ extension Butler {
         _ dimensions: [String], datasets: String? = nil, collections: [String]? = nil,
         where expression: String? = nil, dataId: DataId = [:], bind: [String: DataIdValue] = [:]
     ) async throws -> [DataCoordinate] {
-        let predicate = QueryExpression.conjunction(try expression.map(QueryExpression.parse), QueryExpression.dataId(dataId))
+        let predicate = QueryExpression.conjunction(try expression.flatMap(QueryExpression.parseOptional), QueryExpression.dataId(dataId))
         let group = try universe.group(dimensions)
         let names = try datasets == nil ? [] : searchCollections(collections, for: "queryDataIds")
         let registry = self.registry

@@ -125,6 +125,14 @@ struct CLITests {
         let filtered = try json(
             butler("query-datasets", repo, "plot", "--collections", "HSC/plots", "--where", "band = 'r' AND detector > 2", "--json").stdout)
         #expect(filtered.count == 2)
+        let bound = try json(
+            butler(
+                "query-datasets", repo, "plot", "--collections", "HSC/plots", "--where", "band = :b AND detector IN (3..9)",
+                "--bind", "b=r", "--json"
+            ).stdout)
+        #expect(bound.count == 2)
+        let unbound = try butler("query-datasets", repo, "plot", "--collections", "HSC/plots", "--where", "visit = :v")
+        #expect(unbound.status == 1 && unbound.stderr.contains(":v"))
         let byDataId = try butler("query-datasets", repo, "--collections", "HSC/plots", "--data-id", "visit=1,detector=3")
         #expect(byDataId.stdout.split(separator: "\n").count == 3)
 

@@ -78,7 +78,7 @@ struct DimensionTests {
     @Test("where-expressions parse with precedence and report positions")
     func whereParsing() throws {
         let expression = try QueryExpression.parse("instrument = 'HSC' AND visit IN (1, 2) OR NOT detector != -3")
-        #expect(expression.description == "((instrument = 'HSC' AND visit IN (1, 2)) OR NOT detector != -3)")
+        #expect(expression.description == "(instrument = 'HSC' AND visit IN (1, 2)) OR NOT detector != -3")
         let error = #expect(throws: ButlerError.self) { try QueryExpression.parse("visit = = 3") }
         #expect("\(error!)".contains("position 9"))
         #expect(throws: ButlerError.self) { try QueryExpression.parse("visit = 'open") }

@@ -69,6 +69,9 @@ struct ReadmeExampleTests {
                     "timespan": ["begin": "2013-11-02T10:00:00", "end": "2013-11-02T10:00:30"],
                 ]
             ])
+        let r = try await butler.queryDatasets(
+            ["metrics"], collections: ["u/me/test"], where: "band = :b AND visit IN (900..1000:2)", bind: ["b": "r"])
+        #expect(r.isEmpty)
         let night = try Timespan.dayObs(20131102)
         let inside = night.contains(try AstroTime("2013-11-02T10:00:15"))
         #expect(inside)

@@ -115,6 +115,70 @@ struct RegistrySuite {
         try await butler.close()
     }
 
+    @Test(
+        "the where-language: ranges, binds, arithmetic, GLOB, timespans and times, dataset IDs and ingest dates",
+        arguments: Backend.available)
+    func whereLanguage(backend: Backend) async throws {
+        let (butler, directory) = try await makeButler(backend)
+        defer { _ = directory }
+        try await butler.registerDatasetType("metrics", dimensions: ["visit", "detector"], storageClass: "StructuredDataDict")
+        var refs: [DatasetRef] = []
+        for visit in 1...3 {
+            for detector in 0...1 {
+                refs.append(
+                    try await butler.put(
+                        ["x": JSONValue.int(Int64(visit))], "metrics",
+                        dataId: ["instrument": "HSC", "visit": .int(Int64(visit)), "detector": .int(Int64(detector))]))
+            }
+        }
+        func found(_ expression: String, bind: [String: DataIdValue] = [:]) async throws -> [String] {
+            try await butler.queryDatasets(["metrics"], collections: ["run/a"], where: expression, bind: bind).map {
+                "\($0.dataId["visit"]!)/\($0.dataId["detector"]!)"
+            }
+        }
+        #expect(try await found("visit IN (1..3:2) AND detector = 0") == ["1/0", "3/0"])
+        #expect(try await found("visit NOT IN (2..3) AND detector IN (:d)", bind: ["d": 1]) == ["1/1"])
+        #expect(try await found("visit + detector = 3 AND visit % 2 = 0") == ["2/1"])
+        #expect(try await found("-visit * 2 <= -6") == ["3/0", "3/1"])
+        #expect(try await found("visit.exposure_time / 30 > 2.5") == ["3/0", "3/1"])
+        #expect(try await found("GLOB(visit.name, 'v[12]') OR GLOB(physical_filter, '*-R')") == ["2/0", "2/1"])
+        #expect(try await found("dataset_id = UUID('\(refs[4].id.uuidString)')") == ["3/0"])
+        #expect(
+            try await found("dataset_id IN (:a, UUID('\(refs[1].id.uuidString)'))", bind: ["a": .string(refs[0].id.uuidString)]) == [
+                "1/0", "1/1",
+            ])
+        #expect(try await found("ingest_date > T'2020-01-01T00:00:00' AND detector = 1").count == 3)
+        #expect(try await found("ingest_date < T'58000.0'").isEmpty)
+
+        try await butler.insertDimensionRecords(
+            "exposure",
+            [100, 101].map { id in
+                [
+                    "instrument": "HSC", "id": .int(Int64(id)), "obs_id": .string("HSC\(id)"), "physical_filter": "HSC-I",
+                    "day_obs": 20131102,
+                    "timespan": [
+                        "begin": .string("2013-11-02T10:0\(id - 100):00"), "end": .string("2013-11-02T10:0\(id - 100):30"),
+                    ],
+                ]
+            })
+        func exposures(_ expression: String) async throws -> [DataIdValue?] {
+            try await butler.queryDataIds(["exposure"], where: expression).map { $0["exposure"] }
+        }
+        #expect(try await exposures("exposure.timespan OVERLAPS (T'2013-11-02T10:00:10', T'2013-11-02T10:00:20')") == [100])
+        #expect(try await exposures("exposure.timespan OVERLAPS T'2013-11-02T10:01:29'") == [101])
+        // Half-open: the end instant is outside; TAI strings are 35 s ahead of UTC in 2013.
+        #expect(try await exposures("exposure.timespan OVERLAPS T'2013-11-02T10:00:30'").isEmpty)
+        #expect(try await exposures("exposure.timespan OVERLAPS T'2013-11-02T10:00:45/tai'") == [100])
+        #expect(try await exposures("exposure.timespan < T'2013-11-02T10:00:30'") == [100])
+        #expect(try await exposures("exposure.timespan > T'2013-11-02T10:00:30'") == [101])
+        #expect(try await exposures("exposure.timespan.begin >= T'2013-11-02T10:01:00' AND exposure.timespan.end <= T'56598.5'") == [101])
+        let wrongKind = await #expect(throws: ButlerError.self) { try await exposures("exposure.timespan = 3") }
+        #expect("\(wrongKind!)".contains("different kinds"))
+        let unbound = await #expect(throws: ButlerError.self) { try await found("visit = :nothing") }
+        #expect("\(unbound!)".contains(":nothing"))
+        try await butler.close()
+    }
+
     @Test("data IDs expand from records and inconsistent implied values are errors", arguments: Backend.available)
     func expansion(backend: Backend) async throws {
         let (butler, directory) = try await makeButler(backend)

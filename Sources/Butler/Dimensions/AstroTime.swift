@@ -26,6 +26,16 @@ public struct AstroTime: Sendable, Hashable, Comparable, CustomStringConvertible
     /// The instant as ISO-8601 TAI with nanoseconds, e.g. `2013-11-02T10:00:00.000000000`.
     public var description: String { isot(scale: .tai) }
 
+    /// The current instant, from the system clock (UTC, converted with the leap-second table).
+    public static func now() -> AstroTime {
+        var clock = timespec()
+        clock_gettime(CLOCK_REALTIME, &clock)
+        let unix = Int64(clock.tv_sec) * nanosecondsPerSecond + Int64(clock.tv_nsec)
+        let day = floorDivide(unix, secondsPerDay * nanosecondsPerSecond)
+        let fraction = Double(unix - day * secondsPerDay * nanosecondsPerSecond) / Double(secondsPerDay * nanosecondsPerSecond)
+        return AstroTime(taiNanoseconds: unix + (LeapSeconds.taiMinusUTC(daysSinceEpoch: day, fractionOfDay: fraction) ?? 0))
+    }
+
     // MARK: Reading
 
     /// Reads `[format/]value[/scale]` as daf_butler reads the body of a `T'…'` literal.
@@ -85,9 +95,8 @@ public struct AstroTime: Sendable, Hashable, Comparable, CustomStringConvertible
         case .tai: return AstroTime(taiNanoseconds: label)
         case .tt: return AstroTime(taiNanoseconds: label - ttMinusTAI)
         case .utc:
-            guard civil.second < 60 || LeapSeconds.endsWithLeapSecond(daysSinceEpoch: days) else {
-                throw failure(text, "second 60 on a day that ends without a leap second")
-            }
+            // Second 60 on a day without a leap second is the next minute's first, as ERFA
+            // (and so astropy) reads it, with a warning.
             let fraction = Double(label - days * secondsPerDay * nanosecondsPerSecond) / Double(secondsPerDay * nanosecondsPerSecond)
             guard let offset = LeapSeconds.taiMinusUTC(daysSinceEpoch: days, fractionOfDay: fraction) else {
                 throw failure(text, "UTC before 1968-02-01 is not supported")

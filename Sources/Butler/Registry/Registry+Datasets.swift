@@ -23,7 +23,7 @@ extension Registry {
         do {
             try session.execute(
                 "INSERT INTO dataset (id, dataset_type_id, run_id, ingest_date) VALUES (?, ?, ?, ?)",
-                [.uuid(ref.id), .integer(typeRecord.id), .integer(run.id), .integer(Int64(Date().timeIntervalSince1970 * 1e9))])
+                [.uuid(ref.id), .integer(typeRecord.id), .integer(run.id), .integer(AstroTime.now().taiNanoseconds)])
         } catch let error as SQLError where error.violated == .foreignKey {
             // The run (or the dataset type) was removed by another writer after this process
             // looked it up.
@@ -146,6 +146,7 @@ extension Registry {
         let dims = datasetType.dimensions.required
         var builder = QueryBuilder(universe: universe, dialect: dialect)
         builder.base(table: typeRecord.tagTable, alias: "t", dimensions: dims)
+        builder.datasetAlias = "t"
         builder.available.formUnion(datasetType.dimensions.implied)
         let condition = try predicate.map { try builder.compile($0, bind: bind, context: "query for \(datasetType.name)") }
         var sql =

@@ -53,7 +53,7 @@ struct Associate: AsyncParsableCommand {
         let count = try await withButler(repo) { butler in
             let refs = try await butler.queryDatasets(
                 splitCommas(datasets), collections: collections.list, where: constraints.where,
-                dataId: try constraints.dataId(), findFirst: findFirst)
+                dataId: try constraints.dataId(), bind: try constraints.binds(), findFirst: findFirst)
             try await butler.associate(collection, refs)
             return refs.count
         }
@@ -104,7 +104,7 @@ struct PruneDatasets: AsyncParsableCommand {
             let search = collections.isEmpty ? (purge.map { [$0] } ?? splitCommas(disassociate)) : splitCommas(collections)
             let refs = try await butler.queryDatasets(
                 splitCommas(datasets), collections: search, where: constraints.where,
-                dataId: try constraints.dataId(), findFirst: !findAll)
+                dataId: try constraints.dataId(), bind: try constraints.binds(), findFirst: !findAll)
             if let purge, let stray = refs.first(where: { $0.run != purge }) {
                 throw CommandFailure("--purge \(purge) would remove \(stray), which is in run \(stray.run); nothing was removed")
             }

@@ -55,7 +55,7 @@ struct QueryDatasets: AsyncParsableCommand {
         let rows = try await withButler(repo, writeable: false) { butler -> Rows in
             let refs = try await butler.queryDatasets(
                 datasetTypes, collections: collections.list.isEmpty ? ["*"] : collections.list,
-                where: constraints.where, dataId: try constraints.dataId(), findFirst: findFirst)
+                where: constraints.where, dataId: try constraints.dataId(), bind: try constraints.binds(), findFirst: findFirst)
             var rows = Rows(columns: ["datasetType", "run", "id", "dataId"] + (showURI ? ["uri"] : []))
             for ref in refs {
                 var row: [JSONValue] = [
@@ -84,7 +84,7 @@ struct QueryDataIds: AsyncParsableCommand {
         let dataIds = try await withButler(repo, writeable: false) { butler in
             try await butler.queryDataIds(
                 dimensions, datasets: datasets, collections: collections.list.isEmpty ? nil : collections.list,
-                where: constraints.where, dataId: try constraints.dataId())
+                where: constraints.where, dataId: try constraints.dataId(), bind: try constraints.binds())
         }
         let columns = dataIds.first?.dimensions.required ?? dimensions
         var rows = Rows(columns: columns)
@@ -105,7 +105,8 @@ struct QueryDimensionRecords: AsyncParsableCommand {
         // Columns in table order, from the repository's own universe (it may not be the default).
         let (records, columns) = try await withButler(repo, writeable: false) { butler in
             (
-                try await butler.dimensionRecords(element, where: constraints.where, dataId: try constraints.dataId()),
+                try await butler.dimensionRecords(
+                    element, where: constraints.where, dataId: try constraints.dataId(), bind: try constraints.binds()),
                 try butler.universe.recordFieldNames(of: element)
             )
         }

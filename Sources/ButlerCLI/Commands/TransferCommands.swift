@@ -88,7 +88,7 @@ struct RetrieveArtifacts: AsyncParsableCommand {
         let written = try await withButler(repo, writeable: false) { butler in
             let refs = try await butler.queryDatasets(
                 splitCommas(datasetTypes), collections: collections.list.isEmpty ? ["*"] : collections.list,
-                where: constraints.where, dataId: try constraints.dataId(), findFirst: findFirst)
+                where: constraints.where, dataId: try constraints.dataId(), bind: try constraints.binds(), findFirst: findFirst)
             return try await butler.retrieveArtifacts(
                 refs, destination: URL(fileURLWithPath: destination), preservePath: preservePath, overwrite: clobber)
         }

@@ -26,7 +26,23 @@ struct ConstraintOptions: ParsableArguments {
     @Option(name: .customLong("data-id"), parsing: .singleValue, help: "A dimension value KEY=VALUE (repeatable, comma-separated).")
     var dataIds: [String] = []
 
+    @Option(
+        name: .long, parsing: .singleValue,
+        help: "A value for :NAME in --where, as NAME=VALUE (repeatable; integers stay integers).")
+    var bind: [String] = []
+
     func dataId() throws -> DataId { try parseDataId(dataIds) }
+
+    /// The `--bind` values by name.
+    func binds() throws -> [String: DataIdValue] {
+        var values: [String: DataIdValue] = [:]
+        for item in bind {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--bind '\(item)' is not NAME=VALUE") }
+            values[parts[0]] = Int64(parts[1]).map(DataIdValue.int) ?? .string(parts[1])
+        }
+        return values
+    }
 }
 
 /// Splits repeated, comma-separated option values.

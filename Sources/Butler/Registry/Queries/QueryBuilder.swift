@@ -1,4 +1,5 @@
 import Composites
+import Foundation
 
 /// Builds the FROM clause and compiles ``QueryExpression``s for one query, joining dimension
 /// tables only when an expression needs them (an implied dimension such as `band`, or a
@@ -117,37 +118,151 @@ struct QueryBuilder {
         let arguments: [SQLValue]
     }
 
+    /// The alias of the tag table of a dataset query: with it, `dataset_id` and `ingest_date`
+    /// name the dataset's ID and ingest time (the `dataset` table joined when used).
+    var datasetAlias: String?
+    private var joinedDatasetTable = false
+
     /// Compiles `expression` to SQL, resolving identifiers to dimensions, fields or `bind`
     /// values, and converting literals to each dimension's type.
     mutating func compile(_ expression: QueryExpression, bind: [String: DataIdValue], context: String) throws -> Compiled {
         var arguments: [SQLValue] = []
-        let sql = try render(expression, bind: bind, context: context, arguments: &arguments)
+        let sql = try condition(expression, bind: bind, context: context, arguments: &arguments)
         return Compiled(sql: sql, arguments: arguments)
     }
 
-    private enum Operand {
+    /// What an expression stands for inside a condition.
+    enum Operand {
+        /// SQL of a known type, whose arguments are already bound.
         case column(String, FieldType)
+        /// A value not yet bound: bound when what it is compared with gives its type.
         case value(JSONValue)
+        /// SQL giving TAI nanoseconds (a record's timespan bound, `ingest_date`).
+        case timeColumn(String)
+        /// A time literal.
+        case time(AstroTime)
+        /// A record's timespan: its two bound columns.
+        case timespanColumns(begin: String, end: String)
+        /// A literal timespan `(T'…', T'…')`.
+        case timespan(Timespan)
+        /// A range literal, for IN.
+        case range(Int64, Int64, Int64?)
+        /// A dataset ID.
+        case uuid(UUID)
+        /// SQL giving a dataset ID (compared with UUIDs, or strings holding one).
+        case datasetId(String)
     }
 
-    private mutating func operand(_ expression: QueryExpression, bind: [String: DataIdValue], context: String) throws -> Operand {
+    private func describe(_ expression: QueryExpression) -> String { "'\(expression)'" }
+
+    /// The operand an expression stands for.
+    private mutating func operand(
+        _ expression: QueryExpression, bind: [String: DataIdValue], context: String, arguments: inout [SQLValue]
+    ) throws -> Operand {
         switch expression {
         case .literal(let value): return .value(value)
-        case .identifier(let name):
-            if let value = bind[name] { return .value(JSONValue(value)) }
-            let resolved = universe.aliases[name] ?? name
-            if let element = universe.elements[resolved], element.isDimension {
-                return .column(try source(forDimension: resolved, context: context), element.primaryKey!.type)
+        case .time(let time): return .time(time)
+        case .uuid(let uuid): return .uuid(uuid)
+        case .range(let start, let stop, let stride): return .range(start, stop, stride)
+        case .bind(let name):
+            guard let value = bind[name] else {
+                throw ButlerError.query(
+                    "\(context): no value bound to :\(name) (bind names: \(bind.keys.sorted().joined(separator: ", ")))")
             }
-            let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
+            return .value(JSONValue(value))
+        case .identifier(let name): return try identifier(name, bind: bind, context: context)
+        case .positive(let inner):
+            let value = try operand(inner, bind: bind, context: context, arguments: &arguments)
+            switch value {
+            case .value(.int), .value(.double): return value
+            case .column(_, let type) where type == .int || type == .float: return value
+            default: throw ButlerError.query("\(context): \(describe(expression)) applies + to something that is not a number")
+            }
+        case .negation(let inner):
+            switch try operand(inner, bind: bind, context: context, arguments: &arguments) {
+            case .value(.int(let int)) where int != .min: return .value(.int(-int))
+            case .value(.double(let double)): return .value(.double(-double))
+            case .column(let sql, let type) where type == .int || type == .float: return .column("(-\(sql))", type)
+            default: throw ButlerError.query("\(context): \(describe(expression)) negates something that is not a number")
+            }
+        case .arithmetic(let op, let lhs, let rhs):
+            let left = try operand(lhs, bind: bind, context: context, arguments: &arguments)
+            let leftSQL = try numeric(left, expression: lhs, context: context, arguments: &arguments, type: nil)
+            let right = try operand(rhs, bind: bind, context: context, arguments: &arguments)
+            let rightSQL = try numeric(right, expression: rhs, context: context, arguments: &arguments, type: leftSQL.type)
+            let type: FieldType = leftSQL.type == .float || rightSQL.type == .float ? .float : .int
+            return .column("(\(leftSQL.sql) \(op) \(rightSQL.sql))", type)
+        case .tuple(let first, let second):
+            let begin = try operand(first, bind: bind, context: context, arguments: &arguments)
+            let end = try operand(second, bind: bind, context: context, arguments: &arguments)
+            guard case .time(let from) = begin, case .time(let to) = end else {
+                throw ButlerError.query("\(context): a pair \(describe(expression)) must be two time literals (a timespan)")
+            }
+            return .timespan(Timespan(nanoseconds: from.taiNanoseconds, to.taiNanoseconds))
+        default:
+            throw ButlerError.query("\(context): expected a value or column, got \(describe(expression))")
+        }
+    }
+
+    /// A numeric operand of arithmetic as SQL (binding a value).
+    private func numeric(
+        _ operand: Operand, expression: QueryExpression, context: String, arguments: inout [SQLValue], type: FieldType?
+    ) throws -> (sql: String, type: FieldType) {
+        switch operand {
+        case .column(let sql, let columnType) where columnType == .int || columnType == .float: return (sql, columnType)
+        case .value(.int(let int)):
+            arguments.append(.integer(int))
+            return ("?", .int)
+        case .value(.double(let double)):
+            arguments.append(.real(double))
+            return ("?", .float)
+        default:
+            throw ButlerError.query("\(context): arithmetic on \(describe(expression)), which is not a number")
+        }
+    }
+
+    /// A name: a bind given without a colon, a dimension, a dataset column, a record field
+    /// (`visit.exposure_time`), a record's timespan or one of its bounds
+    /// (`visit.timespan`, `visit.timespan.begin`), or `TRUE`/`FALSE`.
+    private mutating func identifier(_ name: String, bind: [String: DataIdValue], context: String) throws -> Operand {
+        if let value = bind[name] { return .value(JSONValue(value)) }
+        let resolved = universe.aliases[name] ?? name
+        if let element = universe.elements[resolved], element.isDimension {
+            return .column(try source(forDimension: resolved, context: context), element.primaryKey!.type)
+        }
+        if let alias = datasetAlias, name == "dataset_id" { return .datasetId("\(alias).dataset_id") }
+        if let alias = datasetAlias, name == "ingest_date" {
+            if !joinedDatasetTable {
+                from.append("JOIN dataset ds ON ds.id = \(alias).dataset_id")
+                joinedDatasetTable = true
+            }
+            return .timeColumn("ds.ingest_date")
+        }
+        let parts = name.split(separator: ".").map(String.init)
+        if parts.count >= 2 {
+            let elementName = universe.aliases[parts[0]] ?? parts[0]
+            if parts[1] == "timespan", let element = universe.elements[elementName], element.hasTimespan {
+                let begin = try source(forField: elementName, "timespan_begin", context: context).0
+                let end = try source(forField: elementName, "timespan_end", context: context).0
+                switch parts.count == 3 ? parts[2] : nil {
+                case nil: return .timespanColumns(begin: begin, end: end)
+                case "begin"?: return .timeColumn(begin)
+                case "end"?: return .timeColumn(end)
+                default:
+                    throw ButlerError.query("\(context): a timespan has fields begin and end, not '\(parts[2])' in '\(name)'")
+                }
+            }
             if parts.count == 2 {
-                let elementName = universe.aliases[parts[0]] ?? parts[0]
                 let (sql, type) = try source(forField: elementName, parts[1], context: context)
                 return .column(sql, type)
             }
-            throw ButlerError.query("\(context): unknown identifier '\(name)' (not a dimension, a record field or a bind name)")
+        }
+        switch name.uppercased() {
+        case "TRUE": return .value(.bool(true))
+        case "FALSE": return .value(.bool(false))
         default:
-            throw ButlerError.query("\(context): expected a value or column, got \(expression)")
+            throw ButlerError.query(
+                "\(context): unknown identifier '\(name)' (not a dimension, a record field, a dataset field or a bind name)")
         }
     }
 
@@ -156,7 +271,14 @@ struct QueryBuilder {
         case (.int?, .string(let text)):
             guard let int = Int64(text) else { throw ButlerError.query("\(context): '\(text)' is not an integer") }
             return .integer(int)
+        case (.int?, .double(let double)):
+            // An integer column compared with a fraction: the comparison stays numeric.
+            return .real(double)
         case (.string?, .int(let int)): return .text(String(int))
+        case (.string?, .double), (.string?, .bool):
+            throw ButlerError.query("\(context): \(value) compared with a text column")
+        case (.int?, .bool), (.float?, .bool), (.float?, .string):
+            throw ButlerError.query("\(context): \(value) compared with a numeric column")
         case (_, .int(let int)): return .integer(int)
         case (_, .double(let double)): return .real(double)
         case (_, .string(let text)): return .text(text)
@@ -166,52 +288,204 @@ struct QueryBuilder {
         }
     }
 
-    private mutating func render(
+    /// SQL for a boolean expression.
+    private mutating func condition(
         _ expression: QueryExpression, bind: [String: DataIdValue], context: String, arguments: inout [SQLValue]
     ) throws -> String {
         switch expression {
         case .and(let lhs, let rhs):
-            return
-                "(\(try render(lhs, bind: bind, context: context, arguments: &arguments)) AND \(try render(rhs, bind: bind, context: context, arguments: &arguments)))"
+            let left = try condition(lhs, bind: bind, context: context, arguments: &arguments)
+            return "(\(left) AND \(try condition(rhs, bind: bind, context: context, arguments: &arguments)))"
         case .or(let lhs, let rhs):
-            return
-                "(\(try render(lhs, bind: bind, context: context, arguments: &arguments)) OR \(try render(rhs, bind: bind, context: context, arguments: &arguments)))"
+            let left = try condition(lhs, bind: bind, context: context, arguments: &arguments)
+            return "(\(left) OR \(try condition(rhs, bind: bind, context: context, arguments: &arguments)))"
         case .not(let operand):
-            return "(NOT \(try render(operand, bind: bind, context: context, arguments: &arguments)))"
+            return "(NOT \(try condition(operand, bind: bind, context: context, arguments: &arguments)))"
+        case .comparison("OVERLAPS", let lhs, let rhs):
+            let left = try operand(lhs, bind: bind, context: context, arguments: &arguments)
+            let right = try operand(rhs, bind: bind, context: context, arguments: &arguments)
+            return try overlaps(left, right, expression: expression, context: context, arguments: &arguments)
         case .comparison(let op, let lhs, let rhs):
-            let left = try operand(lhs, bind: bind, context: context)
-            let right = try operand(rhs, bind: bind, context: context)
-            let sqlOp = op == "!=" ? "<>" : op
-            switch (left, right) {
-            case (.column(let a, _), .column(let b, _)):
-                return "\(a) \(sqlOp) \(b)"
-            case (.column(let column, let type), .value(let value)):
-                arguments.append(try argument(value, for: type, context: context))
-                return "\(column) \(sqlOp) ?"
-            case (.value(let value), .column(let column, let type)):
-                arguments.append(try argument(value, for: type, context: context))
-                return "? \(sqlOp) \(column)"
-            case (.value(let a), .value(let b)):
-                arguments.append(try argument(a, for: nil, context: context))
-                arguments.append(try argument(b, for: nil, context: context))
-                return "? \(sqlOp) ?"
-            }
+            let left = try operand(lhs, bind: bind, context: context, arguments: &arguments)
+            let right = try operand(rhs, bind: bind, context: context, arguments: &arguments)
+            return try comparison(op, left, right, expression: expression, context: context, arguments: &arguments)
         case .membership(let value, let items, let negated):
-            guard case .column(let column, let type) = try operand(value, bind: bind, context: context) else {
-                throw ButlerError.query("\(context): the left side of IN must be a dimension or field")
+            return try membership(value, items, negated: negated, bind: bind, context: context, arguments: &arguments)
+        case .glob(let subject, let pattern):
+            guard case .column(let column, .string) = try operand(subject, bind: bind, context: context, arguments: &arguments) else {
+                throw ButlerError.query("\(context): GLOB applies to a text column, not \(describe(subject))")
             }
-            var placeholders: [String] = []
-            for item in items {
-                guard case .value(let literal) = try operand(item, bind: bind, context: context) else {
-                    throw ButlerError.query("\(context): IN lists hold values only")
+            guard case .value(.string(let glob)) = try operand(pattern, bind: bind, context: context, arguments: &arguments) else {
+                throw ButlerError.query("\(context): a GLOB pattern is a string, not \(describe(pattern))")
+            }
+            // `*` any text, `?` one character; everything else stands for itself.
+            switch dialect {
+            case .sqlite:
+                arguments.append(.text(glob.replacingOccurrences(of: "[", with: "[[]")))
+                return "\(column) GLOB ?"
+            default:
+                var like = ""
+                for character in glob {
+                    switch character {
+                    case "*": like += "%"
+                    case "?": like += "_"
+                    case "%", "_", "\\": like += "\\" + String(character)
+                    default: like.append(character)
+                    }
                 }
-                arguments.append(try argument(literal, for: type, context: context))
-                placeholders.append("?")
+                arguments.append(.text(like))
+                return "\(column) LIKE ? ESCAPE '\\'"
             }
-            return "\(column) \(negated ? "NOT IN" : "IN") (\(placeholders.joined(separator: ", ")))"
-        case .identifier, .literal:
-            if case .literal(.bool(let bool)) = expression { return bool ? "1 = 1" : "1 = 0" }
-            throw ButlerError.query("\(context): \(expression) is not a condition")
+        case .literal(.bool(let bool)):
+            return bool ? "1 = 1" : "1 = 0"
+        case .identifier(let name) where ["TRUE", "FALSE"].contains(name.uppercased()):
+            if case .value(.bool(let bool)) = try identifier(name, bind: bind, context: context) { return bool ? "1 = 1" : "1 = 0" }
+            throw ButlerError.query("\(context): \(describe(expression)) is not a condition")
+        case .function(let name, _):
+            throw ButlerError.query("\(context): \(name.uppercased())(…) is not supported yet (sky regions come with the sky issue)")
+        default:
+            throw ButlerError.query("\(context): \(describe(expression)) is not a condition")
         }
+    }
+
+    private mutating func comparison(
+        _ op: String, _ left: Operand, _ right: Operand, expression: QueryExpression, context: String, arguments: inout [SQLValue]
+    ) throws -> String {
+        let sqlOp = op == "!=" ? "<>" : op
+        func bindTime(_ time: AstroTime) -> String {
+            arguments.append(.integer(time.taiNanoseconds))
+            return "?"
+        }
+        switch (left, right) {
+        case (.column(let a, _), .column(let b, _)):
+            return "\(a) \(sqlOp) \(b)"
+        case (.column(let column, let type), .value(let value)):
+            arguments.append(try argument(value, for: type, context: context))
+            return "\(column) \(sqlOp) ?"
+        case (.value(let value), .column(let column, let type)):
+            arguments.append(try argument(value, for: type, context: context))
+            return "? \(sqlOp) \(column)"
+        case (.value(let a), .value(let b)):
+            arguments.append(try argument(a, for: nil, context: context))
+            arguments.append(try argument(b, for: nil, context: context))
+            return "? \(sqlOp) ?"
+        case (.timeColumn(let column), .time(let time)):
+            return "\(column) \(sqlOp) \(bindTime(time))"
+        case (.time(let time), .timeColumn(let column)):
+            return "\(bindTime(time)) \(sqlOp) \(column)"
+        case (.column(let column, .int), .time(let time)):
+            return "\(column) \(sqlOp) \(bindTime(time))"
+        case (.time(let time), .column(let column, .int)):
+            return "\(bindTime(time)) \(sqlOp) \(column)"
+        case (.timeColumn(let a), .timeColumn(let b)):
+            return "\(a) \(sqlOp) \(b)"
+        case (.time(let a), .time(let b)):
+            return "\(bindTime(a)) \(sqlOp) \(bindTime(b))"
+        case (.timespanColumns(let begin, let end), .time(let time)) where op == "<" || op == ">":
+            // daf_butler: a timespan is before a time when it ends at or before it, after it
+            // when it begins after it.
+            return op == "<" ? "\(end) <= \(bindTime(time))" : "\(begin) > \(bindTime(time))"
+        case (.time(let time), .timespanColumns(let begin, let end)) where op == "<" || op == ">":
+            return op == "<" ? "\(bindTime(time)) < \(begin)" : "\(bindTime(time)) >= \(end)"
+        case (.uuid(let uuid), .datasetId(let column)), (.datasetId(let column), .uuid(let uuid)):
+            guard op == "=" || op == "!=" else { throw ButlerError.query("\(context): a dataset ID compares with = or != only") }
+            arguments.append(.uuid(uuid))
+            return "\(column) \(sqlOp) ?"
+        case (.value(.string(let text)), .datasetId(let column)), (.datasetId(let column), .value(.string(let text))):
+            guard op == "=" || op == "!=", let uuid = UUID(uuidString: text) else {
+                throw ButlerError.query("\(context): a dataset ID compares (= or !=) with a UUID, not '\(text)'")
+            }
+            arguments.append(.uuid(uuid))
+            return "\(column) \(sqlOp) ?"
+        default:
+            throw ButlerError.query("\(context): cannot compare \(describe(expression)): the two sides are of different kinds")
+        }
+    }
+
+    /// `a OVERLAPS b` for timespans (a time is the instant at it); empty overlaps nothing.
+    private func overlaps(
+        _ left: Operand, _ right: Operand, expression: QueryExpression, context: String, arguments: inout [SQLValue]
+    )
+        throws -> String
+    {
+        /// SQL of a side's begin and end, binding literals in the order the SQL will use them.
+        func bounds(_ operand: Operand) throws -> (begin: SQLValue?, beginSQL: String?, end: SQLValue?, endSQL: String?) {
+            switch operand {
+            case .timespanColumns(let begin, let end): return (nil, begin, nil, end)
+            case .timespan(let span): return (.integer(span.beginNanoseconds), nil, .integer(span.endNanoseconds), nil)
+            case .time(let time): return (.integer(time.taiNanoseconds), nil, .integer(time.taiNanoseconds + 1), nil)
+            default: throw ButlerError.query("\(context): OVERLAPS relates timespans and times, not the sides of \(describe(expression))")
+            }
+        }
+        let a = try bounds(left)
+        let b = try bounds(right)
+        func sql(_ value: SQLValue?, _ column: String?) -> String {
+            if let value {
+                arguments.append(value)
+                return "?"
+            }
+            return column!
+        }
+        // [a.begin, a.end) and [b.begin, b.end) share an instant: each begins before the other
+        // ends (an empty timespan is stored as (max, min), which satisfies neither).
+        let first = "\(sql(a.begin, a.beginSQL)) < \(sql(b.end, b.endSQL))"
+        let second = "\(sql(b.begin, b.beginSQL)) < \(sql(a.end, a.endSQL))"
+        return "(\(first) AND \(second))"
+    }
+
+    private mutating func membership(
+        _ value: QueryExpression, _ items: [QueryExpression], negated: Bool, bind: [String: DataIdValue], context: String,
+        arguments: inout [SQLValue]
+    ) throws -> String {
+        // The subject's own arguments (a computed subject binds values) are bound again each
+        // time a range repeats its SQL.
+        var subjectArguments: [SQLValue] = []
+        let subject = try operand(value, bind: bind, context: context, arguments: &subjectArguments)
+        let column: String
+        let type: FieldType?
+        switch subject {
+        case .column(let sql, let columnType): (column, type) = (sql, columnType)
+        case .timeColumn(let sql): (column, type) = (sql, .int)
+        case .datasetId(let sql): (column, type) = (sql, nil)
+        default:
+            throw ButlerError.query("\(context): the left side of IN must be a dimension or field, not \(describe(value))")
+        }
+        let isDatasetId: Bool
+        if case .datasetId = subject { isDatasetId = true } else { isDatasetId = false }
+        var listed: [SQLValue] = []
+        var ranges: [(sql: String, arguments: [SQLValue])] = []
+        for item in items {
+            var unused: [SQLValue] = []
+            switch try operand(item, bind: bind, context: context, arguments: &unused) {
+            case .value(.string(let text)) where isDatasetId:
+                guard let uuid = UUID(uuidString: text) else { throw ButlerError.query("\(context): '\(text)' is not a dataset ID") }
+                listed.append(.uuid(uuid))
+            case .value(let literal): listed.append(try argument(literal, for: type, context: context))
+            case .time(let time): listed.append(.integer(time.taiNanoseconds))
+            case .uuid(let uuid): listed.append(.uuid(uuid))
+            case .range(let start, let stop, let stride):
+                guard type == .int else { throw ButlerError.query("\(context): a range applies to an integer, not \(describe(value))") }
+                var sql = "(\(column) >= ? AND \(column) <= ?"
+                var rangeArguments = subjectArguments + [.integer(start)] + subjectArguments + [.integer(stop)]
+                if let stride, stride > 1 {
+                    sql += " AND (\(column) - ?) % ? = 0"
+                    rangeArguments += subjectArguments + [.integer(start), .integer(stride)]
+                }
+                ranges.append((sql + ")", rangeArguments))
+            default:
+                throw ButlerError.query("\(context): IN lists hold values, ranges, times and UUIDs, not \(describe(item))")
+            }
+        }
+        var terms: [String] = []
+        if !listed.isEmpty {
+            terms.append("\(column) IN (\(Array(repeating: "?", count: listed.count).joined(separator: ", ")))")
+            arguments += subjectArguments + listed
+        }
+        for range in ranges {
+            terms.append(range.sql)
+            arguments += range.arguments
+        }
+        let any = terms.count == 1 ? terms[0] : "(" + terms.joined(separator: " OR ") + ")"
+        return negated ? "(NOT \(any))" : any
     }
 }
