@@ -56,6 +56,9 @@ struct WhereLanguageTests {
             "band = 'it\"s'", "visit IN (1, 2) AND NOT (band = 'r' OR x > -1.5e-3)", "name = ''", "((((visi=t)=1 )))",
             "(NOT a) = 1", "(a = 1) IN (TRUE)", "band = '\u{064B}r'", "- - visit = -(-1)", "a - -1..2 IN (3)",
             "x.timespan OVERLAPS T'2016-12-31T23:59:60.5'", "f(, a, (b, c))",
+            // A left-deep chain prints as nested parentheses, which must not count as more
+            // levels than the chain itself (found by FuzzWhere).
+            (0..<60).map { "m\($0)" }.joined(separator: " + ") + " > 0", String(repeating: "-", count: 60) + "(1..2) = x",
         ] {
             let expression = try QueryExpression.parse(text)
             #expect(try QueryExpression.parse(expression.description) == expression, "\(text) → \(expression)")

@@ -234,10 +234,15 @@ private struct WhereParser {
         position += 1
     }
 
-    /// Enters one level of nesting at `offset`, refusing more than ``maxHeight``.
+    /// The deepest nesting of parentheses, NOTs, signs and calls accepted while parsing: above
+    /// ``maxHeight``, because printing a tree may write up to two of them per level (`-(…)`),
+    /// and what prints must parse again.
+    static let maxNesting = 3 * maxHeight
+
+    /// Enters one level of nesting at `offset`, refusing more than ``maxNesting``.
     mutating func enter(at offset: Int) throws {
         nesting += 1
-        if nesting > Self.maxHeight { throw error("the expression nests deeper than \(Self.maxHeight) levels", at: offset) }
+        if nesting > Self.maxNesting { throw error("the expression nests deeper than \(Self.maxNesting) levels", at: offset) }
     }
 
     func checked(_ expression: QueryExpression, height: Int, at offset: Int) throws -> Parsed {
@@ -416,7 +421,8 @@ private struct WhereParser {
                     .tuple(first.expression, second.expression), height: 1 + max(first.height, second.height), at: token.offset)
             }
             try expect(")", "')'")
-            var inner = try checked(first.expression, height: first.height + 1, at: token.offset)
+            // Parentheses make no node: the tree is no taller.
+            var inner = first
             inner.parenthesized = true
             return inner
         default:
