@@ -1,3 +1,4 @@
+import Butler
 import ButlerTestSupport
 import Composites
 import Formatters
@@ -294,6 +295,14 @@ struct CLITests {
         let exposures = try json(butler("query-dimension-records", repo, "exposure", "--json").stdout)
         #expect(
             exposures.count == 2 && exposures.first?["exposure_time"] as? Double == 15 && exposures.first?["day_obs"] as? Int == 20261122)
+        // The exposure's timespan is [DATE-OBS, DATE-OBS + EXPTIME) (UTC, no TIMESYS), stored as TAI.
+        let opened = try AstroTime("2026-11-23T03:10:00.5")
+        #expect(exposures.first?["timespan_begin"] as? Int == Int(opened.taiNanoseconds))
+        #expect(exposures.first?["timespan_end"] as? Int == Int(opened.taiNanoseconds + 15_000_000_000))
+        #expect(exposures.first?["obs_id"] as? String == "LATISS_101" && exposures.first?["observation_type"] as? String == "science")
+        let during = try json(
+            butler("query-data-ids", repo, "exposure", "--where", "exposure.timespan OVERLAPS T'2026-11-23T03:10:10'", "--json").stdout)
+        #expect(during.count == 2)
         let bands = try json(butler("query-dimension-records", repo, "band", "--json").stdout)
         #expect(bands.map { $0["name"] as? String } == ["r"])
         // Ingesting again is refused (same dataset IDs in the same run) and changes nothing.

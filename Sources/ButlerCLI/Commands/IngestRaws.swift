@@ -12,6 +12,10 @@ struct RawHeaderMapping: Decodable {
     var physicalFilter = "FILTER"
     var date = "DATE-OBS"
     var exposureTime = "EXPTIME"
+    /// The time scale of `date` (FITS: UTC unless TIMESYS says otherwise).
+    var timeSystem = "TIMESYS"
+    var obsId = "OBSID"
+    var observationType = "IMGTYPE"
     /// Physical filter → band; unmapped filters use their last character, lower-cased.
     var bands: [String: String] = [:]
 
@@ -26,6 +30,9 @@ struct RawHeaderMapping: Decodable {
         physicalFilter = try container.decodeIfPresent(String.self, forKey: .physicalFilter) ?? defaults.physicalFilter
         date = try container.decodeIfPresent(String.self, forKey: .date) ?? defaults.date
         exposureTime = try container.decodeIfPresent(String.self, forKey: .exposureTime) ?? defaults.exposureTime
+        timeSystem = try container.decodeIfPresent(String.self, forKey: .timeSystem) ?? defaults.timeSystem
+        obsId = try container.decodeIfPresent(String.self, forKey: .obsId) ?? defaults.obsId
+        observationType = try container.decodeIfPresent(String.self, forKey: .observationType) ?? defaults.observationType
         bands = try container.decodeIfPresent([String: String].self, forKey: .bands) ?? [:]
     }
 
@@ -34,6 +41,9 @@ struct RawHeaderMapping: Decodable {
         case instrument, exposure, detector, date, bands
         case physicalFilter = "physical_filter"
         case exposureTime = "exposure_time"
+        case timeSystem = "time_system"
+        case obsId = "obs_id"
+        case observationType = "observation_type"
     }
 }
 
@@ -48,7 +58,9 @@ struct IngestRaws: AsyncParsableCommand {
     @Option(name: .long, help: "copy, move, symlink, hardlink or direct.") var transfer = "copy"
     @Option(
         name: .customLong("header-map"),
-        help: "YAML mapping of instrument, exposure, detector, physical_filter, date, exposure_time to header keywords, and bands.")
+        help:
+            "YAML mapping of instrument, exposure, detector, physical_filter, date, exposure_time, time_system, obs_id and observation_type to header keywords, and bands."
+    )
     var headerMap: String?
 
     func run() async throws {
@@ -90,7 +102,16 @@ struct IngestRaws: AsyncParsableCommand {
             let filter = try value(mapping.physicalFilter, "the physical filter").description
             let band = mapping.bands[filter] ?? String(filter.last ?? "x").lowercased()
             let date = try value(mapping.date, "the observation date").description
-            guard let dayObs = dayObs(date) else { throw CommandFailure("\(path): cannot read date '\(date)' from \(mapping.date)") }
+            // The shutter opens at DATE-OBS, in the scale TIMESYS names (UTC when absent).
+            let scale = header[mapping.timeSystem]?.stringValue.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? "utc"
+            guard let timeScale = TimeScale(rawValue: scale) else {
+                throw CommandFailure("\(path): time scale '\(scale)' in \(mapping.timeSystem) is not one of tai, utc, tt")
+            }
+            let begin: AstroTime
+            do { begin = try AstroTime(value: date, format: date.contains("T") ? .isot : .iso, scale: timeScale) } catch {
+                throw CommandFailure("\(path): cannot read date '\(date)' from \(mapping.date): \(error)")
+            }
+            guard let dayObs = dayObs(begin) else { throw CommandFailure("\(path): date '\(date)' is before 1970") }
             add("instrument", instrument, ["name": .string(instrument)])
             add(
                 "physical_filter", "\(instrument)/\(filter)",
@@ -98,11 +119,19 @@ struct IngestRaws: AsyncParsableCommand {
             add("day_obs", "\(instrument)/\(dayObs)", ["instrument": .string(instrument), "id": .int(dayObs)])
             add("group", "\(instrument)/\(exposure)", ["instrument": .string(instrument), "name": .string(String(exposure))])
             add("detector", "\(instrument)/\(detector)", ["instrument": .string(instrument), "id": .int(detector)])
+            let observationType = header[mapping.observationType]?.stringValue?.trimmingCharacters(in: .whitespaces).lowercased()
             var exposureRecord: [String: JSONValue] = [
                 "instrument": .string(instrument), "id": .int(exposure), "physical_filter": .string(filter),
-                "day_obs": .int(dayObs), "group": .string(String(exposure)), "observation_type": "science",
+                "day_obs": .int(dayObs), "group": .string(String(exposure)),
+                "observation_type": .string(observationType.flatMap { $0.isEmpty ? nil : $0 } ?? "science"),
+                // The observation's own identifier when the header has one.
+                "obs_id": .string(header[mapping.obsId]?.stringValue ?? "\(instrument)_\(exposure)"),
             ]
-            if let time = header[mapping.exposureTime]?.doubleValue { exposureRecord["exposure_time"] = .double(time) }
+            // [DATE-OBS, DATE-OBS + EXPTIME), or the instant DATE-OBS without an exposure time.
+            let seconds = header[mapping.exposureTime]?.doubleValue
+            if let seconds { exposureRecord["exposure_time"] = .double(seconds) }
+            let end = begin.taiNanoseconds + Int64(((seconds ?? 0) * 1e9).rounded())
+            exposureRecord["timespan"] = ["begin": .int(begin.taiNanoseconds), "end": .int(max(end, begin.taiNanoseconds + 1))]
             add("exposure", "\(instrument)/\(exposure)", exposureRecord)
             byRun[run ?? "\(instrument)/raw/all", default: []].append(
                 FileToIngest(
@@ -123,23 +152,12 @@ struct IngestRaws: AsyncParsableCommand {
         return (total, byRun.keys.sorted())
     }
 
-    /// The observing day (YYYYMMDD) of an ISO date: the date 12 hours earlier, so that a
+    /// The observing day (YYYYMMDD) of a time: its UTC date 12 hours earlier, so that a
     /// night's exposures share one day_obs.
-    static func dayObs(_ iso: String) -> Int64? {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        var text = iso.trimmingCharacters(in: .whitespaces)
-        if !text.hasSuffix("Z") && !text.contains("+") { text += "Z" }
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        var date = formatter.date(from: text)
-        if date == nil {
-            formatter.formatOptions = [.withInternetDateTime]
-            date = formatter.date(from: text)
-        }
-        guard let date else { return nil }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let parts = calendar.dateComponents([.year, .month, .day], from: date.addingTimeInterval(-12 * 3600))
-        return Int64(parts.year! * 10000 + parts.month! * 100 + parts.day!)
+    static func dayObs(_ time: AstroTime) -> Int64? {
+        let noonBefore = AstroTime(taiNanoseconds: time.taiNanoseconds - 12 * 3_600_000_000_000)
+        guard noonBefore >= AstroTime.epoch else { return nil }
+        let date = noonBefore.isot(scale: .utc, fractionDigits: 0).prefix(10).replacingOccurrences(of: "-", with: "")
+        return Int64(date)
     }
 }
