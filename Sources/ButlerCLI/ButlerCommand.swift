@@ -1,4 +1,7 @@
 import ArgumentParser
+import Butler
+import Composites
+import Foundation
 
 /// The `butler` command: daf_butler's subcommand names and argument order, so that a
 /// daf_butler user's commands carry over.
@@ -15,4 +18,47 @@ struct ButlerCommand: AsyncParsableCommand {
             QueryDatasets.self, IngestFiles.self, IngestRaws.self, RetrieveArtifacts.self, Get.self, Put.self,
             RemoveRuns.self, PruneDatasets.self, Verify.self, ImageInfo.self, ImageConvert.self,
         ])
+
+    /// ArgumentParser's entry point, except that with `--json` a failure of the work is one
+    /// JSON object on stderr: `{"error": {"kind", "message", "position", "reasons"}}` (kind
+    /// `syntax` for a where-expression that does not parse, with its 1-based position).
+    /// Command-line mistakes keep the usage text and status 64.
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        let command: any ParsableCommand
+        do { command = try parseAsRoot(arguments) } catch { exit(withError: error) }
+        do {
+            var runnable = command
+            if var asynchronous = runnable as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try runnable.run()
+            }
+        } catch {
+            guard arguments.contains("--json"), !(error is ValidationError), !(error is CleanExit), !(error is ExitCode) else {
+                exit(withError: error)
+            }
+            FileHandle.standardError.write(Data((Self.jsonError(error) + "\n").utf8))
+            Foundation.exit(1)
+        }
+    }
+
+    /// The JSON form of a failure.
+    static func jsonError(_ error: any Error) -> String {
+        var object: [String: JSONValue] = ["message": .string("\(error)"), "position": .null, "reasons": .array([])]
+        if let failure = error as? ButlerError {
+            if let syntax = failure.cause as? WhereSyntaxError {
+                object["kind"] = "syntax"
+                object["position"] = .int(Int64(syntax.position))
+            } else {
+                object["kind"] = .string(failure.code.name)
+            }
+        } else {
+            object["kind"] = error is CommandFailure ? "failure" : "error"
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(JSONValue.object(["error": .object(object)]))) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
 }

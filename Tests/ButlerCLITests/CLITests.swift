@@ -134,6 +134,26 @@ struct CLITests {
         #expect(bound.count == 2)
         let unbound = try butler("query-datasets", repo, "plot", "--collections", "HSC/plots", "--where", "visit = :v")
         #expect(unbound.status == 1 && unbound.stderr.contains(":v"))
+        // --order-by (columns or dimensions, - for descending) and --limit, after sorting.
+        let ordered = try json(
+            butler(
+                "query-datasets", repo, "plot", "--collections", "HSC/plots", "--order-by=-visit,detector", "--limit", "3", "--json"
+            ).stdout)
+        #expect(ordered.count == 3)
+        let firstTwo = ordered.prefix(2).map { ($0["dataId"] as? [String: Any])?["detector"] as? Int }
+        #expect(
+            Set(ordered.map { ($0["dataId"] as? [String: Any])?["visit"] as? Int }).count == 1 && firstTwo == firstTwo.sorted { $0! < $1! })
+        let badOrder = try butler("query-datasets", repo, "plot", "--collections", "HSC/plots", "--order-by", "colour")
+        #expect(badOrder.status == 64 && badOrder.stderr.contains("colour"))
+        // With --json a failure is one JSON object on stderr; a syntax error gives its position.
+        let syntax = try butler("query-datasets", repo, "plot", "--collections", "HSC/plots", "--where", "visit = = 1", "--json")
+        let syntaxError = try #require(
+            try JSONSerialization.jsonObject(with: Data(syntax.stderr.utf8)) as? [String: [String: Any]])["error"]
+        #expect(syntax.status == 1 && syntaxError?["kind"] as? String == "syntax" && syntaxError?["position"] as? Int == 9)
+        #expect((syntaxError?["message"] as? String)?.contains("visit = = 1") == true && syntaxError?["reasons"] as? [Any] != nil)
+        let unknown = try butler("query-dimension-records", repo, "colour", "--json")
+        let unknownError = try JSONSerialization.jsonObject(with: Data(unknown.stderr.utf8)) as? [String: [String: Any]]
+        #expect(unknown.status == 1 && unknownError?["error"]?["kind"] as? String == "unknownDimension", "\(unknown.stderr)")
         let byDataId = try butler("query-datasets", repo, "--collections", "HSC/plots", "--data-id", "visit=1,detector=3")
         #expect(byDataId.stdout.split(separator: "\n").count == 3)
 

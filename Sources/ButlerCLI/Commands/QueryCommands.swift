@@ -49,6 +49,7 @@ struct QueryDatasets: AsyncParsableCommand {
     @OptionGroup var constraints: ConstraintOptions
     @Flag(name: .customLong("find-first"), help: "Only the first dataset per data ID along --collections.") var findFirst = false
     @Flag(name: .customLong("show-uri"), help: "Show each dataset's artifact location.") var showURI = false
+    @OptionGroup var order: OrderOptions
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
@@ -66,7 +67,7 @@ struct QueryDatasets: AsyncParsableCommand {
             }
             return rows
         }
-        rows.print(json: output.json)
+        try order.apply(to: rows).print(json: output.json)
     }
 }
 
@@ -78,6 +79,7 @@ struct QueryDataIds: AsyncParsableCommand {
     @Option(name: .long, help: "Only data IDs of datasets of this type (needs --collections).") var datasets: String?
     @OptionGroup var collections: CollectionOptions
     @OptionGroup var constraints: ConstraintOptions
+    @OptionGroup var order: OrderOptions
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
@@ -89,7 +91,7 @@ struct QueryDataIds: AsyncParsableCommand {
         let columns = dataIds.first?.dimensions.required ?? dimensions
         var rows = Rows(columns: columns)
         for dataId in dataIds { rows.append(columns.map { dataId[$0]?.json ?? .null }) }
-        rows.print(json: output.json)
+        try order.apply(to: rows).print(json: output.json)
     }
 }
 
@@ -99,6 +101,7 @@ struct QueryDimensionRecords: AsyncParsableCommand {
     @Argument(help: "The repository root.") var repo: String
     @Argument(help: "The dimension element.") var element: String
     @OptionGroup var constraints: ConstraintOptions
+    @OptionGroup var order: OrderOptions
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
@@ -112,6 +115,6 @@ struct QueryDimensionRecords: AsyncParsableCommand {
         }
         var rows = Rows(columns: columns)
         for record in records { rows.append(columns.map { record[$0] }) }
-        rows.print(json: output.json)
+        try order.apply(to: rows).print(json: output.json)
     }
 }

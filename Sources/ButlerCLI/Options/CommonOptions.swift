@@ -45,6 +45,40 @@ struct ConstraintOptions: ParsableArguments {
     }
 }
 
+/// `--order-by` and `--limit`, as daf_butler's query commands take them.
+struct OrderOptions: ParsableArguments {
+    @Option(
+        name: .customLong("order-by"), parsing: .singleValue,
+        help: "Sort rows by these columns or dimensions (repeatable, comma-separated; a leading - sorts descending).")
+    var orderBy: [String] = []
+
+    @Option(name: .long, help: "Print at most this many rows, after sorting.")
+    var limit: Int?
+
+    func validate() throws {
+        if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more, not \(limit)") }
+    }
+
+    /// The rows sorted and cut as asked.
+    func apply(to rows: Rows) throws -> Rows {
+        var result = rows
+        let keys = splitCommas(orderBy).map { key in key.hasPrefix("-") ? (String(key.dropFirst()), true) : (key, false) }
+        if !keys.isEmpty {
+            let lookups = try keys.map { key, descending in (try rows.lookup(key), descending) }
+            result.rows.sort { lhs, rhs in
+                for (lookup, descending) in lookups {
+                    let (a, b) = (lookup(lhs), lookup(rhs))
+                    if a == b { continue }
+                    return Rows.precedes(a, b) != descending
+                }
+                return false
+            }
+        }
+        if let limit { result.rows = Array(result.rows.prefix(limit)) }
+        return result
+    }
+}
+
 /// Splits repeated, comma-separated option values.
 func splitCommas(_ values: [String]) -> [String] {
     values.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Butler
 import Composites
 import Foundation
@@ -17,6 +18,37 @@ struct Rows {
     var rows: [[JSONValue]] = []
 
     mutating func append(_ row: [JSONValue]) { rows.append(row) }
+
+    /// How to read `key` from a row: a column, or a member of an object column (a data ID's
+    /// dimension).
+    func lookup(_ key: String) throws -> @Sendable ([JSONValue]) -> JSONValue {
+        if let index = columns.firstIndex(of: key) { return { $0[index] } }
+        for (index, _) in columns.enumerated() where rows.contains(where: { $0[index].objectValue?[key] != nil }) {
+            return { $0[index].objectValue?[key] ?? .null }
+        }
+        throw ValidationError("--order-by: no column or dimension '\(key)'; columns are \(columns.joined(separator: ", "))")
+    }
+
+    /// Sort order of cell values: null, booleans, numbers, text, then anything else by its text.
+    static func precedes(_ a: JSONValue, _ b: JSONValue) -> Bool {
+        func rank(_ value: JSONValue) -> Int {
+            switch value {
+            case .null: return 0
+            case .bool: return 1
+            case .int, .double: return 2
+            case .string: return 3
+            default: return 4
+            }
+        }
+        if rank(a) != rank(b) { return rank(a) < rank(b) }
+        switch (a, b) {
+        case (.bool(let x), .bool(let y)): return !x && y
+        case (.string(let x), .string(let y)): return x < y
+        default:
+            if let x = a.doubleValue, let y = b.doubleValue { return x < y }
+            return a.description < b.description
+        }
+    }
 
     func print(json: Bool) {
         if json {

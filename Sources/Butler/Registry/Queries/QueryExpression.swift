@@ -203,7 +203,7 @@ private struct WhereParser {
     }
 
     func error(_ message: String, at offset: Int) -> ButlerError {
-        ButlerError.query("\(message) at position \(offset + 1) of where-expression \"\(text)\"")
+        WhereSyntaxError.error(message, at: offset, in: text)
     }
 
     func peek(_ ahead: Int = 0) -> Token? { position + ahead < tokens.count ? tokens[position + ahead] : nil }
@@ -549,9 +549,7 @@ private struct WhereParser {
         let characters = Array(text.unicodeScalars)
         var tokens: [Token] = []
         var index = 0
-        func fail(_ message: String) -> ButlerError {
-            ButlerError.query("\(message) at position \(index + 1) of where-expression \"\(text)\"")
-        }
+        func fail(_ message: String) -> ButlerError { WhereSyntaxError.error(message, at: index, in: text) }
         func string(_ range: Range<Int>) -> String { String(String.UnicodeScalarView(characters[range])) }
         func isLetter(_ scalar: Unicode.Scalar) -> Bool { ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || scalar == "_" }
         func isDigit(_ scalar: Unicode.Scalar) -> Bool { ("0"..."9").contains(scalar) }
@@ -675,5 +673,25 @@ private struct WhereParser {
             }
         }
         return tokens
+    }
+}
+
+/// Where a where-expression stopped parsing: the cause of the ``ButlerError`` its parser throws,
+/// for callers that show the place (the CLI's `--json` errors give it as `position`).
+public struct WhereSyntaxError: Error, CustomStringConvertible, Sendable {
+    /// The 1-based position (in Unicode scalars) of the character or token that failed.
+    public let position: Int
+    /// The expression.
+    public let expression: String
+    /// What was wrong there.
+    public let reason: String
+
+    public var description: String { "at position \(position)" }
+
+    /// The error a parse failure at `offset` (0-based) throws.
+    static func error(_ reason: String, at offset: Int, in text: String) -> ButlerError {
+        ButlerError(
+            .invalidQuery, "\(reason) in where-expression \"\(text)\"",
+            cause: WhereSyntaxError(position: offset + 1, expression: text, reason: reason))
     }
 }
