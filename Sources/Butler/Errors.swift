@@ -68,17 +68,23 @@ public struct ButlerError: Error, CustomStringConvertible, Sendable {
     /// Whether the same call may succeed if tried again (a transient storage or network
     /// failure), as opposed to one that needs a fix first.
     public let isRetryable: Bool
+    /// Why nothing was found, for a find or get that came back empty: each a sentence naming
+    /// what the registry lacks (a dimension record, any dataset of the type in the collections
+    /// searched). Also part of ``description``.
+    public let reasons: [String]
 
     /// An error of `code` with a message naming what failed and the error that caused it.
-    public init(_ code: Code, _ message: String, cause: (any Error)? = nil, isRetryable: Bool = false) {
+    public init(_ code: Code, _ message: String, cause: (any Error)? = nil, isRetryable: Bool = false, reasons: [String] = []) {
         self.code = code
         self.message = message
         self.cause = cause
         self.isRetryable = isRetryable
+        self.reasons = reasons
     }
 
     public var description: String {
-        let text = code == .readOnly ? "\(code.summary): \(message) refused" : "\(code.summary): \(message)"
+        var text = code == .readOnly ? "\(code.summary): \(message) refused" : "\(code.summary): \(message)"
+        if !reasons.isEmpty { text += " (" + reasons.joined(separator: "; ") + ")" }
         guard let cause else { return text }
         return "\(text): \(cause)"
     }

@@ -47,6 +47,7 @@ struct ButlerCommand: AsyncParsableCommand {
     static func jsonError(_ error: any Error) -> String {
         var object: [String: JSONValue] = ["message": .string("\(error)"), "position": .null, "reasons": .array([])]
         if let failure = error as? ButlerError {
+            object["reasons"] = .array(failure.reasons.map(JSONValue.string))
             if let syntax = failure.cause as? WhereSyntaxError {
                 object["kind"] = "syntax"
                 object["position"] = .int(Int64(syntax.position))

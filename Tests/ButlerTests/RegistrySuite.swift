@@ -179,6 +179,30 @@ struct RegistrySuite {
         try await butler.close()
     }
 
+    @Test("a find that comes back empty says why: unknown dimension values, no datasets of the type there", arguments: Backend.available)
+    func explainedMisses(backend: Backend) async throws {
+        let (butler, directory) = try await makeButler(backend)
+        defer { _ = directory }
+        try await butler.registerDatasetType("metrics", dimensions: ["visit"], storageClass: "StructuredDataDict")
+        try await butler.put(["x": JSONValue.int(1)], "metrics", dataId: ["instrument": "HSC", "visit": 1])
+        _ = try await butler.registerRun("run/empty")
+        let unknownVisit = await #expect(throws: ButlerError.self) {
+            try await butler.get("metrics", dataId: ["instrument": "HSC", "visit": 999], collections: ["run/a"])
+        }
+        #expect(unknownVisit?.code == .missingDataset && unknownVisit?.reasons == ["visit=999 is not a known visit of instrument HSC"])
+        let elsewhere = await #expect(throws: ButlerError.self) {
+            try await butler.get("metrics", dataId: ["instrument": "HSC", "visit": 2], collections: ["run/empty"])
+        }
+        #expect(elsewhere?.reasons == ["metrics has no datasets in run/empty"])
+        #expect("\(elsewhere!)".contains("metrics has no datasets in run/empty"))
+        // Found neither reason: the dataset simply is not there.
+        let plain = await #expect(throws: ButlerError.self) {
+            try await butler.get("metrics", dataId: ["instrument": "HSC", "visit": 2], collections: ["run/a"])
+        }
+        #expect(plain?.reasons == [])
+        try await butler.close()
+    }
+
     @Test("data IDs expand from records and inconsistent implied values are errors", arguments: Backend.available)
     func expansion(backend: Backend) async throws {
         let (butler, directory) = try await makeButler(backend)

@@ -34,8 +34,9 @@ struct DatasetLocator: Sendable {
         let datasetType = typeRecord.datasetType
         let coordinate = try universe.standardize(dataId, for: datasetType.dimensions, context: "\(datasetType.name) data ID")
         let path = try registry.searchPath(session, collections)
-        throw ButlerError.datasetNotFound(
-            "\(datasetType.name)@\(coordinate) is not in collections \(collections) (searched \(path.map(\.name)))")
+        throw ButlerError(
+            .missingDataset, "\(datasetType.name)@\(coordinate) is not in collections \(collections) (searched \(path.map(\.name)))",
+            reasons: try registry.whyNotFound(session, typeRecord, coordinate, in: path))
     }
 
     /// The dataset a get of `name` reads and the component to take from it: for

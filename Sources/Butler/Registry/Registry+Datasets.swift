@@ -112,6 +112,34 @@ extension Registry {
             attached: attached)
     }
 
+    /// Why a find of `dataId` along `path` found nothing: data-ID values without a dimension
+    /// record, and whether the dataset type has any dataset in those collections at all.
+    func whyNotFound(
+        _ session: any SQLSession, _ typeRecord: DatasetTypeRecord, _ dataId: DataCoordinate, in path: [CollectionRecord]
+    ) throws -> [String] {
+        var reasons: [String] = []
+        for name in dataId.dimensions.required {
+            guard let element = universe.elements[name], !element.isSkypix, let value = dataId[name] else { continue }
+            let parents = universe.requiredClosure(of: element)
+            let key = parents.compactMap { dataId[$0] } + [value]
+            guard key.count == parents.count + 1, try fetchRecord(session, element: element, key: key) == nil else { continue }
+            let owner = parents.last.flatMap { parent in dataId[parent].map { " of \(parent) \($0)" } } ?? ""
+            reasons.append("\(name)=\(value) is not a known \(name)\(owner)")
+        }
+        if path.isEmpty {
+            reasons.append("the collections searched are empty")
+        } else {
+            let placeholders = Array(repeating: "?", count: path.count).joined(separator: ", ")
+            let any = try session.queryOne(
+                "SELECT 1 FROM \(typeRecord.tagTable) WHERE dataset_type_id = ? AND collection_id IN (\(placeholders)) LIMIT 1",
+                [.integer(typeRecord.id)] + path.map { .integer($0.id) })
+            if any == nil {
+                reasons.append("\(typeRecord.datasetType.name) has no datasets in \(path.map(\.name).joined(separator: ", "))")
+            }
+        }
+        return reasons
+    }
+
     /// The dataset with this ID, if it exists.
     func dataset(_ session: any SQLSession, id: UUID) throws -> DatasetRef? {
         guard
