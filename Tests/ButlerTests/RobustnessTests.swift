@@ -16,7 +16,9 @@ struct RobustnessTests {
             root: directory.url)
         let started = ContinuousClock.now
         let error = await #expect(throws: ButlerError.self) { try await Butler(repository: directory.url) }
-        #expect(ContinuousClock.now - started < .seconds(15))
+        // A refused connection fails at once; the bound only tells that from the 67 s hang this
+        // guards against, with room for a machine busy building (22 s seen under full load).
+        #expect(ContinuousClock.now - started < .seconds(40))
         #expect(error?.code == .storageFailure && error?.isRetryable == true)
         #expect("\(error!)".contains("127.0.0.1:1") && !"\(error!)".contains("secret"), "\(error!)")
     }
