@@ -16,7 +16,7 @@ extension Butler {
 
     /// Records of `element` matching an optional where-expression and data ID.
     public func dimensionRecords(
-        _ element: String, where expression: String? = nil, dataId: DataId = [:], bind: [String: DataIdValue] = [:]
+        _ element: String, where expression: String? = nil, dataId: DataId = [:], bind: [String: BindValue] = [:]
     ) async throws -> [DimensionRecord] {
         let predicate = QueryExpression.conjunction(try expression.flatMap(QueryExpression.parseOptional), QueryExpression.dataId(dataId))
         let registry = self.registry

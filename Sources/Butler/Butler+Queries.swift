@@ -5,7 +5,7 @@ extension Butler {
     /// along the collection search path is returned.
     public func queryDatasets(
         _ datasetTypes: [String], collections: [String]? = nil, where expression: String? = nil,
-        dataId: DataId = [:], bind: [String: DataIdValue] = [:], findFirst: Bool = false
+        dataId: DataId = [:], bind: [String: BindValue] = [:], findFirst: Bool = false
     ) async throws -> [DatasetRef] {
         let predicate = QueryExpression.conjunction(try expression.flatMap(QueryExpression.parseOptional), QueryExpression.dataId(dataId))
         return try await queryDatasets(datasetTypes, collections: collections, predicate: predicate, bind: bind, findFirst: findFirst)
@@ -14,7 +14,7 @@ extension Butler {
     /// ``queryDatasets(_:collections:where:dataId:bind:findFirst:)`` with a built expression.
     public func queryDatasets(
         _ datasetTypes: [String], collections: [String]? = nil, predicate: QueryExpression?,
-        bind: [String: DataIdValue] = [:], findFirst: Bool = false
+        bind: [String: BindValue] = [:], findFirst: Bool = false
     ) async throws -> [DatasetRef] {
         let names = try searchCollections(collections, for: "queryDatasets")
         if findFirst, names.contains(where: { $0.contains("*") || $0.contains("?") }) {
@@ -36,7 +36,7 @@ extension Butler {
     /// dataset type, from the data IDs of its datasets in `collections`.
     public func queryDataIds(
         _ dimensions: [String], datasets: String? = nil, collections: [String]? = nil,
-        where expression: String? = nil, dataId: DataId = [:], bind: [String: DataIdValue] = [:]
+        where expression: String? = nil, dataId: DataId = [:], bind: [String: BindValue] = [:]
     ) async throws -> [DataCoordinate] {
         let predicate = QueryExpression.conjunction(try expression.flatMap(QueryExpression.parseOptional), QueryExpression.dataId(dataId))
         let group = try universe.group(dimensions)

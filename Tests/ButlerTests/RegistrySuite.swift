@@ -131,13 +131,19 @@ struct RegistrySuite {
                         dataId: ["instrument": "HSC", "visit": .int(Int64(visit)), "detector": .int(Int64(detector))]))
             }
         }
-        func found(_ expression: String, bind: [String: DataIdValue] = [:]) async throws -> [String] {
+        func found(_ expression: String, bind: [String: BindValue] = [:]) async throws -> [String] {
             try await butler.queryDatasets(["metrics"], collections: ["run/a"], where: expression, bind: bind).map {
                 "\($0.dataId["visit"]!)/\($0.dataId["detector"]!)"
             }
         }
         #expect(try await found("visit IN (1..3:2) AND detector = 0") == ["1/0", "3/0"])
         #expect(try await found("visit NOT IN (2..3) AND detector IN (:d)", bind: ["d": 1]) == ["1/1"])
+        // A list bound to a name stands for its elements in IN; a float compares with a float field.
+        #expect(try await found("visit IN (:visits) AND detector = 0", bind: ["visits": [1, 3]]) == ["1/0", "3/0"])
+        #expect(try await found("visit NOT IN (:none) AND detector = 0 AND visit = 2", bind: ["none": []]) == ["2/0"])
+        #expect(try await found("visit.exposure_time > :t AND detector = 0", bind: ["t": 75.5]) == ["3/0"])
+        let listAlone = await #expect(throws: ButlerError.self) { try await found("visit = :visits", bind: ["visits": [1, 3]]) }
+        #expect("\(listAlone!)".contains("only an IN"))
         #expect(try await found("visit + detector = 3 AND visit % 2 = 0") == ["2/1"])
         #expect(try await found("-visit * 2 <= -6") == ["3/0", "3/1"])
         #expect(try await found("visit.exposure_time / 30 > 2.5") == ["3/0", "3/1"])

@@ -167,7 +167,7 @@ extension Registry {
     /// the first match per data ID along the path.
     func queryDatasets(
         _ session: any SQLSession, _ typeRecord: DatasetTypeRecord, in path: [CollectionRecord],
-        where predicate: QueryExpression?, bind: [String: DataIdValue], findFirst: Bool
+        where predicate: QueryExpression?, bind: [String: BindValue], findFirst: Bool
     ) throws -> [DatasetRef] {
         guard !path.isEmpty else { return [] }
         let datasetType = typeRecord.datasetType

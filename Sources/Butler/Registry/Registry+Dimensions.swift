@@ -254,7 +254,7 @@ extension Registry {
 
     /// All records of `element` matching `predicate`.
     func queryDimensionRecords(
-        _ session: any SQLSession, element name: String, where predicate: QueryExpression?, bind: [String: DataIdValue]
+        _ session: any SQLSession, element name: String, where predicate: QueryExpression?, bind: [String: BindValue]
     ) throws -> [DimensionRecord] {
         let element = try universe.element(name)
         guard !element.isSkypix else { throw ButlerError.query("'\(name)' is a sky pixelization; it has no records") }

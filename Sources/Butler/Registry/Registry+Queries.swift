@@ -20,7 +20,7 @@ extension Registry {
     /// names one, from the data IDs of its datasets in the collections `names` resolve to.
     func queryDataIds(
         _ session: any SQLSession, _ group: DimensionGroup, datasetType: String?, in names: [String], where predicate: QueryExpression?,
-        bind: [String: DataIdValue]
+        bind: [String: BindValue]
     ) throws -> [DataCoordinate] {
         var builder = QueryBuilder(universe: universe, dialect: dialect)
         var conditions: [String] = []

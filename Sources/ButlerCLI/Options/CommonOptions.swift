@@ -28,18 +28,24 @@ struct ConstraintOptions: ParsableArguments {
 
     @Option(
         name: .long, parsing: .singleValue,
-        help: "A value for :NAME in --where, as NAME=VALUE (repeatable; integers stay integers).")
+        help: "A value for :NAME in --where, as NAME=VALUE (repeatable; numbers stay numbers; A,B,C binds a list for IN (:NAME)).")
     var bind: [String] = []
 
     func dataId() throws -> DataId { try parseDataId(dataIds) }
 
     /// The `--bind` values by name.
-    func binds() throws -> [String: DataIdValue] {
-        var values: [String: DataIdValue] = [:]
+    func binds() throws -> [String: BindValue] {
+        func scalar(_ text: String) -> BindValue {
+            if let int = Int64(text) { return .int(int) }
+            if let double = Double(text), double.isFinite { return .double(double) }
+            return .string(text)
+        }
+        var values: [String: BindValue] = [:]
         for item in bind {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--bind '\(item)' is not NAME=VALUE") }
-            values[parts[0]] = Int64(parts[1]).map(DataIdValue.int) ?? .string(parts[1])
+            values[parts[0]] =
+                parts[1].contains(",") ? .list(parts[1].split(separator: ",").map { scalar(String($0)) }) : scalar(parts[1])
         }
         return values
     }

@@ -125,7 +125,7 @@ struct QueryBuilder {
 
     /// Compiles `expression` to SQL, resolving identifiers to dimensions, fields or `bind`
     /// values, and converting literals to each dimension's type.
-    mutating func compile(_ expression: QueryExpression, bind: [String: DataIdValue], context: String) throws -> Compiled {
+    mutating func compile(_ expression: QueryExpression, bind: [String: BindValue], context: String) throws -> Compiled {
         var arguments: [SQLValue] = []
         let sql = try condition(expression, bind: bind, context: context, arguments: &arguments)
         return Compiled(sql: sql, arguments: arguments)
@@ -157,7 +157,7 @@ struct QueryBuilder {
 
     /// The operand an expression stands for.
     private mutating func operand(
-        _ expression: QueryExpression, bind: [String: DataIdValue], context: String, arguments: inout [SQLValue]
+        _ expression: QueryExpression, bind: [String: BindValue], context: String, arguments: inout [SQLValue]
     ) throws -> Operand {
         switch expression {
         case .literal(let value): return .value(value)
@@ -169,7 +169,10 @@ struct QueryBuilder {
                 throw ButlerError.query(
                     "\(context): no value bound to :\(name) (bind names: \(bind.keys.sorted().joined(separator: ", ")))")
             }
-            return .value(JSONValue(value))
+            guard let scalar = value.scalar else {
+                throw ButlerError.query("\(context): :\(name) is bound to a list, which only an IN (…) list can take")
+            }
+            return .value(scalar)
         case .identifier(let name): return try identifier(name, bind: bind, context: context)
         case .positive(let inner):
             let value = try operand(inner, bind: bind, context: context, arguments: &arguments)
@@ -224,8 +227,13 @@ struct QueryBuilder {
     /// A name: a bind given without a colon, a dimension, a dataset column, a record field
     /// (`visit.exposure_time`), a record's timespan or one of its bounds
     /// (`visit.timespan`, `visit.timespan.begin`), or `TRUE`/`FALSE`.
-    private mutating func identifier(_ name: String, bind: [String: DataIdValue], context: String) throws -> Operand {
-        if let value = bind[name] { return .value(JSONValue(value)) }
+    private mutating func identifier(_ name: String, bind: [String: BindValue], context: String) throws -> Operand {
+        if let value = bind[name] {
+            guard let scalar = value.scalar else {
+                throw ButlerError.query("\(context): \(name) is bound to a list, which only an IN (…) list can take")
+            }
+            return .value(scalar)
+        }
         let resolved = universe.aliases[name] ?? name
         if let element = universe.elements[resolved], element.isDimension {
             return .column(try source(forDimension: resolved, context: context), element.primaryKey!.type)
@@ -290,7 +298,7 @@ struct QueryBuilder {
 
     /// SQL for a boolean expression.
     private mutating func condition(
-        _ expression: QueryExpression, bind: [String: DataIdValue], context: String, arguments: inout [SQLValue]
+        _ expression: QueryExpression, bind: [String: BindValue], context: String, arguments: inout [SQLValue]
     ) throws -> String {
         switch expression {
         case .and(let lhs, let rhs):
@@ -434,7 +442,7 @@ struct QueryBuilder {
     }
 
     private mutating func membership(
-        _ value: QueryExpression, _ items: [QueryExpression], negated: Bool, bind: [String: DataIdValue], context: String,
+        _ value: QueryExpression, _ items: [QueryExpression], negated: Bool, bind: [String: BindValue], context: String,
         arguments: inout [SQLValue]
     ) throws -> String {
         // The subject's own arguments (a computed subject binds values) are bound again each
@@ -454,7 +462,17 @@ struct QueryBuilder {
         if case .datasetId = subject { isDatasetId = true } else { isDatasetId = false }
         var listed: [SQLValue] = []
         var ranges: [(sql: String, arguments: [SQLValue])] = []
-        for item in items {
+        // A name bound to a list stands for its elements.
+        let expanded = items.flatMap { item -> [QueryExpression] in
+            switch item {
+            case .bind(let name), .identifier(let name):
+                if case .list(let elements) = bind[name] { return elements.compactMap { $0.scalar.map(QueryExpression.literal) } }
+                return [item]
+            default: return [item]
+            }
+        }
+        if expanded.isEmpty { return negated ? "1 = 1" : "1 = 0" }
+        for item in expanded {
             var unused: [SQLValue] = []
             switch try operand(item, bind: bind, context: context, arguments: &unused) {
             case .value(.string(let text)) where isDatasetId:
