@@ -24,9 +24,16 @@ extension Butler {
         return try await registry.database.read { session in
             let records = try registry.datasetTypeRecords(session, matching: datasetTypes)
             let path = try registry.searchPath(session, names)
+            // One type named outright must take every constraint; among several (a pattern, or
+            // all types), a constraint on a dimension a type lacks leaves that type out.
+            let several = records.count > 1 || datasetTypes.isEmpty || datasetTypes.contains { $0.contains("*") || $0.contains("?") }
             var refs: [DatasetRef] = []
             for record in records {
-                refs += try registry.queryDatasets(session, record, in: path, where: predicate, bind: bind, findFirst: findFirst)
+                do {
+                    refs += try registry.queryDatasets(session, record, in: path, where: predicate, bind: bind, findFirst: findFirst)
+                } catch let error as ButlerError where several && error.cause is UnrelatedDimension {
+                    continue
+                }
             }
             return refs
         }

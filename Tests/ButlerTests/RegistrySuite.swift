@@ -206,6 +206,14 @@ struct RegistrySuite {
             try await butler.get("metrics", dataId: ["instrument": "HSC", "visit": 2], collections: ["run/a"])
         }
         #expect(plain?.reasons == [])
+        // Over several types, a constraint on a dimension a type lacks leaves that type out;
+        // named alone, the type must take it.
+        try await butler.registerDatasetType("flat", dimensions: ["detector"], storageClass: "StructuredDataDict")
+        try await butler.put(["x": JSONValue.int(1)], "flat", dataId: ["instrument": "HSC", "detector": 1])
+        let all = try await butler.queryDatasets([], collections: ["run/a"], where: "visit = 1")
+        #expect(all.map(\.datasetType.name) == ["metrics"])
+        #expect(try await butler.queryDatasets(["*"], collections: ["run/a"]).count == 2)
+        await #expect(throws: ButlerError.self) { try await butler.queryDatasets(["flat"], collections: ["run/a"], where: "visit = 1") }
         try await butler.close()
     }
 

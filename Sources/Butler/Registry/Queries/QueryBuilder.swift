@@ -65,7 +65,9 @@ struct QueryBuilder {
     mutating func source(forDimension name: String, context: String) throws -> String {
         if let source = sources[name] { return source }
         guard available.contains(name) || implyingElement(of: name) != nil else {
-            throw ButlerError.query("\(context): dimension '\(name)' is not related to this query's dimensions \(available.sorted())")
+            throw ButlerError(
+                .invalidQuery, "\(context): dimension '\(name)' is not related to this query's dimensions \(available.sorted())",
+                cause: UnrelatedDimension(name: name))
         }
         guard let implying = implyingElement(of: name) else {
             throw ButlerError.query("\(context): no table gives the value of '\(name)' here")
@@ -506,4 +508,11 @@ struct QueryBuilder {
         let any = terms.count == 1 ? terms[0] : "(" + terms.joined(separator: " OR ") + ")"
         return negated ? "(NOT \(any))" : any
     }
+}
+
+/// A constraint names a dimension the queried rows do not have (the cause of that error): a
+/// query over several dataset types skips the types it does not apply to, as daf_butler does.
+struct UnrelatedDimension: Error, CustomStringConvertible {
+    let name: String
+    var description: String { "\(name) is not a dimension of these rows" }
 }
