@@ -1,8 +1,10 @@
 /// Queries: datasets and data IDs, constrained by daf_butler's where-language.
 extension Butler {
-    /// Datasets of the types matching `datasetTypes` (globs) in `collections`, constrained by
-    /// a where-expression and/or data ID. With `findFirst`, only the first dataset per data ID
-    /// along the collection search path is returned.
+    /// Datasets of the types matching `datasetTypes` (globs; all when empty) in `collections`,
+    /// constrained by a where-expression (with `bind` values for its `:names`) and/or data ID.
+    /// Over several types, a constraint on a dimension a type lacks leaves that type out. With
+    /// `findFirst`, only the first dataset per data ID along the collection search path is
+    /// returned.
     public func queryDatasets(
         _ datasetTypes: [String], collections: [String]? = nil, where expression: String? = nil,
         dataId: DataId = [:], bind: [String: BindValue] = [:], findFirst: Bool = false
