@@ -16,8 +16,7 @@ public struct Timespan: Sendable, Hashable, CustomStringConvertible, Codable {
     /// The timespan of stored bounds; `begin ≥ end` is the empty timespan. Bounds outside
     /// [``minNanoseconds``, ``maxNanoseconds``] are clamped.
     public init(nanoseconds begin: Int64, _ end: Int64) {
-        let begin = Swift.min(Swift.max(begin, Self.minNanoseconds), Self.maxNanoseconds)
-        let end = Swift.min(Swift.max(end, Self.minNanoseconds), Self.maxNanoseconds)
+        let (begin, end) = (Self.clamped(begin), Self.clamped(end))
         if begin >= end {
             (beginNanoseconds, endNanoseconds) = (Self.maxNanoseconds, Self.minNanoseconds)
         } else {
@@ -29,8 +28,8 @@ public struct Timespan: Sendable, Hashable, CustomStringConvertible, Codable {
     /// daf_butler's constructor does.
     /// - Throws: ``ButlerError/Code/invalidParameter`` for an instant at an unbounded end.
     public init(begin: AstroTime?, end: AstroTime?) throws {
-        let first = begin.map { Swift.min(Swift.max($0.taiNanoseconds, Self.minNanoseconds), Self.maxNanoseconds) } ?? Self.minNanoseconds
-        var last = end.map { Swift.min(Swift.max($0.taiNanoseconds, Self.minNanoseconds), Self.maxNanoseconds) } ?? Self.maxNanoseconds
+        let first = begin.map { Self.clamped($0.taiNanoseconds) } ?? Self.minNanoseconds
+        var last = end.map { Self.clamped($0.taiNanoseconds) } ?? Self.maxNanoseconds
         if first == last {
             // daf_butler refuses these too: [t, t + 1 ns) needs room on both sides.
             guard first != Self.maxNanoseconds, first != Self.minNanoseconds else {
@@ -42,6 +41,11 @@ public struct Timespan: Sendable, Hashable, CustomStringConvertible, Codable {
             last += 1
         }
         self.init(nanoseconds: first, last)
+    }
+
+    /// A bound moved into the stored range, as daf_butler clamps times before 1970 and after 2100.
+    private static func clamped(_ nanoseconds: Int64) -> Int64 {
+        Swift.min(Swift.max(nanoseconds, minNanoseconds), maxNanoseconds)
     }
 
     /// Every time: (-∞, ∞).

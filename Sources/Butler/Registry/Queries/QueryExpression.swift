@@ -295,15 +295,26 @@ private struct WhereParser {
 
     // boolPrimary := predicate ((= | != | < | <= | > | >= | OVERLAPS) predicate)*
     mutating func parseBoolPrimary() throws -> Parsed {
-        var result = try parsePredicate()
-        while let token = peek(),
-            (token.kind == .symbol && ["=", "!=", "<", "<=", ">", ">="].contains(token.text))
-                || (token.kind == .keyword && token.text == "OVERLAPS")
-        {
+        try parseChain(
+            {
+                ($0.kind == .symbol && ["=", "!=", "<", "<=", ">", ">="].contains($0.text))
+                    || ($0.kind == .keyword && $0.text == "OVERLAPS")
+            },
+            operand: { try $0.parsePredicate() }, join: QueryExpression.comparison)
+    }
+
+    /// A left-associative chain `operand (operator operand)*`: each operator token `isOperator`
+    /// accepts joins what came before and the next operand into one node.
+    mutating func parseChain(
+        _ isOperator: (Token) -> Bool, operand: (inout WhereParser) throws -> Parsed,
+        join: (String, QueryExpression, QueryExpression) -> QueryExpression
+    ) throws -> Parsed {
+        var result = try operand(&self)
+        while let token = peek(), isOperator(token) {
             position += 1
-            let rhs = try parsePredicate()
+            let rhs = try operand(&self)
             result = try checked(
-                .comparison(token.text, result.expression, rhs.expression), height: 1 + max(result.height, rhs.height), at: token.offset)
+                join(token.text, result.expression, rhs.expression), height: 1 + max(result.height, rhs.height), at: token.offset)
         }
         return result
     }
@@ -355,26 +366,15 @@ private struct WhereParser {
 
     // sum := product ((+ | -) product)*
     mutating func parseSum() throws -> Parsed {
-        var result = try parseProduct()
-        while let token = peek(), token.kind == .symbol, token.text == "+" || token.text == "-" {
-            position += 1
-            let rhs = try parseProduct()
-            result = try checked(
-                .arithmetic(token.text, result.expression, rhs.expression), height: 1 + max(result.height, rhs.height), at: token.offset)
-        }
-        return result
+        try parseChain(
+            { $0.kind == .symbol && ($0.text == "+" || $0.text == "-") }, operand: { try $0.parseProduct() },
+            join: QueryExpression.arithmetic)
     }
 
     // product := unary ((* | / | %) unary)*
     mutating func parseProduct() throws -> Parsed {
-        var result = try parseUnary()
-        while let token = peek(), token.kind == .symbol, ["*", "/", "%"].contains(token.text) {
-            position += 1
-            let rhs = try parseUnary()
-            result = try checked(
-                .arithmetic(token.text, result.expression, rhs.expression), height: 1 + max(result.height, rhs.height), at: token.offset)
-        }
-        return result
+        try parseChain(
+            { $0.kind == .symbol && ["*", "/", "%"].contains($0.text) }, operand: { try $0.parseUnary() }, join: QueryExpression.arithmetic)
     }
 
     // unary := (+ | -) unary | primary
