@@ -27,10 +27,10 @@ extension Butler {
     /// merged into every read): the way to read several cutouts or components of one dataset
     /// with one registry look-up.
     public func getDeferred(
-        _ datasetType: String, dataId: DataId, collections: [String]? = nil, parameters: ReadParameters = [:]
+        _ datasetType: String, dataId: DataId, collections: [String]? = nil, timespan: Timespan? = nil, parameters: ReadParameters = [:]
     ) async throws -> DeferredDatasetHandle {
         let path = try searchCollections(collections, for: "getDeferred(\(datasetType))")
-        let located = try await locateRequired(datasetType, dataId: dataId, collections: path)
+        let located = try await locateRequired(datasetType, dataId: dataId, collections: path, timespan: timespan)
         return DeferredDatasetHandle(ref: located.ref, parameters: parameters, butler: self, located: located)
     }
 }

@@ -5,20 +5,30 @@ public import Formatters
 /// and the component overrides together), then the datastore's read.
 extension Butler {
     /// The dataset of `datasetType` and `dataId` found first along `collections`, or nil.
-    public func findDataset(_ datasetType: String, dataId: DataId, collections: [String]? = nil) async throws -> DatasetRef? {
+    ///
+    /// A calibration type is also searched for in CALIBRATION collections, among the datasets
+    /// certified for a validity range overlapping `timespan` — or, without it, the timespan
+    /// of a temporal dimension the data ID names beyond the type's (`["instrument": "HSC",
+    /// "detector": 9, "exposure": 903334]` finds the bias valid during exposure 903334), or
+    /// all time. Two datasets valid at that time in one collection is an error
+    /// (``ButlerError/Code/ambiguousCalibration``) naming both.
+    public func findDataset(
+        _ datasetType: String, dataId: DataId, collections: [String]? = nil, timespan: Timespan? = nil
+    ) async throws -> DatasetRef? {
         let path = try searchCollections(collections, for: "findDataset(\(datasetType))")
-        return try await locate(datasetType, dataId: dataId, collections: path, resolvingComponents: false)?.ref
+        return try await locate(datasetType, dataId: dataId, collections: path, timespan: timespan, resolvingComponents: false)?.ref
     }
 
     /// Reads the dataset of `datasetType` and `dataId` found first along `collections`, as its
     /// storage class's in-memory type. A component is read with `parent.component`
-    /// (`calexp.wcs`, `calexp.bbox`): only the part of the artifact that holds it is read.
+    /// (`calexp.wcs`, `calexp.bbox`): only the part of the artifact that holds it is read. A
+    /// calibration is found by time as ``findDataset(_:dataId:collections:timespan:)`` says.
     /// - Throws: ``ButlerError/Code/missingDataset`` naming the data ID and collections.
     public func get(
-        _ datasetType: String, dataId: DataId, collections: [String]? = nil, parameters: ReadParameters = [:]
+        _ datasetType: String, dataId: DataId, collections: [String]? = nil, timespan: Timespan? = nil, parameters: ReadParameters = [:]
     ) async throws -> any Sendable {
         let path = try searchCollections(collections, for: "get(\(datasetType))")
-        let (located, component) = try await locateForGet(datasetType, dataId: dataId, collections: path)
+        let (located, component) = try await locateForGet(datasetType, dataId: dataId, collections: path, timespan: timespan)
         return try read(located, component: component, parameters: parameters)
     }
 
@@ -26,11 +36,11 @@ extension Butler {
     /// JSON, `Data` for bytes, `Wcs` for `calexp.wcs`).
     /// - Throws: ``ButlerError/Code/typeMismatch`` when the dataset cannot be read as `T`.
     public func get<T: Sendable>(
-        _ datasetType: String, dataId: DataId, collections: [String]? = nil, parameters: ReadParameters = [:],
-        as type: T.Type
+        _ datasetType: String, dataId: DataId, collections: [String]? = nil, timespan: Timespan? = nil,
+        parameters: ReadParameters = [:], as type: T.Type
     ) async throws -> T {
         let path = try searchCollections(collections, for: "get(\(datasetType))")
-        let (located, component) = try await locateForGet(datasetType, dataId: dataId, collections: path)
+        let (located, component) = try await locateForGet(datasetType, dataId: dataId, collections: path, timespan: timespan)
         return try typedRead(located, component: component, parameters: parameters, as: type)
     }
 
@@ -62,9 +72,12 @@ extension Butler {
     }
 
     /// True when the dataset is registered in `collections` and its artifacts exist.
-    public func exists(_ datasetType: String, dataId: DataId, collections: [String]? = nil) async throws -> Bool {
+    public func exists(_ datasetType: String, dataId: DataId, collections: [String]? = nil, timespan: Timespan? = nil) async throws -> Bool
+    {
         let path = try searchCollections(collections, for: "exists(\(datasetType))")
-        guard let located = try await locate(datasetType, dataId: dataId, collections: path, resolvingComponents: false) else {
+        guard
+            let located = try await locate(datasetType, dataId: dataId, collections: path, timespan: timespan, resolvingComponents: false)
+        else {
             return false
         }
         return try datastore.exists(located.records)
@@ -86,30 +99,35 @@ extension Butler {
 
     /// Finds a dataset and its artifact records — and, with `resolvingComponents`, the
     /// overrides of its components — in one registry access; nil when nothing is found.
-    func locate(_ datasetType: String, dataId: DataId, collections: [String], resolvingComponents: Bool) async throws -> Located? {
+    func locate(
+        _ datasetType: String, dataId: DataId, collections: [String], timespan: Timespan? = nil, resolvingComponents: Bool
+    ) async throws -> Located? {
         let locator = self.locator
         return try await registry.database.readLatest { session in
             try locator.locate(
                 session, try locator.registry.datasetTypeRecord(session, named: datasetType), dataId: dataId, collections: collections,
-                resolvingComponents: resolvingComponents)
+                timespan: timespan, resolvingComponents: resolvingComponents)
         }
     }
 
-    /// ``locate(_:dataId:collections:resolvingComponents:)`` that throws when nothing is found.
-    func locateRequired(_ datasetType: String, dataId: DataId, collections: [String]) async throws -> Located {
+    /// ``locate(_:dataId:collections:timespan:resolvingComponents:)`` that throws when nothing
+    /// is found.
+    func locateRequired(_ datasetType: String, dataId: DataId, collections: [String], timespan: Timespan? = nil) async throws -> Located {
         let locator = self.locator
         return try await registry.database.readLatest { session in
             try locator.locateRequired(
-                session, try locator.registry.datasetTypeRecord(session, named: datasetType), dataId: dataId, collections: collections)
+                session, try locator.registry.datasetTypeRecord(session, named: datasetType), dataId: dataId, collections: collections,
+                timespan: timespan)
         }
     }
 
     /// The dataset a get of `name` reads and the component to take from it, in one registry
-    /// access (see ``DatasetLocator/locateForGet(_:_:dataId:collections:)``).
-    private func locateForGet(_ name: String, dataId: DataId, collections: [String]) async throws -> (Located, String?) {
+    /// access (see ``DatasetLocator/locateForGet(_:_:dataId:collections:timespan:)``).
+    private func locateForGet(_ name: String, dataId: DataId, collections: [String], timespan: Timespan?) async throws -> (Located, String?)
+    {
         let locator = self.locator
         return try await registry.database.readLatest { session in
-            try locator.locateForGet(session, name, dataId: dataId, collections: collections)
+            try locator.locateForGet(session, name, dataId: dataId, collections: collections, timespan: timespan)
         }
     }
 

@@ -56,6 +56,9 @@ public final class Butler: Sendable {
         let registry = Registry(database: database, universe: universe)
         do {
             try await database.read { session in try registry.checkSchema(session, source: root.path) }
+            if writeable, try await database.read({ session in try registry.needsSchemaUpgrade(session) }) {
+                try await database.write { session in try registry.upgradeSchema(session) }
+            }
         } catch {
             try? await database.close()
             throw error

@@ -57,6 +57,12 @@ public struct ButlerError: Error, CustomStringConvertible, Sendable {
         public static let invalidParameter = Code("invalidParameter", "invalid parameter")
         /// A value cannot be stored or returned as asked.
         public static let typeMismatch = Code("typeMismatch", "type mismatch")
+        /// An argument cannot be used as given (an empty validity range, certifying a type
+        /// that is not a calibration).
+        public static let invalidArgument = Code("invalidArgument", "invalid argument")
+        /// A calibration look-up matched more than one dataset in one collection (daf_butler's
+        /// `CalibrationLookupError`): the validity ranges overlap the time asked.
+        public static let ambiguousCalibration = Code("ambiguousCalibration", "ambiguous calibration lookup")
     }
 
     /// What kind of failure this is.

@@ -40,7 +40,8 @@ struct ComponentResolver: Sendable {
         }
         func find(_ record: DatasetTypeRecord) throws -> Registry.Found? {
             guard let coordinate = try project(record.datasetType.dimensions) else { return nil }
-            return try registry.findRanked(session, record, coordinate, in: located.searchPath, attaching: datastore.recordsAttachment)
+            return try registry.findRanked(
+                session, record, coordinate, in: located.searchPath, timespan: located.timespan, attaching: datastore.recordsAttachment)
         }
         var overrides: [ComponentOverride] = []
         let types = try registry.componentTypes(session, of: parentName).filter { storageClass.components[$0.key] != nil }

@@ -1,14 +1,11 @@
 import Foundation
 
-/// Collections: RUN, TAGGED and CHAINED (CALIBRATION is reserved in the schema design).
+/// Collections: RUN, TAGGED, CHAINED and CALIBRATION (certification is in Registry+Calibrations).
 extension Registry {
     /// Creates a collection; returns false if one of that name and type already exists.
     @discardableResult
     func registerCollection(_ session: any SQLSession, _ name: String, type: CollectionType, doc: String = "") throws -> Bool {
         try Self.validateCollectionName(name)
-        if type == .calibration {
-            throw ButlerError.collection("cannot create '\(name)': CALIBRATION collections are not supported yet")
-        }
         if let existing = try findCollection(session, named: name) {
             guard existing.type == type else {
                 throw ButlerError.collection(

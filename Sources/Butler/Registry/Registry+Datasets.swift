@@ -73,42 +73,96 @@ extension Registry {
     /// bringing back in the same statement the rows `attachment` holds for it. A PostgreSQL round
     /// trip costs more than the whole SQLite statement, and a get needs the artifact records of
     /// what it finds.
+    ///
+    /// With `timespan`, a calibration type is also looked up in the CALIBRATION collections of
+    /// the path, among the datasets certified for a range overlapping it (same statement); two
+    /// such datasets in the first collection holding any is an ambiguity, and an error. Without
+    /// it, CALIBRATION collections are passed over.
     func findRanked(
         _ session: any SQLSession, _ typeRecord: DatasetTypeRecord, _ dataId: DataCoordinate, in path: [CollectionRecord],
-        attaching attachment: AttachedTable? = nil
+        timespan: Timespan? = nil, attaching attachment: AttachedTable? = nil
     ) throws -> Found? {
         guard !path.isEmpty else { return nil }
         let dims = typeRecord.datasetType.dimensions.required
-        let collectionCondition =
-            path.count == 1
-            ? "t.collection_id = ?" : "t.collection_id IN (" + Array(repeating: "?", count: path.count).joined(separator: ", ") + ")"
-        let join = attachment.map { $0.join(onDatasetIdOf: "t", alias: "a", dialect: dialect) }
-        let sql =
-            "SELECT t.dataset_id, t.collection_id, t.run_id"
-            + (join.map { ", " + $0.columns } ?? "")
-            + " FROM \(typeRecord.tagTable) t " + (join.map { $0.clause + " " } ?? "")
-            + "WHERE t.dataset_type_id = ? AND "
-            + dims.map { "t.\(dialect.quote($0)) = ?" }.joined(separator: " AND ")
-            + " AND " + collectionCondition
-        let arguments: [SQLValue] =
-            (join?.arguments ?? []) + [.integer(typeRecord.id)] + dims.map { Self.sqlValue(dataId[$0]!) }
-            + path.map { .integer($0.id) }
-        let rows = try session.query(sql, arguments)
+        let dimensionValues = dims.map { Self.sqlValue(dataId[$0]!) }
+        var calibrations: [CollectionRecord] = []
+        var calibTableName: String?
+        if timespan != nil, typeRecord.datasetType.isCalibration, path.contains(where: { $0.type == .calibration }) {
+            calibTableName = try calibTable(session, for: typeRecord.datasetType.dimensions, create: false)
+            if calibTableName != nil { calibrations = path.filter { $0.type == .calibration } }
+        }
+        let tagged = path.filter { $0.type != .calibration }
+        func inList(_ alias: String, _ count: Int) -> String {
+            count == 1
+                ? "\(alias).collection_id = ?"
+                : "\(alias).collection_id IN (" + Array(repeating: "?", count: count).joined(separator: ", ") + ")"
+        }
+        // Validity columns are selected only when a CALIBRATION collection is searched, so
+        // the common find keeps its short statement.
+        let withValidity = !calibrations.isEmpty
+        var branches: [String] = []
+        var arguments: [SQLValue] = []
+        if !tagged.isEmpty {
+            let join = attachment.map { $0.join(onDatasetIdOf: "t", alias: "a", dialect: dialect) }
+            branches.append(
+                "SELECT t.dataset_id, t.collection_id, t.run_id"
+                    + (withValidity ? ", CAST(NULL AS \(dialect.bigintType)), CAST(NULL AS \(dialect.bigintType))" : "")
+                    + (join.map { ", " + $0.columns } ?? "")
+                    + " FROM \(typeRecord.tagTable) t " + (join.map { $0.clause + " " } ?? "")
+                    + "WHERE t.dataset_type_id = ? AND "
+                    + dims.map { "t.\(dialect.quote($0)) = ?" }.joined(separator: " AND ")
+                    + " AND " + inList("t", tagged.count))
+            arguments += (join?.arguments ?? []) + [.integer(typeRecord.id)] + dimensionValues + tagged.map { .integer($0.id) }
+        }
+        if let table = calibTableName, let timespan, !calibrations.isEmpty {
+            let join = attachment.map { $0.join(onDatasetIdOf: "c", alias: "ca", dialect: dialect) }
+            branches.append(
+                "SELECT c.dataset_id, c.collection_id, c.run_id, c.validity_begin, c.validity_end"
+                    + (join.map { ", " + $0.columns } ?? "")
+                    + " FROM \(table) c " + (join.map { $0.clause + " " } ?? "")
+                    + "WHERE c.dataset_type_id = ? AND "
+                    + dims.map { "c.\(dialect.quote($0)) = ?" }.joined(separator: " AND ")
+                    + " AND " + inList("c", calibrations.count)
+                    + " AND c.validity_begin < ? AND ? < c.validity_end")
+            arguments +=
+                (join?.arguments ?? []) + [.integer(typeRecord.id)] + dimensionValues + calibrations.map { .integer($0.id) }
+                + [.integer(timespan.endNanoseconds), .integer(timespan.beginNanoseconds)]
+        }
+        guard !branches.isEmpty else { return nil }
+        let rows = try session.query(branches.joined(separator: " UNION ALL "), arguments)
         guard !rows.isEmpty else { return nil }
         let rank = Dictionary(uniqueKeysWithValues: path.enumerated().map { ($1.id, $0) })
         let best = rows.min { rank[$0[1].int64!]! < rank[$1[1].int64!]! }!
+        let bestCollection = best[1].int64!
+        let id = best[0].uuidValue!
+        if withValidity {
+            // Within one CALIBRATION collection, one dataset per time: two found is an ambiguity.
+            var candidates: [UUID: SQLRow] = [:]
+            for row in rows where row[1].int64 == bestCollection && row[3] != .null { candidates[row[0].uuidValue!] = row }
+            if candidates.count > 1 {
+                let collectionName = try collection(session, id: bestCollection).name
+                let described = try candidates.values.sorted { $0[3].int64! < $1[3].int64! }.map { row in
+                    "\(row[0].uuidValue!.uuidString.lowercased()) (run '\(try collection(session, id: row[2].int64!).name)', valid \(Timespan(nanoseconds: row[3].int64!, row[4].int64!)))"
+                }
+                throw ButlerError(
+                    .ambiguousCalibration,
+                    "\(typeRecord.datasetType.name)@\(dataId) in '\(collectionName)' for \(timespan!) matches \(candidates.count) datasets: "
+                        + described.joined(separator: " and ")
+                        + "; give a narrower time (an exposure or visit in the data ID, or a timespan)")
+            }
+        }
         let run = try collection(session, id: best[2].int64!)
         let coordinate = DataCoordinate(dimensions: typeRecord.datasetType.dimensions, values: dataId.requiredMapping)
-        let id = best[0].uuidValue!
         // With a join, the found dataset spans one row per attached row (all in its collection).
+        let firstAttached = withValidity ? 5 : 3
         let attached =
             attachment == nil
             ? []
             : rows
-                .filter { $0[1].int64 == best[1].int64 && $0[0].uuidValue == id }
-                .map { $0.values[3...] }
+                .filter { $0[1].int64 == bestCollection && $0[0].uuidValue == id }
+                .map { $0.values[firstAttached...] }
         return Found(
-            ref: DatasetRef(id: id, datasetType: typeRecord.datasetType, dataId: coordinate, run: run.name), rank: rank[best[1].int64!]!,
+            ref: DatasetRef(id: id, datasetType: typeRecord.datasetType, dataId: coordinate, run: run.name), rank: rank[bestCollection]!,
             attached: attached)
     }
 
@@ -164,36 +218,111 @@ extension Registry {
     }
 
     /// Datasets of one type in the search path that satisfy `predicate`; with `findFirst`, only
-    /// the first match per data ID along the path.
+    /// the first match per data ID along the path. Each dataset once, sorted by run and data ID.
     func queryDatasets(
         _ session: any SQLSession, _ typeRecord: DatasetTypeRecord, in path: [CollectionRecord],
         where predicate: QueryExpression?, bind: [String: BindValue], findFirst: Bool
     ) throws -> [DatasetRef] {
-        guard !path.isEmpty else { return [] }
-        let datasetType = typeRecord.datasetType
-        let dims = datasetType.dimensions.required
-        var builder = QueryBuilder(universe: universe, dialect: dialect)
-        builder.base(table: typeRecord.tagTable, alias: "t", dimensions: dims)
-        builder.datasetAlias = "t"
-        builder.available.formUnion(datasetType.dimensions.implied)
-        let condition = try predicate.map { try builder.compile($0, bind: bind, context: "query for \(datasetType.name)") }
-        var sql =
-            "SELECT t.dataset_id, t.collection_id, t.run_id"
-            + dims.map { ", t.\(dialect.quote($0))" }.joined()
-            + " FROM " + builder.fromClause
-            + " WHERE t.dataset_type_id = ? AND t.collection_id IN ("
-            + Array(repeating: "?", count: path.count).joined(separator: ", ") + ")"
-        var arguments: [SQLValue] = [.integer(typeRecord.id)] + path.map { .integer($0.id) }
-        if let condition {
-            sql += " AND " + condition.sql
-            arguments += condition.arguments
+        let matches = try datasetMatches(session, typeRecord, in: path, where: predicate, bind: bind, findFirst: findFirst)
+        guard matches.temporal.isEmpty else {
+            // A temporal join lists a calibration once per exposure it serves; a query of
+            // datasets names each once.
+            var seen = Set<UUID>()
+            return matches.rows.map(\.ref).filter { seen.insert($0.id).inserted }
         }
-        let rows = try session.query(sql, arguments)
+        return matches.rows.map(\.ref)
+    }
+
+    /// What ``datasetMatches(_:_:in:where:bind:findFirst:)`` found: each dataset with the
+    /// values of the temporal dimensions it was joined with (none without a temporal join).
+    struct DatasetMatches {
+        /// The temporal dimensions joined (`exposure`, `visit`…), in universe order.
+        let temporal: [String]
+        /// Matching datasets, sorted by run, data ID and temporal values.
+        let rows: [(ref: DatasetRef, temporalValues: [DataIdValue?])]
+    }
+
+    /// The datasets of one type in the search path that satisfy `predicate`.
+    ///
+    /// For a calibration type, a predicate naming temporal dimensions the type lacks
+    /// (`exposure = 42`, `visit.day_obs = 20240101`) joins their records, and a dataset in a
+    /// CALIBRATION collection matches each record whose timespan its validity range overlaps
+    /// (a temporal join, in the same statement); find-first is then per data ID *and*
+    /// temporal values, and two datasets valid at one time in the first collection holding
+    /// any is an ambiguity error. Without temporal dimensions a CALIBRATION collection lists
+    /// everything certified in it.
+    func datasetMatches(
+        _ session: any SQLSession, _ typeRecord: DatasetTypeRecord, in path: [CollectionRecord],
+        where predicate: QueryExpression?, bind: [String: BindValue], findFirst: Bool
+    ) throws -> DatasetMatches {
+        let datasetType = typeRecord.datasetType
+        let temporal = datasetType.isCalibration ? temporalDimensions(in: predicate, beyond: datasetType.dimensions) : []
+        guard !path.isEmpty else { return DatasetMatches(temporal: temporal, rows: []) }
+        let dims = datasetType.dimensions.required
+        var calibrations: [CollectionRecord] = []
+        var calibTableName: String?
+        if datasetType.isCalibration, path.contains(where: { $0.type == .calibration }) {
+            calibTableName = try calibTable(session, for: datasetType.dimensions, create: false)
+            if calibTableName != nil { calibrations = path.filter { $0.type == .calibration } }
+        }
+        let tagged = path.filter { $0.type != .calibration }
+        let context = "query for \(datasetType.name)"
+        /// One SELECT over the tag table or the calibration table, which share their columns.
+        func select(table: String, collections: [CollectionRecord], validity: Bool) throws -> (String, [SQLValue]) {
+            var builder = QueryBuilder(universe: universe, dialect: dialect)
+            builder.base(table: table, alias: "t", dimensions: dims)
+            builder.datasetAlias = "t"
+            builder.available.formUnion(datasetType.dimensions.implied)
+            var temporalColumns: [String] = []
+            var conditions: [String] = []
+            for name in temporal {
+                let alias = builder.joinElement(universe.elements[name]!, keySources: [:])
+                temporalColumns.append(try builder.source(forDimension: name, context: context))
+                conditions.append(
+                    validity
+                        ? "t.validity_begin < \(alias).timespan_end AND \(alias).timespan_begin < t.validity_end"
+                        : "\(alias).timespan_begin IS NOT NULL")
+            }
+            let condition = try predicate.map { try builder.compile($0, bind: bind, context: context) }
+            var sql =
+                "SELECT t.dataset_id, t.collection_id, t.run_id"
+                + dims.map { ", t.\(dialect.quote($0))" }.joined()
+                + temporalColumns.map { ", " + $0 }.joined()
+                + " FROM " + builder.fromClause
+                + " WHERE t.dataset_type_id = ? AND t.collection_id IN ("
+                + Array(repeating: "?", count: collections.count).joined(separator: ", ") + ")"
+            var arguments: [SQLValue] = [.integer(typeRecord.id)] + collections.map { .integer($0.id) }
+            for extra in conditions { sql += " AND " + extra }
+            if let condition {
+                sql += " AND " + condition.sql
+                arguments += condition.arguments
+            }
+            return (sql, arguments)
+        }
+        var statements: [(String, [SQLValue])] = []
+        if !tagged.isEmpty { statements.append(try select(table: typeRecord.tagTable, collections: tagged, validity: false)) }
+        if let calibTableName, !calibrations.isEmpty {
+            statements.append(try select(table: calibTableName, collections: calibrations, validity: true))
+        }
+        let rows =
+            statements.count == 1
+            ? try session.query(statements[0].0, statements[0].1)
+            : try session.query(statements.map(\.0).joined(separator: " UNION ALL "), statements.flatMap(\.1))
         let rank = Dictionary(uniqueKeysWithValues: path.enumerated().map { ($1.id, $0) })
-        var chosen: [DataCoordinate: (rank: Int, row: SQLRow)] = [:]
-        // One collection holds a dataset once; only a longer path can list it twice.
-        var seenIds: Set<UUID>? = path.count > 1 ? [] : nil
-        var ordered: [(DataCoordinate, SQLRow)] = []
+        let firstTemporal = 3 + dims.count
+        /// A row's identity for find-first: its data ID and, in a temporal join, the
+        /// temporal values it was joined with.
+        struct Key: Hashable {
+            let dataId: DataCoordinate
+            let temporal: [DataIdValue?]
+        }
+        var chosen: [Key: (rank: Int, row: SQLRow)] = [:]
+        var ambiguous: [Key: [SQLRow]] = [:]
+        // One collection holds a dataset once; only a longer path can list it twice (in a
+        // temporal join, twice for one temporal value).
+        var seenIds: Set<UUID>? = (path.count > 1 || !calibrations.isEmpty) && temporal.isEmpty ? [] : nil
+        var seenJoined = Set<Key>()
+        var ordered: [(Key, SQLRow)] = []
         ordered.reserveCapacity(rows.count)
         let capacity = datasetType.dimensions.names.count
         for row in rows {
@@ -201,19 +330,43 @@ extension Registry {
             values.reserveCapacity(capacity)
             for index in dims.indices { values.append(Self.dataIdValue(row[3 + index])) }
             let coordinate = DataCoordinate(dimensions: datasetType.dimensions, requiredValues: values)
+            let key = Key(
+                dataId: coordinate, temporal: temporal.isEmpty ? [] : temporal.indices.map { Self.dataIdValue(row[firstTemporal + $0]) })
             if findFirst {
                 let rowRank = rank[row[1].int64!]!
-                if let current = chosen[coordinate], current.rank <= rowRank { continue }
-                chosen[coordinate] = (rowRank, row)
-            } else if seenIds?.insert(row[0].uuidValue!).inserted ?? true {
-                ordered.append((coordinate, row))
+                if let current = chosen[key] {
+                    if current.rank < rowRank { continue }
+                    if current.rank == rowRank {
+                        // Only a CALIBRATION collection can hold two datasets for one key.
+                        if current.row[0] != row[0] { ambiguous[key, default: [current.row]].append(row) }
+                        continue
+                    }
+                    ambiguous[key] = nil
+                }
+                chosen[key] = (rowRank, row)
+            } else if temporal.isEmpty {
+                if seenIds?.insert(row[0].uuidValue!).inserted ?? true { ordered.append((key, row)) }
+            } else if seenJoined.insert(Key(dataId: coordinate, temporal: key.temporal + [.string(row[0].uuidValue!.uuidString)])).inserted
+            {
+                ordered.append((key, row))
             }
         }
-        if findFirst { ordered = chosen.map { ($0.key, $0.value.row) } }
+        if findFirst {
+            if let (key, candidates) = ambiguous.first(where: { chosen[$0.key]?.row[1] == $0.value[0][1] }) {
+                let collectionName = try collection(session, id: candidates[0][1].int64!).name
+                let at = zip(temporal, key.temporal).map { "\($0)=\($1.map { "\($0)" } ?? "?")" }.joined(separator: ", ")
+                throw ButlerError(
+                    .ambiguousCalibration,
+                    "\(datasetType.name)@\(key.dataId)\(at.isEmpty ? "" : " for \(at)") matches \(candidates.count) datasets in '\(collectionName)': "
+                        + candidates.map { $0[0].uuidValue!.uuidString.lowercased() }.joined(separator: " and ")
+                        + (temporal.isEmpty ? "; constrain the query by time (an exposure or visit in --where)" : ""))
+            }
+            ordered = chosen.map { ($0.key, $0.value.row) }
+        }
         var runNames: [Int64: String] = [:]
-        var refs: [DatasetRef] = []
-        refs.reserveCapacity(ordered.count)
-        for (coordinate, row) in ordered {
+        var result: [(ref: DatasetRef, temporalValues: [DataIdValue?])] = []
+        result.reserveCapacity(ordered.count)
+        for (key, row) in ordered {
             let runId = row[2].int64!
             let run: String
             if let known = runNames[runId] {
@@ -222,15 +375,36 @@ extension Registry {
                 run = try collection(session, id: runId).name
                 runNames[runId] = run
             }
-            refs.append(DatasetRef(id: row[0].uuidValue!, datasetType: datasetType, dataId: coordinate, run: run))
+            result.append((DatasetRef(id: row[0].uuidValue!, datasetType: datasetType, dataId: key.dataId, run: run), key.temporal))
         }
         // By run, then data ID. Every ref of a run shares one String, so the run comparison
         // is a pointer check for most pairs.
-        refs.sort { lhs, rhs in
-            if lhs.run != rhs.run { return lhs.run < rhs.run }
-            return lhs.dataId.requiredValuesPrecede(rhs.dataId)
+        result.sort { lhs, rhs in
+            if lhs.ref.run != rhs.ref.run { return lhs.ref.run < rhs.ref.run }
+            if lhs.ref.dataId != rhs.ref.dataId { return lhs.ref.dataId.requiredValuesPrecede(rhs.ref.dataId) }
+            for (a, b) in zip(lhs.temporalValues, rhs.temporalValues) where a != b {
+                guard let a else { return true }
+                guard let b else { return false }
+                return a < b
+            }
+            return false
         }
-        return refs
+        return DatasetMatches(temporal: temporal, rows: result)
+    }
+
+    /// The temporal dimensions (with timespans) `predicate` names that `group` lacks.
+    func temporalDimensions(in predicate: QueryExpression?, beyond group: DimensionGroup) -> [String] {
+        guard let predicate else { return [] }
+        var names = Set<String>()
+        for identifier in predicate.identifiers {
+            let head = identifier.split(separator: ".", maxSplits: 1).first.map(String.init) ?? identifier
+            let name = universe.aliases[head] ?? head
+            guard let element = universe.elements[name], element.isDimension, element.hasTimespan, !group.names.contains(name) else {
+                continue
+            }
+            names.insert(name)
+        }
+        return universe.sorted(names)
     }
 
     /// Adds datasets to a TAGGED collection (one per dataset type and data ID).

@@ -3,7 +3,11 @@ import Foundation
 /// The registry schema, written once over the dialect seam.
 extension Registry {
     /// The schema version this code writes and reads.
-    static let schemaVersion = "3"
+    static let schemaVersion = "4"
+
+    /// Older schema versions this code upgrades when it opens a repository for writing, and
+    /// reads as they are: version 3 lacks only the (then empty) calibration tables.
+    static let upgradableSchemaVersions: Set<String> = ["3"]
 
     /// Creates every table of a new repository.
     func createSchema(_ session: any SQLSession) throws {
@@ -39,14 +43,15 @@ extension Registry {
                 tag_table TEXT NOT NULL)
             """)
         // One association table per dimension group, as in daf_butler: dimension values are
-        // real columns, so lookups and queries use indexes. CALIBRATION collections will add a
-        // `calib_table` per group here, with validity-range columns.
+        // real columns, so lookups and queries use indexes. CALIBRATION collections have a
+        // table per group too, with validity-range columns.
         try session.execute(
             """
             CREATE TABLE dataset_tag_tables (
                 dimensions TEXT PRIMARY KEY,
                 tag_table TEXT NOT NULL UNIQUE)
             """)
+        try createCalibTablesTable(session)
         try session.execute(
             """
             CREATE TABLE dataset (
@@ -72,7 +77,7 @@ extension Registry {
             throw ButlerError.configuration("\(source) holds no Butler registry (run `butler create` first)")
         }
         let version = try attribute(session, "schema_version")
-        guard version == Self.schemaVersion else {
+        guard version == Self.schemaVersion || version.map(Self.upgradableSchemaVersions.contains) == true else {
             throw ButlerError.configuration(
                 "\(source) has registry schema version \(version ?? "none"); this Butler reads version \(Self.schemaVersion)")
         }
@@ -83,6 +88,29 @@ extension Registry {
                 "\(source) was created with dimension universe \(namespace ?? "?") v\(universeVersion ?? "?"), but the configuration loads \(universe.namespace) v\(universe.version)"
             )
         }
+    }
+
+    /// Brings an older schema to ``schemaVersion`` (adding what it lacks) in the caller's
+    /// write transaction; does nothing when it is current. Concurrent openers take turns.
+    func upgradeSchema(_ session: any SQLSession) throws {
+        try lock(session, "schema")
+        guard let version = try attribute(session, "schema_version"), version != Self.schemaVersion else { return }
+        if version == "3" { try createCalibTablesTable(session) }
+        try setAttribute(session, "schema_version", Self.schemaVersion)
+    }
+
+    /// Whether the repository's schema is older than this code's.
+    func needsSchemaUpgrade(_ session: any SQLSession) throws -> Bool {
+        try attribute(session, "schema_version") != Self.schemaVersion
+    }
+
+    private func createCalibTablesTable(_ session: any SQLSession) throws {
+        try session.execute(
+            """
+            CREATE TABLE dataset_calib_tables (
+                dimensions TEXT PRIMARY KEY,
+                calib_table TEXT NOT NULL UNIQUE)
+            """)
     }
 
     func setAttribute(_ session: any SQLSession, _ name: String, _ value: String) throws {

@@ -18,6 +18,8 @@ final class Registry: Sendable {
         var collectionsByName: [String: CollectionRecord] = [:]
         var collectionsById: [Int64: CollectionRecord] = [:]
         var records: [RecordKey: DimensionRecord] = [:]
+        /// Calibration tables by dimension group key; a table once created is never dropped.
+        var calibTables: [String: String] = [:]
     }
 
     /// A dimension record's identity in the cache: element and primary-key values.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Butler
+import Composites
 import Foundation
 
 struct CollectionChain: AsyncParsableCommand {
@@ -112,5 +113,106 @@ struct PruneDatasets: AsyncParsableCommand {
             return refs.count
         }
         print("Pruned \(count) dataset(s)")
+    }
+}
+
+/// `--begin-date`/`--end-date`: ISO-8601 times (TAI unless the text names a scale), either
+/// open when absent, as daf_butler's certify-calibrations reads them.
+struct ValidityOptions: ParsableArguments {
+    @Option(name: .customLong("begin-date"), help: "ISO-8601 time (TAI) the validity range starts at (unbounded when absent).")
+    var beginDate: String?
+    @Option(name: .customLong("end-date"), help: "ISO-8601 time (TAI) the validity range ends before (unbounded when absent).")
+    var endDate: String?
+
+    func timespan() throws -> Timespan {
+        func time(_ text: String?, _ option: String) throws -> AstroTime? {
+            guard let text else { return nil }
+            do {
+                return text.contains("/") ? try AstroTime(text) : try AstroTime(value: text, scale: .tai)
+            } catch {
+                throw ValidationError("\(option) '\(text)' is not a time: \(error)")
+            }
+        }
+        return try Timespan(begin: try time(beginDate, "--begin-date"), end: try time(endDate, "--end-date"))
+    }
+}
+
+struct CertifyCalibrations: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "certify-calibrations",
+        abstract: "Certify calibrations from one collection into a CALIBRATION collection for a validity range.")
+
+    @Argument(help: "The repository root.") var repo: String
+    @Argument(help: "The collection to take the calibrations from (RUN, TAGGED or CHAINED).") var inputCollection: String
+    @Argument(help: "The CALIBRATION collection to certify them into (created if missing).") var outputCollection: String
+    @Argument(help: "The calibration dataset type.") var datasetType: String
+    @OptionGroup var validity: ValidityOptions
+    @Flag(
+        name: .customLong("search-all-inputs"),
+        help: "Search every child of a CHAINED input collection, not only the first.")
+    var searchAllInputs = false
+
+    func run() async throws {
+        let timespan = try validity.timespan()
+        let refs = try await withButler(repo) { butler in
+            try await butler.certifyCalibrations(
+                from: inputCollection, into: outputCollection, datasetType: datasetType, timespan: timespan,
+                searchAllInputs: searchAllInputs)
+        }
+        print("Certified \(refs.count) \(datasetType) dataset(s) into \(outputCollection) for \(timespan)")
+    }
+}
+
+struct DecertifyCalibrations: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "decertify-calibrations",
+        abstract: "Remove a time range from the validity of calibrations in a CALIBRATION collection (ranges are cut, not moved).")
+
+    @Argument(help: "The repository root.") var repo: String
+    @Argument(help: "The CALIBRATION collection.") var collection: String
+    @Argument(help: "The calibration dataset type.") var datasetType: String
+    @OptionGroup var validity: ValidityOptions
+    @Option(
+        name: .customLong("data-id"), parsing: .singleValue,
+        help: "Only the calibration with this data ID, as KEY=VALUE,KEY=VALUE (repeatable: one data ID per option).")
+    var dataIds: [String] = []
+
+    func run() async throws {
+        let timespan = try validity.timespan()
+        let selected = try dataIds.isEmpty ? nil : dataIds.map { try parseDataId([$0]) }
+        let count = try await withButler(repo) { butler in
+            try await butler.decertify(collection: collection, datasetType: datasetType, timespan: timespan, dataIds: selected)
+        }
+        print("Decertified \(count) validity range(s) of \(datasetType) in \(collection) over \(timespan)")
+    }
+}
+
+struct QueryDatasetAssociations: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "query-dataset-associations",
+        abstract: "List the collections datasets of a type belong to, with validity ranges in CALIBRATION collections.")
+
+    @Argument(help: "The repository root.") var repo: String
+    @Argument(help: "The dataset type.") var datasetType: String
+    @OptionGroup var collections: CollectionOptions
+    @OptionGroup var order: OrderOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let associations = try await withButler(repo, writeable: false) { butler in
+            try await butler.queryDatasetAssociations(datasetType, collections: collections.list.isEmpty ? ["*"] : collections.list)
+        }
+        var rows = Rows(columns: ["collection", "run", "id", "dataId", "begin", "end"])
+        for association in associations {
+            let bound = { (time: AstroTime?) -> JSONValue in
+                guard let timespan = association.timespan else { return .null }
+                return time.map { .string($0.isot()) } ?? .string(timespan.isEmpty ? "" : "unbounded")
+            }
+            rows.append([
+                .string(association.collection), .string(association.ref.run), .string(association.ref.id.uuidString.lowercased()),
+                association.ref.dataId.json, bound(association.timespan?.begin), bound(association.timespan?.end),
+            ])
+        }
+        try order.apply(to: rows).print(json: output.json)
     }
 }

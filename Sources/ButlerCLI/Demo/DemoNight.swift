@@ -58,19 +58,55 @@ struct DemoNight {
                 }
             }
         }
+        // What the camera adds: each pixel's response (the flat) and an electronic offset
+        // (the bias), which calibration divides and subtracts again.
+        let bias = biasImage(detector: detector, generation: visit <= visits / 2 ? 0 : 1)
+        let flat = flatImage(detector: detector)
+        for index in image.pixels.indices { image.pixels[index] = image.pixels[index] * flat.pixels[index] + bias.pixels[index] }
         var metadata = Metadata()
         metadata.set("INSTRUME", .string(instrument))
         metadata.set("EXPID", .int(Int64(visit)))
         metadata.set("DETECTOR", .int(Int64(detector)))
         metadata.set("FILTER", visit % 2 == 0 ? "Demo-r" : "Demo-g")
-        metadata.set("DATE-OBS", .string(String(format: "2026-11-23T0%d:%02d:00.0", 1 + visit / 6, visit * 7 % 60)))
+        metadata.set("DATE-OBS", .string(dateObs(visit: visit)))
         metadata.set("EXPTIME", 30.0)
         let masked = try! MaskedImage(image: image, mask: Mask(bbox: image.bbox), variance: Image(bbox: image.bbox, fill: 1000))
         return Exposure(maskedImage: masked, wcs: wcs, metadata: metadata)
     }
 
-    /// Background subtraction, a variance plane, saturation flags, a PSF and a calibration.
-    func calibrate(_ raw: Exposure<Float>) throws -> Exposure<Float> {
+    /// A detector's bias: an offset with a column pattern; the electronics changed half-way
+    /// through the night (generation 1), which is why two biases are certified.
+    func biasImage(detector: Int, generation: Int) -> Image<Float> {
+        var bias = Image<Float>(width: size, height: size, fill: 0)
+        for y in 0..<size {
+            for x in 0..<size { bias[x, y] = Float(200 + 40 * generation + detector) + Float(x % 8) }
+        }
+        return bias
+    }
+
+    /// A detector's flat: a response falling off by 10% towards the corners.
+    func flatImage(detector: Int) -> Image<Float> {
+        var flat = Image<Float>(width: size, height: size, fill: 0)
+        let half = Double(size) / 2
+        for y in 0..<size {
+            for x in 0..<size {
+                let r2 = ((Double(x) - half) * (Double(x) - half) + (Double(y) - half) * (Double(y) - half)) / (2 * half * half)
+                flat[x, y] = Float(1 - 0.1 * r2 + 0.002 * Double(detector))
+            }
+        }
+        return flat
+    }
+
+    /// The night's times as TAI: DATE-OBS of visit `visit` (the header's own scale, UTC).
+    func dateObs(visit: Int) -> String { String(format: "2026-11-23T0%d:%02d:00.0", 1 + visit / 6, visit * 7 % 60) }
+
+    /// Bias subtraction and flat division with the calibrations valid at the exposure's time,
+    /// then background subtraction, a variance plane, saturation flags, a PSF and a calibration.
+    func calibrate(_ raw: Exposure<Float>, bias: Image<Float>, flat: Image<Float>) throws -> Exposure<Float> {
+        var raw = raw
+        for index in raw.maskedImage.image.pixels.indices {
+            raw.maskedImage.image.pixels[index] = (raw.image.pixels[index] - bias.pixels[index]) / flat.pixels[index]
+        }
         var calexp = raw
         let sorted = raw.image.pixels.sorted()
         let background = sorted[sorted.count / 2]
@@ -106,18 +142,61 @@ struct DemoNight {
             return "\(count) raws into \(runs.joined(separator: ", ")); exposure records from the headers"
         }
         let dataIds = (1...visits).flatMap { visit in (0..<detectors).map { (visit, $0) } }
+        try await timed("certify calibrations") {
+            try await butler.registerDatasetType("bias", dimensions: ["detector"], storageClass: "ImageF", isCalibration: true)
+            try await butler.registerDatasetType(
+                "flat", dimensions: ["detector", "physical_filter"], storageClass: "ImageF", isCalibration: true)
+            for detector in 0..<detectors {
+                let id: DataId = ["instrument": .string(instrument), "detector": .int(Int64(detector))]
+                for generation in 0..<2 {
+                    try await butler.put(
+                        biasImage(detector: detector, generation: generation), "bias", dataId: id,
+                        run: "\(instrument)/calib/bias/\(generation)")
+                }
+                for filter in ["Demo-g", "Demo-r"] {
+                    var flatId = id
+                    flatId["physical_filter"] = .string(filter)
+                    try await butler.put(flatImage(detector: detector), "flat", dataId: flatId, run: "\(instrument)/calib/flat")
+                }
+            }
+            // The second bias takes over half-way through the night; the flats hold for it all.
+            let change = try AstroTime(value: dateObs(visit: visits / 2 + 1), scale: .utc)
+            let calibrations = "\(instrument)/calib"
+            let before = try await butler.certifyCalibrations(
+                from: "\(instrument)/calib/bias/0", into: calibrations, datasetType: "bias",
+                timespan: try Timespan(begin: try AstroTime(value: "2026-01-01", scale: .tai), end: change))
+            try await butler.certifyCalibrations(
+                from: "\(instrument)/calib/bias/1", into: calibrations, datasetType: "bias", timespan: try Timespan(begin: change, end: nil)
+            )
+            try await butler.certifyCalibrations(
+                from: "\(instrument)/calib/flat", into: calibrations, datasetType: "flat",
+                timespan: try Timespan(begin: try AstroTime(value: "2026-11-01", scale: .tai), end: nil))
+            return
+                "\(before.count * 2) biases (two generations, from one run each) and \(detectors * 2) flats (from a third) certified into \(calibrations); the bias changes at \(change.isot(scale: .utc, fractionDigits: 0)) UTC"
+        }
         try await timed("calibrate") {
             try await butler.registerDatasetType("calexp", dimensions: ["visit", "detector"], storageClass: "ExposureF")
             try await butler.registerDatasetType("calexp.visitInfo", dimensions: ["visit"], storageClass: "VisitInfo")
             try await butler.registerDatasetType("calexp.wcs", dimensions: ["visit", "detector"], storageClass: "Wcs")
+            var biasRuns: [String: Int] = [:]
             for (visit, detector) in dataIds {
-                let raw = try await butler.get(
-                    "raw", dataId: ["instrument": .string(instrument), "exposure": .int(Int64(visit)), "detector": .int(Int64(detector))],
-                    collections: ["\(instrument)/raw/all"], as: ExposureF.self)
+                let rawId: DataId = ["instrument": .string(instrument), "exposure": .int(Int64(visit)), "detector": .int(Int64(detector))]
+                let raw = try await butler.get("raw", dataId: rawId, collections: ["\(instrument)/raw/all"], as: ExposureF.self)
+                // The exposure in the data ID gives the time each calibration must be valid at.
+                let biasRef = try await butler.findDataset("bias", dataId: rawId, collections: ["\(instrument)/calib"])
+                biasRuns[biasRef?.run ?? "none", default: 0] += 1
+                let bias = try await butler.get("bias", dataId: rawId, collections: ["\(instrument)/calib"], as: Image<Float>.self)
+                var flatId = rawId
+                flatId["physical_filter"] = .string(visit % 2 == 0 ? "Demo-r" : "Demo-g")
+                let flat = try await butler.get("flat", dataId: flatId, collections: ["\(instrument)/calib"], as: Image<Float>.self)
                 try await butler.put(
-                    try calibrate(raw), "calexp",
+                    try calibrate(raw, bias: bias, flat: flat), "calexp",
                     dataId: ["instrument": .string(instrument), "visit": .int(Int64(visit)), "detector": .int(Int64(detector))],
                     run: "\(instrument)/runs/calib")
+            }
+            let used = biasRuns.sorted { $0.key < $1.key }.map { "\($0.value) from \($0.key)" }.joined(separator: ", ")
+            guard biasRuns.count == 2 else {
+                throw CommandFailure("every exposure should have found the bias valid at its time; found \(used)")
             }
             for visit in 1...visits {
                 let info = VisitInfo(
@@ -128,7 +207,8 @@ struct DemoNight {
                     info, "calexp.visitInfo", dataId: ["instrument": .string(instrument), "visit": .int(Int64(visit))],
                     run: "\(instrument)/runs/visits")
             }
-            return "\(dataIds.count) calexps stored disassembled (one artifact per component) + \(visits) shared visitInfos"
+            return
+                "\(dataIds.count) calexps (bias and flat found by exposure time: \(used)) stored disassembled (one artifact per component) + \(visits) shared visitInfos"
         }
         try await timed("refit WCS") {
             for (visit, detector) in dataIds {

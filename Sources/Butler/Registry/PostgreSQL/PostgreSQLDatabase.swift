@@ -252,11 +252,14 @@ final class PostgreSQLSession: SQLSession, Sendable {
         if let error = error as? PSQLError {
             let code = error.serverInfo?[.sqlState]
             let message = error.serverInfo?[.message] ?? error.underlying.map { "\(error.code): \($0)" } ?? "\(error.code)"
-            // 23505 unique_violation, 23503 foreign_key_violation; 40001 serialization
+            // 23505 unique_violation, 23503 foreign_key_violation, 23P01 exclusion_violation
+            // (overlapping validity ranges); 40001 serialization
             // failure, 40P01 deadlock, 08… connection exceptions, no code: no server reply.
             return SQLError(
                 engine: "postgresql", message: message, sql: sql,
-                violated: code == "23505" ? .unique : code == "23503" ? .foreignKey : code?.hasPrefix("23") == true ? .other : nil,
+                violated: code == "23505"
+                    ? .unique
+                    : code == "23503" ? .foreignKey : code == "23P01" ? .overlap : code?.hasPrefix("23") == true ? .other : nil,
                 isTransient: code == nil || code?.hasPrefix("08") == true,
                 rolledBackForConcurrency: code == "40001" || code == "40P01")
         }

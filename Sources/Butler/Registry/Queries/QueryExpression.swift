@@ -54,6 +54,20 @@ public indirect enum QueryExpression: Sendable, Equatable, CustomStringConvertib
         }
     }
 
+    /// Every identifier the expression names (`visit`, `exposure.day_obs`, `ingest_date`).
+    var identifiers: [String] {
+        switch self {
+        case .identifier(let name): return [name]
+        case .bind, .literal, .time, .range, .uuid: return []
+        case .comparison(_, let lhs, let rhs), .arithmetic(_, let lhs, let rhs), .tuple(let lhs, let rhs), .glob(let lhs, let rhs),
+            .and(let lhs, let rhs), .or(let lhs, let rhs):
+            return lhs.identifiers + rhs.identifiers
+        case .membership(let subject, let items, _): return subject.identifiers + items.flatMap(\.identifiers)
+        case .negation(let inner), .positive(let inner), .not(let inner): return inner.identifiers
+        case .function(_, let arguments): return arguments.flatMap(\.identifiers)
+        }
+    }
+
     /// Both expressions, either of which may be absent.
     public static func conjunction(_ lhs: QueryExpression?, _ rhs: QueryExpression?) -> QueryExpression? {
         switch (lhs, rhs) {

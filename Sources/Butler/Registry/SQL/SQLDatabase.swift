@@ -78,6 +78,9 @@ package struct SQLError: Error, CustomStringConvertible, Sendable {
         case unique
         /// A foreign key (a row referring to one that does not exist, or no longer does).
         case foreignKey
+        /// Two validity ranges of one calibration key overlap (PostgreSQL's exclusion
+        /// constraint, SQLite's trigger).
+        case overlap
         /// Another constraint (NOT NULL, CHECK).
         case other
     }
@@ -114,6 +117,11 @@ package struct SQLError: Error, CustomStringConvertible, Sendable {
     /// The failure as callers see it: a conflict for a constraint a concurrent writer won, a
     /// (possibly retryable) storage failure otherwise, with this error as the cause.
     package var butlerError: ButlerError {
+        if violated == .overlap {
+            return ButlerError(
+                .conflict, "the registry refused a validity range that overlaps one already certified (a concurrent certify?)",
+                cause: self)
+        }
         if isConstraintViolation {
             return ButlerError(
                 .conflict, "the registry refused a write that conflicts with existing rows (a concurrent writer?)", cause: self)

@@ -313,10 +313,12 @@ struct SQLiteSession: SQLSession {
     /// The constraint an extended result code reports, if any.
     static func constraint(_ extended: Int32) -> SQLError.Constraint? {
         guard extended & 0xFF == SQLITE_CONSTRAINT else { return nil }
-        // SQLITE_CONSTRAINT_FOREIGNKEY, _PRIMARYKEY and _UNIQUE (macros Swift does not import).
+        // SQLITE_CONSTRAINT_FOREIGNKEY, _PRIMARYKEY, _UNIQUE and _TRIGGER (macros Swift does
+        // not import); the registry's only aborting triggers guard validity ranges.
         switch extended >> 8 {
         case 6, 8: return .unique
         case 3: return .foreignKey
+        case 7: return .overlap
         default: return .other
         }
     }

@@ -1,0 +1,91 @@
+/// Certifying calibrations: CALIBRATION collections hold datasets of calibration types, each
+/// with a validity range; a find or get by time picks the one valid then.
+extension Butler {
+    /// Certifies `refs` into the CALIBRATION collection `collection` (created if missing) as
+    /// valid for `timespan` (daf_butler's `Registry.certify`).
+    ///
+    /// Two validity ranges of one dataset type and data ID in one collection never overlap —
+    /// the database refuses it on every engine, even from concurrent writers — so certifying a
+    /// dataset for a range that overlaps one already certified (of any dataset) fails and
+    /// certifies nothing; ``decertify(collection:datasetType:timespan:dataIds:)`` first.
+    /// - Throws: ``ButlerError/Code/conflict`` with one reason per overlap;
+    ///   ``ButlerError/Code/invalidArgument`` for an empty timespan or a type that is not a
+    ///   calibration type.
+    public func certify(_ refs: [DatasetRef], collection: String, timespan: Timespan) async throws {
+        try requireWriteable("certify into \(collection)")
+        let registry = self.registry
+        try await registry.database.writeRetrying { session in
+            if try registry.findCollection(session, named: collection) == nil {
+                try registry.registerCollection(session, collection, type: .calibration)
+            }
+            try registry.certify(session, collection: collection, refs: refs, timespan: timespan)
+        }
+    }
+
+    /// Removes `timespan` from the validity ranges of `datasetType` in the CALIBRATION
+    /// collection `collection` — of the datasets with `dataIds` only, when given (daf_butler's
+    /// `Registry.decertify`). A range inside `timespan` is removed; one that reaches past it
+    /// keeps the part outside (a range around it becomes two). Returns how many ranges changed.
+    @discardableResult
+    public func decertify(collection: String, datasetType: String, timespan: Timespan, dataIds: [DataId]? = nil) async throws -> Int {
+        try requireWriteable("decertify in \(collection)")
+        let registry = self.registry
+        let universe = self.universe
+        return try await registry.database.writeRetrying { session in
+            let typeRecord = try registry.datasetTypeRecord(session, named: datasetType)
+            let coordinates = try dataIds?.map {
+                try universe.standardize($0, for: typeRecord.datasetType.dimensions, context: "decertify \(datasetType) data ID")
+            }
+            return try registry.decertify(
+                session, collection: collection, datasetType: datasetType, timespan: timespan, dataIds: coordinates)
+        }
+    }
+
+    /// Every membership of datasets of `datasetType` in `collections` (chains flattened): RUN
+    /// and TAGGED memberships without a timespan, CALIBRATION ones with the range each is
+    /// certified for (daf_butler's `queryDatasetAssociations`).
+    public func queryDatasetAssociations(_ datasetType: String, collections: [String]? = nil) async throws -> [DatasetAssociation] {
+        let names = try searchCollections(collections, for: "queryDatasetAssociations(\(datasetType))")
+        let registry = self.registry
+        return try await registry.database.read { session in
+            let typeRecord = try registry.datasetTypeRecord(session, named: datasetType)
+            let path = try registry.searchPath(session, names)
+            var associations: [DatasetAssociation] = []
+            for collection in path where collection.type != .calibration {
+                for ref in try registry.queryDatasets(session, typeRecord, in: [collection], where: nil, bind: [:], findFirst: false) {
+                    associations.append(DatasetAssociation(ref: ref, collection: collection.name, timespan: nil))
+                }
+            }
+            return associations + (try registry.calibAssociations(session, typeRecord, in: path))
+        }
+    }
+
+    /// What `butler certify-calibrations` does (daf_butler's `certifyCalibrations`): certifies
+    /// every dataset of `datasetType` found first in `input` into the CALIBRATION collection
+    /// `output` for `timespan`. Of a CHAINED `input`, only the first child is searched unless
+    /// `searchAllInputs`. Returns the datasets certified.
+    /// - Throws: ``ButlerError/Code/missingDataset`` when `input` holds none (with why).
+    @discardableResult
+    public func certifyCalibrations(
+        from input: String, into output: String, datasetType: String, timespan: Timespan, searchAllInputs: Bool = false
+    ) async throws -> [DatasetRef] {
+        var search = input
+        if !searchAllInputs, let info = try await collections(matching: [input]).first(where: { $0.name == input }),
+            info.type == .chained, let first = info.children.first
+        {
+            search = first
+        }
+        let refs = try await queryDatasets([datasetType], collections: [search], findFirst: true)
+        if refs.isEmpty {
+            throw ButlerError(
+                .missingDataset, "no \(datasetType) datasets in '\(search)' to certify into '\(output)'",
+                reasons: [
+                    search == input
+                        ? "'\(input)' holds none"
+                        : "'\(search)' (the first child of chain '\(input)') holds none; --search-all-inputs searches every child"
+                ])
+        }
+        try await certify(refs, collection: output, timespan: timespan)
+        return refs
+    }
+}
