@@ -2,17 +2,20 @@ import Composites
 
 /// Dataset types: defined at run time, immutable once defined.
 extension Butler {
-    /// Registers a dataset type; an identical existing definition is accepted.
+    /// Registers a dataset type; an identical existing definition is accepted, and one that
+    /// differs only by declaring more `fields` adds them (``indexFields(_:collections:where:bind:reindex:)``
+    /// fills them for datasets that exist).
     /// - Returns: The definition as stored (dimensions expanded to their required closure).
     /// - Throws: ``ButlerError/Code/datasetTypeConflict`` showing both definitions.
     @discardableResult
     public func registerDatasetType(
-        _ name: String, dimensions: [String], storageClass: String, isCalibration: Bool = false
+        _ name: String, dimensions: [String], storageClass: String, isCalibration: Bool = false, fields: [DatasetField] = []
     ) async throws -> DatasetType {
         try requireWriteable("register dataset type \(name)")
         _ = try storageClasses.storageClass(named: storageClass)
         let datasetType = DatasetType(
-            name: name, dimensions: try universe.group(dimensions), storageClass: storageClass, isCalibration: isCalibration)
+            name: name, dimensions: try universe.group(dimensions), storageClass: storageClass, isCalibration: isCalibration,
+            fields: fields)
         let registry = self.registry
         let storageClasses = self.storageClasses
         try await registry.database.writeRetrying { session in
@@ -39,7 +42,7 @@ extension Butler {
             }
             _ = try registry.registerDatasetType(session, datasetType)
         }
-        return datasetType
+        return try await self.datasetType(name)
     }
 
     /// The dataset type called `name`.

@@ -36,6 +36,15 @@ extension Butler {
             throw error
         }
         try await commit(staged)
-        return staged.map(\.0)
+        let refs = staged.map(\.0)
+        if let type = refs.first?.datasetType, !type.fields.isEmpty {
+            do { try await indexFields(of: refs) } catch {
+                throw ButlerError(
+                    (error as? ButlerError)?.code ?? .typeMismatch,
+                    "ingested \(refs.count) \(datasetType) dataset(s) into \(run), but could not take their fields \(type.fields.map(\.name)); fix the definition or the files, then run `butler index-fields`",
+                    cause: error)
+            }
+        }
+        return refs
     }
 }

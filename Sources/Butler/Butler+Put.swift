@@ -1,4 +1,5 @@
 import Composites
+import Foundation
 
 /// Writing datasets: the artifact is prepared (written and synced where nobody reads it) before
 /// the registry transaction and published inside it.
@@ -26,8 +27,9 @@ extension Butler {
         }
         let (typeRecord, ref) = try await resolveNewRef(datasetType, dataId: dataId, run: run, mode: idGenerationMode)
         let storageClass = try storageClasses.storageClass(named: typeRecord.datasetType.storageClassName)
+        let fields = try fieldValues(of: value, ref: ref, storageClass: storageClass)
         let write = try datastore.prepare(value, for: ref, storageClass: storageClass)
-        try await commit([(ref, typeRecord, write)])
+        try await commit([(ref, typeRecord, write)], fieldValues: fields.map { [ref.id: $0] } ?? [:])
         return ref
     }
 
@@ -55,18 +57,20 @@ extension Butler {
             throw ButlerError.collection("put of \(datasets.count) datasets: no run given and the Butler has no default run")
         }
         var items: [(DatasetRef, DatasetTypeRecord, any DatastoreWrite)] = []
+        var fields: [UUID: [String: JSONValue]] = [:]
         do {
             for dataset in datasets {
                 let (typeRecord, ref) = try await resolveNewRef(
                     dataset.datasetType, dataId: dataset.dataId, run: run, mode: idGenerationMode)
                 let storageClass = try storageClasses.storageClass(named: typeRecord.datasetType.storageClassName)
+                fields[ref.id] = try fieldValues(of: dataset.value, ref: ref, storageClass: storageClass)
                 items.append((ref, typeRecord, try datastore.prepare(dataset.value, for: ref, storageClass: storageClass)))
             }
         } catch {
             for (_, _, write) in items { write.abandon() }
             throw error
         }
-        try await commit(items)
+        try await commit(items, fieldValues: fields)
         return items.map(\.0)
     }
 
@@ -94,7 +98,10 @@ extension Butler {
     /// Durability has one barrier per batch, not per dataset: the staged bytes of all items are
     /// synced before the transaction, and the names published inside it are synced before it
     /// commits.
-    func commit(_ items: [(DatasetRef, DatasetTypeRecord, any DatastoreWrite)]) async throws {
+    /// Declared field values go in the same transaction (``fieldValues`` by dataset ID).
+    func commit(
+        _ items: [(DatasetRef, DatasetTypeRecord, any DatastoreWrite)], fieldValues: [UUID: [String: JSONValue]] = [:]
+    ) async throws {
         let registry = self.registry
         let datastore = self.datastore
         let writes = items.map(\.2)
@@ -103,6 +110,9 @@ extension Butler {
             try await registry.database.write { session in
                 for (ref, typeRecord, write) in items {
                     try registry.insertDataset(session, ref, type: typeRecord)
+                    if let values = fieldValues[ref.id] {
+                        try registry.setFieldValues(session, typeRecord, datasetId: ref.id, values: values)
+                    }
                     try write.commit(session)
                 }
                 try datastore.makePublicationDurable(writes)
@@ -112,5 +122,12 @@ extension Butler {
             throw error
         }
         for (_, _, write) in items { write.finish() }
+    }
+
+    /// The declared field values of a dataset about to be put (nil when its type has none).
+    func fieldValues(of value: any Sendable, ref: DatasetRef, storageClass: StorageClass) throws -> [String: JSONValue]? {
+        guard !ref.datasetType.fields.isEmpty else { return nil }
+        return try DatasetFieldExtractor(storageClasses: storageClasses).values(
+            of: ref.datasetType.fields, in: value, storageClass: storageClass, context: "put of \(ref)")
     }
 }

@@ -12,7 +12,7 @@ struct ButlerCommand: AsyncParsableCommand {
         abstract: "Store and retrieve astronomical datasets by dataset type, data ID and collections.",
         subcommands: [
             Create.self, ConfigDump.self, Demo.self,
-            RegisterDatasetType.self, RemoveDatasetType.self, QueryDatasetTypes.self,
+            RegisterDatasetType.self, RemoveDatasetType.self, QueryDatasetTypes.self, IndexFields.self,
             QueryCollections.self, CollectionChain.self, RemoveCollections.self, Associate.self,
             CertifyCalibrations.self, DecertifyCalibrations.self, QueryDatasetAssociations.self,
             InsertDimensionRecords.self, QueryDimensionRecords.self, QueryDataIds.self,

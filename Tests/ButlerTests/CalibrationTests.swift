@@ -222,6 +222,29 @@ struct CalibrationTests {
         try await butler.close()
     }
 
+    @Test("an exposure fills what it implies: the flat of its physical filter, in finds and joins", arguments: Backend.available)
+    func impliedByExposure(backend: Backend) async throws {
+        let (butler, directory) = try await makeButler(backend)
+        defer { _ = directory }
+        try await butler.registerDatasetType(
+            "flat", dimensions: ["detector", "physical_filter"], storageClass: "StructuredDataDict", isCalibration: true)
+        var refs: [String: DatasetRef] = [:]
+        for filter in ["HSC-I", "HSC-R"] {
+            refs[filter] = try await butler.put(
+                JSONValue.object(["filter": .string(filter)]), "flat",
+                dataId: ["instrument": "HSC", "detector": 0, "physical_filter": .string(filter)],
+                run: "calib/flats")
+        }
+        try await butler.certify(Array(refs.values), collection: "calib", timespan: .unbounded)
+        // Exposure 1 was taken through HSC-I.
+        let found = try await butler.findDataset(
+            "flat", dataId: ["instrument": "HSC", "detector": 0, "exposure": 1], collections: ["calib"])
+        #expect(found?.id == refs["HSC-I"]?.id)
+        let joined = try await butler.queryDatasets(["flat"], collections: ["calib"], where: "exposure = 1", findFirst: true)
+        #expect(joined.map(\.id) == [refs["HSC-I"]!.id])
+        try await butler.close()
+    }
+
     @Test("a chain mixing RUN and CALIBRATION collections finds by search order", arguments: Backend.available)
     func mixedChain(backend: Backend) async throws {
         let (butler, directory) = try await makeButler(backend)
@@ -282,6 +305,7 @@ struct CalibrationTests {
         // Make it what the previous release wrote: version 3, no calibration tables.
         try await butler.registry.database.write { session in
             try session.execute("DROP TABLE dataset_calib_tables")
+            try session.execute("DROP TABLE dataset_type_field")
             try session.execute("UPDATE butler_attributes SET value = '3' WHERE name = 'schema_version'")
         }
         try await butler.close()

@@ -11,13 +11,20 @@ public final class DatasetType: Sendable, Hashable, CustomStringConvertible {
     public let storageClassName: String
     /// Whether datasets of this type may live in CALIBRATION collections with validity ranges.
     public let isCalibration: Bool
+    /// Values taken from each dataset at put or ingest and kept in the registry, so that
+    /// queries can use them (`calexp.seeing < 0.8`). Not part of the type's identity: a type
+    /// may gain fields after datasets of it exist.
+    public let fields: [DatasetField]
 
     /// Creates a dataset type definition (register it with ``Butler/registerDatasetType(_:)``).
-    public init(name: String, dimensions: DimensionGroup, storageClass: String, isCalibration: Bool = false) {
+    public init(
+        name: String, dimensions: DimensionGroup, storageClass: String, isCalibration: Bool = false, fields: [DatasetField] = []
+    ) {
         self.name = name
         self.dimensions = dimensions
         self.storageClassName = storageClass
         self.isCalibration = isCalibration
+        self.fields = fields
     }
 
     public static func == (lhs: DatasetType, rhs: DatasetType) -> Bool {
@@ -43,6 +50,9 @@ public final class DatasetType: Sendable, Hashable, CustomStringConvertible {
         "\(name) \(dimensions) \(storageClassName)" + (isCalibration ? " (calibration)" : "")
     }
 
+    /// The declared field called `name`, if any.
+    public func field(named name: String) -> DatasetField? { fields.first { $0.name == name } }
+
     /// Checks that a dataset type name is legal: letters, digits and `_`, starting with a
     /// letter, with at most one `.component` suffix.
     static func validate(name: String) throws {
@@ -58,4 +68,54 @@ public final class DatasetType: Sendable, Hashable, CustomStringConvertible {
                 "invalid dataset type name '\(name)': use letters, digits and '_' starting with a letter, with an optional '.component'")
         }
     }
+}
+
+/// A value every dataset of a type carries in the registry, taken from the dataset itself
+/// when it is put or ingested: a key of a metrics dictionary, a FITS header keyword of an
+/// Exposure's metadata, a field of its visitInfo or PSF.
+///
+/// `source` is a dotted path into the in-memory dataset: its first step may name a component
+/// of the storage class (`metadata`, `visitInfo`, `psf`), then keys of that value (`metadata.SEEING`,
+/// `visitInfo.boresightAirmass`, `stats.background`); by default the field's own name.
+public struct DatasetField: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The field's name, used in queries as `datasetType.name`.
+    public let name: String
+    /// Its type: int, float, string or bool.
+    public let type: FieldType
+    /// Where in the dataset the value comes from.
+    public let source: String
+
+    /// A field of `type` taken from `source` (its own name when nil).
+    /// - Throws: ``ButlerError/Code/configuration`` for a name that is not an identifier, a
+    ///   region type, or an empty source.
+    public init(name: String, type: FieldType, source: String? = nil) throws {
+        let valid =
+            name.first.map { $0.isLetter && $0.isASCII } == true
+            && name.allSatisfy { ($0.isLetter || $0.isNumber || $0 == "_") && $0.isASCII }
+        guard valid else {
+            throw ButlerError.configuration("invalid dataset field name '\(name)': use letters, digits and '_' starting with a letter")
+        }
+        guard type != .region else { throw ButlerError.configuration("dataset field \(name): a field is an int, float, string or bool") }
+        let source = source ?? name
+        guard !source.isEmpty, !source.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) else {
+            throw ButlerError.configuration("dataset field \(name): source '\(source)' is not a dotted path")
+        }
+        self.name = name
+        self.type = type
+        self.source = source
+    }
+
+    /// Reads `NAME:TYPE[=SOURCE]` (`seeing:float=metadata.SEEING`), as `register-dataset-type --field` takes it.
+    public init(parsing text: String) throws {
+        let (head, source) =
+            text.firstIndex(of: "=").map { (String(text[..<$0]), String(text[text.index(after: $0)...])) } ?? (text, nil)
+        let parts = head.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2, let type = FieldType(rawValue: parts[1].lowercased()) else {
+            throw ButlerError.configuration("dataset field '\(text)' is not NAME:TYPE[=SOURCE] with TYPE int, float, string or bool")
+        }
+        try self.init(name: parts[0], type: type, source: source)
+    }
+
+    /// `seeing:float=metadata.SEEING`.
+    public var description: String { "\(name):\(type.rawValue)" + (source == name ? "" : "=\(source)") }
 }

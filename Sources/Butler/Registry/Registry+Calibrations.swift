@@ -93,10 +93,10 @@ extension Registry {
             let name = universe.aliases[key] ?? key
             if own.contains(name) { ownValues[key] = value } else { extra.append(name) }
         }
-        let coordinate = try universe.standardize(ownValues, for: datasetType.dimensions, context: context)
-        if extra.isEmpty { return (coordinate, timespan ?? .unbounded) }
+        if extra.isEmpty {
+            return (try universe.standardize(ownValues, for: datasetType.dimensions, context: context), timespan ?? .unbounded)
+        }
         let full = try universe.standardize(dataId, for: try universe.group(dataId.keys), context: context)
-        if let timespan { return (coordinate, timespan) }
         var time = Timespan.unbounded
         for name in universe.sorted(extra) {
             guard let element = universe.elements[name], element.hasTimespan, let value = full[name] else { continue }
@@ -109,6 +109,13 @@ extension Registry {
                     "\(context) \(full): \(name)=\(value) is not a known \(name)\(owner), so it gives no time to look up \(datasetType.name) by"
                 )
             }
+            // What the record implies fills the type's dimensions the data ID left out (a flat's
+            // physical_filter from the exposure).
+            for implied in element.implies where own.contains(implied) && ownValues[implied] == nil {
+                if case .string(let text) = record[implied] { ownValues[implied] = .string(text) }
+                if case .int(let int) = record[implied] { ownValues[implied] = .int(int) }
+            }
+            if timespan != nil { continue }
             guard case .int(let begin) = record["timespan_begin"], case .int(let end) = record["timespan_end"] else {
                 throw ButlerError(
                     .dimensionRecord,
@@ -116,7 +123,7 @@ extension Registry {
             }
             time = time.intersection(Timespan(nanoseconds: begin, end))
         }
-        return (coordinate, time)
+        return (try universe.standardize(ownValues, for: datasetType.dimensions, context: context), timespan ?? time)
     }
 
     /// Why a calibration look-up at `timespan` found nothing in the CALIBRATION collections of

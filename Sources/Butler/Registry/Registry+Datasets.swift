@@ -272,12 +272,19 @@ extension Registry {
             var builder = QueryBuilder(universe: universe, dialect: dialect)
             builder.base(table: table, alias: "t", dimensions: dims)
             builder.datasetAlias = "t"
+            builder.datasetFields = (datasetType.name, typeRecord.fieldTable, datasetType.fields)
             builder.available.formUnion(datasetType.dimensions.implied)
             var temporalColumns: [String] = []
             var conditions: [String] = []
             for name in temporal {
-                let alias = builder.joinElement(universe.elements[name]!, keySources: [:])
+                let element = universe.elements[name]!
+                let alias = builder.joinElement(element, keySources: [:])
                 temporalColumns.append(try builder.source(forDimension: name, context: context))
+                // What the record implies must agree with the dataset's own dimensions (a
+                // flat's physical_filter is the exposure's).
+                for implied in element.implies where dims.contains(implied) {
+                    conditions.append("\(alias).\(dialect.quote(implied)) = t.\(dialect.quote(implied))")
+                }
                 conditions.append(
                     validity
                         ? "t.validity_begin < \(alias).timespan_end AND \(alias).timespan_begin < t.validity_end"

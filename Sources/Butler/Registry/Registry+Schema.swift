@@ -51,7 +51,7 @@ extension Registry {
                 dimensions TEXT PRIMARY KEY,
                 tag_table TEXT NOT NULL UNIQUE)
             """)
-        try createCalibTablesTable(session)
+        try createVersion4Tables(session)
         try session.execute(
             """
             CREATE TABLE dataset (
@@ -81,6 +81,9 @@ extension Registry {
             throw ButlerError.configuration(
                 "\(source) has registry schema version \(version ?? "none"); this Butler reads version \(Self.schemaVersion)")
         }
+        // Version 3 is read as it is until a writeable open upgrades it: without field tables.
+        let current = version == Self.schemaVersion
+        cached { $0.hasFieldTables = current }
         let namespace = try attribute(session, "universe_namespace")
         let universeVersion = try attribute(session, "universe_version")
         guard namespace == universe.namespace, universeVersion == String(universe.version) else {
@@ -95,7 +98,8 @@ extension Registry {
     func upgradeSchema(_ session: any SQLSession) throws {
         try lock(session, "schema")
         guard let version = try attribute(session, "schema_version"), version != Self.schemaVersion else { return }
-        if version == "3" { try createCalibTablesTable(session) }
+        if version == "3" { try createVersion4Tables(session) }
+        cached { $0.hasFieldTables = true }
         try setAttribute(session, "schema_version", Self.schemaVersion)
     }
 
@@ -104,12 +108,23 @@ extension Registry {
         try attribute(session, "schema_version") != Self.schemaVersion
     }
 
-    private func createCalibTablesTable(_ session: any SQLSession) throws {
+    /// What version 4 added: the calibration tables' index and dataset field definitions.
+    private func createVersion4Tables(_ session: any SQLSession) throws {
         try session.execute(
             """
             CREATE TABLE dataset_calib_tables (
                 dimensions TEXT PRIMARY KEY,
                 calib_table TEXT NOT NULL UNIQUE)
+            """)
+        try session.execute(
+            """
+            CREATE TABLE dataset_type_field (
+                dataset_type_id \(dialect.bigintType) NOT NULL REFERENCES dataset_type (dataset_type_id) ON DELETE CASCADE,
+                position \(dialect.bigintType) NOT NULL,
+                name TEXT NOT NULL,
+                type TEXT NOT NULL,
+                source TEXT NOT NULL,
+                PRIMARY KEY (dataset_type_id, name))
             """)
     }
 

@@ -20,6 +20,8 @@ final class Registry: Sendable {
         var records: [RecordKey: DimensionRecord] = [:]
         /// Calibration tables by dimension group key; a table once created is never dropped.
         var calibTables: [String: String] = [:]
+        /// False for a repository read as schema version 3, which has no dataset fields.
+        var hasFieldTables = true
     }
 
     /// A dimension record's identity in the cache: element and primary-key values.
@@ -72,6 +74,9 @@ struct DatasetTypeRecord: Sendable {
     let id: Int64
     let datasetType: DatasetType
     let tagTable: String
+
+    /// The table of its declared fields' values (one row per dataset), once it has fields.
+    var fieldTable: String { "dataset_fields_\(id)" }
 }
 
 /// A collection row.

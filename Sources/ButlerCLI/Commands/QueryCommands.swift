@@ -57,11 +57,15 @@ struct QueryDatasets: AsyncParsableCommand {
             let refs = try await butler.queryDatasets(
                 datasetTypes, collections: collections.list.isEmpty ? ["*"] : collections.list,
                 where: constraints.where, dataId: try constraints.dataId(), bind: try constraints.binds(), findFirst: findFirst)
-            var rows = Rows(columns: ["datasetType", "run", "id", "dataId"] + (showURI ? ["uri"] : []))
+            // Declared dataset fields, when any type listed has some.
+            let fields = try await butler.fieldValues(of: refs)
+            let showFields = refs.contains { !$0.datasetType.fields.isEmpty }
+            var rows = Rows(columns: ["datasetType", "run", "id", "dataId"] + (showFields ? ["fields"] : []) + (showURI ? ["uri"] : []))
             for ref in refs {
                 var row: [JSONValue] = [
                     .string(ref.datasetType.name), .string(ref.run), .string(ref.id.uuidString.lowercased()), ref.dataId.json,
                 ]
+                if showFields { row.append(fields[ref.id].map(JSONValue.object) ?? .null) }
                 if showURI { row.append(.string(try await butler.artifactURLs(ref).map(\.path).joined(separator: " "))) }
                 rows.append(row)
             }

@@ -55,12 +55,43 @@ struct RegisterDatasetType: AsyncParsableCommand {
     @Argument(help: "The storage class name.") var storageClass: String
     @Argument(help: "The dimensions.") var dimensions: [String] = []
     @Flag(name: .customLong("is-calibration"), help: "Datasets of this type are calibrations.") var isCalibration = false
+    @Option(
+        name: .customLong("field"), parsing: .singleValue,
+        help: ArgumentHelp(
+            "A queryable field NAME:TYPE[=SOURCE] taken from each dataset (repeatable; TYPE int, float, string or bool).",
+            discussion:
+                "SOURCE is a dotted path into the dataset, e.g. metadata.SEEING, visitInfo.boresightAirmass, stats.background; the field's name by default. Adding fields to an existing type is allowed; `butler index-fields` fills them for existing datasets."
+        ))
+    var fields: [String] = []
 
     func run() async throws {
+        let declared = try fields.map { try DatasetField(parsing: $0) }
         let type = try await withButler(repo) { butler in
-            try await butler.registerDatasetType(name, dimensions: dimensions, storageClass: storageClass, isCalibration: isCalibration)
+            try await butler.registerDatasetType(
+                name, dimensions: dimensions, storageClass: storageClass, isCalibration: isCalibration, fields: declared)
         }
-        print("Registered \(type)")
+        print("Registered \(type)" + (type.fields.isEmpty ? "" : " with fields \(type.fields.map(\.description).joined(separator: ", "))"))
+    }
+}
+
+struct IndexFields: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "index-fields",
+        abstract: "Fill a dataset type's declared fields from its datasets (those never indexed, or all with --reindex).")
+
+    @Argument(help: "The repository root.") var repo: String
+    @Argument(help: "The dataset type.") var datasetType: String
+    @OptionGroup var collections: CollectionOptions
+    @OptionGroup var constraints: ConstraintOptions
+    @Flag(name: .long, help: "Index every matching dataset again, not only those never indexed.") var reindex = false
+
+    func run() async throws {
+        let count = try await withButler(repo) { butler in
+            try await butler.indexFields(
+                datasetType, collections: collections.list.isEmpty ? nil : collections.list, where: constraints.where,
+                bind: try constraints.binds(), reindex: reindex)
+        }
+        print("Indexed the fields of \(count) \(datasetType) dataset(s)")
     }
 }
 
@@ -87,11 +118,11 @@ struct QueryDatasetTypes: AsyncParsableCommand {
 
     func run() async throws {
         let types = try await withButler(repo, writeable: false) { try await $0.datasetTypes(matching: globs) }
-        var rows = Rows(columns: ["name", "dimensions", "storageClass", "isCalibration"])
+        var rows = Rows(columns: ["name", "dimensions", "storageClass", "isCalibration", "fields"])
         for type in types {
             rows.append([
                 .string(type.name), .array(type.dimensions.required.map { .string($0) }),
-                .string(type.storageClassName), .bool(type.isCalibration),
+                .string(type.storageClassName), .bool(type.isCalibration), .array(type.fields.map { .string($0.description) }),
             ])
         }
         rows.print(json: output.json)

@@ -157,6 +157,9 @@ struct Demo: AsyncParsableCommand {
         print("repository: \(root.path)")
         print("try: butler query-datasets \(repo) isr_metrics --collections DemoCam/defaults --find-first --where \"visit = 2\"")
         print("     butler get \(repo) calexp --collections DemoCam/night --data-id instrument=DemoCam,visit=1,detector=0 --component wcs")
+        print("     butler query-datasets \(repo) calexp --collections DemoCam/night --where \"calexp.seeing < 0.75\"")
+        print("     butler query-dataset-associations \(repo) bias --collections DemoCam/calib")
+        print("     butler query-datasets \(repo) bias flat --collections DemoCam/calib --where \"exposure = 5\" --find-first")
     }
 
     /// The demo's table of steps: what each did and how long it took.

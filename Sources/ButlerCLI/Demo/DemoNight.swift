@@ -35,10 +35,13 @@ struct DemoNight {
         return (0..<120).map { _ in (150.0 - 0.01 + next() * 0.045, 2.0 - 0.01 + next() * 0.045, 2000 + next() * 40000) }
     }()
 
-    /// One raw image: sky, stars convolved with a Gaussian PSF (σ = 1.6 px), noise.
+    /// The night's seeing changes from visit to visit: the Gaussian PSF's σ in pixels.
+    func psfSigma(visit: Int) -> Double { 1.3 + 0.2 * Double(visit % 4) }
+
+    /// One raw image: sky, stars convolved with the visit's Gaussian PSF, noise.
     func rawImage(visit: Int, detector: Int) -> Exposure<Float> {
         let wcs = wcs(visit: visit, detector: detector)
-        let sigma = 1.6
+        let sigma = psfSigma(visit: visit)
         var image = Image<Float>(width: size, height: size, fill: 0)
         var state = UInt64(visit * 1000 + detector + 1)
         for index in image.pixels.indices {
@@ -102,7 +105,7 @@ struct DemoNight {
 
     /// Bias subtraction and flat division with the calibrations valid at the exposure's time,
     /// then background subtraction, a variance plane, saturation flags, a PSF and a calibration.
-    func calibrate(_ raw: Exposure<Float>, bias: Image<Float>, flat: Image<Float>) throws -> Exposure<Float> {
+    func calibrate(_ raw: Exposure<Float>, bias: Image<Float>, flat: Image<Float>, psfSigma: Double) throws -> Exposure<Float> {
         var raw = raw
         for index in raw.maskedImage.image.pixels.indices {
             raw.maskedImage.image.pixels[index] = (raw.image.pixels[index] - bias.pixels[index]) / flat.pixels[index]
@@ -116,7 +119,10 @@ struct DemoNight {
             calexp.maskedImage.variance.pixels[index] = max(value, 1)
             if value > 30000 { calexp.maskedImage.mask.image.pixels[index] |= try calexp.mask.bitMask("SAT") }
         }
-        calexp.psf = .gaussian(sigma: 1.6, width: 17, height: 17)
+        // The PSF (known here, fitted in a real pipeline) and the seeing it means, FWHM in
+        // arcseconds, published in the header for the registry's `calexp.seeing` field.
+        calexp.psf = .gaussian(sigma: psfSigma, width: 17, height: 17)
+        calexp.metadata.set("SEEING", .double((psfSigma * 2.3548 * 0.2 * 1000).rounded() / 1000), comment: "PSF FWHM (arcsec)")
         calexp.photoCalib = PhotoCalib(calibrationMean: 0.52, calibrationErr: 0.004)
         calexp.visitInfo = nil  // shared per visit, stored once as calexp.visitInfo
         return calexp
@@ -175,7 +181,9 @@ struct DemoNight {
                 "\(before.count * 2) biases (two generations, from one run each) and \(detectors * 2) flats (from a third) certified into \(calibrations); the bias changes at \(change.isot(scale: .utc, fractionDigits: 0)) UTC"
         }
         try await timed("calibrate") {
-            try await butler.registerDatasetType("calexp", dimensions: ["visit", "detector"], storageClass: "ExposureF")
+            try await butler.registerDatasetType(
+                "calexp", dimensions: ["visit", "detector"], storageClass: "ExposureF",
+                fields: [try DatasetField(parsing: "seeing:float=metadata.SEEING")])
             try await butler.registerDatasetType("calexp.visitInfo", dimensions: ["visit"], storageClass: "VisitInfo")
             try await butler.registerDatasetType("calexp.wcs", dimensions: ["visit", "detector"], storageClass: "Wcs")
             var biasRuns: [String: Int] = [:]
@@ -190,7 +198,7 @@ struct DemoNight {
                 flatId["physical_filter"] = .string(visit % 2 == 0 ? "Demo-r" : "Demo-g")
                 let flat = try await butler.get("flat", dataId: flatId, collections: ["\(instrument)/calib"], as: Image<Float>.self)
                 try await butler.put(
-                    try calibrate(raw, bias: bias, flat: flat), "calexp",
+                    try calibrate(raw, bias: bias, flat: flat, psfSigma: psfSigma(visit: visit)), "calexp",
                     dataId: ["instrument": .string(instrument), "visit": .int(Int64(visit)), "detector": .int(Int64(detector))],
                     run: "\(instrument)/runs/calib")
             }
@@ -209,6 +217,17 @@ struct DemoNight {
             }
             return
                 "\(dataIds.count) calexps (bias and flat found by exposure time: \(used)) stored disassembled (one artifact per component) + \(visits) shared visitInfos"
+        }
+        try await timed("query seeing") {
+            let sharp = try await butler.queryDatasets(
+                ["calexp"], collections: ["\(instrument)/runs/calib"], where: "calexp.seeing < :limit", bind: ["limit": .double(0.75)])
+            let visitsFound = Set(sharp.compactMap { $0.dataId["visit"] }).sorted().map(String.init(describing:))
+            let expected = (1...visits).filter { psfSigma(visit: $0) * 2.3548 * 0.2 < 0.75 }.map(String.init)
+            guard visitsFound == expected else {
+                throw CommandFailure("calexp.seeing < 0.75 found visits \(visitsFound), expected \(expected)")
+            }
+            return
+                "calexp.seeing < 0.75 (a field taken from each calexp's header at put): \(sharp.count) calexps of visits \(visitsFound.joined(separator: ", "))"
         }
         try await timed("refit WCS") {
             for (visit, detector) in dataIds {

@@ -124,6 +124,10 @@ struct QueryBuilder {
     /// name the dataset's ID and ingest time (the `dataset` table joined when used).
     var datasetAlias: String?
     private var joinedDatasetTable = false
+    /// The queried dataset type's declared fields and the table holding their values: with
+    /// them, `type.field` names a field (the table joined when used).
+    var datasetFields: (typeName: String, table: String, fields: [DatasetField])?
+    private var joinedFieldTable = false
 
     /// Compiles `expression` to SQL, resolving identifiers to dimensions, fields or `bind`
     /// values, and converting literals to each dimension's type.
@@ -249,6 +253,26 @@ struct QueryBuilder {
             return .timeColumn("ds.ingest_date")
         }
         let parts = name.split(separator: ".").map(String.init)
+        if let alias = datasetAlias, let declared = datasetFields, parts.count == 2, parts[0] == declared.typeName {
+            guard let field = declared.fields.first(where: { $0.name == parts[1] }) else {
+                throw ButlerError.query(
+                    "\(context): \(declared.typeName) declares no field '\(parts[1])'"
+                        + (declared.fields.isEmpty ? "" : " (its fields: \(declared.fields.map(\.name).joined(separator: ", ")))"))
+            }
+            if !joinedFieldTable {
+                // A LEFT JOIN: a dataset never indexed has NULLs, which no comparison matches.
+                from.append("LEFT JOIN \(declared.table) df ON df.dataset_id = \(alias).dataset_id")
+                joinedFieldTable = true
+            }
+            return .column("df.\(dialect.quote(field.name))", field.type)
+        }
+        if datasetAlias != nil, parts.count == 2, universe.elements[universe.aliases[parts[0]] ?? parts[0]] == nil {
+            // Another dataset type's field, in a query over several types: not this type's.
+            throw ButlerError(
+                .invalidQuery,
+                "\(context): '\(name)' is neither a record field nor a field of \(datasetFields?.typeName ?? "this dataset type")",
+                cause: UnrelatedDimension(name: parts[0]))
+        }
         if parts.count >= 2 {
             let elementName = universe.aliases[parts[0]] ?? parts[0]
             if parts[1] == "timespan", let element = universe.elements[elementName], element.hasTimespan {
