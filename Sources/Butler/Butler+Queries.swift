@@ -56,3 +56,75 @@ extension Butler {
         }
     }
 }
+
+/// Why a query came back empty (daf_butler's `explain_no_results`, as data).
+extension Butler {
+    /// Why ``queryDatasets(_:collections:where:dataId:bind:findFirst:)`` with these arguments
+    /// finds nothing: no such dataset type, no datasets of it in the collections, a data ID value
+    /// without a record, the where-terms that each match nothing alone (run one by one), or
+    /// that each matches but not together. Empty when the query does find something.
+    public func explainNoDatasets(
+        _ datasetTypes: [String], collections: [String]? = nil, where expression: String? = nil, dataId: DataId = [:],
+        bind: [String: BindValue] = [:]
+    ) async throws -> [String] {
+        let predicate = QueryExpression.conjunction(try expression.flatMap(QueryExpression.parseOptional), QueryExpression.dataId(dataId))
+        let names = try searchCollections(collections, for: "explainNoDatasets")
+        let registry = self.registry
+        return try await registry.database.read { session in
+            let records = try registry.datasetTypeRecords(session, matching: datasetTypes)
+            if records.isEmpty { return ["no dataset type matches \(datasetTypes.isEmpty ? ["*"] : datasetTypes)"] }
+            let path = try registry.searchPath(session, names)
+            if path.isEmpty { return ["the collections \(names) hold no collection with datasets"] }
+            var reasons: [String] = []
+            var unrelated: [String] = []
+            for record in records {
+                let name = record.datasetType.name
+                func matches(_ term: QueryExpression?) throws -> Bool {
+                    !(try registry.datasetMatches(session, record, in: path, where: term, bind: bind, findFirst: false).rows.isEmpty)
+                }
+                let present: Bool
+                do {
+                    if try matches(predicate) { return [] }
+                    present = try matches(nil)
+                } catch let error as ButlerError where error.cause is UnrelatedDimension {
+                    unrelated.append(name)
+                    continue
+                }
+                if !present {
+                    reasons.append("\(name) has no datasets in \(path.map(\.name).joined(separator: ", "))")
+                    continue
+                }
+                reasons += try registry.explainEmpty(session, predicate: predicate) { try matches($0) }.map { "\(name): \($0)" }
+            }
+            if !unrelated.isEmpty {
+                reasons.append("the constraints name dimensions or fields that \(unrelated.joined(separator: ", ")) lack")
+            }
+            return reasons
+        }
+    }
+
+    /// Why ``queryDataIds(_:datasets:collections:where:dataId:bind:)`` with these arguments finds
+    /// nothing, as ``explainNoDatasets(_:collections:where:dataId:bind:)`` says it.
+    public func explainNoDataIds(
+        _ dimensions: [String], datasets: String? = nil, collections: [String]? = nil, where expression: String? = nil,
+        dataId: DataId = [:], bind: [String: BindValue] = [:]
+    ) async throws -> [String] {
+        let predicate = QueryExpression.conjunction(try expression.flatMap(QueryExpression.parseOptional), QueryExpression.dataId(dataId))
+        let group = try universe.group(dimensions)
+        let names = try datasets == nil ? [] : searchCollections(collections, for: "explainNoDataIds")
+        let registry = self.registry
+        return try await registry.database.read { session in
+            func matches(_ term: QueryExpression?) throws -> Bool {
+                !(try registry.queryDataIds(session, group, datasetType: datasets, in: names, where: term, bind: bind).isEmpty)
+            }
+            if try matches(predicate) { return [] }
+            if !(try matches(nil)) {
+                return [
+                    datasets.map { "\($0) has no datasets in \(names.joined(separator: ", "))" }
+                        ?? "there are no \(group.required.joined(separator: " × ")) records to combine"
+                ]
+            }
+            return try registry.explainEmpty(session, predicate: predicate) { try matches($0) }
+        }
+    }
+}

@@ -52,6 +52,13 @@ struct CalibrationCLITests {
             "query-datasets", repo, "bias", "--collections", "calib", "--where", "exposure = 1", "--find-first", "--json")
         #expect(joined.status == 0, "\(joined.stderr)")
         #expect(try json(joined.stdout).compactMap { ($0["dataId"] as? [String: Any])?["detector"] as? Int } == [0])
+        let none = try butler("query-datasets", repo, "bias", "--collections", "calib", "--where", "exposure = 1 AND detector = 1")
+        #expect(
+            none.stdout.contains("No results.\nWhy:\n  - bias: each of the 2 terms matches something alone, but not all of them together"),
+            "\(none.stdout)")
+        let noneJSON = try butler("query-datasets", repo, "bias", "--collections", "calib", "--where", "detector = 7", "--json")
+        #expect(
+            noneJSON.stderr.contains("{\"noResults\":{\"reasons\":[\"bias: `detector = 7` alone matches nothing\""), "\(noneJSON.stderr)")
         let fetched = try butler(
             "get", repo, "bias", "--collections", "calib", "--data-id", "instrument=HSC,detector=0,exposure=1")
         #expect(fetched.status == 0 && fetched.stdout.contains("\"level\""), "\(fetched.stderr)")

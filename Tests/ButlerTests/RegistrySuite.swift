@@ -185,7 +185,9 @@ struct RegistrySuite {
         try await butler.close()
     }
 
-    @Test("a find that comes back empty says why: unknown dimension values, no datasets of the type there", arguments: Backend.available)
+    @Test(
+        "a find or query that comes back empty says why: unknown dimension values, no datasets there, terms that match nothing",
+        arguments: Backend.available)
     func explainedMisses(backend: Backend) async throws {
         let (butler, directory) = try await makeButler(backend)
         defer { _ = directory }
@@ -214,6 +216,25 @@ struct RegistrySuite {
         #expect(all.map(\.datasetType.name) == ["metrics"])
         #expect(try await butler.queryDatasets(["*"], collections: ["run/a"]).count == 2)
         await #expect(throws: ButlerError.self) { try await butler.queryDatasets(["flat"], collections: ["run/a"], where: "visit = 1") }
+        // An empty query explains itself: terms that match nothing alone, unknown values…
+        let why = try await butler.explainNoDatasets(
+            ["metrics"], collections: ["run/a"], where: "instrument = 'HSC' AND visit = 999 AND band = 'i'")
+        #expect(why == ["metrics: `visit = 999` alone matches nothing", "metrics: visit=999 is not a known visit of instrument HSC"])
+        // …terms that only fail together, and types absent from the collections.
+        #expect(
+            try await butler.explainNoDatasets(["metrics"], collections: ["run/a"], where: "visit = 1 AND band = 'r'")
+                == ["metrics: `band = 'r'` alone matches nothing"])
+        try await butler.put(["x": JSONValue.int(2)], "metrics", dataId: ["instrument": "HSC", "visit": 2])
+        #expect(
+            try await butler.explainNoDatasets(["metrics"], collections: ["run/a"], where: "visit = 1 AND band = 'r'")
+                == ["metrics: each of the 2 terms matches something alone, but not all of them together"])
+        #expect(
+            try await butler.explainNoDatasets(["metrics"], collections: ["run/empty"], where: "visit = 1")
+                == ["metrics has no datasets in run/empty"])
+        #expect(try await butler.explainNoDatasets(["metrics"], collections: ["run/a"], where: "visit = 1").isEmpty)
+        #expect(
+            try await butler.explainNoDataIds(["visit"], where: "visit = 2 AND band = 'i'")
+                == ["each of the 2 terms matches something alone, but not all of them together"])
         try await butler.close()
     }
 

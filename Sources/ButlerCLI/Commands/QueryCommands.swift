@@ -53,10 +53,17 @@ struct QueryDatasets: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let rows = try await withButler(repo, writeable: false) { butler -> Rows in
+        let (rows, reasons) = try await withButler(repo, writeable: false) { butler -> (Rows, [String]) in
+            let search = collections.list.isEmpty ? ["*"] : collections.list
             let refs = try await butler.queryDatasets(
-                datasetTypes, collections: collections.list.isEmpty ? ["*"] : collections.list,
+                datasetTypes, collections: search,
                 where: constraints.where, dataId: try constraints.dataId(), bind: try constraints.binds(), findFirst: findFirst)
+            let reasons =
+                refs.isEmpty
+                ? try await butler.explainNoDatasets(
+                    datasetTypes, collections: search, where: constraints.where, dataId: try constraints.dataId(),
+                    bind: try constraints.binds())
+                : []
             // Declared dataset fields, when any type listed has some.
             let fields = try await butler.fieldValues(of: refs)
             let showFields = refs.contains { !$0.datasetType.fields.isEmpty }
@@ -69,9 +76,10 @@ struct QueryDatasets: AsyncParsableCommand {
                 if showURI { row.append(.string(try await butler.artifactURLs(ref).map(\.path).joined(separator: " "))) }
                 rows.append(row)
             }
-            return rows
+            return (rows, reasons)
         }
         try order.apply(to: rows).print(json: output.json)
+        printNoResultReasons(reasons, json: output.json)
     }
 }
 
@@ -87,15 +95,24 @@ struct QueryDataIds: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let dataIds = try await withButler(repo, writeable: false) { butler in
-            try await butler.queryDataIds(
-                dimensions, datasets: datasets, collections: collections.list.isEmpty ? nil : collections.list,
+        let (dataIds, reasons) = try await withButler(repo, writeable: false) { butler in
+            let search = collections.list.isEmpty ? nil : collections.list
+            let dataIds = try await butler.queryDataIds(
+                dimensions, datasets: datasets, collections: search,
                 where: constraints.where, dataId: try constraints.dataId(), bind: try constraints.binds())
+            let reasons =
+                dataIds.isEmpty
+                ? try await butler.explainNoDataIds(
+                    dimensions, datasets: datasets, collections: search, where: constraints.where, dataId: try constraints.dataId(),
+                    bind: try constraints.binds())
+                : []
+            return (dataIds, reasons)
         }
         let columns = dataIds.first?.dimensions.required ?? dimensions
         var rows = Rows(columns: columns)
         for dataId in dataIds { rows.append(columns.map { dataId[$0]?.json ?? .null }) }
         try order.apply(to: rows).print(json: output.json)
+        printNoResultReasons(reasons, json: output.json)
     }
 }
 
@@ -120,5 +137,19 @@ struct QueryDimensionRecords: AsyncParsableCommand {
         var rows = Rows(columns: columns)
         for record in records { rows.append(columns.map { record[$0] }) }
         try order.apply(to: rows).print(json: output.json)
+    }
+}
+
+/// Why a query printed nothing: after "No results.", one line per reason; with `--json`
+/// (stdout keeps its empty array), one object `{"noResults": {"reasons": […]}}` on stderr.
+func printNoResultReasons(_ reasons: [String], json: Bool) {
+    guard !reasons.isEmpty else { return }
+    if json {
+        let object = JSONValue.object(["noResults": .object(["reasons": .array(reasons.map { .string($0) })])])
+        let data = (try? JSONEncoder().encode(object)) ?? Data()
+        FileHandle.standardError.write(data + Data("\n".utf8))
+    } else {
+        print("Why:")
+        for reason in reasons { print("  - \(reason)") }
     }
 }
