@@ -63,6 +63,17 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "Discovery",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Butler", package: rootPackage),
+                .product(name: "Composites", package: rootPackage),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
+            path: "Benchmarks/Discovery",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "Writers",
             dependencies: [.product(name: "Butler", package: rootPackage), .product(name: "Composites", package: rootPackage)],
             path: "Sources/Writers"

@@ -15,6 +15,12 @@ of wall-clock percentiles (microseconds) per workload, which `report.py` reads f
   4096 rows, which daf_butler answers from the file's metadata without reading the columns, as
   ours answers `wcs`/`bbox` from headers.
 
+- calibrations (issue 11): 10⁵ exposures one minute apart, 10 detectors, 10 bias generations
+  certified back to back into a CALIBRATION collection; a single look-up of the bias valid
+  during an exposure (the exposure's record for its timespan, then `find_dataset` with it, as
+  a get by exposure does), and the temporal join of every exposure × detector with its bias
+  (`query.general` over exposure and detector with the bias's dataset ID, find-first).
+
 Each workload is timed per operation after warm-up iterations, with the same kind of cycling
 over data IDs as the Swift benchmarks.
 """
@@ -29,7 +35,7 @@ import time
 
 import numpy
 from astropy.table import Table
-from lsst.daf.butler import Butler, DatasetType
+from lsst.daf.butler import Butler, CollectionType, DatasetType, Timespan
 
 VISITS = 100
 DETECTORS = 10
@@ -169,6 +175,60 @@ def images(butler, budget):
     return results
 
 
+EXPOSURES = 100_000
+GENERATIONS = 10
+
+
+def calibrations(root, budget):
+    """The calibration workloads on a repository of their own (see the module's docstring)."""
+    Butler.makeRepo(root)
+    butler = Butler.from_config(root, writeable=True)
+    registry = butler.registry
+    registry.insertDimensionData("instrument", {"name": "Cam", "detector_max": DETECTORS, "exposure_max": 1 << 20, "visit_max": 1 << 20})
+    registry.insertDimensionData("physical_filter", {"instrument": "Cam", "name": "Cam-r", "band": "r"})
+    registry.insertDimensionData("day_obs", {"instrument": "Cam", "id": 20260101})
+    registry.insertDimensionData("group", {"instrument": "Cam", "name": "g"})
+    registry.insertDimensionData("detector", *[{"instrument": "Cam", "id": d, "full_name": f"d{d}"} for d in range(DETECTORS)])
+    # 2026-01-01T00:00:00 TAI in daf_butler's TAI nanoseconds; a minute apart, 30 s long.
+    start = Timespan.fromInstant(__import__("astropy.time").time.Time("2026-01-01T00:00:00", scale="tai")).nsec[0]
+    minute = 60_000_000_000
+    registry.insertDimensionData(
+        "exposure",
+        *[
+            {"instrument": "Cam", "id": e, "obs_id": f"e{e}", "physical_filter": "Cam-r", "day_obs": 20260101, "group": "g",
+             "observation_type": "science",
+             "timespan": Timespan(None, None, _nsec=(start + e * minute, start + e * minute + 30_000_000_000))}
+            for e in range(EXPOSURES)
+        ],
+    )
+    registry.registerDatasetType(DatasetType("bias", ["instrument", "detector"], "StructuredDataDict", universe=butler.dimensions, isCalibration=True))
+    registry.registerCollection("calib", CollectionType.CALIBRATION)
+    span = EXPOSURES // GENERATIONS * minute
+    for generation in range(GENERATIONS):
+        registry.registerRun(f"bias/{generation}")
+        refs = [butler.put({"level": generation}, "bias", {"instrument": "Cam", "detector": d}, run=f"bias/{generation}") for d in range(DETECTORS)]
+        begin = start + generation * span
+        registry.certify("calib", refs, Timespan(None, None, _nsec=(begin, begin + span)))
+    results = {}
+
+    def lookup(index):
+        slot = (index * 7919) % (EXPOSURES * DETECTORS)
+        data_id = registry.expandDataId({"instrument": "Cam", "exposure": slot // DETECTORS, "detector": slot % DETECTORS})
+        assert butler.find_dataset("bias", data_id, collections="calib", timespan=data_id.timespan) is not None
+
+    results["calibration lookup"] = timed(lookup, 1000, 10, budget)
+
+    def join(index):
+        with butler.query() as query:
+            query = query.join_dataset_search("bias", collections=["calib"]).where(
+                "instrument = 'Cam' AND exposure.observation_type = 'science'")
+            rows = list(query.general(["exposure", "detector"], dataset_fields={"bias": {"dataset_id"}}, find_first=True))
+        assert len(rows) == EXPOSURES * DETECTORS, len(rows)
+
+    results["temporal join"] = timed(join, 3, 0, budget)
+    return results
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("output", help="JSON file to write")
@@ -180,6 +240,7 @@ def main():
         butler = make_repository(root)
         results = small_datasets(butler, args.iterations, args.budget)
         results.update(images(butler, args.budget))
+        results.update(calibrations(os.path.join(root, "calibrations"), max(args.budget, 60.0)))
     finally:
         shutil.rmtree(root, ignore_errors=True)
     import lsst.daf.butler

@@ -88,4 +88,41 @@ extension Butler {
         try await certify(refs, collection: output, timespan: timespan)
         return refs
     }
+
+    /// For each data ID of a calibration type's dimensions plus the temporal `dimensions`
+    /// (`["exposure"]`) that `expression` matches, the dataset found first along `collections`
+    /// — in a CALIBRATION collection, the one valid at that exposure's or visit's time — in one
+    /// query (a temporal join). What a pipeline needs to give each exposure × detector its bias.
+    /// - Throws: ``ButlerError/Code/ambiguousCalibration`` when two datasets are valid at one
+    ///   data ID's time in the first collection holding any.
+    public func findCalibrations(
+        _ datasetType: String, for dimensions: [String], collections: [String]? = nil, where expression: String? = nil,
+        dataId: DataId = [:], bind: [String: BindValue] = [:]
+    ) async throws -> [CalibrationMatch] {
+        let predicate = QueryExpression.conjunction(try expression.flatMap(QueryExpression.parseOptional), QueryExpression.dataId(dataId))
+        let names = try searchCollections(collections, for: "findCalibrations(\(datasetType))")
+        let registry = self.registry
+        let universe = self.universe
+        return try await registry.database.read { session in
+            let record = try registry.datasetTypeRecord(session, named: datasetType)
+            let joining = dimensions.map { universe.aliases[$0] ?? $0 }.filter { !record.datasetType.dimensions.names.contains($0) }
+            let matches = try registry.datasetMatches(
+                session, record, in: try registry.searchPath(session, names), where: predicate, bind: bind, findFirst: true,
+                joining: joining)
+            let group = try universe.group(record.datasetType.dimensions.required + matches.temporal)
+            return matches.rows.map { row in
+                var values = row.ref.dataId.requiredMapping
+                for (name, value) in zip(matches.temporal, row.temporalValues) { values[name] = value }
+                return CalibrationMatch(dataId: DataCoordinate(dimensions: group, values: values), ref: row.ref)
+            }.sorted { $0.dataId.requiredValuesPrecede($1.dataId) }
+        }
+    }
+}
+
+/// A data ID and the calibration found for it (``Butler/findCalibrations(_:for:collections:where:dataId:bind:)``).
+public struct CalibrationMatch: Sendable, Hashable {
+    /// The calibration type's dimensions plus the temporal ones joined (`{instrument, detector, exposure}`).
+    public let dataId: DataCoordinate
+    /// The calibration valid at that data ID's time.
+    public let ref: DatasetRef
 }

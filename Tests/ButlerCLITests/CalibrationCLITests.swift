@@ -59,6 +59,8 @@ struct CalibrationCLITests {
         let noneJSON = try butler("query-datasets", repo, "bias", "--collections", "calib", "--where", "detector = 7", "--json")
         #expect(
             noneJSON.stderr.contains("{\"noResults\":{\"reasons\":[\"bias: `detector = 7` alone matches nothing\""), "\(noneJSON.stderr)")
+        let paired = try butler("find-calibrations", repo, "bias", "exposure", "--collections", "calib", "--json")
+        #expect(try json(paired.stdout).map { "\($0["exposure"]!)/\($0["detector"]!)" } == ["1/0"], "\(paired.stderr)")
         let fetched = try butler(
             "get", repo, "bias", "--collections", "calib", "--data-id", "instrument=HSC,detector=0,exposure=1")
         #expect(fetched.status == 0 && fetched.stdout.contains("\"level\""), "\(fetched.stderr)")

@@ -284,16 +284,17 @@ struct CalibrationTests {
         #expect(try await ids("detector = 0", findFirst: false) == [old[0].id, new[0].id])
         let ambiguous = await #expect(throws: ButlerError.self) { try await ids("detector = 0") }
         #expect(ambiguous?.code == .ambiguousCalibration)
-        // Data IDs of exposures × detectors with a valid bias: a join through the datasets.
-        let matches = try await butler.registry.database.read { session in
-            try butler.registry.datasetMatches(
-                session, try butler.registry.datasetTypeRecord(session, named: "bias"),
-                in: try butler.registry.searchPath(session, ["calib"]), where: try QueryExpression.parse("exposure > 0"), bind: [:],
-                findFirst: true)
+        // Each exposure × detector with the bias valid at its time: one temporal join.
+        let matches = try await butler.findCalibrations(
+            "bias", for: ["exposure", "detector"], collections: ["calib"], where: "exposure > 0")
+        #expect(matches.count == 6)
+        #expect(matches.first?.dataId.dimensions.required == ["instrument", "detector", "exposure"])
+        let byKey = Dictionary(uniqueKeysWithValues: matches.map { ("\($0.dataId["exposure"]!)/\($0.dataId["detector"]!)", $0.ref.id) })
+        #expect(byKey["1/0"] == old[0].id && byKey["2/1"] == old[1].id && byKey["3/0"] == new[0].id)
+        #expect(byKey["4/0"] == nil)
+        await #expect(throws: ButlerError.self) {
+            try await butler.findCalibrations("bias", for: ["visit_system"], collections: ["calib"])
         }
-        #expect(matches.temporal == ["exposure"])
-        #expect(matches.rows.map { $0.temporalValues }.filter { $0 == [1] }.count == 2)
-        #expect(matches.rows.count == 6)
         try await butler.close()
     }
 

@@ -251,12 +251,25 @@ extension Registry {
     /// temporal values, and two datasets valid at one time in the first collection holding
     /// any is an ambiguity error. Without temporal dimensions a CALIBRATION collection lists
     /// everything certified in it.
+    ///
+    /// `joining` names temporal dimensions to join even where the predicate does not name them.
     func datasetMatches(
         _ session: any SQLSession, _ typeRecord: DatasetTypeRecord, in path: [CollectionRecord],
-        where predicate: QueryExpression?, bind: [String: BindValue], findFirst: Bool
+        where predicate: QueryExpression?, bind: [String: BindValue], findFirst: Bool, joining: [String] = []
     ) throws -> DatasetMatches {
         let datasetType = typeRecord.datasetType
-        let temporal = datasetType.isCalibration ? temporalDimensions(in: predicate, beyond: datasetType.dimensions) : []
+        for name in joining {
+            guard let element = universe.elements[name], element.isDimension, element.hasTimespan, datasetType.isCalibration,
+                !datasetType.dimensions.names.contains(name)
+            else {
+                throw ButlerError.query(
+                    "cannot join \(name) to \(datasetType.name): only a calibration type joins temporal dimensions it lacks (exposure, visit, day_obs)"
+                )
+            }
+        }
+        let temporal =
+            datasetType.isCalibration
+            ? universe.sorted(Set(temporalDimensions(in: predicate, beyond: datasetType.dimensions) + joining)) : []
         guard !path.isEmpty else { return DatasetMatches(temporal: temporal, rows: []) }
         let dims = datasetType.dimensions.required
         var calibrations: [CollectionRecord] = []

@@ -216,3 +216,32 @@ struct QueryDatasetAssociations: AsyncParsableCommand {
         try order.apply(to: rows).print(json: output.json)
     }
 }
+
+struct FindCalibrations: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "find-calibrations",
+        abstract: "For each data ID of the given temporal dimensions, the calibration valid at its time (one query).")
+
+    @Argument(help: "The repository root.") var repo: String
+    @Argument(help: "The calibration dataset type.") var datasetType: String
+    @Argument(help: "Dimensions of the data IDs, e.g. exposure detector.") var dimensions: [String]
+    @OptionGroup var collections: CollectionOptions
+    @OptionGroup var constraints: ConstraintOptions
+    @OptionGroup var order: OrderOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let matches = try await withButler(repo, writeable: false) { butler in
+            try await butler.findCalibrations(
+                datasetType, for: dimensions, collections: collections.list.isEmpty ? nil : collections.list,
+                where: constraints.where, dataId: try constraints.dataId(), bind: try constraints.binds())
+        }
+        let keys = matches.first?.dataId.dimensions.required ?? dimensions
+        var rows = Rows(columns: keys + ["run", "id"])
+        for match in matches {
+            rows.append(
+                keys.map { match.dataId[$0]?.json ?? .null } + [.string(match.ref.run), .string(match.ref.id.uuidString.lowercased())])
+        }
+        try order.apply(to: rows).print(json: output.json)
+    }
+}
