@@ -110,11 +110,13 @@ extension Butler {
                 session, record, in: try registry.searchPath(session, names), where: predicate, bind: bind, findFirst: true,
                 joining: joining)
             let group = try universe.group(record.datasetType.dimensions.required + matches.temporal)
+            guard group.required == universe.sorted(record.datasetType.dimensions.required + matches.temporal) else {
+                throw ButlerError.query("findCalibrations(\(datasetType)): \(group) adds dimensions the join does not give")
+            }
+            // In the order of the full data ID, as the join returns them.
             return matches.rows.map { row in
-                var values = row.ref.dataId.requiredMapping
-                for (name, value) in zip(matches.temporal, row.temporalValues) { values[name] = value }
-                return CalibrationMatch(dataId: DataCoordinate(dimensions: group, values: values), ref: row.ref)
-            }.sorted { $0.dataId.requiredValuesPrecede($1.dataId) }
+                CalibrationMatch(dataId: DataCoordinate(dimensions: group, requiredValues: row.key), ref: row.ref)
+            }
         }
     }
 }

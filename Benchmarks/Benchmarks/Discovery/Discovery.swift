@@ -3,7 +3,7 @@
 // dataset field over 10⁶ datasets next to the same-sized query on a dimension — each with its
 // limit (the same rows through one raw sqlite3 statement) measured in the same run.
 //
-// The repositories are made once in /tmp/butler-bench-discovery-v1 and reused: exposures and
+// The repositories are made once in /tmp/butler-bench-discovery-v2 and reused: exposures and
 // certifications through the Butler, the 10⁶ field rows with bulk SQL (rows like those a put
 // writes, every record pointing at one real artifact).
 import Benchmark
@@ -85,7 +85,7 @@ final class DiscoveryRepos: @unchecked Sendable {
     static let fieldDatasets = 1_000_000
     /// Exposure `i` starts `i` minutes after this time (TAI).
     static let start = try! AstroTime(value: "2026-01-01T00:00:00", scale: .tai)
-    let directory = URL(fileURLWithPath: "/tmp/butler-bench-discovery-v1")
+    let directory = URL(fileURLWithPath: "/tmp/butler-bench-discovery-v2")
     private(set) var calibrations: Butler?
     private(set) var fields: Butler?
     private(set) var limit: RawDiscoveryLimit?

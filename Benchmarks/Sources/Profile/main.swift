@@ -4,7 +4,8 @@
 //   perf record -g .build/release/Profile query-all 2000
 // Operations: put, get-dataid, get-ref, query-all, concurrentN (N tasks doing gets), json-read
 // (the JSON formatter alone), and on the Images benchmark's files: fits-cutout, fits-full,
-// bare-full, butler-cutout, butler-full, butler-wcs, fits-wcs (the formatter's component read).
+// bare-full, butler-cutout, butler-full, butler-wcs, fits-wcs (the formatter's component read),
+// and temporal-join on the Discovery benchmark's calibration repository.
 import Butler
 import Composites
 import Formatters
@@ -33,6 +34,22 @@ if operation == "json-read" {
     let start = ContinuousClock.now
     for _ in 0..<iterations {
         sink &+= try formatter.read([String: Double].self, from: file, storageClass: storageClass, parameters: [:]).count
+    }
+    print("\(operation): \(iterations) iterations, \((ContinuousClock.now - start) / iterations) each (sink \(sink))")
+    exit(0)
+}
+
+// The Discovery benchmark's temporal join, on its repository (run that benchmark once first).
+if operation == "temporal-join" {
+    let calibrations = try await Butler(
+        repository: URL(fileURLWithPath: "/tmp/butler-bench-discovery-v2/calibrations"), writeable: false)
+    let start = ContinuousClock.now
+    var sink = 0
+    for _ in 0..<iterations {
+        sink &+= try await calibrations.findCalibrations(
+            "bias", for: ["exposure", "detector"], collections: ["calib"],
+            where: "instrument = 'Cam' AND exposure.observation_type = 'science'"
+        ).count
     }
     print("\(operation): \(iterations) iterations, \((ContinuousClock.now - start) / iterations) each (sink \(sink))")
     exit(0)

@@ -226,9 +226,12 @@ extension Registry {
         let matches = try datasetMatches(session, typeRecord, in: path, where: predicate, bind: bind, findFirst: findFirst)
         guard matches.temporal.isEmpty else {
             // A temporal join lists a calibration once per exposure it serves; a query of
-            // datasets names each once.
+            // datasets names each once, by run and data ID.
             var seen = Set<UUID>()
-            return matches.rows.map(\.ref).filter { seen.insert($0.id).inserted }
+            return matches.rows.map(\.ref).filter { seen.insert($0.id).inserted }.sorted { lhs, rhs in
+                if lhs.run != rhs.run { return lhs.run < rhs.run }
+                return lhs.dataId.requiredValuesPrecede(rhs.dataId)
+            }
         }
         return matches.rows.map(\.ref)
     }
@@ -238,8 +241,10 @@ extension Registry {
     struct DatasetMatches {
         /// The temporal dimensions joined (`exposure`, `visit`…), in universe order.
         let temporal: [String]
-        /// Matching datasets, sorted by run, data ID and temporal values.
-        let rows: [(ref: DatasetRef, temporalValues: [DataIdValue?])]
+        /// Matching datasets: without a temporal join sorted by run and data ID, each with no
+        /// key; with one, in the order of `key`, the values of the data ID's required
+        /// dimensions and the temporal ones, in universe order.
+        let rows: [(ref: DatasetRef, key: [DataIdValue?])]
     }
 
     /// The datasets of one type in the search path that satisfy `predicate`.
@@ -298,9 +303,14 @@ extension Registry {
                 for implied in element.implies where dims.contains(implied) {
                     conditions.append("\(alias).\(dialect.quote(implied)) = t.\(dialect.quote(implied))")
                 }
+                let table = Self.dimensionTable(name)
                 conditions.append(
                     validity
+                        // The last term bounds the records' begin from below as well (no record is
+                        // longer than the longest), so the index on the begin serves the join.
                         ? "t.validity_begin < \(alias).timespan_end AND \(alias).timespan_begin < t.validity_end"
+                            + " AND \(alias).timespan_begin > t.validity_begin"
+                            + " - (SELECT MAX(x.timespan_end - x.timespan_begin) FROM \(table) x)"
                         : "\(alias).timespan_begin IS NOT NULL")
             }
             let condition = try predicate.map { try builder.compile($0, bind: bind, context: context) }
@@ -324,25 +334,24 @@ extension Registry {
         if let calibTableName, !calibrations.isEmpty {
             statements.append(try select(table: calibTableName, collections: calibrations, validity: true))
         }
-        let rows =
-            statements.count == 1
-            ? try session.query(statements[0].0, statements[0].1)
-            : try session.query(statements.map(\.0).joined(separator: " UNION ALL "), statements.flatMap(\.1))
+        var sql = statements.map(\.0).joined(separator: " UNION ALL ")
+        // A temporal join is ordered by its full data ID, so that the rows of one data ID are
+        // adjacent: find-first and the ambiguity check then need no hashing of a million keys.
+        let fullKey = universe.sorted(dims + temporal).map { dims.firstIndex(of: $0) ?? dims.count + temporal.firstIndex(of: $0)! }
+        if !temporal.isEmpty { sql += " ORDER BY " + fullKey.map { String(4 + $0) }.joined(separator: ", ") }
+        let rows = try session.query(sql, statements.flatMap(\.1))
         let rank = Dictionary(uniqueKeysWithValues: path.enumerated().map { ($1.id, $0) })
-        let firstTemporal = 3 + dims.count
-        /// A row's identity for find-first: its data ID and, in a temporal join, the
-        /// temporal values it was joined with.
-        struct Key: Hashable {
-            let dataId: DataCoordinate
-            let temporal: [DataIdValue?]
+        if !temporal.isEmpty {
+            return try temporalMatches(
+                session, rows, typeRecord: typeRecord, temporal: temporal, keyColumns: fullKey.map { 3 + $0 }, rank: rank,
+                findFirst: findFirst)
         }
-        var chosen: [Key: (rank: Int, row: SQLRow)] = [:]
-        var ambiguous: [Key: [SQLRow]] = [:]
-        // One collection holds a dataset once; only a longer path can list it twice (in a
-        // temporal join, twice for one temporal value).
-        var seenIds: Set<UUID>? = (path.count > 1 || !calibrations.isEmpty) && temporal.isEmpty ? [] : nil
-        var seenJoined = Set<Key>()
-        var ordered: [(Key, SQLRow)] = []
+        var chosen: [DataCoordinate: (rank: Int, row: SQLRow)] = [:]
+        var ambiguous: [DataCoordinate: [SQLRow]] = [:]
+        // One collection holds a dataset once; only a longer path (or a CALIBRATION collection
+        // certifying it for several ranges) can list it twice.
+        var seenIds: Set<UUID>? = path.count > 1 || !calibrations.isEmpty ? [] : nil
+        var ordered: [(DataCoordinate, SQLRow)] = []
         ordered.reserveCapacity(rows.count)
         let capacity = datasetType.dimensions.names.count
         for row in rows {
@@ -350,64 +359,118 @@ extension Registry {
             values.reserveCapacity(capacity)
             for index in dims.indices { values.append(Self.dataIdValue(row[3 + index])) }
             let coordinate = DataCoordinate(dimensions: datasetType.dimensions, requiredValues: values)
-            let key = Key(
-                dataId: coordinate, temporal: temporal.isEmpty ? [] : temporal.indices.map { Self.dataIdValue(row[firstTemporal + $0]) })
             if findFirst {
                 let rowRank = rank[row[1].int64!]!
-                if let current = chosen[key] {
+                if let current = chosen[coordinate] {
                     if current.rank < rowRank { continue }
                     if current.rank == rowRank {
-                        // Only a CALIBRATION collection can hold two datasets for one key.
-                        if current.row[0] != row[0] { ambiguous[key, default: [current.row]].append(row) }
+                        // Only a CALIBRATION collection can hold two datasets for one data ID.
+                        if current.row[0] != row[0] { ambiguous[coordinate, default: [current.row]].append(row) }
                         continue
                     }
-                    ambiguous[key] = nil
+                    ambiguous[coordinate] = nil
                 }
-                chosen[key] = (rowRank, row)
-            } else if temporal.isEmpty {
-                if seenIds?.insert(row[0].uuidValue!).inserted ?? true { ordered.append((key, row)) }
-            } else if seenJoined.insert(Key(dataId: coordinate, temporal: key.temporal + [.string(row[0].uuidValue!.uuidString)])).inserted
-            {
-                ordered.append((key, row))
+                chosen[coordinate] = (rowRank, row)
+            } else if seenIds?.insert(row[0].uuidValue!).inserted ?? true {
+                ordered.append((coordinate, row))
             }
         }
         if findFirst {
-            if let (key, candidates) = ambiguous.first(where: { chosen[$0.key]?.row[1] == $0.value[0][1] }) {
-                let collectionName = try collection(session, id: candidates[0][1].int64!).name
-                let at = zip(temporal, key.temporal).map { "\($0)=\($1.map { "\($0)" } ?? "?")" }.joined(separator: ", ")
-                throw ButlerError(
-                    .ambiguousCalibration,
-                    "\(datasetType.name)@\(key.dataId)\(at.isEmpty ? "" : " for \(at)") matches \(candidates.count) datasets in '\(collectionName)': "
-                        + candidates.map { $0[0].uuidValue!.uuidString.lowercased() }.joined(separator: " and ")
-                        + (temporal.isEmpty ? "; constrain the query by time (an exposure or visit in --where)" : ""))
+            if let (dataId, candidates) = ambiguous.first(where: { chosen[$0.key]?.row[1] == $0.value[0][1] }) {
+                try throwAmbiguous(
+                    session, datasetType, "\(dataId)", candidates, hint: "; constrain the query by time (an exposure or visit in --where)")
             }
             ordered = chosen.map { ($0.key, $0.value.row) }
         }
         var runNames: [Int64: String] = [:]
-        var result: [(ref: DatasetRef, temporalValues: [DataIdValue?])] = []
+        var result: [(ref: DatasetRef, key: [DataIdValue?])] = []
         result.reserveCapacity(ordered.count)
-        for (key, row) in ordered {
-            let runId = row[2].int64!
-            let run: String
-            if let known = runNames[runId] {
-                run = known
-            } else {
-                run = try collection(session, id: runId).name
-                runNames[runId] = run
-            }
-            result.append((DatasetRef(id: row[0].uuidValue!, datasetType: datasetType, dataId: key.dataId, run: run), key.temporal))
+        for (dataId, row) in ordered {
+            result.append(
+                (
+                    DatasetRef(
+                        id: row[0].uuidValue!, datasetType: datasetType, dataId: dataId, run: try runName(session, row[2], &runNames)), []
+                ))
         }
         // By run, then data ID. Every ref of a run shares one String, so the run comparison
         // is a pointer check for most pairs.
         result.sort { lhs, rhs in
             if lhs.ref.run != rhs.ref.run { return lhs.ref.run < rhs.ref.run }
-            if lhs.ref.dataId != rhs.ref.dataId { return lhs.ref.dataId.requiredValuesPrecede(rhs.ref.dataId) }
-            for (a, b) in zip(lhs.temporalValues, rhs.temporalValues) where a != b {
-                guard let a else { return true }
-                guard let b else { return false }
-                return a < b
+            return lhs.ref.dataId.requiredValuesPrecede(rhs.ref.dataId)
+        }
+        return DatasetMatches(temporal: temporal, rows: result)
+    }
+
+    /// The name of the run whose key `value` holds, through a per-query cache.
+    private func runName(_ session: any SQLSession, _ value: SQLValue, _ cache: inout [Int64: String]) throws -> String {
+        let id = value.int64!
+        if let known = cache[id] { return known }
+        let name = try collection(session, id: id).name
+        cache[id] = name
+        return name
+    }
+
+    /// Two datasets found for one data ID in one collection: an ambiguity, naming both.
+    private func throwAmbiguous(
+        _ session: any SQLSession, _ datasetType: DatasetType, _ dataId: String, _ candidates: [SQLRow], hint: String
+    ) throws -> Never {
+        let collectionName = try collection(session, id: candidates[0][1].int64!).name
+        throw ButlerError(
+            .ambiguousCalibration,
+            "\(datasetType.name)@\(dataId) matches \(candidates.count) datasets in '\(collectionName)': "
+                + candidates.map { $0[0].uuidValue!.uuidString.lowercased() }.joined(separator: " and ") + hint)
+    }
+
+    /// The rows of a temporal join, ordered by `keyColumns` (the full data ID in universe
+    /// order), grouped by data ID in one pass: find-first keeps the best-ranked row of each
+    /// group, and two datasets at that rank are an ambiguity. Refs are made once per dataset.
+    private func temporalMatches(
+        _ session: any SQLSession, _ rows: [SQLRow], typeRecord: DatasetTypeRecord, temporal: [String], keyColumns: [Int],
+        rank: [Int64: Int], findFirst: Bool
+    ) throws -> DatasetMatches {
+        let datasetType = typeRecord.datasetType
+        let dims = datasetType.dimensions.required
+        var refs: [SQLValue: DatasetRef] = [:]
+        var runNames: [Int64: String] = [:]
+        func ref(_ row: SQLRow) throws -> DatasetRef {
+            if let known = refs[row[0]] { return known }
+            var values: [DataIdValue?] = []
+            for index in dims.indices { values.append(Self.dataIdValue(row[3 + index])) }
+            let made = DatasetRef(
+                id: row[0].uuidValue!, datasetType: datasetType,
+                dataId: DataCoordinate(dimensions: datasetType.dimensions, requiredValues: values),
+                run: try runName(session, row[2], &runNames))
+            refs[row[0]] = made
+            return made
+        }
+        var result: [(ref: DatasetRef, key: [DataIdValue?])] = []
+        result.reserveCapacity(rows.count)
+        var start = 0
+        while start < rows.count {
+            var end = start + 1
+            while end < rows.count && keyColumns.allSatisfy({ rows[end][$0] == rows[start][$0] }) { end += 1 }
+            let key: [DataIdValue?] = keyColumns.map { Self.dataIdValue(rows[start][$0]) }
+            if findFirst {
+                let best = (start..<end).min { rank[rows[$0][1].int64!]! < rank[rows[$1][1].int64!]! }!
+                let bestRank = rank[rows[best][1].int64!]!
+                var candidates: [SQLRow] = []
+                for index in start..<end
+                where rank[rows[index][1].int64!]! == bestRank && !candidates.contains(where: { $0[0] == rows[index][0] }) {
+                    candidates.append(rows[index])
+                }
+                if candidates.count > 1 {
+                    let described = zip(universe.sorted(dims + temporal), key).map { "\($0): \($1.map(String.init(describing:)) ?? "?")" }
+                    try throwAmbiguous(session, datasetType, "{" + described.joined(separator: ", ") + "}", candidates, hint: "")
+                }
+                result.append((try ref(rows[best]), key))
+            } else {
+                var seen: [SQLValue] = []
+                for index in start..<end where !seen.contains(rows[index][0]) {
+                    seen.append(rows[index][0])
+                    result.append((try ref(rows[index]), key))
+                }
             }
-            return false
+            start = end
         }
         return DatasetMatches(temporal: temporal, rows: result)
     }

@@ -98,7 +98,14 @@ extension Registry {
     func upgradeSchema(_ session: any SQLSession) throws {
         try lock(session, "schema")
         guard let version = try attribute(session, "schema_version"), version != Self.schemaVersion else { return }
-        if version == "3" { try createVersion4Tables(session) }
+        if version == "3" {
+            try createVersion4Tables(session)
+            for name in universe.order {
+                if let element = universe.elements[name], element.hasTimespan, !element.isSkypix {
+                    try createTimespanIndex(session, element)
+                }
+            }
+        }
         cached { $0.hasFieldTables = true }
         try setAttribute(session, "schema_version", Self.schemaVersion)
     }
@@ -108,7 +115,8 @@ extension Registry {
         try attribute(session, "schema_version") != Self.schemaVersion
     }
 
-    /// What version 4 added: the calibration tables' index and dataset field definitions.
+    /// What version 4 added: the calibration tables' index and dataset field definitions (and
+    /// the timespan indexes of temporal elements).
     private func createVersion4Tables(_ session: any SQLSession) throws {
         try session.execute(
             """
@@ -167,6 +175,15 @@ extension Registry {
         }
         try session.execute(
             "CREATE TABLE \(Self.dimensionTable(element.name)) (\n    " + lines.joined(separator: ",\n    ") + ")")
+        if element.hasTimespan { try createTimespanIndex(session, element) }
+    }
+
+    /// An index on a temporal element's begin, per parent: temporal joins bound the begin on
+    /// both sides (decision 39), and `timespan OVERLAPS` ranges use it too.
+    private func createTimespanIndex(_ session: any SQLSession, _ element: DimensionElement) throws {
+        let table = Self.dimensionTable(element.name)
+        let columns = universe.requiredClosure(of: element).map { dialect.quote($0) } + ["timespan_begin"]
+        try session.execute("CREATE INDEX IF NOT EXISTS \(table)_timespan ON \(table) (\(columns.joined(separator: ", ")))")
     }
 
     func sqlType(_ type: FieldType) -> String {
