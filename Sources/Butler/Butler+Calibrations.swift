@@ -106,25 +106,82 @@ extension Butler {
         return try await registry.database.read { session in
             let record = try registry.datasetTypeRecord(session, named: datasetType)
             let joining = dimensions.map { universe.aliases[$0] ?? $0 }.filter { !record.datasetType.dimensions.names.contains($0) }
-            let matches = try registry.datasetMatches(
-                session, record, in: try registry.searchPath(session, names), where: predicate, bind: bind, findFirst: true,
-                joining: joining)
-            let group = try universe.group(record.datasetType.dimensions.required + matches.temporal)
-            guard group.required == universe.sorted(record.datasetType.dimensions.required + matches.temporal) else {
+            let temporal = universe.sorted(
+                Set(registry.temporalDimensions(in: predicate, beyond: record.datasetType.dimensions) + joining))
+            guard !temporal.isEmpty else {
+                throw ButlerError.query(
+                    "findCalibrations(\(datasetType)): name a temporal dimension (exposure, visit, day_obs) to find calibrations for, in for: or the where-expression"
+                )
+            }
+            let group = try universe.group(record.datasetType.dimensions.required + temporal)
+            guard group.required == universe.sorted(record.datasetType.dimensions.required + temporal) else {
                 throw ButlerError.query("findCalibrations(\(datasetType)): \(group) adds dimensions the join does not give")
             }
             // In the order of the full data ID, as the join returns them.
-            return matches.rows.map { row in
-                CalibrationMatch(dataId: DataCoordinate(dimensions: group, requiredValues: row.key), ref: row.ref)
-            }
+            var sink = CalibrationMatches(group: group, datasetType: record.datasetType)
+            _ = try registry.datasetMatches(
+                session, record, in: try registry.searchPath(session, names), where: predicate, bind: bind, findFirst: true,
+                joining: joining, into: &sink)
+            return sink.matches
         }
     }
 }
 
 /// A data ID and the calibration found for it (``Butler/findCalibrations(_:for:collections:where:dataId:bind:)``).
+///
+/// A million of these come back from one join, so a match holds its dataset and the values of
+/// the temporal dimensions only (no allocation of its own); ``dataId`` is made when asked for.
 public struct CalibrationMatch: Sendable, Hashable {
-    /// The calibration type's dimensions plus the temporal ones joined (`{instrument, detector, exposure}`).
-    public let dataId: DataCoordinate
-    /// The calibration valid at that data ID's time.
+    /// The calibration valid at the data ID's time.
     public let ref: DatasetRef
+    /// The full data ID's dimensions: the calibration type's and the temporal ones joined.
+    public let dimensions: DimensionGroup
+    /// The temporal values (a single one stored inline), in universe order.
+    private let temporal: TemporalValues
+
+    enum TemporalValues: Sendable, Hashable {
+        case one(DataIdValue)
+        case many([DataIdValue])
+    }
+
+    init(ref: DatasetRef, dimensions: DimensionGroup, temporal: TemporalValues) {
+        self.ref = ref
+        self.dimensions = dimensions
+        self.temporal = temporal
+    }
+
+    /// The data ID: the calibration type's dimensions plus the temporal ones joined
+    /// (`{instrument, detector, exposure}`).
+    public var dataId: DataCoordinate {
+        var extra: [DataIdValue]
+        switch temporal {
+        case .one(let value): extra = [value]
+        case .many(let values): extra = values
+        }
+        extra.reverse()
+        var values: [DataIdValue?] = []
+        values.reserveCapacity(dimensions.names.count)
+        for name in dimensions.required { values.append(ref.dataId[name] ?? extra.popLast()) }
+        return DataCoordinate(dimensions: dimensions, requiredValues: values)
+    }
+}
+
+/// Collects a temporal join's rows as ``CalibrationMatch``es, keeping only the temporal
+/// values of each data ID.
+struct CalibrationMatches: DatasetMatchSink {
+    let group: DimensionGroup
+    /// Where the temporal values are in a full data ID's values.
+    let temporalPositions: [Int]
+    var matches: [CalibrationMatch] = []
+
+    init(group: DimensionGroup, datasetType: DatasetType) {
+        self.group = group
+        temporalPositions = group.required.indices.filter { !datasetType.dimensions.names.contains(group.required[$0]) }
+    }
+
+    mutating func add(_ ref: DatasetRef, _ key: [DataIdValue?]) {
+        let temporal: CalibrationMatch.TemporalValues =
+            temporalPositions.count == 1 ? .one(key[temporalPositions[0]]!) : .many(temporalPositions.map { key[$0]! })
+        matches.append(CalibrationMatch(ref: ref, dimensions: group, temporal: temporal))
+    }
 }

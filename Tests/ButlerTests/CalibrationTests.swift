@@ -32,7 +32,8 @@ struct CalibrationTests {
         let end = AstroTime(taiNanoseconds: begin.taiNanoseconds + 30_000_000_000)
         return [
             "instrument": "HSC", "id": .int(id), "obs_id": .string("e\(id)"), "physical_filter": "HSC-I", "day_obs": 20131102,
-            "group": "g", "timespan": ["begin": .string(begin.isot()), "end": .string(end.isot())],
+            // TAI nanoseconds: a time string would be read as UTC, 37 s off the TAI times here.
+            "group": "g", "timespan": ["begin": .int(begin.taiNanoseconds), "end": .int(end.taiNanoseconds)],
         ]
     }
 
@@ -295,6 +296,21 @@ struct CalibrationTests {
         await #expect(throws: ButlerError.self) {
             try await butler.findCalibrations("bias", for: ["visit_system"], collections: ["calib"])
         }
+        // A boundary inside exposure 1 (10:00:00–10:00:30): both biases are valid during it.
+        try await butler.certify(old, collection: "calib/edge", timespan: try span("2023-01-01", "2023-06-01T10:00:10"))
+        try await butler.certify(new, collection: "calib/edge", timespan: try span("2023-06-01T10:00:10", nil))
+        let straddled = await #expect(throws: ButlerError.self) {
+            try await butler.findCalibrations("bias", for: ["exposure"], collections: ["calib/edge"], where: "exposure = 1")
+        }
+        #expect(straddled?.code == .ambiguousCalibration && "\(straddled!)".contains("exposure: 1"))
+        #expect(try await butler.findCalibrations("bias", for: ["exposure"], collections: ["calib/edge"], where: "exposure = 2").count == 2)
+        // Through a chain whose first member lacks the time, the next one answers.
+        try await butler.setCollectionChain("calib/both", children: ["calib", "calib/edge"])
+        let chained = try await butler.findCalibrations("bias", for: ["exposure"], collections: ["calib/both"], where: "exposure IN (1, 4)")
+        let atFour: Set<UUID> = Set(chained.filter { $0.dataId["exposure"] == 4 }.map(\.ref.id))
+        let atOne: [UUID] = chained.filter { $0.dataId["exposure"] == 1 }.map(\.ref.id)
+        #expect(atFour == Set(new.map(\.id)))
+        #expect(atOne == old.map(\.id))
         try await butler.close()
     }
 

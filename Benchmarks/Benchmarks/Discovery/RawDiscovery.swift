@@ -81,10 +81,14 @@ final class RawDiscoveryLimit: @unchecked Sendable {
             WHERE e.instrument = 'Cam' AND e.id = ? AND c.dataset_type_id = \(typeId) AND c.collection_id = \(collectionId)
             AND c.instrument = 'Cam' AND c.detector = ?
             """)
+        // The statement the Butler issues, less its generality: the begin bounded by the
+        // longest exposure (so the index on it serves), ordered by data ID.
         joinStatement = try connection.prepare(
             """
             SELECT c.dataset_id, e.id, c.detector FROM \(table) c JOIN dim_exposure e ON e.instrument = c.instrument AND \(overlap)
+            AND e.timespan_begin > c.validity_begin - (SELECT MAX(x.timespan_end - x.timespan_begin) FROM dim_exposure x)
             WHERE c.dataset_type_id = \(typeId) AND c.collection_id = \(collectionId) AND e.observation_type = 'science'
+            ORDER BY c.instrument, c.detector, e.id
             """)
     }
 

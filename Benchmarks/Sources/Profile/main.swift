@@ -46,10 +46,14 @@ if operation == "temporal-join" {
     let start = ContinuousClock.now
     var sink = 0
     for _ in 0..<iterations {
-        sink &+= try await calibrations.findCalibrations(
+        let queried = ContinuousClock.now
+        var matches = try await calibrations.findCalibrations(
             "bias", for: ["exposure", "detector"], collections: ["calib"],
-            where: "instrument = 'Cam' AND exposure.observation_type = 'science'"
-        ).count
+            where: "instrument = 'Cam' AND exposure.observation_type = 'science'")
+        let returned = ContinuousClock.now
+        sink &+= matches.count
+        matches = []
+        print("  query \(returned - queried), release \(ContinuousClock.now - returned) (\(matches.count))")
     }
     print("\(operation): \(iterations) iterations, \((ContinuousClock.now - start) / iterations) each (sink \(sink))")
     exit(0)

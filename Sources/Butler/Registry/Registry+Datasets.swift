@@ -262,6 +262,20 @@ extension Registry {
         _ session: any SQLSession, _ typeRecord: DatasetTypeRecord, in path: [CollectionRecord],
         where predicate: QueryExpression?, bind: [String: BindValue], findFirst: Bool, joining: [String] = []
     ) throws -> DatasetMatches {
+        var collected = CollectedMatches()
+        let matches = try datasetMatches(
+            session, typeRecord, in: path, where: predicate, bind: bind, findFirst: findFirst, joining: joining, into: &collected)
+        return matches.temporal.isEmpty ? matches : DatasetMatches(temporal: matches.temporal, rows: collected.rows)
+    }
+
+    /// ``datasetMatches(_:_:in:where:bind:findFirst:joining:)`` handing the rows of a temporal
+    /// join to `sink` as they are read (a million matches are not held twice); its result then
+    /// has no rows.
+    func datasetMatches<Sink: DatasetMatchSink>(
+        _ session: any SQLSession, _ typeRecord: DatasetTypeRecord, in path: [CollectionRecord],
+        where predicate: QueryExpression?, bind: [String: BindValue], findFirst: Bool, joining: [String] = [],
+        into sink: inout Sink
+    ) throws -> DatasetMatches {
         let datasetType = typeRecord.datasetType
         for name in joining {
             guard let element = universe.elements[name], element.isDimension, element.hasTimespan, datasetType.isCalibration,
@@ -339,13 +353,18 @@ extension Registry {
         // adjacent: find-first and the ambiguity check then need no hashing of a million keys.
         let fullKey = universe.sorted(dims + temporal).map { dims.firstIndex(of: $0) ?? dims.count + temporal.firstIndex(of: $0)! }
         if !temporal.isEmpty { sql += " ORDER BY " + fullKey.map { String(4 + $0) }.joined(separator: ", ") }
-        let rows = try session.query(sql, statements.flatMap(\.1))
         let rank = Dictionary(uniqueKeysWithValues: path.enumerated().map { ($1.id, $0) })
         if !temporal.isEmpty {
-            return try temporalMatches(
-                session, rows, typeRecord: typeRecord, temporal: temporal, keyColumns: fullKey.map { 3 + $0 }, rank: rank,
-                findFirst: findFirst)
+            var grouper = TemporalGrouper(
+                sink: sink, datasetType: datasetType, keyNames: universe.sorted(dims + temporal), keyColumns: fullKey.map { 3 + $0 },
+                rank: rank, findFirst: findFirst,
+                runName: { [unowned self] value in try self.collection(session, id: value.int64!).name })
+            try session.forEachRow(sql, statements.flatMap(\.1)) { row in try grouper.consume(row) }
+            try grouper.close()
+            sink = grouper.sink
+            return DatasetMatches(temporal: temporal, rows: [])
         }
+        let rows = try session.query(sql, statements.flatMap(\.1))
         var chosen: [DataCoordinate: (rank: Int, row: SQLRow)] = [:]
         var ambiguous: [DataCoordinate: [SQLRow]] = [:]
         // One collection holds a dataset once; only a longer path (or a CALIBRATION collection
@@ -421,60 +440,6 @@ extension Registry {
                 + candidates.map { $0[0].uuidValue!.uuidString.lowercased() }.joined(separator: " and ") + hint)
     }
 
-    /// The rows of a temporal join, ordered by `keyColumns` (the full data ID in universe
-    /// order), grouped by data ID in one pass: find-first keeps the best-ranked row of each
-    /// group, and two datasets at that rank are an ambiguity. Refs are made once per dataset.
-    private func temporalMatches(
-        _ session: any SQLSession, _ rows: [SQLRow], typeRecord: DatasetTypeRecord, temporal: [String], keyColumns: [Int],
-        rank: [Int64: Int], findFirst: Bool
-    ) throws -> DatasetMatches {
-        let datasetType = typeRecord.datasetType
-        let dims = datasetType.dimensions.required
-        var refs: [SQLValue: DatasetRef] = [:]
-        var runNames: [Int64: String] = [:]
-        func ref(_ row: SQLRow) throws -> DatasetRef {
-            if let known = refs[row[0]] { return known }
-            var values: [DataIdValue?] = []
-            for index in dims.indices { values.append(Self.dataIdValue(row[3 + index])) }
-            let made = DatasetRef(
-                id: row[0].uuidValue!, datasetType: datasetType,
-                dataId: DataCoordinate(dimensions: datasetType.dimensions, requiredValues: values),
-                run: try runName(session, row[2], &runNames))
-            refs[row[0]] = made
-            return made
-        }
-        var result: [(ref: DatasetRef, key: [DataIdValue?])] = []
-        result.reserveCapacity(rows.count)
-        var start = 0
-        while start < rows.count {
-            var end = start + 1
-            while end < rows.count && keyColumns.allSatisfy({ rows[end][$0] == rows[start][$0] }) { end += 1 }
-            let key: [DataIdValue?] = keyColumns.map { Self.dataIdValue(rows[start][$0]) }
-            if findFirst {
-                let best = (start..<end).min { rank[rows[$0][1].int64!]! < rank[rows[$1][1].int64!]! }!
-                let bestRank = rank[rows[best][1].int64!]!
-                var candidates: [SQLRow] = []
-                for index in start..<end
-                where rank[rows[index][1].int64!]! == bestRank && !candidates.contains(where: { $0[0] == rows[index][0] }) {
-                    candidates.append(rows[index])
-                }
-                if candidates.count > 1 {
-                    let described = zip(universe.sorted(dims + temporal), key).map { "\($0): \($1.map(String.init(describing:)) ?? "?")" }
-                    try throwAmbiguous(session, datasetType, "{" + described.joined(separator: ", ") + "}", candidates, hint: "")
-                }
-                result.append((try ref(rows[best]), key))
-            } else {
-                var seen: [SQLValue] = []
-                for index in start..<end where !seen.contains(rows[index][0]) {
-                    seen.append(rows[index][0])
-                    result.append((try ref(rows[index]), key))
-                }
-            }
-            start = end
-        }
-        return DatasetMatches(temporal: temporal, rows: result)
-    }
-
     /// The temporal dimensions (with timespans) `predicate` names that `group` lacks.
     func temporalDimensions(in predicate: QueryExpression?, beyond group: DimensionGroup) -> [String] {
         guard let predicate else { return [] }
@@ -529,6 +494,139 @@ extension Registry {
     func deleteDatasets(_ session: any SQLSession, ids: [UUID]) throws {
         for id in ids {
             try session.execute("DELETE FROM dataset WHERE id = ?", [.uuid(id)])
+        }
+    }
+}
+
+/// Where the rows of a temporal join go, one match at a time.
+protocol DatasetMatchSink {
+    /// One match: the dataset and the values of the full data ID (universe order), in a
+    /// buffer the grouper reuses: a sink that keeps them copies them.
+    mutating func add(_ ref: DatasetRef, _ key: [DataIdValue?]) throws
+}
+
+/// Matches kept in an array.
+struct CollectedMatches: DatasetMatchSink {
+    var rows: [(ref: DatasetRef, key: [DataIdValue?])] = []
+
+    mutating func add(_ ref: DatasetRef, _ key: [DataIdValue?]) { rows.append((ref, Array(key))) }
+}
+
+/// Groups the rows of a temporal join, ordered by the full data ID, in one pass: the rows of
+/// one data ID are adjacent, so find-first keeps the best-ranked of each group and two datasets
+/// at that rank are an ambiguity, with no hashing of keys. A struct with its state inline, run
+/// by a non-escaping closure: the per-row path allocates nothing (the data ID's values go to the
+/// sink in a reused buffer).
+struct TemporalGrouper<Sink: DatasetMatchSink> {
+    var sink: Sink
+    let datasetType: DatasetType
+    /// The full data ID's dimensions and their columns in the row, in universe order.
+    let keyNames: [String]
+    let keyColumns: [Int]
+    let rank: [Int64: Int]
+    let findFirst: Bool
+    let runName: (SQLValue) throws -> String
+    private let oneCollection: Bool
+    private let comparisonOrder: [Int]
+    private var key: [DataIdValue?] = []
+    private var keyValues: [SQLValue] = []
+    /// The first row's dataset of the data ID being read, and any further rows'.
+    private var first: (ref: DatasetRef, rank: Int)?
+    private var more: [(ref: DatasetRef, rank: Int)] = []
+    private var refs: [SQLValue: DatasetRef] = [:]
+    private var last: (id: SQLValue, ref: DatasetRef)?
+
+    init(
+        sink: Sink, datasetType: DatasetType, keyNames: [String], keyColumns: [Int], rank: [Int64: Int], findFirst: Bool,
+        runName: @escaping (SQLValue) throws -> String
+    ) {
+        self.sink = sink
+        self.datasetType = datasetType
+        self.keyNames = keyNames
+        self.keyColumns = keyColumns
+        self.rank = rank
+        self.findFirst = findFirst
+        self.runName = runName
+        oneCollection = Set(rank.values).count == 1
+        // The temporal dimension changes most often: compared first.
+        comparisonOrder = Array(keyColumns.indices.reversed())
+    }
+
+    mutating func consume(_ row: SQLRowCursor) throws {
+        if first != nil, !sameKey(row) { try close() }
+        if first == nil {
+            keyValues.removeAll(keepingCapacity: true)
+            key.removeAll(keepingCapacity: true)
+            for column in keyColumns {
+                let value = row[column]
+                keyValues.append(value)
+                key.append(Registry.dataIdValue(value))
+            }
+        }
+        let entry = (ref: try ref(row), rank: oneCollection ? 0 : rank[row.integer(1)!]!)
+        if first == nil { first = entry } else { more.append(entry) }
+    }
+
+    private func sameKey(_ row: SQLRowCursor) -> Bool {
+        for position in comparisonOrder {
+            let column = keyColumns[position]
+            if case .integer(let known) = keyValues[position] {
+                guard row.integer(column) == known else { return false }
+            } else if row[column] != keyValues[position] {
+                return false
+            }
+        }
+        return true
+    }
+
+    /// The dataset of a row, made once per dataset (consecutive rows mostly share one).
+    private mutating func ref(_ row: SQLRowCursor) throws -> DatasetRef {
+        let id = row[0]
+        if let last, last.id == id { return last.ref }
+        if let known = refs[id] {
+            last = (id, known)
+            return known
+        }
+        var values: [DataIdValue?] = []
+        for index in datasetType.dimensions.required.indices { values.append(Registry.dataIdValue(row[3 + index])) }
+        let made = DatasetRef(
+            id: id.uuidValue!, datasetType: datasetType,
+            dataId: DataCoordinate(dimensions: datasetType.dimensions, requiredValues: values), run: try runName(row[2]))
+        refs[id] = made
+        last = (id, made)
+        return made
+    }
+
+    /// Hands the data ID being read to the sink.
+    mutating func close() throws {
+        guard let chosen = first else { return }
+        defer {
+            first = nil
+            more.removeAll(keepingCapacity: true)
+        }
+        // The common case: one row for the data ID, nothing to choose between.
+        if more.isEmpty { return try sink.add(chosen.ref, key) }
+        let group = [chosen] + more
+        if findFirst {
+            let bestRank = group.map(\.rank).min()!
+            var candidates: [DatasetRef] = []
+            for entry in group where entry.rank == bestRank && !candidates.contains(where: { $0.id == entry.ref.id }) {
+                candidates.append(entry.ref)
+            }
+            if candidates.count > 1 {
+                let described = zip(keyNames, key).map { "\($0): \($1.map(String.init(describing:)) ?? "?")" }
+                throw ButlerError(
+                    .ambiguousCalibration,
+                    "\(datasetType.name)@{\(described.joined(separator: ", "))} matches \(candidates.count) datasets in one collection: "
+                        + candidates.map { "\($0.id.uuidString.lowercased()) (run '\($0.run)')" }.joined(separator: " and "))
+            }
+            try sink.add(candidates[0], key)
+        } else {
+            var seen: [UUID] = []
+            for entry in group where !seen.contains(entry.ref.id) {
+                seen.append(entry.ref.id)
+                try sink.add(entry.ref, key)
+            }
         }
     }
 }

@@ -52,9 +52,46 @@ package protocol SQLSession {
     func execute(_ sql: String, _ arguments: [SQLValue]) throws
     /// Runs a query and returns all its rows.
     func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow]
+    /// Runs a query and hands its rows to `body` one by one as they come, through a cursor
+    /// that reads only the columns asked for: a million-row result is neither held whole nor
+    /// decoded column by column (an engine without streaming hands out ``query(_:_:)``'s rows).
+    func forEachRow(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRowCursor) throws -> Void) throws
+}
+
+/// The row a cursor over materialized rows reads.
+private final class CurrentRow {
+    var row = SQLRow(columns: [], values: [])
+}
+
+/// The current row of ``SQLSession/forEachRow(_:_:_:)``, valid only inside the call it is
+/// handed to.
+package struct SQLRowCursor {
+    private let readValue: (Int) -> SQLValue
+    private let readInteger: (Int) -> Int64?
+
+    /// A cursor reading through the given functions (made once per query, not per row).
+    package init(value: @escaping (Int) -> SQLValue, integer: @escaping (Int) -> Int64?) {
+        readValue = value
+        readInteger = integer
+    }
+
+    /// The value in column `index` of the select list.
+    package subscript(index: Int) -> SQLValue { readValue(index) }
+
+    /// The integer in column `index`, or nil when it holds something else.
+    package func integer(_ index: Int) -> Int64? { readInteger(index) }
 }
 
 extension SQLSession {
+    package func forEachRow(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRowCursor) throws -> Void) throws {
+        let current = CurrentRow()
+        let cursor = SQLRowCursor(value: { current.row[$0] }, integer: { current.row[$0].int64 })
+        for row in try query(sql, arguments) {
+            current.row = row
+            try body(cursor)
+        }
+    }
+
     /// Runs a statement without arguments.
     package func execute(_ sql: String) throws { try execute(sql, []) }
 

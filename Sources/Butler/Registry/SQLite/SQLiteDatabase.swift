@@ -194,6 +194,30 @@ struct SQLiteSession: SQLSession {
     }
 
     func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
+        var rows: [SQLRow] = []
+        try step(sql, arguments) { handle, columns in
+            var values: [SQLValue] = []
+            values.reserveCapacity(columns.count)
+            for index in columns.indices { values.append(Self.column(handle, Int32(index))) }
+            rows.append(SQLRow(columns: columns, values: values))
+        }
+        return rows
+    }
+
+    func forEachRow(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRowCursor) throws -> Void) throws {
+        var cursor: SQLRowCursor?
+        try step(sql, arguments) { handle, _ in
+            if cursor == nil {
+                cursor = SQLRowCursor(
+                    value: { Self.column(handle, Int32($0)) },
+                    integer: { sqlite3_column_type(handle, Int32($0)) == SQLITE_INTEGER ? sqlite3_column_int64(handle, Int32($0)) : nil })
+            }
+            try body(cursor!)
+        }
+    }
+
+    /// Binds `arguments`, then calls `row` with the statement at each row and the column names.
+    private func step(_ sql: String, _ arguments: [SQLValue], _ row: (OpaquePointer?, [String]) throws -> Void) throws {
         do {
             let statement = try db.cachedStatement(sql: sql)
             // Arguments are bound and rows stepped with the C API on GRDB's prepared statement:
@@ -207,8 +231,6 @@ struct SQLiteSession: SQLSession {
                 sqlite3_clear_bindings(handle)
             }
             let columns = statement.columnNames
-            let count = Int32(columns.count)
-            var rows: [SQLRow] = []
             while true {
                 let code = sqlite3_step(handle)
                 if code == SQLITE_DONE { break }
@@ -218,12 +240,8 @@ struct SQLiteSession: SQLSession {
                         violated: Self.constraint(sqlite3_extended_errcode(db.sqliteConnection)),
                         rolledBackForConcurrency: code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED)
                 }
-                var values: [SQLValue] = []
-                values.reserveCapacity(columns.count)
-                for index in 0..<count { values.append(Self.column(handle, index)) }
-                rows.append(SQLRow(columns: columns, values: values))
+                try row(handle, columns)
             }
-            return rows
         } catch let error as DatabaseError {
             throw Self.translate(error, sql: sql)
         }
