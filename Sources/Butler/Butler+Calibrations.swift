@@ -99,7 +99,7 @@ extension Butler {
         _ datasetType: String, for dimensions: [String], collections: [String]? = nil, where expression: String? = nil,
         dataId: DataId = [:], bind: [String: BindValue] = [:]
     ) async throws -> [CalibrationMatch] {
-        let predicate = QueryExpression.conjunction(try expression.flatMap(QueryExpression.parseOptional), QueryExpression.dataId(dataId))
+        let predicate = try QueryExpression.predicate(expression, dataId: dataId, bind: bind)
         let names = try searchCollections(collections, for: "findCalibrations(\(datasetType))")
         let registry = self.registry
         let universe = self.universe

@@ -18,7 +18,7 @@ extension Butler {
     public func dimensionRecords(
         _ element: String, where expression: String? = nil, dataId: DataId = [:], bind: [String: BindValue] = [:]
     ) async throws -> [DimensionRecord] {
-        let predicate = QueryExpression.conjunction(try expression.flatMap(QueryExpression.parseOptional), QueryExpression.dataId(dataId))
+        let predicate = try QueryExpression.predicate(expression, dataId: dataId, bind: bind)
         let registry = self.registry
         return try await registry.database.read { session in
             try registry.queryDimensionRecords(session, element: element, where: predicate, bind: bind)

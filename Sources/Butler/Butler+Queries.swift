@@ -9,7 +9,7 @@ extension Butler {
         _ datasetTypes: [String], collections: [String]? = nil, where expression: String? = nil,
         dataId: DataId = [:], bind: [String: BindValue] = [:], findFirst: Bool = false
     ) async throws -> [DatasetRef] {
-        let predicate = QueryExpression.conjunction(try expression.flatMap(QueryExpression.parseOptional), QueryExpression.dataId(dataId))
+        let predicate = try QueryExpression.predicate(expression, dataId: dataId, bind: bind)
         return try await queryDatasets(datasetTypes, collections: collections, predicate: predicate, bind: bind, findFirst: findFirst)
     }
 
@@ -47,7 +47,7 @@ extension Butler {
         _ dimensions: [String], datasets: String? = nil, collections: [String]? = nil,
         where expression: String? = nil, dataId: DataId = [:], bind: [String: BindValue] = [:]
     ) async throws -> [DataCoordinate] {
-        let predicate = QueryExpression.conjunction(try expression.flatMap(QueryExpression.parseOptional), QueryExpression.dataId(dataId))
+        let predicate = try QueryExpression.predicate(expression, dataId: dataId, bind: bind)
         let group = try universe.group(dimensions)
         let names = try datasets == nil ? [] : searchCollections(collections, for: "queryDataIds")
         let registry = self.registry
@@ -67,7 +67,7 @@ extension Butler {
         _ datasetTypes: [String], collections: [String]? = nil, where expression: String? = nil, dataId: DataId = [:],
         bind: [String: BindValue] = [:]
     ) async throws -> [String] {
-        let predicate = QueryExpression.conjunction(try expression.flatMap(QueryExpression.parseOptional), QueryExpression.dataId(dataId))
+        let predicate = try QueryExpression.predicate(expression, dataId: dataId, bind: bind)
         let names = try searchCollections(collections, for: "explainNoDatasets")
         let registry = self.registry
         return try await registry.database.read { session in
@@ -80,7 +80,11 @@ extension Butler {
             for record in records {
                 let name = record.datasetType.name
                 func matches(_ term: QueryExpression?) throws -> Bool {
-                    !(try registry.datasetMatches(session, record, in: path, where: term, bind: bind, findFirst: false).rows.isEmpty)
+                    let used = term?.possibleBindNames ?? []
+                    return
+                        !(try registry.datasetMatches(
+                            session, record, in: path, where: term, bind: bind.filter { used.contains($0.key) }, findFirst: false
+                        ).rows.isEmpty)
                 }
                 let present: Bool
                 do {
@@ -109,13 +113,17 @@ extension Butler {
         _ dimensions: [String], datasets: String? = nil, collections: [String]? = nil, where expression: String? = nil,
         dataId: DataId = [:], bind: [String: BindValue] = [:]
     ) async throws -> [String] {
-        let predicate = QueryExpression.conjunction(try expression.flatMap(QueryExpression.parseOptional), QueryExpression.dataId(dataId))
+        let predicate = try QueryExpression.predicate(expression, dataId: dataId, bind: bind)
         let group = try universe.group(dimensions)
         let names = try datasets == nil ? [] : searchCollections(collections, for: "explainNoDataIds")
         let registry = self.registry
         return try await registry.database.read { session in
             func matches(_ term: QueryExpression?) throws -> Bool {
-                !(try registry.queryDataIds(session, group, datasetType: datasets, in: names, where: term, bind: bind).isEmpty)
+                let used = term?.possibleBindNames ?? []
+                return
+                    !(try registry.queryDataIds(
+                        session, group, datasetType: datasets, in: names, where: term, bind: bind.filter { used.contains($0.key) }
+                    ).isEmpty)
             }
             if try matches(predicate) { return [] }
             if !(try matches(nil)) {

@@ -144,6 +144,13 @@ struct RegistrySuite {
         #expect(try await found("visit.exposure_time > :t AND detector = 0", bind: ["t": 75.5]) == ["3/0"])
         let listAlone = await #expect(throws: ButlerError.self) { try await found("visit = :visits", bind: ["visits": [1, 3]]) }
         #expect("\(listAlone!)".contains("only an IN"))
+        // A bind the expression does not use (a misspelt name) is an error, not ignored.
+        let unused = await #expect(throws: ButlerError.self) { try await found("visit = :v", bind: ["v": 1, "detecter": 0]) }
+        #expect("\(unused!)".contains(":detecter") && "\(unused!)".contains("not used"))
+        let noExpression = await #expect(throws: ButlerError.self) {
+            try await butler.queryDatasets(["metrics"], collections: ["run/a"], bind: ["v": 1])
+        }
+        #expect("\(noExpression!)".contains("no where-expression uses them"))
         #expect(try await found("visit + detector = 3 AND visit % 2 = 0") == ["2/1"])
         #expect(try await found("-visit * 2 <= -6") == ["3/0", "3/1"])
         #expect(try await found("visit.exposure_time / 30 > 2.5") == ["3/0", "3/1"])

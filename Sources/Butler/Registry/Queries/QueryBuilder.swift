@@ -131,11 +131,21 @@ struct QueryBuilder {
 
     /// Compiles `expression` to SQL, resolving identifiers to dimensions, fields or `bind`
     /// values, and converting literals to each dimension's type.
+    /// - Throws: ``ButlerError/Code/invalidQuery`` also for a bind value the expression does
+    ///   not use (a misspelt `:name` would otherwise be silently ignored).
     mutating func compile(_ expression: QueryExpression, bind: [String: BindValue], context: String) throws -> Compiled {
         var arguments: [SQLValue] = []
         let sql = try condition(expression, bind: bind, context: context, arguments: &arguments)
+        let unused = Set(bind.keys).subtracting(usedBinds)
+        if !unused.isEmpty {
+            throw ButlerError.query(
+                "\(context): bind values \(unused.sorted().map { ":" + $0 }.joined(separator: ", ")) are not used in '\(expression)'")
+        }
         return Compiled(sql: sql, arguments: arguments)
     }
+
+    /// The bind names the compiled expression used.
+    private var usedBinds = Set<String>()
 
     /// What an expression stands for inside a condition.
     enum Operand {
@@ -171,6 +181,7 @@ struct QueryBuilder {
         case .uuid(let uuid): return .uuid(uuid)
         case .range(let start, let stop, let stride): return .range(start, stop, stride)
         case .bind(let name):
+            usedBinds.insert(name)
             guard let value = bind[name] else {
                 throw ButlerError.query(
                     "\(context): no value bound to :\(name) (bind names: \(bind.keys.sorted().joined(separator: ", ")))")
@@ -235,6 +246,7 @@ struct QueryBuilder {
     /// (`visit.timespan`, `visit.timespan.begin`), or `TRUE`/`FALSE`.
     private mutating func identifier(_ name: String, bind: [String: BindValue], context: String) throws -> Operand {
         if let value = bind[name] {
+            usedBinds.insert(name)
             guard let scalar = value.scalar else {
                 throw ButlerError.query("\(context): \(name) is bound to a list, which only an IN (…) list can take")
             }
@@ -492,7 +504,10 @@ struct QueryBuilder {
         let expanded = items.flatMap { item -> [QueryExpression] in
             switch item {
             case .bind(let name), .identifier(let name):
-                if case .list(let elements) = bind[name] { return elements.compactMap { $0.scalar.map(QueryExpression.literal) } }
+                if case .list(let elements) = bind[name] {
+                    usedBinds.insert(name)
+                    return elements.compactMap { $0.scalar.map(QueryExpression.literal) }
+                }
                 return [item]
             default: return [item]
             }

@@ -54,6 +54,29 @@ public indirect enum QueryExpression: Sendable, Equatable, CustomStringConvertib
         }
     }
 
+    /// The names that may be bind values in the expression: `:name`s and plain identifiers
+    /// (a bind may be named without its colon).
+    var possibleBindNames: Set<String> {
+        var names = Set(identifiers)
+        func visit(_ expression: QueryExpression) {
+            switch expression {
+            case .bind(let name): names.insert(name)
+            case .comparison(_, let lhs, let rhs), .arithmetic(_, let lhs, let rhs), .tuple(let lhs, let rhs), .glob(let lhs, let rhs),
+                .and(let lhs, let rhs), .or(let lhs, let rhs):
+                visit(lhs)
+                visit(rhs)
+            case .membership(let subject, let items, _):
+                visit(subject)
+                items.forEach(visit)
+            case .negation(let inner), .positive(let inner), .not(let inner): visit(inner)
+            case .function(_, let arguments): arguments.forEach(visit)
+            case .identifier, .literal, .time, .range, .uuid: break
+            }
+        }
+        visit(self)
+        return names
+    }
+
     /// Every identifier the expression names (`visit`, `exposure.day_obs`, `ingest_date`).
     var identifiers: [String] {
         switch self {
@@ -66,6 +89,19 @@ public indirect enum QueryExpression: Sendable, Equatable, CustomStringConvertib
         case .negation(let inner), .positive(let inner), .not(let inner): return inner.identifiers
         case .function(_, let arguments): return arguments.flatMap(\.identifiers)
         }
+    }
+
+    /// The predicate of a query: `expression` parsed, and `dataId` as equalities.
+    /// - Throws: ``ButlerError/Code/invalidQuery`` for a syntax error, or for bind values
+    ///   given with no expression to use them (an expression that leaves some unused is
+    ///   refused when it is compiled).
+    static func predicate(_ expression: String?, dataId: DataId, bind: [String: BindValue]) throws -> QueryExpression? {
+        let parsed = try expression.flatMap(parseOptional)
+        if parsed == nil, !bind.isEmpty {
+            throw ButlerError.query(
+                "bind values \(bind.keys.sorted().map { ":" + $0 }.joined(separator: ", ")) were given, but no where-expression uses them")
+        }
+        return conjunction(parsed, QueryExpression.dataId(dataId))
     }
 
     /// Both expressions, either of which may be absent.
