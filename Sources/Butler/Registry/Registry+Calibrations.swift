@@ -24,16 +24,7 @@ extension Registry {
         let table = String(format: "dataset_calibs_%08lld", count + 1)
         let d = dialect
         let dimensionColumns = group.required.map { d.quote($0) }
-        var lines = [
-            "calib_id \(d.autoIncrementPrimaryKey)",
-            "dataset_type_id \(d.bigintType) NOT NULL REFERENCES dataset_type (dataset_type_id)",
-            "collection_id \(d.bigintType) NOT NULL REFERENCES collection (collection_id) ON DELETE CASCADE",
-            "dataset_id \(d.uuidType) NOT NULL REFERENCES dataset (id) ON DELETE CASCADE",
-            "run_id \(d.bigintType) NOT NULL",
-        ]
-        for name in group.required {
-            lines.append("\(d.quote(name)) \(sqlType(universe.elements[name]!.primaryKey!.type)) NOT NULL")
-        }
+        var lines = ["calib_id \(d.autoIncrementPrimaryKey)"] + associationColumns(group)
         lines.append("validity_begin \(d.bigintType) NOT NULL")
         lines.append("validity_end \(d.bigintType) NOT NULL")
         lines.append("CHECK (validity_begin < validity_end)")
@@ -65,10 +56,7 @@ extension Registry {
         }
         try session.execute(
             "CREATE INDEX \(table)_lookup ON \(table) (" + (keyColumns + ["validity_begin"]).joined(separator: ", ") + ")")
-        try session.execute("CREATE INDEX \(table)_dataset ON \(table) (dataset_id)")
-        for name in group.required.dropFirst() {
-            try session.execute("CREATE INDEX \(table)_\(name) ON \(table) (\(d.quote(name)), collection_id)")
-        }
+        try createAssociationIndexes(session, table, group)
         try session.execute(
             "INSERT INTO dataset_calib_tables (dimensions, calib_table) VALUES (?, ?)", [.text(key), .text(table)])
         return table

@@ -204,6 +204,20 @@ extension Registry {
         }
         let count = try session.queryOne("SELECT COUNT(*) FROM dataset_tag_tables", [])?[0].int64 ?? 0
         let table = String(format: "dataset_tags_%08lld", count + 1)
+        var lines = associationColumns(group)
+        lines.append("PRIMARY KEY (collection_id, dataset_id)")
+        let unique = ["dataset_type_id", "collection_id"] + group.required.map { dialect.quote($0) }
+        lines.append("UNIQUE (\(unique.joined(separator: ", ")))")
+        try session.execute("CREATE TABLE \(table) (\n    " + lines.joined(separator: ",\n    ") + ")")
+        try createAssociationIndexes(session, table, group)
+        try session.execute(
+            "INSERT INTO dataset_tag_tables (dimensions, tag_table) VALUES (?, ?)", [.text(key), .text(table)])
+        return table
+    }
+
+    /// The columns a tag or calibration table starts with: what is associated with what, and
+    /// the dimension values of the dataset's data ID.
+    func associationColumns(_ group: DimensionGroup) -> [String] {
         var lines = [
             "dataset_type_id \(dialect.bigintType) NOT NULL REFERENCES dataset_type (dataset_type_id)",
             "collection_id \(dialect.bigintType) NOT NULL REFERENCES collection (collection_id) ON DELETE CASCADE",
@@ -215,18 +229,16 @@ extension Registry {
         for name in group.required {
             lines.append("\(dialect.quote(name)) \(sqlType(universe.elements[name]!.primaryKey!.type)) NOT NULL")
         }
-        lines.append("PRIMARY KEY (collection_id, dataset_id)")
-        let unique = ["dataset_type_id", "collection_id"] + group.required.map { dialect.quote($0) }
-        lines.append("UNIQUE (\(unique.joined(separator: ", ")))")
-        try session.execute("CREATE TABLE \(table) (\n    " + lines.joined(separator: ",\n    ") + ")")
+        return lines
+    }
+
+    /// The indexes every association table has beyond its key: by dataset, and per dimension
+    /// after the first — the key serves look-ups by the full data ID, queries constrain single
+    /// dimensions (`visit = 42`).
+    func createAssociationIndexes(_ session: any SQLSession, _ table: String, _ group: DimensionGroup) throws {
         try session.execute("CREATE INDEX \(table)_dataset ON \(table) (dataset_id)")
-        // The unique index serves lookups by the full data ID; queries constrain single
-        // dimensions (visit = 42), which need an index each beyond the leading one.
         for name in group.required.dropFirst() {
             try session.execute("CREATE INDEX \(table)_\(name) ON \(table) (\(dialect.quote(name)), collection_id)")
         }
-        try session.execute(
-            "INSERT INTO dataset_tag_tables (dimensions, tag_table) VALUES (?, ?)", [.text(key), .text(table)])
-        return table
     }
 }
