@@ -16,6 +16,7 @@ let package = Package(
     products: [
         .library(name: "Butler", targets: ["Butler"]),
         .library(name: "Composites", targets: ["Composites"]),
+        .library(name: "Sky", targets: ["Sky"]),
         .library(name: "Formatters", targets: ["Formatters"]),
         .executable(name: "butler", targets: ["ButlerCLI"]),
     ],
@@ -27,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
+        .package(url: "https://github.com/attaswift/BigInt", from: "6.0.1"),
     ],
     targets: [
         .systemLibrary(
@@ -39,6 +41,12 @@ let package = Package(
             name: "CHDF5Shim",
             pkgConfig: "hdf5",
             providers: [.apt(["libhdf5-dev"])]
+        ),
+        // Spherical geometry and sky pixelizations: a leaf, pure Swift, no I/O.
+        .target(
+            name: "Sky",
+            dependencies: [.product(name: "BigInt", package: "BigInt")],
+            swiftSettings: strictSettings
         ),
         .target(
             name: "Composites",
@@ -85,6 +93,11 @@ let package = Package(
             name: "TestWriter",
             dependencies: ["Butler", "ButlerTestSupport", "Composites"],
             path: "Tests/TestWriter",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SkyTests",
+            dependencies: ["Sky", "ButlerTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

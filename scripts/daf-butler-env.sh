@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Makes (once) a Python virtual environment with the pinned daf_butler release and prints its
 # python. The benchmarks run daf_butler's side of each workload through it, in the same run as
-# ours; oracle tests can use it to ask the reference implementation.
+# ours; oracle tests use it to ask the reference implementations (daf_butler, sphgeom, hpgeom).
 #   python=$(bash scripts/daf-butler-env.sh)
 # The environment lives in /tmp (kept between runs, like the benchmark data); BUTLER_DAF_VENV
 # moves it.
 set -euo pipefail
 
 version=30.2026.4300
+hpgeom_version=1.6.1
 venv=${BUTLER_DAF_VENV:-/tmp/butler-daf-butler-$version}
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import lsst.daf.butler' >/dev/null 2>&1; then
   if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
@@ -20,5 +21,10 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import lsst.daf.butle
   rm -rf "$venv"
   python3 -m venv "$venv" >&2
   "$venv/bin/python" -m pip install -q --disable-pip-version-check "lsst-daf-butler==$version" >&2
+fi
+# The sky tests' second reference (lsst-sphgeom comes with daf_butler).
+if ! "$venv/bin/python" -c 'import hpgeom' >/dev/null 2>&1; then
+  echo "installing: hpgeom==$hpgeom_version in $venv (pip)" >&2
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check "hpgeom==$hpgeom_version" >&2
 fi
 echo "$venv/bin/python"

@@ -143,3 +143,48 @@ public func runPython(_ arguments: [String], input: Data? = nil) throws -> (stat
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
+
+/// The Python environment with the reference implementations (`lsst-daf-butler`,
+/// `lsst-sphgeom`, `hpgeom`, pinned by `scripts/daf-butler-env.sh`, made once in /tmp), and a
+/// way to run the repository's oracle scripts with it.
+public enum ReferencePython {
+    /// The repository's root (tests run from any directory).
+    public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    /// The environment's python, made if missing.
+    public static func path() throws -> String {
+        let environment = Process()
+        environment.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        environment.arguments = ["bash", root.appendingPathComponent("scripts/daf-butler-env.sh").path]
+        let output = Pipe()
+        environment.standardOutput = output
+        try environment.run()
+        let python = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        environment.waitUntilExit()
+        guard environment.terminationStatus == 0 else { throw ReferenceError("scripts/daf-butler-env.sh failed") }
+        return python
+    }
+
+    /// Runs `Tests/Interop/<script>` with `arguments` and returns what it prints.
+    /// - Throws: when it exits with an error.
+    public static func run(_ script: String, _ arguments: [String]) throws -> Data {
+        let oracle = Process()
+        oracle.executableURL = URL(fileURLWithPath: try path())
+        oracle.arguments = [root.appendingPathComponent("Tests/Interop/\(script)").path] + arguments
+        let output = Pipe()
+        oracle.standardOutput = output
+        try oracle.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        oracle.waitUntilExit()
+        guard oracle.terminationStatus == 0 else { throw ReferenceError("\(script) \(arguments) exited with \(oracle.terminationStatus)") }
+        return data
+    }
+
+    /// A reference script that could not run.
+    public struct ReferenceError: Error, CustomStringConvertible {
+        public let description: String
+        init(_ description: String) { self.description = description }
+    }
+}

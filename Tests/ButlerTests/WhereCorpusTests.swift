@@ -22,30 +22,10 @@ struct WhereCorpusTests {
 
     @Test("every expression of the corpus gets daf_butler's verdict, and what parses prints back to itself")
     func verdicts() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let corpusFile = root.appendingPathComponent("Tests/Interop/where_corpus.json")
+        let corpusFile = ReferencePython.root.appendingPathComponent("Tests/Interop/where_corpus.json")
         let corpus = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: corpusFile)) as? [String])
         #expect(corpus.count >= 500)
-        let environment = Process()
-        environment.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        environment.arguments = ["bash", root.appendingPathComponent("scripts/daf-butler-env.sh").path]
-        let pythonPath = Pipe()
-        environment.standardOutput = pythonPath
-        try environment.run()
-        let python = String(decoding: pythonPath.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        environment.waitUntilExit()
-        try #require(environment.terminationStatus == 0, "scripts/daf-butler-env.sh failed")
-
-        let oracle = Process()
-        oracle.executableURL = URL(fileURLWithPath: python)
-        oracle.arguments = [root.appendingPathComponent("Tests/Interop/where_verdicts.py").path, corpusFile.path]
-        let output = Pipe()
-        oracle.standardOutput = output
-        try oracle.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        oracle.waitUntilExit()
-        try #require(oracle.terminationStatus == 0)
+        let data = try ReferencePython.run("where_verdicts.py", [corpusFile.path])
         let verdicts = try #require(try JSONSerialization.jsonObject(with: data) as? [[Any]])
         try #require(verdicts.count == corpus.count)
 
