@@ -3,9 +3,11 @@ import Foundation
 /// A point on the unit sphere as a unit vector, with lsst-sphgeom's arithmetic: the same
 /// normalization and conversions, so that pixel indices computed from it are sphgeom's.
 public struct UnitVector3d: Sendable, Hashable, CustomStringConvertible {
-    /// Components; x² + y² + z² = 1 up to rounding.
+    /// The x component (toward longitude 0 on the equator); x² + y² + z² = 1 up to rounding.
     public let x: Double
+    /// The y component (toward longitude 90° on the equator).
     public let y: Double
+    /// The z component (toward the north pole).
     public let z: Double
 
     /// The unit vector of a point (`cos lon cos lat, sin lon cos lat, sin lat`, unnormalized
