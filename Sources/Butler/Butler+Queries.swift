@@ -81,10 +81,11 @@ extension Butler {
                 let name = record.datasetType.name
                 func matches(_ term: QueryExpression?) throws -> Bool {
                     let used = term?.possibleBindNames ?? []
-                    return
-                        !(try registry.datasetMatches(
-                            session, record, in: path, where: term, bind: bind.filter { used.contains($0.key) }, findFirst: false
-                        ).rows.isEmpty)
+                    var joined = DistinctRefs()
+                    let found = try registry.datasetMatches(
+                        session, record, in: path, where: term, bind: bind.filter { used.contains($0.key) }, findFirst: false,
+                        into: &joined)
+                    return !found.refs.isEmpty || !joined.refs.isEmpty
                 }
                 let present: Bool
                 do {

@@ -87,15 +87,14 @@ extension Registry {
         let full = try universe.standardize(dataId, for: try universe.group(dataId.keys), context: context)
         var time = Timespan.unbounded
         for name in universe.sorted(extra) {
-            guard let element = universe.elements[name], element.hasTimespan, let value = full[name] else { continue }
-            let parents = universe.requiredClosure(of: element)
-            let key = parents.compactMap { full[$0] } + [value]
-            let owner = parents.last.flatMap { parent in full[parent].map { " of \(parent) \($0)" } } ?? ""
-            guard key.count == parents.count + 1, let record = try fetchRecord(session, element: element, key: key) else {
+            guard let element = universe.elements[name], element.hasTimespan else { continue }
+            let record: DimensionRecord
+            switch try lookUpRecord(session, element, { full[$0] }) {
+            case .found(let found): record = found
+            case .incomplete: continue
+            case .missing(let reason):
                 throw ButlerError(
-                    .dimensionRecord,
-                    "\(context) \(full): \(name)=\(value) is not a known \(name)\(owner), so it gives no time to look up \(datasetType.name) by"
-                )
+                    .dimensionRecord, "\(context) \(full): \(reason), so it gives no time to look up \(datasetType.name) by")
             }
             // What the record implies fills the type's dimensions the data ID left out (a flat's
             // physical_filter from the exposure).
@@ -107,7 +106,7 @@ extension Registry {
             guard case .int(let begin) = record["timespan_begin"], case .int(let end) = record["timespan_end"] else {
                 throw ButlerError(
                     .dimensionRecord,
-                    "\(context) \(full): \(name) \(value)\(owner) has no timespan, so it gives no time to look up \(datasetType.name) by")
+                    "\(context) \(full): the \(name) record has no timespan, so it gives no time to look up \(datasetType.name) by")
             }
             time = time.intersection(Timespan(nanoseconds: begin, end))
         }

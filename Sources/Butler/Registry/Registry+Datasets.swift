@@ -140,15 +140,13 @@ extension Registry {
             var candidates: [UUID: SQLRow] = [:]
             for row in rows where row[1].int64 == bestCollection && row[3] != .null { candidates[row[0].uuidValue!] = row }
             if candidates.count > 1 {
-                let collectionName = try collection(session, id: bestCollection).name
                 let described = try candidates.values.sorted { $0[3].int64! < $1[3].int64! }.map { row in
                     "\(row[0].uuidValue!.uuidString.lowercased()) (run '\(try collection(session, id: row[2].int64!).name)', valid \(Timespan(nanoseconds: row[3].int64!, row[4].int64!)))"
                 }
-                throw ButlerError(
-                    .ambiguousCalibration,
-                    "\(typeRecord.datasetType.name)@\(dataId) in '\(collectionName)' for \(timespan!) matches \(candidates.count) datasets: "
-                        + described.joined(separator: " and ")
-                        + "; give a narrower time (an exposure or visit in the data ID, or a timespan)")
+                throw Self.ambiguity(
+                    typeRecord.datasetType.name, "\(dataId) for \(timespan!)", in: try collection(session, id: bestCollection).name,
+                    described,
+                    hint: "; give a narrower time (an exposure or visit in the data ID, or a timespan)")
             }
         }
         let run = try collection(session, id: best[2].int64!)
@@ -173,12 +171,8 @@ extension Registry {
     ) throws -> [String] {
         var reasons: [String] = []
         for name in dataId.dimensions.required {
-            guard let element = universe.elements[name], !element.isSkypix, let value = dataId[name] else { continue }
-            let parents = universe.requiredClosure(of: element)
-            let key = parents.compactMap { dataId[$0] } + [value]
-            guard key.count == parents.count + 1, try fetchRecord(session, element: element, key: key) == nil else { continue }
-            let owner = parents.last.flatMap { parent in dataId[parent].map { " of \(parent) \($0)" } } ?? ""
-            reasons.append("\(name)=\(value) is not a known \(name)\(owner)")
+            guard let element = universe.elements[name], !element.isSkypix else { continue }
+            if case .missing(let reason) = try lookUpRecord(session, element, { dataId[$0] }) { reasons.append(reason) }
         }
         if path.isEmpty {
             reasons.append("the collections searched are empty")
@@ -223,28 +217,17 @@ extension Registry {
         _ session: any SQLSession, _ typeRecord: DatasetTypeRecord, in path: [CollectionRecord],
         where predicate: QueryExpression?, bind: [String: BindValue], findFirst: Bool
     ) throws -> [DatasetRef] {
-        let matches = try datasetMatches(session, typeRecord, in: path, where: predicate, bind: bind, findFirst: findFirst)
+        var joined = DistinctRefs()
+        let matches = try datasetMatches(session, typeRecord, in: path, where: predicate, bind: bind, findFirst: findFirst, into: &joined)
         guard matches.temporal.isEmpty else {
             // A temporal join lists a calibration once per exposure it serves; a query of
             // datasets names each once, by run and data ID.
-            var seen = Set<UUID>()
-            return matches.rows.map(\.ref).filter { seen.insert($0.id).inserted }.sorted { lhs, rhs in
+            return joined.refs.sorted { lhs, rhs in
                 if lhs.run != rhs.run { return lhs.run < rhs.run }
                 return lhs.dataId.requiredValuesPrecede(rhs.dataId)
             }
         }
-        return matches.rows.map(\.ref)
-    }
-
-    /// What ``datasetMatches(_:_:in:where:bind:findFirst:)`` found: each dataset with the
-    /// values of the temporal dimensions it was joined with (none without a temporal join).
-    struct DatasetMatches {
-        /// The temporal dimensions joined (`exposure`, `visit`…), in universe order.
-        let temporal: [String]
-        /// Matching datasets: without a temporal join sorted by run and data ID, each with no
-        /// key; with one, in the order of `key`, the values of the data ID's required
-        /// dimensions and the temporal ones, in universe order.
-        let rows: [(ref: DatasetRef, key: [DataIdValue?])]
+        return matches.refs
     }
 
     /// The datasets of one type in the search path that satisfy `predicate`.
@@ -258,24 +241,14 @@ extension Registry {
     /// everything certified in it.
     ///
     /// `joining` names temporal dimensions to join even where the predicate does not name them.
-    func datasetMatches(
-        _ session: any SQLSession, _ typeRecord: DatasetTypeRecord, in path: [CollectionRecord],
-        where predicate: QueryExpression?, bind: [String: BindValue], findFirst: Bool, joining: [String] = []
-    ) throws -> DatasetMatches {
-        var collected = CollectedMatches()
-        let matches = try datasetMatches(
-            session, typeRecord, in: path, where: predicate, bind: bind, findFirst: findFirst, joining: joining, into: &collected)
-        return matches.temporal.isEmpty ? matches : DatasetMatches(temporal: matches.temporal, rows: collected.rows)
-    }
-
-    /// ``datasetMatches(_:_:in:where:bind:findFirst:joining:)`` handing the rows of a temporal
-    /// join to `sink` as they are read (a million matches are not held twice); its result then
-    /// has no rows.
+    /// Without a temporal join the datasets are returned, sorted by run and data ID; with one,
+    /// each match goes to `sink` as it is read (a million matches are not held twice) and none
+    /// is returned.
     func datasetMatches<Sink: DatasetMatchSink>(
         _ session: any SQLSession, _ typeRecord: DatasetTypeRecord, in path: [CollectionRecord],
         where predicate: QueryExpression?, bind: [String: BindValue], findFirst: Bool, joining: [String] = [],
         into sink: inout Sink
-    ) throws -> DatasetMatches {
+    ) throws -> (temporal: [String], refs: [DatasetRef]) {
         let datasetType = typeRecord.datasetType
         for name in joining {
             guard let element = universe.elements[name], element.isDimension, element.hasTimespan, datasetType.isCalibration,
@@ -289,7 +262,7 @@ extension Registry {
         let temporal =
             datasetType.isCalibration
             ? universe.sorted(Set(temporalDimensions(in: predicate, beyond: datasetType.dimensions) + joining)) : []
-        guard !path.isEmpty else { return DatasetMatches(temporal: temporal, rows: []) }
+        guard !path.isEmpty else { return (temporal, []) }
         let dims = datasetType.dimensions.required
         var calibrations: [CollectionRecord] = []
         var calibTableName: String?
@@ -362,7 +335,7 @@ extension Registry {
             try session.forEachRow(sql, statements.flatMap(\.1)) { row in try grouper.consume(row) }
             try grouper.close()
             sink = grouper.sink
-            return DatasetMatches(temporal: temporal, rows: [])
+            return (temporal, [])
         }
         let rows = try session.query(sql, statements.flatMap(\.1))
         var chosen: [DataCoordinate: (rank: Int, row: SQLRow)] = [:]
@@ -394,30 +367,29 @@ extension Registry {
                 ordered.append((coordinate, row))
             }
         }
+        var runNames: [Int64: String] = [:]
         if findFirst {
             if let (dataId, candidates) = ambiguous.first(where: { chosen[$0.key]?.row[1] == $0.value[0][1] }) {
-                try throwAmbiguous(
-                    session, datasetType, "\(dataId)", candidates, hint: "; constrain the query by time (an exposure or visit in --where)")
+                throw Self.ambiguity(
+                    datasetType.name, "\(dataId)", in: try collection(session, id: candidates[0][1].int64!).name,
+                    try candidates.map { "\($0[0].uuidValue!.uuidString.lowercased()) (run '\(try runName(session, $0[2], &runNames))')" },
+                    hint: "; constrain the query by time (an exposure or visit in --where)")
             }
             ordered = chosen.map { ($0.key, $0.value.row) }
         }
-        var runNames: [Int64: String] = [:]
-        var result: [(ref: DatasetRef, key: [DataIdValue?])] = []
-        result.reserveCapacity(ordered.count)
+        var refs: [DatasetRef] = []
+        refs.reserveCapacity(ordered.count)
         for (dataId, row) in ordered {
-            result.append(
-                (
-                    DatasetRef(
-                        id: row[0].uuidValue!, datasetType: datasetType, dataId: dataId, run: try runName(session, row[2], &runNames)), []
-                ))
+            refs.append(
+                DatasetRef(id: row[0].uuidValue!, datasetType: datasetType, dataId: dataId, run: try runName(session, row[2], &runNames)))
         }
         // By run, then data ID. Every ref of a run shares one String, so the run comparison
         // is a pointer check for most pairs.
-        result.sort { lhs, rhs in
-            if lhs.ref.run != rhs.ref.run { return lhs.ref.run < rhs.ref.run }
-            return lhs.ref.dataId.requiredValuesPrecede(rhs.ref.dataId)
+        refs.sort { lhs, rhs in
+            if lhs.run != rhs.run { return lhs.run < rhs.run }
+            return lhs.dataId.requiredValuesPrecede(rhs.dataId)
         }
-        return DatasetMatches(temporal: temporal, rows: result)
+        return (temporal, refs)
     }
 
     /// The name of the run whose key `value` holds, through a per-query cache.
@@ -429,15 +401,14 @@ extension Registry {
         return name
     }
 
-    /// Two datasets found for one data ID in one collection: an ambiguity, naming both.
-    private func throwAmbiguous(
-        _ session: any SQLSession, _ datasetType: DatasetType, _ dataId: String, _ candidates: [SQLRow], hint: String
-    ) throws -> Never {
-        let collectionName = try collection(session, id: candidates[0][1].int64!).name
-        throw ButlerError(
+    /// Two or more datasets found for one data ID in one collection at the time asked: an
+    /// ambiguity, naming each (`candidates`: ID, run, and validity where known).
+    static func ambiguity(_ typeName: String, _ dataId: String, in collection: String?, _ candidates: [String], hint: String) -> ButlerError
+    {
+        ButlerError(
             .ambiguousCalibration,
-            "\(datasetType.name)@\(dataId) matches \(candidates.count) datasets in '\(collectionName)': "
-                + candidates.map { $0[0].uuidValue!.uuidString.lowercased() }.joined(separator: " and ") + hint)
+            "\(typeName)@\(dataId) matches \(candidates.count) datasets in \(collection.map { "'\($0)'" } ?? "one collection"): "
+                + candidates.joined(separator: " and ") + hint)
     }
 
     /// The temporal dimensions (with timespans) `predicate` names that `group` lacks.
@@ -505,11 +476,14 @@ protocol DatasetMatchSink {
     mutating func add(_ ref: DatasetRef, _ key: [DataIdValue?]) throws
 }
 
-/// Matches kept in an array.
-struct CollectedMatches: DatasetMatchSink {
-    var rows: [(ref: DatasetRef, key: [DataIdValue?])] = []
+/// The distinct datasets of a temporal join, in the order first met.
+struct DistinctRefs: DatasetMatchSink {
+    var refs: [DatasetRef] = []
+    private var seen = Set<UUID>()
 
-    mutating func add(_ ref: DatasetRef, _ key: [DataIdValue?]) { rows.append((ref, Array(key))) }
+    mutating func add(_ ref: DatasetRef, _ key: [DataIdValue?]) {
+        if seen.insert(ref.id).inserted { refs.append(ref) }
+    }
 }
 
 /// Groups the rows of a temporal join, ordered by the full data ID, in one pass: the rows of
@@ -615,10 +589,9 @@ struct TemporalGrouper<Sink: DatasetMatchSink> {
             }
             if candidates.count > 1 {
                 let described = zip(keyNames, key).map { "\($0): \($1.map(String.init(describing:)) ?? "?")" }
-                throw ButlerError(
-                    .ambiguousCalibration,
-                    "\(datasetType.name)@{\(described.joined(separator: ", "))} matches \(candidates.count) datasets in one collection: "
-                        + candidates.map { "\($0.id.uuidString.lowercased()) (run '\($0.run)')" }.joined(separator: " and "))
+                throw Registry.ambiguity(
+                    datasetType.name, "{" + described.joined(separator: ", ") + "}", in: nil,
+                    candidates.map { "\($0.id.uuidString.lowercased()) (run '\($0.run)')" }, hint: "")
             }
             try sink.add(candidates[0], key)
         } else {

@@ -182,6 +182,30 @@ extension Registry {
         }
     }
 
+    /// What a look-up of an element's record by data-ID values found.
+    enum RecordLookup {
+        /// The record.
+        case found(DimensionRecord)
+        /// No record has that key: why, as `visit=999 is not a known visit of instrument HSC`.
+        case missing(String)
+        /// A value of the key was not given.
+        case incomplete
+    }
+
+    /// The record of `element` whose key `valueOf` gives (each required dimension's value and
+    /// the element's own, converted to their types), or the sentence saying none exists.
+    func lookUpRecord(_ session: any SQLSession, _ element: DimensionElement, _ valueOf: (String) -> DataIdValue?) throws -> RecordLookup {
+        let parents = universe.requiredClosure(of: element)
+        var key: [DataIdValue] = []
+        for name in parents + [element.name] {
+            guard let value = valueOf(name) else { return .incomplete }
+            key.append(try universe.convert(value, for: universe.elements[name]!, context: "\(element.name) record key"))
+        }
+        if let record = try fetchRecord(session, element: element, key: key) { return .found(record) }
+        let owner = parents.last.map { " of \($0) \(key[parents.count - 1])" } ?? ""
+        return .missing("\(element.name)=\(key.last!) is not a known \(element.name)\(owner)")
+    }
+
     /// The record of `element` with primary-key values `key` (required dimensions, then its
     /// own key), through a per-process cache.
     func fetchRecord(_ session: any SQLSession, element: DimensionElement, key: [DataIdValue]) throws -> DimensionRecord? {

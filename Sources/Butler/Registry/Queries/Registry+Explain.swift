@@ -49,14 +49,9 @@ extension Registry {
             }
         }
         guard let value = Self.dataIdValue(literal) else { return [] }
-        let parents = universe.requiredClosure(of: element)
-        guard parents.allSatisfy({ given[$0] != nil }) else { return [] }
-        let key =
-            try parents.map { try universe.convert(given[$0]!, for: universe.elements[$0]!, context: "") }
-            + [try universe.convert(value, for: element, context: "")]
-        guard try fetchRecord(session, element: element, key: key) == nil else { return [] }
-        let owner = parents.last.map { " of \($0) \(given[$0]!)" } ?? ""
-        return ["\(element.name)=\(value) is not a known \(element.name)\(owner)"]
+        given[element.name] = value
+        if case .missing(let reason) = try lookUpRecord(session, element, { given[$0] }) { return [reason] }
+        return []
     }
 
     private static func dataIdValue(_ json: JSONValue) -> DataIdValue? {
