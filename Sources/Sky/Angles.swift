@@ -51,6 +51,12 @@ public struct LonLat: Sendable, Hashable, CustomStringConvertible {
             lonRadians: lonDegrees * SphgeomConstants.radiansPerDegree, latRadians: latDegrees * SphgeomConstants.radiansPerDegree)
     }
 
+    /// A point from values already in range (longitude normalized, latitude within ±π/2).
+    init(uncheckedLon lon: Double, lat: Double) {
+        self.lon = lon
+        self.lat = lat
+    }
+
     /// Longitude in degrees.
     public var lonDegrees: Double { lon / SphgeomConstants.radiansPerDegree }
     /// Latitude in degrees.

@@ -43,7 +43,24 @@ public struct RangeSet: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Adds the integers of `[first, last)`.
-    public mutating func insert(_ first: UInt64, _ last: UInt64) { self = union(Self.single(first, last)) }
+    public mutating func insert(_ first: UInt64, _ last: UInt64) {
+        // Appending after the last range (how coverings are built, in ascending order) is done
+        // in place; anything else is a union.
+        if first != 0, first < last, let end = toggles.last, first >= end, containsZero == (toggles.count % 2 == 1) {
+            if first == end {
+                toggles[toggles.count - 1] = last
+            } else {
+                toggles.append(first)
+                toggles.append(last)
+            }
+            return
+        }
+        self = union(Self.single(first, last))
+    }
+
+    /// How many ranges the set has, counted as sphgeom's `size()` (a range wrapping through the
+    /// end of the universe is one).
+    public var rangeCount: Int { (toggles.count + (containsZero ? 1 : 0) + 1) / 2 }
 
     /// Removes the integers of `[first, last)`.
     public mutating func erase(_ first: UInt64, _ last: UInt64) { self = difference(Self.single(first, last)) }
