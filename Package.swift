@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "Butler",
             dependencies: [
-                "Composites", "Formatters", "CPosixShim",
+                "Composites", "Formatters", "CPosixShim", "Sky",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -112,7 +112,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ButlerTests",
-            dependencies: ["Butler", "ButlerTestSupport", "Composites", "Formatters"],
+            dependencies: ["Butler", "ButlerTestSupport", "Composites", "Formatters", "Sky"],
             swiftSettings: strictSettings
         ),
         .testTarget(

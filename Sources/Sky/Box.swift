@@ -49,6 +49,15 @@ public struct Box: Sendable, Hashable, CustomStringConvertible {
         self.init(center: center, halfWidth: halfWidthRadians, halfHeight: halfHeightRadians)
     }
 
+    /// The box centred on a point with half-width and half-height in degrees (daf_butler's
+    /// `BOX(ra, dec, width, height)` is this with half its width and height).
+    /// - Throws: ``SkyError`` for a size that is not finite or is negative.
+    public init(center: LonLat, halfWidthDegrees: Double, halfHeightDegrees: Double) throws {
+        try self.init(
+            center: center, halfWidthRadians: halfWidthDegrees * SphgeomConstants.radiansPerDegree,
+            halfHeightRadians: halfHeightDegrees * SphgeomConstants.radiansPerDegree)
+    }
+
     init(center: LonLat, halfWidth: Double, halfHeight: Double) {
         self.init(
             lon: LongitudeInterval(point: center.lon).dilated(by: halfWidth), lat: AngleInterval(point: center.lat).dilated(by: halfHeight))

@@ -323,6 +323,9 @@ struct CalibrationTests {
         try await butler.registry.database.write { session in
             try session.execute("DROP TABLE dataset_calib_tables")
             try session.execute("DROP TABLE dataset_type_field")
+            for element in butler.registry.universe.spatialElements {
+                try session.execute("DROP TABLE \(DimensionUniverse.overlapTable(element.name))")
+            }
             try session.execute("UPDATE butler_attributes SET value = '3' WHERE name = 'schema_version'")
         }
         try await butler.close()

@@ -4,18 +4,6 @@ import Formatters
 import Foundation
 import Testing
 
-/// A small deterministic generator, so every run tries the same corrupted variants.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Variants of a valid file: truncations, byte flips and overwritten runs of bytes.
 func corruptedVariants(of original: Data, count: Int, seed: UInt64) -> [(String, Data)] {
     var generator = SplitMix64(state: seed)

@@ -175,6 +175,16 @@ extension DimensionUniverse {
 
     /// Converts a value to the type of `element`'s primary key.
     func convert(_ value: DataIdValue, for element: DimensionElement, context: String) throws -> DataIdValue {
+        let converted = try convertType(value, for: element, context: context)
+        if let valid = validPixels(of: element), case .int(let pixel) = converted, !valid.contains(pixel) {
+            throw ButlerError.invalidDataId(
+                "\(context): \(element.name)=\(pixel) is not a pixel of \(element.name) (its pixels are \(valid.lowerBound)–\(valid.upperBound))"
+            )
+        }
+        return converted
+    }
+
+    private func convertType(_ value: DataIdValue, for element: DimensionElement, context: String) throws -> DataIdValue {
         switch (element.primaryKey!.type, value) {
         case (.int, .int), (.string, .string): return value
         case (.int, .string(let text)):

@@ -1,5 +1,6 @@
 import Formatters
 public import Foundation
+public import Sky
 
 /// The type of a dimension key or record field.
 public enum FieldType: String, Sendable, Codable {
@@ -46,6 +47,16 @@ public struct DimensionElement: Sendable, Hashable {
     public let hasTimespan: Bool
     /// Whether this is a sky pixelization level (no records, integer pixel IDs).
     public let isSkypix: Bool
+    /// For a sky pixelization level: its system (`htm`, `healpix`) and level.
+    public internal(set) var skypixLevel: (system: String, level: Int)? {
+        get { skypixSystem.map { ($0, skypixDepth) } }
+        set {
+            skypixSystem = newValue?.system
+            skypixDepth = newValue?.level ?? 0
+        }
+    }
+    var skypixSystem: String? = nil
+    var skypixDepth = 0
 
     /// True when the element can appear in a data ID.
     public var isDimension: Bool { !keys.isEmpty }
@@ -70,6 +81,8 @@ public struct DimensionUniverse: Sendable {
     public private(set) var aliases: [String: String]
     /// The common sky pixelization (e.g. `htm7`).
     public let commonSkypix: String
+    /// The common sky pixelization's HTM level: the overlap tables of regions are at it.
+    public let commonPixelization: HTMPixelization
     private let rank: [String: Int]
 
     /// Loads the universe shipped with the package.
@@ -132,10 +145,16 @@ public struct DimensionUniverse: Sendable {
         for (system, settings) in (config.skypix?.systems ?? [:]).sorted(by: { $0.key < $1.key }) {
             for level in 0...settings.maxLevel {
                 let name = "\(system)\(level)"
-                elements[name] = DimensionElement(
+                guard ["htm", "healpix"].contains(system) else {
+                    throw ButlerError.configuration(
+                        "dimension universe \(source): unknown sky pixelization system '\(system)' (htm, healpix)")
+                }
+                var element = DimensionElement(
                     name: name, doc: "Level \(level) of the \(system) sky pixelization.", requires: [],
                     implies: [], keys: [DimensionField(name: "id", type: .int, length: nil, doc: nil)],
                     metadata: [], hasTimespan: false, isSkypix: true)
+                element.skypixLevel = (system, level)
+                elements[name] = element
                 order.append(name)
             }
         }
@@ -148,6 +167,11 @@ public struct DimensionUniverse: Sendable {
         self.order = order
         self.aliases = aliases
         self.commonSkypix = config.skypix?.common ?? "htm7"
+        guard let common = elements[commonSkypix]?.skypixLevel, common.system == "htm" else {
+            throw ButlerError.configuration(
+                "dimension universe \(source): the common sky pixelization '\(commonSkypix)' must be an htm level it defines")
+        }
+        self.commonPixelization = try HTMPixelization(level: common.level)
         self.rank = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
     }
 

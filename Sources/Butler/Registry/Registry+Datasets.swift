@@ -272,6 +272,10 @@ extension Registry {
         }
         let tagged = path.filter { $0.type != .calibration }
         let context = "query for \(datasetType.name)"
+        // A constraint on spatial dimensions the type lacks (`visit = 1 AND detector = 2` for a
+        // deepCoadd by tract and patch) joins their records where the regions overlap.
+        let spatial = try spatialPlan(base: datasetType.dimensions, where: predicate, bind: bind)
+        var regionFilters: [RegionFilter] = []
         /// One SELECT over the tag table or the calibration table, which share their columns.
         func select(table: String, collections: [CollectionRecord], validity: Bool) throws -> (String, [SQLValue]) {
             var builder = QueryBuilder(universe: universe, dialect: dialect)
@@ -300,11 +304,18 @@ extension Registry {
                             + " - (SELECT MAX(x.timespan_end - x.timespan_begin) FROM \(table) x)"
                         : "\(alias).timespan_begin IS NOT NULL")
             }
+            for name in spatial.dimensions.required where !datasetType.dimensions.names.contains(name) && !temporal.contains(name) {
+                guard let element = universe.elements[name], !element.isSkypix else { continue }
+                builder.joinElement(element, keySources: [:])
+            }
+            if spatial.families.count >= 2 { try builder.joinSpatially(spatial.families, context: context) }
             let condition = try predicate.map { try builder.compile($0, bind: bind, context: context) }
+            regionFilters = builder.regionFilters
             var sql =
                 "SELECT t.dataset_id, t.collection_id, t.run_id"
                 + dims.map { ", t.\(dialect.quote($0))" }.joined()
                 + temporalColumns.map { ", " + $0 }.joined()
+                + RegionFilterEvaluator(builder.regionFilters).columns.map { ", " + $0 }.joined()
                 + " FROM " + builder.fromClause
                 + " WHERE t.dataset_type_id = ? AND t.collection_id IN ("
                 + Array(repeating: "?", count: collections.count).joined(separator: ", ") + ")"
@@ -332,17 +343,28 @@ extension Registry {
                 sink: sink, datasetType: datasetType, keyNames: universe.sorted(dims + temporal), keyColumns: fullKey.map { 3 + $0 },
                 rank: rank, findFirst: findFirst,
                 runName: { [unowned self] value in try self.collection(session, id: value.int64!).name })
-            try session.forEachRow(sql, statements.flatMap(\.1)) { row in try grouper.consume(row) }
+            var evaluator = RegionFilterEvaluator(regionFilters)
+            let filterOffset = 3 + dims.count + temporal.count
+            try session.forEachRow(sql, statements.flatMap(\.1)) { row in
+                if !evaluator.isEmpty, !(try evaluator.passes(offset: filterOffset, { row[$0] })) { return }
+                try grouper.consume(row)
+            }
             try grouper.close()
             sink = grouper.sink
             return (temporal, [])
         }
-        let rows = try session.query(sql, statements.flatMap(\.1))
+        var rows = try session.query(sql, statements.flatMap(\.1))
+        var evaluator = RegionFilterEvaluator(regionFilters)
+        if !evaluator.isEmpty {
+            let offset = 3 + dims.count
+            rows = try rows.filter { row in try evaluator.passes(offset: offset, { row[$0] }) }
+        }
         var chosen: [DataCoordinate: (rank: Int, row: SQLRow)] = [:]
         var ambiguous: [DataCoordinate: [SQLRow]] = [:]
         // One collection holds a dataset once; only a longer path (or a CALIBRATION collection
-        // certifying it for several ranges) can list it twice.
-        var seenIds: Set<UUID>? = path.count > 1 || !calibrations.isEmpty ? [] : nil
+        // certifying it for several ranges), or a spatial join (one row per overlapping
+        // record), can list it twice.
+        var seenIds: Set<UUID>? = path.count > 1 || !calibrations.isEmpty || spatial.families.count >= 2 ? [] : nil
         var ordered: [(DataCoordinate, SQLRow)] = []
         ordered.reserveCapacity(rows.count)
         let capacity = datasetType.dimensions.names.count

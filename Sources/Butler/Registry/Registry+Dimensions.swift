@@ -1,5 +1,6 @@
 import Composites
 import Foundation
+import Sky
 
 /// How ``Registry/insertDimensionRecords(_:element:records:mode:)`` treats existing records.
 public enum RecordInsertMode: String, Sendable, CaseIterable {
@@ -72,7 +73,12 @@ extension Registry {
                 }
             }
             do {
-                written += try session.query(sql, columns.map { values[$0.name] ?? .null }).count
+                let wrote = try session.query(sql, columns.map { values[$0.name] ?? .null }).count
+                written += wrote
+                if wrote > 0, let regionField = universe.regionField(of: element) {
+                    let key = universe.identifyingColumns(of: element).map { values[$0]! }
+                    try writeOverlaps(session, element, key: key, region: values[regionField] ?? .null, replacing: mode == .replace)
+                }
             } catch let error as SQLError where error.isConstraintViolation {
                 let key = keyColumns.map { "\($0.name)=\(values[$0.name]?.description ?? "NULL")" }.joined(separator: ", ")
                 throw ButlerError.dimensionRecord(
@@ -156,10 +162,47 @@ extension Registry {
             if let double = value.doubleValue { return .real(double) }
             if let text = value.stringValue, let double = Double(text) { return .real(double) }
             throw bad()
-        case .string, .region:
+        case .region:
+            // Stored as sphgeom's encoding in base64 (daf_butler's column), whether given so or
+            // as an IVOA POS string (`CIRCLE 150 2 0.5`).
+            guard let text = value.stringValue else { throw bad() }
+            if text.isEmpty { return .null }
+            do {
+                return .text(try Self.parseRegion(text).base64)
+            } catch let error as SkyError {
+                throw ButlerError.dimensionRecord(
+                    "\(element) record \(describe(fields)): field '\(column.name)' is not a region (sphgeom base64 or an IVOA POS string): \(error.message)"
+                )
+            }
+        case .string:
             if let text = value.stringValue { return .text(text) }
-            if let int = value.intValue, column.type == .string { return .text(String(int)) }
+            if let int = value.intValue { return .text(String(int)) }
             throw bad()
+        }
+    }
+
+    /// A region from a record's text: sphgeom's base64 encoding, or an IVOA POS string.
+    static func parseRegion(_ text: String) throws -> Region {
+        let head = text.prefix(while: { !$0.isWhitespace })
+        if ["CIRCLE", "RANGE", "POLYGON"].contains(head) { return try Region(ivoaPOS: text) }
+        return try Region(base64: text)
+    }
+
+    /// Replaces the common-skypix pixels listed for one record: its region's envelope.
+    func writeOverlaps(_ session: any SQLSession, _ element: DimensionElement, key: [SQLValue], region: SQLValue, replacing: Bool) throws {
+        let table = DimensionUniverse.overlapTable(element.name)
+        let keyColumns = universe.identifyingColumns(of: element).map { dialect.quote($0) }
+        if replacing {
+            try session.execute(
+                "DELETE FROM \(table) WHERE " + keyColumns.map { "\($0) = ?" }.joined(separator: " AND "), key)
+        }
+        guard case .text(let text) = region else { return }
+        let envelope = universe.commonPixelization.envelope(try Self.parseRegion(text))
+        let insert =
+            "INSERT INTO \(table) (\(keyColumns.joined(separator: ", ")), skypix_index) VALUES ("
+            + Array(repeating: "?", count: keyColumns.count + 1).joined(separator: ", ") + ")"
+        for (first, last) in envelope.ranges {
+            for pixel in first..<last { try session.execute(insert, key + [.integer(Int64(pixel))]) }
         }
     }
 
@@ -283,14 +326,37 @@ extension Registry {
         let element = try universe.element(name)
         guard !element.isSkypix else { throw ButlerError.query("'\(name)' is a sky pixelization; it has no records") }
         let columns = universe.recordColumns(of: element)
+        let context = "records of \(name)"
         var builder = QueryBuilder(universe: universe, dialect: dialect)
         let alias = builder.joinElement(element, keySources: [:])
-        let condition = try predicate.map { try builder.compile($0, bind: bind, context: "records of \(name)") }
+        // Spatial constraints relate the records to others by overlap, as data ID queries do.
+        let spatial = try spatialPlan(base: try universe.group(universe.identifyingDimensions(of: element)), where: predicate, bind: bind)
+        for extra in spatial.dimensions.required {
+            guard let other = universe.elements[extra], !other.isSkypix, builder.sources[extra] == nil else { continue }
+            builder.joinElement(other, keySources: [:])
+        }
+        if spatial.families.count >= 2 { try builder.joinSpatially(spatial.families, context: context) }
+        let condition = try predicate.map { try builder.compile($0, bind: bind, context: context) }
+        var evaluator = RegionFilterEvaluator(builder.regionFilters)
+        let keys = columns.filter(\.isKey).map { "\(alias).\(dialect.quote($0.name))" }
         let sql =
-            "SELECT " + columns.map { "\(alias).\(dialect.quote($0.name))" }.joined(separator: ", ")
+            "SELECT " + (evaluator.isEmpty ? "" : "DISTINCT ")
+            + (columns.map { "\(alias).\(dialect.quote($0.name))" } + evaluator.columns).joined(separator: ", ")
             + " FROM " + builder.fromClause
             + (condition.map { " WHERE \($0.sql)" } ?? "")
-            + " ORDER BY " + columns.filter(\.isKey).map { "\(alias).\(dialect.quote($0.name))" }.joined(separator: ", ")
-        return try session.query(sql, condition?.arguments ?? []).map { Self.record(name, columns, $0) }
+            + " ORDER BY " + keys.joined(separator: ", ")
+        var records: [DimensionRecord] = []
+        var previousKey: [SQLValue]?
+        let keyIndices = columns.indices.filter { columns[$0].isKey }
+        try session.forEachRow(sql, condition?.arguments ?? []) { row in
+            if !evaluator.isEmpty {
+                guard try evaluator.passes(offset: columns.count, { row[$0] }) else { return }
+                let key = keyIndices.map { row[$0] }
+                if key == previousKey { return }
+                previousKey = key
+            }
+            records.append(Self.record(name, columns, SQLRow(columns: columns.map(\.name), values: columns.indices.map { row[$0] })))
+        }
+        return records
     }
 }

@@ -1,13 +1,15 @@
 import Foundation
+import Sky
 
 /// The registry schema, written once over the dialect seam.
 extension Registry {
     /// The schema version this code writes and reads.
-    static let schemaVersion = "4"
+    static let schemaVersion = "5"
 
     /// Older schema versions this code upgrades when it opens a repository for writing, and
-    /// reads as they are: version 3 lacks only the (then empty) calibration tables.
-    static let upgradableSchemaVersions: Set<String> = ["3"]
+    /// reads as they are (without what they lack): version 3 lacks the calibration and
+    /// dataset-field tables, version 4 the region overlap tables.
+    static let upgradableSchemaVersions: Set<String> = ["3", "4"]
 
     /// Creates every table of a new repository.
     func createSchema(_ session: any SQLSession) throws {
@@ -66,6 +68,7 @@ extension Registry {
             if element.isSkypix { continue }
             try createDimensionTable(session, element)
         }
+        try createOverlapTables(session)
         try setAttribute(session, "schema_version", Self.schemaVersion)
         try setAttribute(session, "universe_namespace", universe.namespace)
         try setAttribute(session, "universe_version", String(universe.version))
@@ -81,9 +84,13 @@ extension Registry {
             throw ButlerError.configuration(
                 "\(source) has registry schema version \(version ?? "none"); this Butler reads version \(Self.schemaVersion)")
         }
-        // Version 3 is read as it is until a writeable open upgrades it: without field tables.
+        // An older version is read as it is until a writeable open upgrades it: without field
+        // tables (3), without overlap tables (3, 4).
         let current = version == Self.schemaVersion
-        cached { $0.hasFieldTables = current }
+        cached {
+            $0.hasFieldTables = version != "3"
+            $0.hasOverlapTables = current
+        }
         let namespace = try attribute(session, "universe_namespace")
         let universeVersion = try attribute(session, "universe_version")
         guard namespace == universe.namespace, universeVersion == String(universe.version) else {
@@ -106,7 +113,14 @@ extension Registry {
                 }
             }
         }
-        cached { $0.hasFieldTables = true }
+        if version == "3" || version == "4" {
+            try createOverlapTables(session)
+            try rewriteRegions(session)
+        }
+        cached {
+            $0.hasFieldTables = true
+            $0.hasOverlapTables = true
+        }
         try setAttribute(session, "schema_version", Self.schemaVersion)
     }
 
@@ -134,6 +148,52 @@ extension Registry {
                 source TEXT NOT NULL,
                 PRIMARY KEY (dataset_type_id, name))
             """)
+    }
+
+    /// What version 5 added: per spatial element, the common-skypix pixels of each record's
+    /// region (the coarse half of spatial joins and OVERLAPS), indexed by pixel.
+    private func createOverlapTables(_ session: any SQLSession) throws {
+        for element in universe.spatialElements {
+            let table = DimensionUniverse.overlapTable(element.name)
+            let keys = universe.identifyingColumns(of: element).map { dialect.quote($0) }
+            let types = universe.identifyingDimensions(of: element).map { sqlType(universe.elements[$0]!.primaryKey!.type) }
+            let lines =
+                zip(keys, types).map { "\($0) \($1) NOT NULL" } + [
+                    "skypix_index \(dialect.bigintType) NOT NULL",
+                    "PRIMARY KEY (\((keys + ["skypix_index"]).joined(separator: ", ")))",
+                ]
+            try session.execute("CREATE TABLE \(table) (\n    " + lines.joined(separator: ",\n    ") + ")")
+            try session.execute("CREATE INDEX \(table)_pixel ON \(table) (skypix_index)")
+        }
+    }
+
+    /// Regions written before version 5 were opaque text: each becomes sphgeom's base64 (an
+    /// IVOA POS string is converted) with its overlap rows; text that is neither stops the
+    /// upgrade, naming the record.
+    private func rewriteRegions(_ session: any SQLSession) throws {
+        for element in universe.spatialElements {
+            let field = universe.regionField(of: element)!
+            let keys = universe.identifyingColumns(of: element)
+            let table = Self.dimensionTable(element.name)
+            let rows = try session.query(
+                "SELECT \((keys + [field]).map { dialect.quote($0) }.joined(separator: ", ")) FROM \(table) WHERE \(dialect.quote(field)) IS NOT NULL",
+                [])
+            for row in rows {
+                let key = keys.indices.map { row[$0] }
+                guard case .text(let text) = row[keys.count] else { continue }
+                let region: Region
+                do { region = try Self.parseRegion(text) } catch let error as SkyError {
+                    throw ButlerError.configuration(
+                        "cannot upgrade the registry: \(element.name) record \(zip(keys, key).map { "\($0)=\($1)" }.joined(separator: ", ")) has region '\(text.prefix(80))', which is neither sphgeom base64 nor an IVOA POS string (\(error.message)) — correct or clear that value in the registry database, then open it again"
+                    )
+                }
+                try session.execute(
+                    "UPDATE \(table) SET \(dialect.quote(field)) = ? WHERE "
+                        + keys.map { "\(dialect.quote($0)) = ?" }.joined(separator: " AND "),
+                    [.text(region.base64)] + key)
+                try writeOverlaps(session, element, key: key, region: .text(region.base64), replacing: false)
+            }
+        }
     }
 
     func setAttribute(_ session: any SQLSession, _ name: String, _ value: String) throws {

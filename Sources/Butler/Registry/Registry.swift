@@ -22,6 +22,8 @@ final class Registry: Sendable {
         var calibTables: [String: String] = [:]
         /// False for a repository read as schema version 3, which has no dataset fields.
         var hasFieldTables = true
+        /// False for a schema older than 5 opened read-only: no region overlap tables.
+        var hasOverlapTables = true
     }
 
     /// A dimension record's identity in the cache: element and primary-key values.

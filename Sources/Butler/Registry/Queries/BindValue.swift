@@ -13,6 +13,8 @@ public enum BindValue: Sendable, Hashable, ExpressibleByIntegerLiteral, Expressi
     case string(String)
     /// A list, for `IN (:name)`.
     case list([BindValue])
+    /// A sky point or region, for `OVERLAPS :name`.
+    case sky(SkyConstraint)
 
     public init(integerLiteral value: Int64) { self = .int(value) }
     public init(floatLiteral value: Double) { self = .double(value) }
@@ -33,7 +35,7 @@ public enum BindValue: Sendable, Hashable, ExpressibleByIntegerLiteral, Expressi
         case .int(let int): return .int(int)
         case .double(let double): return .double(double)
         case .string(let text): return .string(text)
-        case .list: return nil
+        case .list, .sky: return nil
         }
     }
 }

@@ -10,10 +10,16 @@ struct QueryBuilder {
     /// Dimensions the query is about; identifiers outside them are errors.
     var available: Set<String> = []
     /// SQL expression giving each dimension's value, once known.
-    private(set) var sources: [String: String] = [:]
-    private var elementAliases: [String: String] = [:]
-    private var from: [String] = []
-    private var count = 0
+    var sources: [String: String] = [:]
+    var elementAliases: [String: String] = [:]
+    var from: [String] = []
+    var count = 0
+    /// Exact region tests the SQL's coarse (pixel) spatial terms leave to the caller, with the
+    /// region columns they read (``regionColumns``).
+    var regionFilters: [RegionFilter] = []
+    /// How deep inside OR or NOT the condition being compiled is: a region OVERLAPS needs an
+    /// exact test after the SQL, which only a top-level AND term can have.
+    var negationDepth = 0
 
     init(universe: DimensionUniverse, dialect: SQLDialect) {
         self.universe = universe
@@ -145,7 +151,7 @@ struct QueryBuilder {
     }
 
     /// The bind names the compiled expression used.
-    private var usedBinds = Set<String>()
+    var usedBinds = Set<String>()
 
     /// What an expression stands for inside a condition.
     enum Operand {
@@ -187,7 +193,7 @@ struct QueryBuilder {
                     "\(context): no value bound to :\(name) (bind names: \(bind.keys.sorted().joined(separator: ", ")))")
             }
             guard let scalar = value.scalar else {
-                throw ButlerError.query("\(context): :\(name) is bound to a list, which only an IN (…) list can take")
+                throw ButlerError.query("\(context): :\(name) is bound to a list or a region, which only IN (…) or OVERLAPS can take")
             }
             return .value(scalar)
         case .identifier(let name): return try identifier(name, bind: bind, context: context)
@@ -343,11 +349,16 @@ struct QueryBuilder {
             let left = try condition(lhs, bind: bind, context: context, arguments: &arguments)
             return "(\(left) AND \(try condition(rhs, bind: bind, context: context, arguments: &arguments)))"
         case .or(let lhs, let rhs):
+            negationDepth += 1
+            defer { negationDepth -= 1 }
             let left = try condition(lhs, bind: bind, context: context, arguments: &arguments)
             return "(\(left) OR \(try condition(rhs, bind: bind, context: context, arguments: &arguments)))"
         case .not(let operand):
+            negationDepth += 1
+            defer { negationDepth -= 1 }
             return "(NOT \(try condition(operand, bind: bind, context: context, arguments: &arguments)))"
         case .comparison("OVERLAPS", let lhs, let rhs):
+            if let spatial = try spatialOverlaps(lhs, rhs, bind: bind, context: context, arguments: &arguments) { return spatial }
             let left = try operand(lhs, bind: bind, context: context, arguments: &arguments)
             let right = try operand(rhs, bind: bind, context: context, arguments: &arguments)
             return try overlaps(left, right, expression: expression, context: context, arguments: &arguments)
@@ -388,7 +399,7 @@ struct QueryBuilder {
             if case .value(.bool(let bool)) = try identifier(name, bind: bind, context: context) { return bool ? "1 = 1" : "1 = 0" }
             throw ButlerError.query("\(context): \(describe(expression)) is not a condition")
         case .function(let name, _):
-            throw ButlerError.query("\(context): \(name.uppercased())(…) is not supported yet (sky regions come with the sky issue)")
+            throw ButlerError.query("\(context): \(name.uppercased())(…) is not a condition (a sky region goes with OVERLAPS)")
         default:
             throw ButlerError.query("\(context): \(describe(expression)) is not a condition")
         }
