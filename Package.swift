@@ -76,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "ButlerCLI",
             dependencies: [
-                "Butler", "Composites", "Formatters",
+                "Butler", "Composites", "Formatters", "Sky",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SwiftCSV", package: "SwiftCSV"),
             ],
@@ -117,7 +117,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ButlerCLITests",
-            dependencies: ["ButlerTestSupport", "Composites", "Formatters"],
+            dependencies: ["ButlerTestSupport", "Composites", "Formatters", "Sky"],
             swiftSettings: strictSettings
         ),
     ]

@@ -28,8 +28,11 @@ extension Butler {
         let (typeRecord, ref) = try await resolveNewRef(datasetType, dataId: dataId, run: run, mode: idGenerationMode)
         let storageClass = try storageClasses.storageClass(named: typeRecord.datasetType.storageClassName)
         let fields = try fieldValues(of: value, ref: ref, storageClass: storageClass)
+        // A fitted WCS moves the detector on the sky: its region changes with the put.
+        let regionUpdate = try await detectorRegionUpdate(for: value, ref: ref)
         let write = try datastore.prepare(value, for: ref, storageClass: storageClass)
-        try await commit([(ref, typeRecord, write)], fieldValues: fields.map { [ref.id: $0] } ?? [:])
+        try await commit(
+            [(ref, typeRecord, write)], fieldValues: fields.map { [ref.id: $0] } ?? [:], regionUpdates: regionUpdate.map { [$0] } ?? [])
         return ref
     }
 
@@ -58,19 +61,21 @@ extension Butler {
         }
         var items: [(DatasetRef, DatasetTypeRecord, any DatastoreWrite)] = []
         var fields: [UUID: [String: JSONValue]] = [:]
+        var regionUpdates: [DetectorRegionUpdate] = []
         do {
             for dataset in datasets {
                 let (typeRecord, ref) = try await resolveNewRef(
                     dataset.datasetType, dataId: dataset.dataId, run: run, mode: idGenerationMode)
                 let storageClass = try storageClasses.storageClass(named: typeRecord.datasetType.storageClassName)
                 fields[ref.id] = try fieldValues(of: dataset.value, ref: ref, storageClass: storageClass)
+                if let update = try await detectorRegionUpdate(for: dataset.value, ref: ref) { regionUpdates.append(update) }
                 items.append((ref, typeRecord, try datastore.prepare(dataset.value, for: ref, storageClass: storageClass)))
             }
         } catch {
             for (_, _, write) in items { write.abandon() }
             throw error
         }
-        try await commit(items, fieldValues: fields)
+        try await commit(items, fieldValues: fields, regionUpdates: regionUpdates)
         return items.map(\.0)
     }
 
@@ -100,7 +105,8 @@ extension Butler {
     /// commits.
     /// Declared field values go in the same transaction (``fieldValues`` by dataset ID).
     func commit(
-        _ items: [(DatasetRef, DatasetTypeRecord, any DatastoreWrite)], fieldValues: [UUID: [String: JSONValue]] = [:]
+        _ items: [(DatasetRef, DatasetTypeRecord, any DatastoreWrite)], fieldValues: [UUID: [String: JSONValue]] = [:],
+        regionUpdates: [DetectorRegionUpdate] = []
     ) async throws {
         let registry = self.registry
         let datastore = self.datastore
@@ -115,6 +121,7 @@ extension Butler {
                     }
                     try write.commit(session)
                 }
+                for update in regionUpdates { try registry.apply(update, session) }
                 try datastore.makePublicationDurable(writes)
             }
         } catch {

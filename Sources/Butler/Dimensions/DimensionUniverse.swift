@@ -83,6 +83,9 @@ public struct DimensionUniverse: Sendable {
     public let commonSkypix: String
     /// The common sky pixelization's HTM level: the overlap tables of regions are at it.
     public let commonPixelization: HTMPixelization
+    /// Families of elements whose regions relate by overlap, each finest first (daf_butler's
+    /// `topology.spatial`): a query relates one member of each family it spans.
+    let spatialFamilyMembers: [(name: String, members: [String])]
     private let rank: [String: Int]
 
     /// Loads the universe shipped with the package.
@@ -172,6 +175,20 @@ public struct DimensionUniverse: Sendable {
                 "dimension universe \(source): the common sky pixelization '\(commonSkypix)' must be an htm level it defines")
         }
         self.commonPixelization = try HTMPixelization(level: common.level)
+        var families: [(name: String, members: [String])] = []
+        for (family, members) in (config.topology?.spatial ?? [:]).sorted(by: { $0.key < $1.key }) {
+            for member in members where elements[member].map({ $0.metadata.contains { $0.type == .region } }) != true {
+                throw ButlerError.configuration(
+                    "dimension universe \(source): spatial family \(family) lists '\(member)', which has no region field")
+            }
+            families.append((family, members))
+        }
+        // A spatial element no family lists is a family of its own.
+        for name in order
+        where elements[name]!.metadata.contains(where: { $0.type == .region }) && !families.contains(where: { $0.members.contains(name) }) {
+            families.append((name, [name]))
+        }
+        self.spatialFamilyMembers = families
         self.rank = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
     }
 
@@ -278,8 +295,12 @@ private struct UniverseConfig: Decodable {
         let metadata: [DimensionField]?
         let timespan: Bool?
     }
+    struct Topology: Decodable {
+        let spatial: [String: [String]]?
+    }
     let namespace: String
     let version: Int
     let skypix: Skypix?
     let elements: [String: Element]
+    let topology: Topology?
 }

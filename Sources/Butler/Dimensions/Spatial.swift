@@ -29,20 +29,16 @@ extension DimensionUniverse {
     /// region's envelope holds.
     static func overlapTable(_ element: String) -> String { Registry.dimensionTable(element) + "_overlap" }
 
-    /// The spatial elements a set of dimensions relates, one per family — the finest whose
-    /// identifying dimensions are all present (`visit_detector_region` over `visit`, `patch`
-    /// over `tract`) — and the skypix dimensions among them. Two or more mean a spatial join.
+    /// The spatial elements a set of dimensions relates, one per family — the family's finest
+    /// member whose identifying dimensions are all present (`visit_detector_region` over
+    /// `visit`, `patch` over `tract`) — and the skypix dimensions among them. Two or more mean
+    /// a spatial join.
     func spatialFamilies(of dimensions: Set<String>) -> [SpatialOperand] {
-        let covered = spatialElements.filter { Set(identifyingDimensions(of: $0)).isSubset(of: dimensions) }
-        var families: [DimensionElement] = []
-        for element in covered.sorted(by: { identifyingDimensions(of: $0).count > identifyingDimensions(of: $1).count }) {
-            let keys = Set(identifyingDimensions(of: element))
-            // An element whose keys another's include belongs to that one's family.
-            if families.contains(where: { keys.isSubset(of: Set(identifyingDimensions(of: $0))) }) { continue }
-            families.append(element)
+        let chosen = spatialFamilyMembers.compactMap { family in
+            family.members.lazy.compactMap { self.elements[$0] }.first { Set(self.identifyingDimensions(of: $0)).isSubset(of: dimensions) }
         }
         let skypix = sorted(dimensions).compactMap { elements[$0] }.filter(\.isSkypix)
-        return sorted(families.map(\.name)).map { SpatialOperand.element(elements[$0]!) } + skypix.map(SpatialOperand.skypix)
+        return sorted(chosen.map(\.name)).map { SpatialOperand.element(elements[$0]!) } + skypix.map(SpatialOperand.skypix)
     }
 
     /// The pixel-index range of a skypix dimension.

@@ -114,6 +114,13 @@ extension Registry {
             }
         }
         if version == "3" || version == "4" {
+            // Elements the universe gained since (exposure_detector_region).
+            for name in universe.order {
+                let element = universe.elements[name]!
+                if !element.isSkypix, try session.query(dialect.tableExistsQuery, [.text(Self.dimensionTable(name))]).isEmpty {
+                    try createDimensionTable(session, element)
+                }
+            }
             try createOverlapTables(session)
             try rewriteRegions(session)
         }

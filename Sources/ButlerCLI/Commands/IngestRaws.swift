@@ -3,6 +3,7 @@ import Butler
 import Composites
 import Formatters
 import Foundation
+import Sky
 
 /// Which header keywords give a raw's dimensions and exposure metadata.
 struct RawHeaderMapping: Decodable {
@@ -133,12 +134,28 @@ struct IngestRaws: AsyncParsableCommand {
             let end = begin.taiNanoseconds + Int64(((seconds ?? 0) * 1e9).rounded())
             exposureRecord["timespan"] = ["begin": .int(begin.taiNanoseconds), "end": .int(max(end, begin.taiNanoseconds + 1))]
             add("exposure", "\(instrument)/\(exposure)", exposureRecord)
+            // Where the detector saw: its pixel box through the header's WCS.
+            let xy0 = FITSWcs.xy0(from: header)
+            if let wcs = FITSWcs.wcs(from: header, xy0: xy0), let width = header["NAXIS1"]?.intValue,
+                let height = header["NAXIS2"]?.intValue
+            {
+                let region: Region
+                do { region = try wcs.skyRegion(covering: Box2I(min: xy0, extent: Extent2I(Int(width), Int(height)))) } catch {
+                    throw CommandFailure("\(path): its WCS gives no sky region: \(error)")
+                }
+                add(
+                    "exposure_detector_region", "\(instrument)/\(exposure)/\(detector)",
+                    [
+                        "instrument": .string(instrument), "exposure": .int(exposure), "detector": .int(detector),
+                        "region": .string(region.base64),
+                    ])
+            }
             byRun[run ?? "\(instrument)/raw/all", default: []].append(
                 FileToIngest(
                     url: URL(fileURLWithPath: path),
                     dataId: ["instrument": .string(instrument), "exposure": .int(exposure), "detector": .int(detector)]))
         }
-        for element in ["instrument", "physical_filter", "day_obs", "group", "detector", "exposure"] {
+        for element in ["instrument", "physical_filter", "day_obs", "group", "detector", "exposure", "exposure_detector_region"] {
             if let list = records[element] {
                 try await butler.insertDimensionRecords(element, list.keys.sorted().map { list[$0]! }, mode: .skipExisting)
             }

@@ -189,3 +189,28 @@ struct Verify: AsyncParsableCommand {
         if !report.isClean { throw ExitCode.failure }
     }
 }
+
+struct DefineVisits: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "define-visits",
+        abstract: "Group an instrument's science exposures into visits, with regions from their detectors' (daf_butler's define-visits).")
+
+    @Argument(help: "The repository root.") var repo: String
+    @Argument(help: "The instrument (e.g. HSC).") var instrument: String
+    @Option(name: .long, help: "A where-expression selecting exposures (default: every science exposure).") var `where`: String?
+    @Option(name: .customLong("visit-system"), help: "one-to-one (a visit per exposure) or by-group-metadata (a visit per group).")
+    var visitSystem = "one-to-one"
+    @Flag(name: .customLong("update-records"), help: "Rewrite visits already defined.") var updateRecords = false
+
+    func run() async throws {
+        guard let system = VisitSystem(rawValue: visitSystem) else {
+            throw ValidationError("unknown visit system '\(visitSystem)' (one-to-one, by-group-metadata)")
+        }
+        let defined = try await withButler(repo) { butler in
+            try await butler.defineVisits(instrument: instrument, where: self.where, system: system, updateRecords: updateRecords)
+        }
+        print(
+            "Defined \(defined.count) visit(s) of \(instrument)" + (defined.isEmpty ? " (all already defined)" : ": ")
+                + defined.map { String($0.visit) }.joined(separator: ", "))
+    }
+}

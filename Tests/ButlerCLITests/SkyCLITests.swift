@@ -1,0 +1,88 @@
+import Butler
+import ButlerTestSupport
+import Composites
+import Formatters
+import Foundation
+import Sky
+import Testing
+
+@Suite("butler ingest-raws regions, define-visits and spatial queries")
+struct SkyCLITests {
+    /// A 100 × 80 raw of 0.2″ pixels whose centre is at (ra, dec).
+    static func raw(exposure: Int, detector: Int, ra: Double, dec: Double, group: String) -> Exposure<Float> {
+        var metadata = Metadata()
+        metadata.set("INSTRUME", "LATISS")
+        metadata.set("EXPID", .int(Int64(exposure)))
+        metadata.set("DETECTOR", .int(Int64(detector)))
+        metadata.set("FILTER", "SDSSr")
+        metadata.set("DATE-OBS", .string(String(format: "2026-11-23T03:%02d:00.0", exposure % 60)))
+        metadata.set("EXPTIME", .double(15))
+        let scale = 0.2 / 3600
+        let wcs = Wcs(crpix: Point2D(49.5, 39.5), crval: SpherePoint(ra: ra, dec: dec), cd: [[-scale, 0], [0, scale]])
+        return Exposure(
+            maskedImage: MaskedImage<Float>(bbox: Box2I(min: Point2I(0, 0), extent: Extent2I(100, 80))), wcs: wcs, metadata: metadata)
+    }
+
+    @Test("raw regions from their WCS, visits from exposures, joins by region, a refitted WCS moves the region")
+    func regionsFromTheData() async throws {
+        let directory = try TemporaryDirectory()
+        let repo = directory.url.appendingPathComponent("repo").path
+        #expect(try butler("create", repo).status == 0)
+        var paths: [String] = []
+        // Two exposures of two detectors side by side (20″ apart), the second exposure 1′ east.
+        for exposure in [101, 102] {
+            for detector in [0, 1] {
+                let ra = 150 + Double(exposure - 101) / 60 + Double(detector) * 20.0 / 3600
+                let path = directory.url.appendingPathComponent("raw_\(exposure)_\(detector).fits").path
+                try ExposureFITS.write(Self.raw(exposure: exposure, detector: detector, ra: ra, dec: 2, group: "g"), to: path)
+                paths.append(path)
+            }
+        }
+        let ingested = try butler(["ingest-raws", repo] + paths)
+        #expect(ingested.status == 0, "\(ingested.stderr)")
+        // Each raw's region is its pixel box through its WCS (20″ × 16″ around the centre).
+        let regions = try json(butler("query-dimension-records", repo, "exposure_detector_region", "--json").stdout)
+        #expect(regions.count == 4)
+        let first = try Region(base64: regions.first?["region"] as? String ?? "")
+        let centre = try LonLat(lonDegrees: 150, latDegrees: 2), outside = try LonLat(lonDegrees: 150.01, latDegrees: 2)
+        #expect(first.contains(centre) && !first.contains(outside))
+        let defined = try butler("define-visits", repo, "LATISS")
+        #expect(
+            defined.status == 0 && defined.stdout.contains("Defined 2 visit(s) of LATISS: 101, 102"), "\(defined.stdout)\(defined.stderr)")
+        #expect(try butler("define-visits", repo, "LATISS").stdout.contains("all already defined"))
+        // Which detectors see a point, which visits overlap a circle.
+        let seen = try json(
+            butler(
+                "query-data-ids", repo, "visit", "detector", "--where",
+                "instrument = 'LATISS' AND visit_detector_region.region OVERLAPS POINT(150.0055, 2)", "--json"
+            ).stdout)
+        #expect(seen.map { "\($0["visit"]!)/\($0["detector"]!)" } == ["101/1"])
+        let visits = try json(
+            butler("query-data-ids", repo, "visit", "--where", "visit.region OVERLAPS CIRCLE(150.0167, 2, 0.001)", "--json").stdout)
+        #expect(visits.map { "\($0["visit"]!)" } == ["102"])
+        let pixels = try json(butler("query-data-ids", repo, "htm11", "--where", "htm11 OVERLAPS CIRCLE(150, 2, 0.01)", "--json").stdout)
+        #expect(!pixels.isEmpty)
+        // A refitted WCS for visit 101 detector 0, 30″ north: the region moves with the put.
+        let api = try await Butler(repository: URL(fileURLWithPath: repo))
+        try await api.registerDatasetType("calexp", dimensions: ["visit", "detector"], storageClass: "ExposureF")
+        try await api.registerDatasetType("calexp.wcs", dimensions: ["visit", "detector"], storageClass: "Wcs")
+        let dataId: DataId = ["instrument": "LATISS", "visit": 101, "detector": 0]
+        var calexp = Self.raw(exposure: 101, detector: 0, ra: 150, dec: 2, group: "g")
+        calexp.metadata = Metadata()
+        try await api.put(calexp, "calexp", dataId: dataId, run: "calib")
+        var refit = calexp.wcs!
+        refit.crval = SpherePoint(ra: 150, dec: 2 + 30.0 / 3600)
+        try await api.put(refit, "calexp.wcs", dataId: dataId, run: "fit")
+        let moved = try await api.queryDataIds(["visit", "detector"], where: "visit_detector_region.region OVERLAPS POINT(150, 2.0083)")
+        #expect(moved.map { "\($0["visit"]!)/\($0["detector"]!)" } == ["101/0"])
+        let gone = try await api.queryDataIds(["visit", "detector"], where: "visit_detector_region.region OVERLAPS POINT(150, 1.9995)")
+        #expect(gone.isEmpty)
+        // The visit's region follows its detectors'.
+        #expect(try await api.queryDataIds(["visit"], where: "visit.region OVERLAPS POINT(150, 2.0083)").map { $0["visit"] } == [101])
+        try await api.close()
+        // Bad input: an unknown visit system, an instrument without exposures.
+        #expect(try butler("define-visits", repo, "LATISS", "--visit-system", "nightly").status != 0)
+        let none = try butler("define-visits", repo, "HSC")
+        #expect(none.status != 0 && none.stderr.contains("no science exposure of HSC"))
+    }
+}
