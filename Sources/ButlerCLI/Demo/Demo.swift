@@ -160,6 +160,10 @@ struct Demo: AsyncParsableCommand {
         print("     butler query-datasets \(repo) calexp --collections DemoCam/night --where \"calexp.seeing < 0.75\"")
         print("     butler query-dataset-associations \(repo) bias --collections DemoCam/calib")
         print("     butler query-datasets \(repo) bias flat --collections DemoCam/calib --where \"exposure = 5\" --find-first")
+        print(
+            "     butler query-data-ids \(repo) visit detector --where \"visit_detector_region.region OVERLAPS CIRCLE(150.0, 2.02, 0.005)\""
+        )
+        print("     butler query-data-ids \(repo) htm9 --where \"htm9 OVERLAPS CIRCLE(150.0, 2.02, 0.05)\"")
     }
 
     /// The demo's table of steps: what each did and how long it took.

@@ -147,6 +147,11 @@ struct DemoNight {
             let (count, runs) = try await IngestRaws.ingest(files, into: butler, mapping: RawHeaderMapping(), run: nil, transfer: .copy)
             return "\(count) raws into \(runs.joined(separator: ", ")); exposure records from the headers"
         }
+        try await timed("define visits") {
+            // The visits registered up front get their regions from the raws' WCSs.
+            let defined = try await butler.defineVisits(instrument: instrument, updateRecords: true)
+            return "\(defined.count) visits (one per exposure) with visit and detector regions from the raws' WCSs"
+        }
         let dataIds = (1...visits).flatMap { visit in (0..<detectors).map { (visit, $0) } }
         try await timed("certify calibrations") {
             try await butler.registerDatasetType("bias", dimensions: ["detector"], storageClass: "ImageF", isCalibration: true)
@@ -244,6 +249,26 @@ struct DemoNight {
                     "\(instrument)/runs/fit2", "\(instrument)/runs/visits", "\(instrument)/runs/calib", "\(instrument)/raw/all",
                 ])
             return "calexp.wcs for every calexp in \(instrument)/runs/fit2; chain \(instrument)/night (no pixel rewritten)"
+        }
+        try await timed("sky queries") {
+            let star = Self.stars.max { $0.flux < $1.flux }!
+            // Which visits saw the brightest star: its position in a detector's pixels, by WCS.
+            let seenBy = Set(
+                dataIds.filter { visit, detector in
+                    let pixel = wcs(visit: visit, detector: detector).skyToPixel(SpherePoint(ra: star.ra, dec: star.dec))
+                    return pixel.x >= -0.5 && pixel.y >= -0.5 && pixel.x < Double(size) - 0.5 && pixel.y < Double(size) - 0.5
+                }.map(\.0))
+            let point = "POINT(\(star.ra), \(star.dec))"
+            let visitsFound = try await butler.queryDataIds(
+                ["visit"], where: "instrument = '\(instrument)' AND visit.region OVERLAPS \(point)")
+            guard Set(visitsFound.compactMap { $0["visit"]?.intValue.map(Int.init) }) == seenBy else {
+                throw CommandFailure("visit.region OVERLAPS \(point) found \(visitsFound), the WCSs say visits \(seenBy.sorted())")
+            }
+            let circle = "CIRCLE(\(star.ra), \(star.dec), 0.005)"
+            let detectorsFound = try await butler.queryDataIds(
+                ["visit", "detector"], where: "instrument = '\(instrument)' AND visit_detector_region.region OVERLAPS \(circle)")
+            return
+                "visits overlapping the brightest star \(point): \(visitsFound.count) (as their WCSs say); detectors overlapping \(circle): \(detectorsFound.count)"
         }
         try await timed("cutouts") {
             let star = Self.stars.max { $0.flux < $1.flux }!
