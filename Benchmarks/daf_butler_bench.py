@@ -229,6 +229,37 @@ def calibrations(root, budget):
     return results
 
 
+def sky(budget):
+    """lsst-sphgeom's and hpgeom's per-point pixels and sphgeom's HTM11 envelope of a 0.1° circle,
+    the references of the Sky rows: per point (1000 points a run) and per envelope."""
+    import math
+    import random
+
+    import hpgeom
+    import lsst.sphgeom as sphgeom
+    import numpy
+
+    rng = random.Random(12)
+    lons = [rng.uniform(0, 360) for _ in range(1000)]
+    lats = [math.degrees(math.asin(rng.uniform(-1, 1))) for _ in range(1000)]
+    vectors = [sphgeom.UnitVector3d(sphgeom.LonLat.fromDegrees(lon, lat)) for lon, lat in zip(lons, lats)]
+    htm20 = sphgeom.HtmPixelization(20)
+    htm11 = sphgeom.HtmPixelization(11)
+    lon_array, lat_array = numpy.array(lons), numpy.array(lats)
+    nside = 1 << 20
+    results = {}
+
+    def per_point(result):
+        return {key: (value / 1000 if key != "count" else value) for key, value in result.items()}
+
+    results["htm20 index"] = per_point(timed(lambda i: [htm20.index(v) for v in vectors], 200, 5, budget))
+    results["healpix pixel"] = per_point(timed(
+        lambda i: hpgeom.angle_to_pixel(nside, lon_array, lat_array, nest=True, lonlat=True, degrees=True), 2000, 20, budget))
+    results["htm11 envelope"] = timed(
+        lambda i: htm11.envelope(sphgeom.Circle(vectors[i % 1000], sphgeom.Angle.fromDegrees(0.1))), 5000, 50, budget)
+    return results
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("output", help="JSON file to write")
@@ -241,6 +272,7 @@ def main():
         results = small_datasets(butler, args.iterations, args.budget)
         results.update(images(butler, args.budget))
         results.update(calibrations(os.path.join(root, "calibrations"), max(args.budget, 60.0)))
+        results.update(sky(min(args.budget, 5.0)))
     finally:
         shutil.rmtree(root, ignore_errors=True)
     import lsst.daf.butler

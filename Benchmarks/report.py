@@ -102,10 +102,27 @@ def rows():
            "query on a dimension (visit = v, 100 refs), 10⁶ datasets (sqlite)", "same query on a dimension", None,
            ("limit ≤ 2", lambda r: r <= 2))
 
+    # Issue 12: a point's HTM20 index ≤ 300 ns and HEALPix pixel ≤ 50 ns, the HTM11 envelope of a
+    # 0.1° circle ≤ 10 µs (references: lsst-sphgeom and hpgeom from Python in this run), the
+    # spatial join of 10⁶ detector regions against one patch ≤ 100 ms p50 on SQLite.
+    section = "Sky: pixelizations, coverings, spatial join"
+    yield (section, "Spatial", "point → HTM20, 1000 points", None, "lsst-sphgeom in the × daf_butler column", "htm20 index",
+           ("p50 ≤ 300 ns", lambda p50: p50 <= 0.3))
+    yield (section, "Spatial", "point → HEALPix nested order 20, 1000 points", None, "hpgeom (numpy) in the × daf_butler column",
+           "healpix pixel", ("p50 ≤ 50 ns", lambda p50: p50 <= 0.05))
+    yield (section, "Spatial", "HTM11 envelope of a 0.1° circle", None, "lsst-sphgeom in the × daf_butler column", "htm11 envelope",
+           ("p50 ≤ 10 µs", lambda p50: p50 <= 10))
+    yield (section, "Spatial", "spatial join: 10⁶ detector regions × one patch (sqlite)",
+           "limit spatial join: the coarse join's rows (raw sqlite3)", "raw sqlite3, coarse join only", None,
+           ("p50 ≤ 100 ms", lambda p50: p50 <= 1e5))
 
-# Rows whose iteration is a batch: their figures are divided by the batch size (per dataset).
-PER_ITERATION = {"butler put batch of 100 (JSON, fsync)": 100,
-                 "limit put batch of 100: write 100 files, syncfs, one transaction (raw sqlite3)": 100}
+
+# Rows whose iteration is a batch: their figures are divided by the batch size (per dataset,
+# per point).
+PER_ITERATION = {"butler put batch of 100 (JSON, fsync)": (100, "dataset"),
+                 "limit put batch of 100: write 100 files, syncfs, one transaction (raw sqlite3)": (100, "dataset"),
+                 "point → HTM20, 1000 points": (1000, "point"),
+                 "point → HEALPix nested order 20, 1000 points": (1000, "point")}
 
 UNIT_SCALE = {"ns": 1e-3, "μs": 1.0, "us": 1.0, "ms": 1e3, "s": 1e6}
 
@@ -158,6 +175,10 @@ def show_time(microseconds):
         return f"{microseconds / 1e3:.0f} ms"
     if microseconds >= 1e3:
         return f"{microseconds / 1e3:.2f} ms"
+    if microseconds < 1:
+        return f"{microseconds * 1e3:.0f} ns"
+    if microseconds < 10:
+        return f"{microseconds:.1f} µs"
     return f"{microseconds:.0f} µs"
 
 
@@ -178,7 +199,7 @@ def main():
 
     def wall(target, name):
         values = results.get((target, safe(name), "wallClock"))
-        divisor = PER_ITERATION.get(name, 1)
+        divisor = PER_ITERATION.get(name, (1, ""))[0]
         return {p: v / divisor for p, v in values.items()} if values and divisor != 1 else values
 
     used = set()
@@ -203,7 +224,7 @@ def main():
             section = row_section
             lines.append(f"| **{section}** | | | | | | | | |")
         p50, p90 = measured[50], measured[90]
-        shown = name + (f", per dataset (÷ {PER_ITERATION[name]})" if name in PER_ITERATION else "")
+        shown = name + (f", per {PER_ITERATION[name][1]} (÷ {PER_ITERATION[name][0]})" if name in PER_ITERATION else "")
         cells = [shown, show_time(p50), show_time(p90)]
         ratio = None
         limit_values = wall(target, limit) if limit else None

@@ -114,4 +114,16 @@ struct RegionTests {
         #expect(htm.envelope(.intersection([circle, polygon])) == htm.envelope(polygon))
         #expect(htm.envelope(.union([circle, far])) == htm.envelope(circle).union(htm.envelope(far)))
     }
+
+    @Test("the README's Sky example runs as written")
+    func readmeExample() throws {
+        let circle = Region.circle(try Circle(lonDegrees: 150.1, latDegrees: 2.2, radiusDegrees: 0.1))
+        let pixels = try HTMPixelization(level: 11).envelope(circle, maxRanges: 8)
+        let polygon = Region.polygon(try ConvexPolygon(hullOfDegrees: [(150, 2), (150.2, 2), (150.1, 2.3)]))
+        let relation = polygon.relate(circle)
+        let text = polygon.base64
+        #expect(pixels.rangeCount <= 8 && !pixels.isEmpty)
+        #expect(relation == .intersects)
+        #expect(try Region(base64: text) == polygon)
+    }
 }
