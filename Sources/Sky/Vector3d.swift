@@ -29,36 +29,22 @@ struct Vector3d: Sendable, Equatable {
     /// Scales the vector to unit length and returns its length before (sphgeom's
     /// `Vector3d::normalize`: the largest magnitude divided out first, so nothing overflows).
     /// The zero vector stays zero and returns 0.
+    ///
+    /// Bit for bit sphgeom's result without its table of component orders: the largest
+    /// component divided by its own magnitude is exactly ±1 (sphgeom's `copysign(1, w)`), the
+    /// sum of the other two squares does not depend on their order, and equal largest
+    /// magnitudes give the same numbers whichever is taken — so only which squares to add needs
+    /// a choice, not a branch per component.
     mutating func normalize() -> Double {
         let ax = abs(x), ay = abs(y), az = abs(z)
-        // The smallest, middle and largest magnitude components, in sphgeom's order.
-        let index = (ax > az ? 4 : 0) + (ax > ay ? 2 : 0) + (ay > az ? 1 : 0)
-        var u: Double, v: Double, w: Double
-        switch index {
-        case 0: (u, v, w) = (x, y, z)
-        case 1: (u, v, w) = (x, z, y)
-        case 2: (u, v, w) = (y, x, z)
-        case 5: (u, v, w) = (z, x, y)
-        case 6: (u, v, w) = (y, z, x)
-        default: (u, v, w) = (z, y, x)
-        }
-        guard w != 0 else { return 0 }
-        let maxAbs = abs(w)
-        u /= maxAbs
-        v /= maxAbs
-        w = w < 0 ? -1.0 : 1.0
-        let norm = (1.0 + (u * u + v * v)).squareRoot()
-        u /= norm
-        v /= norm
-        w /= norm
-        switch index {
-        case 0: (x, y, z) = (u, v, w)
-        case 1: (x, z, y) = (u, v, w)
-        case 2: (y, x, z) = (u, v, w)
-        case 5: (z, x, y) = (u, v, w)
-        case 6: (y, z, x) = (u, v, w)
-        default: (z, y, x) = (u, v, w)
-        }
+        let maxAbs = max(ax, max(ay, az))
+        guard maxAbs != 0 else { return 0 }
+        let u = x / maxAbs, v = y / maxAbs, w = z / maxAbs
+        let others = ax >= ay && ax >= az ? v * v + w * w : ay >= az ? u * u + w * w : u * u + v * v
+        let norm = (1.0 + others).squareRoot()
+        x = u / norm
+        y = v / norm
+        z = w / norm
         return norm * maxAbs
     }
 }

@@ -1,7 +1,8 @@
 import ButlerTestSupport
 import Foundation
-import Sky
 import Testing
+
+@testable import Sky
 
 /// HTM and HEALPix pixels of points, index for index against the references from PyPI run in
 /// the test (lsst-sphgeom, hpgeom): 10⁵ random points plus the poles, the equator, longitude
@@ -42,6 +43,15 @@ struct PixelizationTests {
             }
         }
         #expect(mismatches.isEmpty, "\(mismatches.count) disagreements, first: \(mismatches.prefix(10))")
+        // The fast path and sphgeom's step-for-step path agree on every point (edge points
+        // included: they take the exact path).
+        let vectors = try lines.prefix(20_000).map { line in
+            let fields = line.split(separator: " ")
+            return UnitVector3d(try LonLat(lonDegrees: Double(fields[0])!, latDegrees: Double(fields[1])!))
+        }
+        for pixelization in htm {
+            #expect(vectors.allSatisfy { pixelization.index(of: $0) == pixelization.exactIndex($0) }, "HTM\(pixelization.level)")
+        }
     }
 
     @Test("HTM index forms: levels, text, triangles; bad input named")

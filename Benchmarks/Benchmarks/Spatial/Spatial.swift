@@ -43,7 +43,8 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
     let setup: @Sendable () async throws -> Void = { try await SkyRepos.shared.prepare() }
-    let join = Benchmark.Configuration(timeUnits: .milliseconds, warmupIterations: 3, maxDuration: .seconds(5), maxIterations: 200, setup: setup)
+    let join = Benchmark.Configuration(
+        timeUnits: .microseconds, warmupIterations: 3, maxDuration: .seconds(5), maxIterations: 200, setup: setup)
     Benchmark("spatial join: 10⁶ detector regions × one patch (sqlite)", configuration: join) { benchmark in
         let butler = SkyRepos.shared.butler!
         for index in benchmark.scaledIterations {
@@ -56,7 +57,8 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("limit spatial join: the coarse join's rows (raw sqlite3)", configuration: join) { benchmark in
         let limit = SkyRepos.shared.limit!
         for index in benchmark.scaledIterations {
-            precondition(try limit.coarseJoin(patch: SkyRepos.patchIds[index % SkyRepos.patchIds.count]) > 0)
+            let rows = try limit.coarseJoin(patch: SkyRepos.patchIds[index % SkyRepos.patchIds.count])
+            precondition(rows > 0)
         }
     }
 }
@@ -103,7 +105,8 @@ final class SkyRepos: @unchecked Sendable {
     static func square(_ ra: Double, _ dec: Double, _ size: Double) throws -> Region {
         .polygon(
             try ConvexPolygon(hullOfDegrees: [
-                (ra - size / 2, dec - size / 2), (ra + size / 2, dec - size / 2), (ra + size / 2, dec + size / 2), (ra - size / 2, dec + size / 2),
+                (ra - size / 2, dec - size / 2), (ra + size / 2, dec - size / 2), (ra + size / 2, dec + size / 2),
+                (ra - size / 2, dec + size / 2),
             ]))
     }
 
@@ -134,13 +137,21 @@ final class SkyRepos: @unchecked Sendable {
         try await butler.insertDimensionRecords(
             "patch",
             try Self.patchIds.map { patch in
-                ["skymap": "s", "tract": 0, "id": .int(Int64(patch)), "region": .string(try Self.square(10.1 + 0.2 * Double(patch), 0.1, 0.2).base64)]
+                [
+                    "skymap": "s", "tract": 0, "id": .int(Int64(patch)),
+                    "region": .string(try Self.square(10.1 + 0.2 * Double(patch), 0.1, 0.2).base64),
+                ]
             })
         for chunk in stride(from: 0, to: Self.visits, by: 50) {
             let visits = chunk..<min(Self.visits, chunk + 50)
             try await butler.insertDimensionRecords(
                 "visit",
-                visits.map { ["instrument": "Cam", "id": .int(Int64($0)), "name": .string("v\($0)"), "physical_filter": "Cam-r", "day_obs": 20260101] })
+                visits.map {
+                    [
+                        "instrument": "Cam", "id": .int(Int64($0)), "name": .string("v\($0)"), "physical_filter": "Cam-r",
+                        "day_obs": 20260101,
+                    ]
+                })
             try await butler.insertDimensionRecords(
                 "visit_detector_region",
                 try visits.flatMap { visit in
