@@ -15,7 +15,8 @@ struct ButlerCommand: AsyncParsableCommand {
             RegisterDatasetType.self, RemoveDatasetType.self, QueryDatasetTypes.self, IndexFields.self,
             QueryCollections.self, CollectionChain.self, RemoveCollections.self, Associate.self,
             CertifyCalibrations.self, DecertifyCalibrations.self, QueryDatasetAssociations.self, FindCalibrations.self,
-            InsertDimensionRecords.self, QueryDimensionRecords.self, QueryDataIds.self, DefineVisits.self,
+            InsertDimensionRecords.self, QueryDimensionRecords.self, QueryDataIds.self, DefineVisits.self, IngestRefcat.self,
+            QueryRefcat.self,
             QueryDatasets.self, IngestFiles.self, IngestRaws.self, RetrieveArtifacts.self, Get.self, Put.self,
             RemoveRuns.self, PruneDatasets.self, Verify.self, ImageInfo.self, ImageConvert.self,
         ])

@@ -8,11 +8,13 @@ import Synchronization
 public final class FormatterRegistry: Sendable {
     private let formatters: Mutex<[String: any FileFormatter]>
 
-    /// A registry holding the JSON, YAML, bytes, FITS and HDF5 exposure formatters.
+    /// A registry holding the JSON, YAML, bytes, FITS and HDF5 exposure formatters and the FITS
+    /// catalog formatter.
     public init() {
         var table: [String: any FileFormatter] = [:]
         for formatter: any FileFormatter in [
             JSONFormatter(), YAMLFormatter(), BytesFormatter(), FitsExposureFormatter(), HDF5ExposureFormatter(), FitsImageFormatter(),
+            FitsCatalogFormatter(),
         ] {
             table[formatter.name] = formatter
         }

@@ -85,4 +85,31 @@ struct SkyCLITests {
         let none = try butler("define-visits", repo, "HSC")
         #expect(none.status != 0 && none.stderr.contains("no science exposure of HSC"))
     }
+
+    @Test("ingest-refcat shards a CSV by htm7; query-refcat lists a circle's rows, as JSON or into a FITS file")
+    func referenceCatalogs() throws {
+        let directory = try TemporaryDirectory()
+        let repo = directory.url.appendingPathComponent("repo").path
+        #expect(try butler("create", repo).status == 0)
+        var csv = "ra,dec,flux\n"
+        for index in 0..<400 { csv += "\(150 + Double(index % 20) * 0.05),\(2 + Double(index / 20) * 0.05),\(index)\n" }
+        let file = directory.url.appendingPathComponent("refcat.csv")
+        try csv.write(to: file, atomically: true, encoding: .utf8)
+        let ingested = try butler("ingest-refcat", repo, "gaia", file.path, "--run", "refcats/gaia/v1")
+        #expect(ingested.status == 0 && ingested.stdout.contains("Ingested 400 row(s)"), "\(ingested.stdout)\(ingested.stderr)")
+        let rows = try json(
+            butler("query-refcat", repo, "gaia", "--collections", "refcats/gaia/v1", "--circle", "150.25,2.25,0.06", "--json").stdout)
+        // Grid points within 0.06° of the centre: the centre and its four neighbours 0.05° away.
+        #expect(rows.count == 5 && rows.allSatisfy { $0["ra"] != nil && $0["dec"] != nil && $0["flux"] != nil })
+        let out = directory.url.appendingPathComponent("near.fits").path
+        let written = try butler(
+            "query-refcat", repo, "gaia", "--collections", "refcats/gaia/v1", "--circle", "150.25,2.25,0.06", "-o", out)
+        let nearRows = try FITSCatalog.read(from: out).count
+        #expect(written.status == 0 && nearRows == 5)
+        let bad = directory.url.appendingPathComponent("bad.csv")
+        try "ra,dec\n1,x\n".write(to: bad, atomically: true, encoding: .utf8)
+        let refused = try butler("ingest-refcat", repo, "gaia", bad.path)
+        #expect(refused.status != 0 && refused.stderr.contains("bad.csv row 2 column dec"))
+        #expect(try butler("query-refcat", repo, "gaia", "--circle", "1,2").status != 0)
+    }
 }

@@ -156,6 +156,7 @@ public struct RepositoryConfig: Sendable, Codable, Equatable {
                     "VisitInfo": FormatterChoice(formatter: "JSONFormatter"),
                     "PropertyList": FormatterChoice(formatter: "JSONFormatter"),
                     "SourceCatalog": FormatterChoice(formatter: "JSONFormatter"),
+                    "ReferenceCatalog": FormatterChoice(formatter: "FitsCatalogFormatter"),
                     "Columns": FormatterChoice(formatter: "JSONFormatter"),
                     // Planes of disassembled exposures.
                     "ImageF": FormatterChoice(formatter: "FitsImageFormatter"),

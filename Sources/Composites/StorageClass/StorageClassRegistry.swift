@@ -56,6 +56,10 @@ public final class StorageClassRegistry: Sendable {
         StorageClass(name: "Point2I", type: Point2I.self, doc: "An integer position."),
         StorageClass(name: "Columns", type: [String: [Double]].self, doc: "Named columns of numbers."),
         StorageClass(
+            name: "ReferenceCatalog", type: SourceCatalog.self,
+            doc: "A shard of a reference catalog: columns of numbers (ra, dec in degrees, fluxes…), one sky pixel's rows.",
+            converters: [TypeConverter(from: SourceCatalog.self, to: [String: [Double]].self) { $0.columns }]),
+        StorageClass(
             name: "SourceCatalog", type: SourceCatalog.self,
             components: ["columns": "Columns", "photoCalib": "PhotoCalib"],
             doc: "Measured sources: columns of numbers, with the photometric calibration when known.",

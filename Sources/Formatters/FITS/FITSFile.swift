@@ -511,6 +511,71 @@ final class FITSFile {
         try check(status, "ffpcl", "writing table \(name)")
     }
 
+    /// Appends a binary table of double columns, a row per element (cfitsio writes the rows
+    /// in chunks itself).
+    func writeColumns(name: String, columns: [(String, [Double])]) throws {
+        let rows = columns.first?.1.count ?? 0
+        var status: Int32 = 0
+        var namePointers = columns.map { strdup($0.0) }
+        var formPointers = columns.map { _ in strdup("1D") }
+        defer {
+            namePointers.forEach { free($0) }
+            formPointers.forEach { free($0) }
+        }
+        ffcrtb(handle, BINARY_TBL, Int64(rows), Int32(columns.count), &namePointers, &formPointers, nil, name, &status)
+        try check(status, "ffcrtb", "creating table \(name)")
+        for (index, (column, values)) in columns.enumerated() where !values.isEmpty {
+            var cells = values
+            ffpcl(handle, TDOUBLE, Int32(index + 1), 1, 1, Int64(values.count), &cells, &status)
+            try check(status, "ffpcl", "writing column \(column)")
+        }
+    }
+
+    /// Moves to the first binary table HDU; false if the file has none.
+    func moveToFirstTable() throws -> Bool {
+        var index = 0
+        while let isImage = try moveIfPresent(to: index) {
+            if !isImage {
+                var type: Int32 = 0, status: Int32 = 0
+                ffghdt(handle, &type, &status)
+                try check(status, "ffghdt", "reading HDU \(index)'s type")
+                if type == BINARY_TBL { return true }
+            }
+            index += 1
+        }
+        return false
+    }
+
+    /// Every column of the current binary table, read as doubles (integer and float columns;
+    /// a column of another kind is an error naming it).
+    func readColumns() throws -> [(String, [Double])] {
+        var status: Int32 = 0
+        var count: Int32 = 0
+        ffgncl(handle, &count, &status)
+        try check(status, "ffgncl", "counting table columns")
+        let rows = try rowCount()
+        let header = try readHeader()
+        var result: [(String, [Double])] = []
+        for number in 1...max(1, Int(count)) where count > 0 {
+            let name = header["TTYPE\(number)"]?.stringValue?.trimmingCharacters(in: .whitespaces) ?? "col\(number)"
+            let form = header["TFORM\(number)"]?.stringValue?.trimmingCharacters(in: .whitespaces).uppercased() ?? ""
+            guard let code = form.last, "BIJKED".contains(code), form.dropLast().allSatisfy(\.isNumber), Int(form.dropLast()) ?? 1 == 1
+            else {
+                throw FITSError(
+                    path: path, kind: .corruptFile, message: "column \(name) has format '\(form)', not one number per row",
+                    context: "reading a catalog")
+            }
+            var values = [Double](repeating: 0, count: rows)
+            var anyNull: Int32 = 0
+            if rows > 0 {
+                ffgcv(handle, TDOUBLE, Int32(number), 1, 1, Int64(rows), nil, &values, &anyNull, &status)
+                try check(status, "ffgcv", "reading column \(name)")
+            }
+            result.append((name, values))
+        }
+        return result
+    }
+
     /// The value of a numeric column in a row (1-based) of the current table HDU, or nil if
     /// the table has no such column.
     func readDouble(column: String, row: Int = 1) throws -> Double? {

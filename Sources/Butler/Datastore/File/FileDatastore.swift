@@ -63,7 +63,10 @@ package final class FileDatastore: Datastore {
 
     /// The first configured formatter among `names` (dataset type, parent, storage class).
     func formatterChoice(names: [String]) throws -> (any FileFormatter, String) {
-        guard let choice = names.lazy.compactMap({ self.config.formatters[$0] }).first else {
+        // A storage class added after the repository was made takes the built-in default.
+        let defaults = RepositoryConfig.defaultConfig().datastore.formatters
+        guard let choice = names.lazy.compactMap({ self.config.formatters[$0] }).first ?? names.lazy.compactMap({ defaults[$0] }).first
+        else {
             throw ButlerError.configuration("no formatter is configured for any of \(names.joined(separator: ", "))")
         }
         var formatter = try formatter(named: choice.formatter)
