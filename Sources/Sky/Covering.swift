@@ -60,11 +60,10 @@ struct HTMPixelFinder {
             return
         }
         let m12 = trixel.v1.midpoint(trixel.v2), m20 = trixel.v2.midpoint(trixel.v0), m01 = trixel.v0.midpoint(trixel.v1)
-        let child = index * 4
-        visit(Trixel(v0: trixel.v0, v1: m01, v2: m20), index: child, level: pixelLevel + 1)
-        visit(Trixel(v0: trixel.v1, v1: m12, v2: m01), index: child + 1, level: pixelLevel + 1)
-        visit(Trixel(v0: trixel.v2, v1: m20, v2: m12), index: child + 2, level: pixelLevel + 1)
-        visit(Trixel(v0: m12, v1: m20, v2: m01), index: child + 3, level: pixelLevel + 1)
+        for k: UInt64 in 0..<4 {
+            let (v0, v1, v2) = HTMPixelization.child(k, trixel.v0, trixel.v1, trixel.v2, m01: m01, m20: m20, m12: m12)
+            visit(Trixel(v0: v0, v1: v1, v2: v2), index: index * 4 + k, level: pixelLevel + 1)
+        }
     }
 
     private mutating func insert(_ index: UInt64, _ pixelLevel: Int) {

@@ -53,16 +53,9 @@ public struct HTMPixelization: Sendable, Hashable {
                 continue
             }
             let m12 = v1.midpoint(v2)
-            if orientation(v, m12, m01) >= 0 {
-                (v0, v1, v2) = (v1, m12, m01)
-                index += 1
-            } else if orientation(v, m20, m12) >= 0 {
-                (v0, v1, v2) = (v2, m20, m12)
-                index += 2
-            } else {
-                (v0, v1, v2) = (m12, m20, m01)
-                index += 3
-            }
+            let k: UInt64 = orientation(v, m12, m01) >= 0 ? 1 : orientation(v, m20, m12) >= 0 ? 2 : 3
+            (v0, v1, v2) = Self.child(k, v0, v1, v2, m01: m01, m20: m20, m12: m12)
+            index += k
         }
         return index
     }
@@ -98,22 +91,27 @@ public struct HTMPixelization: Sendable, Hashable {
             let m12 = mid(v1, v2)
             let d1 = det(m12, m01)
             if abs(d1) <= margin { return nil }
-            if d1 > 0 {
-                (v0, v1, v2) = (v1, m12, m01)
-                index += 1
-                continue
+            var k: UInt64 = 1
+            if d1 < 0 {
+                let d2 = det(m20, m12)
+                if abs(d2) <= margin { return nil }
+                k = d2 > 0 ? 2 : 3
             }
-            let d2 = det(m20, m12)
-            if abs(d2) <= margin { return nil }
-            if d2 > 0 {
-                (v0, v1, v2) = (v2, m20, m12)
-                index += 2
-            } else {
-                (v0, v1, v2) = (m12, m20, m01)
-                index += 3
-            }
+            (v0, v1, v2) = Self.child(k, v0, v1, v2, m01: m01, m20: m20, m12: m12)
+            index += k
         }
         return index
+    }
+
+    /// The vertices of child `k` (0–3) of the trixel (v0, v1, v2) with edge midpoints m01, m20,
+    /// m12: sphgeom's numbering, in one place for every walk down the hierarchy.
+    @inline(__always) static func child<V>(_ k: UInt64, _ v0: V, _ v1: V, _ v2: V, m01: V, m20: V, m12: V) -> (V, V, V) {
+        switch k {
+        case 0: (v0, m01, m20)
+        case 1: (v1, m12, m01)
+        case 2: (v2, m20, m12)
+        default: (m12, m20, m01)
+        }
     }
 
     /// The root triangle (0–7) holding `v`; points on a root edge go where sphgeom puts them.
@@ -159,12 +157,7 @@ public struct HTMPixelization: Sendable, Hashable {
         var (v0, v1, v2) = Self.rootVertices(Int(index >> (2 * UInt64(level))) - 8)
         for shift in stride(from: 2 * (level - 1), through: 0, by: -2) {
             let m01 = v0.midpoint(v1), m20 = v2.midpoint(v0), m12 = v1.midpoint(v2)
-            switch (index >> UInt64(shift)) & 3 {
-            case 0: (v1, v2) = (m01, m20)
-            case 1: (v0, v1, v2) = (v1, m12, m01)
-            case 2: (v0, v1, v2) = (v2, m20, m12)
-            default: (v0, v1, v2) = (m12, m20, m01)
-            }
+            (v0, v1, v2) = Self.child((index >> UInt64(shift)) & 3, v0, v1, v2, m01: m01, m20: m20, m12: m12)
         }
         return [v0, v1, v2]
     }

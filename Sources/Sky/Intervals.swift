@@ -31,9 +31,38 @@ public struct Relationship: OptionSet, Sendable, Hashable, CustomStringConvertib
     }
 }
 
+/// An interval by its two ends, with the equality, hashing and relations that every empty
+/// interval shares (sphgeom's intervals: all empty intervals are equal).
+protocol EndpointInterval: Hashable {
+    var a: Double { get }
+    var b: Double { get }
+    var isEmpty: Bool { get }
+}
+
+extension EndpointInterval {
+    static func == (l: Self, r: Self) -> Bool { (l.a == r.a && l.b == r.b) || (l.isEmpty && r.isEmpty) }
+
+    func hash(into hasher: inout Hasher) {
+        if isEmpty {
+            hasher.combine(0)
+        } else {
+            hasher.combine(a)
+            hasher.combine(b)
+        }
+    }
+
+    /// The relation when either interval is empty or both are the same, else nil.
+    func trivialRelation(_ x: Self) -> Relationship? {
+        if isEmpty { return x.isEmpty ? [.contains, .disjoint, .within] : [.disjoint, .within] }
+        if x.isEmpty { return [.contains, .disjoint] }
+        if a == x.a && b == x.b { return [.contains, .within] }
+        return nil
+    }
+}
+
 /// A closed interval of latitudes (radians); empty when `a > b` or either is NaN (sphgeom's
 /// `AngleInterval`).
-struct AngleInterval: Sendable, Hashable {
+struct AngleInterval: Sendable, EndpointInterval {
     var a: Double
     var b: Double
 
@@ -56,20 +85,8 @@ struct AngleInterval: Sendable, Hashable {
     }
     func isDisjoint(from x: AngleInterval) -> Bool { isEmpty || x.isEmpty || a > x.b || b < x.a }
 
-    static func == (l: AngleInterval, r: AngleInterval) -> Bool { (l.a == r.a && l.b == r.b) || (l.isEmpty && r.isEmpty) }
-    func hash(into hasher: inout Hasher) {
-        if isEmpty {
-            hasher.combine(0)
-        } else {
-            hasher.combine(a)
-            hasher.combine(b)
-        }
-    }
-
     func relate(_ x: AngleInterval) -> Relationship {
-        if isEmpty { return x.isEmpty ? [.contains, .disjoint, .within] : [.disjoint, .within] }
-        if x.isEmpty { return [.contains, .disjoint] }
-        if a == x.a && b == x.b { return [.contains, .within] }
+        if let trivial = trivialRelation(x) { return trivial }
         if a > x.b || b < x.a { return .disjoint }
         if a <= x.a && b >= x.b { return .contains }
         if x.a <= a && x.b >= b { return .within }
@@ -113,7 +130,7 @@ struct AngleInterval: Sendable, Hashable {
 
 /// A closed interval of longitudes in [0, 2π] that may wrap through 0 (`a > b`); empty when an
 /// end is NaN, full as [0, 2π] (sphgeom's `NormalizedAngleInterval`).
-struct LongitudeInterval: Sendable, Hashable {
+struct LongitudeInterval: Sendable, EndpointInterval {
     var a: Double
     var b: Double
 
@@ -186,22 +203,8 @@ struct LongitudeInterval: Sendable, Hashable {
         return x.b < a || x.a > b
     }
 
-    static func == (l: LongitudeInterval, r: LongitudeInterval) -> Bool {
-        (l.a == r.a && l.b == r.b) || (l.isEmpty && r.isEmpty)
-    }
-    func hash(into hasher: inout Hasher) {
-        if isEmpty {
-            hasher.combine(0)
-        } else {
-            hasher.combine(a)
-            hasher.combine(b)
-        }
-    }
-
     func relate(_ x: LongitudeInterval) -> Relationship {
-        if isEmpty { return x.isEmpty ? [.contains, .disjoint, .within] : [.disjoint, .within] }
-        if x.isEmpty { return [.contains, .disjoint] }
-        if a == x.a && b == x.b { return [.contains, .within] }
+        if let trivial = trivialRelation(x) { return trivial }
         if wraps {
             if x.wraps {
                 if a <= x.a && b >= x.b { return .contains }
