@@ -265,7 +265,7 @@ extension Registry {
                 "UPDATE \(Self.dimensionTable("visit")) SET region = ? WHERE instrument = ? AND id = ? RETURNING 1",
                 [.text(hull.base64)] + key)
             if !written.isEmpty {
-                try writeOverlaps(session, universe.elements["visit"]!, key: key, region: .text(hull.base64), replacing: true)
+                try writeOverlaps(session, universe.elements["visit"]!, key: key, region: hull, replacing: true)
                 forgetRecords(of: "visit")
             }
         }

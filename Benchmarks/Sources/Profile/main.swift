@@ -5,7 +5,8 @@
 // Operations: put, get-dataid, get-ref, query-all, concurrentN (N tasks doing gets), json-read
 // (the JSON formatter alone), and on the Images benchmark's files: fits-cutout, fits-full,
 // bare-full, butler-cutout, butler-full, butler-wcs, fits-wcs (the formatter's component read),
-// and temporal-join on the Discovery benchmark's calibration repository.
+// and temporal-join on the Discovery benchmark's calibration repository; region-insert (N
+// visit_detector_region records with polygon regions into a new SQLite repository, by 1000).
 import Butler
 import Composites
 import Formatters
@@ -36,6 +37,37 @@ if operation == "json-read" {
         sink &+= try formatter.read([String: Double].self, from: file, storageClass: storageClass, parameters: [:]).count
     }
     print("\(operation): \(iterations) iterations, \((ContinuousClock.now - start) / iterations) each (sink \(sink))")
+    exit(0)
+}
+
+// Region records: each parsed, its htm7 envelope written to the overlap table.
+if operation == "region-insert" {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("butler-profile-regions-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: root) }
+    try await Butler.createRepository(at: root, config: .defaultConfig())
+    let butler = try await Butler(repository: root)
+    try await butler.insertDimensionRecords("instrument", [["name": "Cam", "detector_max": 1000, "visit_max": 1_000_000]])
+    try await butler.insertDimensionRecords("physical_filter", [["instrument": "Cam", "name": "Cam-r", "band": "r"]])
+    try await butler.insertDimensionRecords("day_obs", [["instrument": "Cam", "id": 20260101]])
+    try await butler.insertDimensionRecords("detector", (0..<1000).map { ["instrument": "Cam", "id": .int(Int64($0))] })
+    let visits = max(1, iterations / 1000)
+    try await butler.insertDimensionRecords(
+        "visit",
+        (0..<visits).map {
+            ["instrument": "Cam", "id": .int(Int64($0)), "name": .string("v\($0)"), "physical_filter": "Cam-r", "day_obs": 20260101]
+        })
+    let records: [[[String: JSONValue]]] = (0..<visits).map { visit in
+        (0..<1000).map { detector in
+            let ra = Double(visit % 1000) * 0.36 + Double(detector % 20) * 0.2, dec = -60 + Double(detector / 20) * 0.2
+            let corners = [(ra, dec), (ra + 0.19, dec), (ra + 0.19, dec + 0.19), (ra, dec + 0.19)]
+            let region = "POLYGON " + corners.map { "\($0.0) \($0.1)" }.joined(separator: " ")
+            return ["instrument": "Cam", "visit": .int(Int64(visit)), "detector": .int(Int64(detector)), "region": .string(region)]
+        }
+    }
+    let start = ContinuousClock.now
+    for batch in records { try await butler.insertDimensionRecords("visit_detector_region", batch) }
+    print("\(operation): \(visits * 1000) records, \((ContinuousClock.now - start) / (visits * 1000)) each")
+    try await butler.close()
     exit(0)
 }
 

@@ -77,7 +77,9 @@ extension Registry {
                 written += wrote
                 if wrote > 0, let regionField = universe.regionField(of: element) {
                     let key = universe.identifyingColumns(of: element).map { values[$0]! }
-                    try writeOverlaps(session, element, key: key, region: values[regionField] ?? .null, replacing: mode == .replace)
+                    // The text is the canonical encoding just made from the parsed region.
+                    let region = try values[regionField]?.string.map { try Region(base64: $0) }
+                    try writeOverlaps(session, element, key: key, region: region, replacing: mode == .replace)
                 }
             } catch let error as SQLError where error.isConstraintViolation {
                 let key = keyColumns.map { "\($0.name)=\(values[$0.name]?.description ?? "NULL")" }.joined(separator: ", ")
@@ -188,21 +190,25 @@ extension Registry {
         return try Region(base64: text)
     }
 
-    /// Replaces the common-skypix pixels listed for one record: its region's envelope.
-    func writeOverlaps(_ session: any SQLSession, _ element: DimensionElement, key: [SQLValue], region: SQLValue, replacing: Bool) throws {
+    /// Replaces the common-skypix pixels listed for one record: its region's envelope, in one
+    /// statement.
+    func writeOverlaps(_ session: any SQLSession, _ element: DimensionElement, key: [SQLValue], region: Region?, replacing: Bool) throws {
         let table = DimensionUniverse.overlapTable(element.name)
         let keyColumns = universe.identifyingColumns(of: element).map { dialect.quote($0) }
         if replacing {
             try session.execute(
                 "DELETE FROM \(table) WHERE " + keyColumns.map { "\($0) = ?" }.joined(separator: " AND "), key)
         }
-        guard case .text(let text) = region else { return }
-        let envelope = universe.commonPixelization.envelope(try Self.parseRegion(text))
-        let insert =
-            "INSERT INTO \(table) (\(keyColumns.joined(separator: ", ")), skypix_index) VALUES ("
-            + Array(repeating: "?", count: keyColumns.count + 1).joined(separator: ", ") + ")"
-        for (first, last) in envelope.ranges {
-            for pixel in first..<last { try session.execute(insert, key + [.integer(Int64(pixel))]) }
+        guard let region else { return }
+        let pixels = universe.commonPixelization.envelope(region).ranges.flatMap { $0.0..<$0.1 }
+        // Rows per statement bounded, so the statement text stays within every engine's limits.
+        for chunk in stride(from: 0, to: pixels.count, by: 200) {
+            let rows = pixels[chunk..<min(pixels.count, chunk + 200)]
+            let placeholders = "(" + Array(repeating: "?", count: keyColumns.count + 1).joined(separator: ", ") + ")"
+            try session.execute(
+                "INSERT INTO \(table) (\(keyColumns.joined(separator: ", ")), skypix_index) VALUES "
+                    + Array(repeating: placeholders, count: rows.count).joined(separator: ", "),
+                rows.flatMap { key + [.integer(Int64($0))] })
         }
     }
 

@@ -198,7 +198,7 @@ extension Registry {
                     "UPDATE \(table) SET \(dialect.quote(field)) = ? WHERE "
                         + keys.map { "\(dialect.quote($0)) = ?" }.joined(separator: " AND "),
                     [.text(region.base64)] + key)
-                try writeOverlaps(session, element, key: key, region: .text(region.base64), replacing: false)
+                try writeOverlaps(session, element, key: key, region: region, replacing: false)
             }
         }
     }
