@@ -6,6 +6,7 @@ public import Foundation
 /// astropy, fitsio or TOPCAT. A photometric calibration, when the catalog has one, goes in the
 /// table header (`PHOTCALM`, `PHOTCALE`).
 public struct FitsCatalogFormatter: FileFormatter {
+    /// The formatter (it takes no write parameters).
     public init() {}
 
     public var name: String { "FitsCatalogFormatter" }
