@@ -21,11 +21,24 @@ struct OrientationTests {
             #expect(orientation(b, c, a) == sign && orientation(c, a, b) == sign)
             #expect(orientation(b, a, c) == -sign && orientation(a, c, b) == -sign)
             #expect(ExactOrientation.sign(a, b, c) == sign)
+            #expect(ExactOrientation.expansionSign(a, b, c) == sign)
+        }
+        // Exactly coplanar and nearly so, with components of every scale: both exact paths agree.
+        for _ in 0..<5000 {
+            let scale = Double.random(in: -60...0, using: &generator)
+            let a = try UnitVector3d(
+                normalizing: .random(in: -1...1, using: &generator) * pow(2, scale), .random(in: -1...1, using: &generator), 0.5)
+            let t = Double.random(in: -2...2, using: &generator)
+            let b = try UnitVector3d(normalizing: a.x * t + 1, a.y * t, a.z * t + .random(in: -1e-300...1e-300, using: &generator))
+            let c = UnitVector3d.unitX
+            #expect(ExactOrientation.expansionSign(a, b, c) == ExactOrientation.sign(a, b, c), "\(a) \(b)")
         }
         let x = UnitVector3d.unitX, y = UnitVector3d.unitY
         #expect(orientation(x, x, y) == 0 && orientation(x, -x, y) == 0)
         #expect(orientation(x, y, .unitZ) == 1 && orientation(y, x, .unitZ) == -1)
         // Exactly coplanar, not identical: the exact path says so.
         #expect(ExactOrientation.sign(x, y, UnitVector3d(normalized: 0.6, 0.8, 0)) == 0)
+        #expect(ExactOrientation.expansionSign(x, y, UnitVector3d(normalized: 0.6, 0.8, 0)) == 0)
+        #expect(ExactOrientation.expansionSign(x, y, UnitVector3d(normalized: 1e-250, 0.6, 0.8)) == nil)
     }
 }
