@@ -145,7 +145,7 @@ public struct Box: Sendable, Hashable, CustomStringConvertible {
         let normals = [UnitVector3d.orthogonalTo(meridian: lon.a).vector, UnitVector3d.orthogonalTo(meridian: lon.b).vector]
         if inside {
             for i in 0..<2 {
-                let d = maxSquaredChordLength(c.center.vector, corners[2 * i + 1], corners[2 * i], normals[i])
+                let d = maxSquaredChordLength(c.center.vector, corners[2 * i + 1], corners[2 * i], normals[i], near: c.squaredChordLength)
                 if d > c.squaredChordLength - chordError { return .intersects }
             }
             let anticenter = LonLat(vector: -c.center.vector)
@@ -157,7 +157,7 @@ public struct Box: Sendable, Hashable, CustomStringConvertible {
             return contains(anticenter) ? .intersects : .within
         }
         for i in 0..<2 {
-            let d = minSquaredChordLength(c.center.vector, corners[2 * i + 1], corners[2 * i], normals[i])
+            let d = minSquaredChordLength(c.center.vector, corners[2 * i + 1], corners[2 * i], normals[i], near: c.squaredChordLength)
             if d < c.squaredChordLength + chordError { return .intersects }
         }
         let cc = LonLat(vector: c.center.vector)

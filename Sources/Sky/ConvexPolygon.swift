@@ -158,7 +158,7 @@ enum PolygonGeometry {
         if inside {
             for vertex in ring {
                 let n = previous.robustCross(vertex)
-                let d = maxSquaredChordLength(c.center.vector, previous.vector, vertex.vector, n)
+                let d = maxSquaredChordLength(c.center.vector, previous.vector, vertex.vector, n, near: c.squaredChordLength)
                 if d > c.squaredChordLength - chordError { return .intersects }
                 previous = vertex
             }
@@ -166,7 +166,7 @@ enum PolygonGeometry {
         }
         for vertex in ring {
             let n = previous.robustCross(vertex)
-            let d = minSquaredChordLength(c.center.vector, previous.vector, vertex.vector, n)
+            let d = minSquaredChordLength(c.center.vector, previous.vector, vertex.vector, n, near: c.squaredChordLength)
             if d < c.squaredChordLength + chordError { return .intersects }
             previous = vertex
         }

@@ -69,23 +69,38 @@ func angleBetween(_ v1: Vector3d, _ v2: Vector3d) -> Double {
 /// The smallest squared chord length from `v` to the great-circle segment from `a` to `b` with
 /// plane normal `n`, when the closest point is inside the segment; 4 otherwise (sphgeom's
 /// `getMinSquaredChordLength`).
-func minSquaredChordLength(_ v: Vector3d, _ a: Vector3d, _ b: Vector3d, _ n: Vector3d) -> Double {
+///
+/// Callers only compare it with `threshold`: away from it (by more than 10⁻¹², far above both
+/// formulas' rounding) the value comes from `2(1 − cos θ)` without the arctangent and sine, and
+/// the comparison falls the same way; near it, sphgeom's own formula decides.
+func minSquaredChordLength(_ v: Vector3d, _ a: Vector3d, _ b: Vector3d, _ n: Vector3d, near threshold: Double) -> Double {
     let vxn = v.cross(n)
     guard vxn.dot(a) > 0, vxn.dot(b) < 0 else { return 4 }
     let s = abs(v.dot(n))
     let c = vxn.norm
+    let hypotenuse = (s * s + c * c).squareRoot()
+    if hypotenuse > 0 {
+        let estimate = 2 * (1 - c / hypotenuse)
+        if abs(estimate - threshold) > 1e-12 { return estimate }
+    }
     let theta = c == 0 ? 0.5 * SphgeomConstants.pi : atan(s / c)
     let d = sin(0.5 * theta)
     return 4 * d * d
 }
 
 /// The largest squared chord length from `v` to the segment from `a` to `b` when the farthest
-/// point is inside the segment; 0 otherwise (sphgeom's `getMaxSquaredChordLength`).
-func maxSquaredChordLength(_ v: Vector3d, _ a: Vector3d, _ b: Vector3d, _ n: Vector3d) -> Double {
+/// point is inside the segment; 0 otherwise (sphgeom's `getMaxSquaredChordLength`), with the
+/// same shortcut away from `threshold` as ``minSquaredChordLength(_:_:_:_:near:)``.
+func maxSquaredChordLength(_ v: Vector3d, _ a: Vector3d, _ b: Vector3d, _ n: Vector3d, near threshold: Double) -> Double {
     let vxn = v.cross(n)
     guard vxn.dot(a) < 0, vxn.dot(b) > 0 else { return 0 }
     let s = abs(v.dot(n))
     let c = -vxn.norm
+    let hypotenuse = (s * s + c * c).squareRoot()
+    if hypotenuse > 0 {
+        let estimate = 2 * (1 - c / hypotenuse)
+        if abs(estimate - threshold) > 1e-12 { return estimate }
+    }
     let d = sin(0.5 * atan2(s, c))
     return 4 * d * d
 }
