@@ -62,6 +62,11 @@ struct SkyCLITests {
         #expect(visits.map { "\($0["visit"]!)" } == ["102"])
         let pixels = try json(butler("query-data-ids", repo, "htm11", "--where", "htm11 OVERLAPS CIRCLE(150, 2, 0.01)", "--json").stdout)
         #expect(!pixels.isEmpty)
+        // A region bound on the command line as an IVOA POS string.
+        let bound = try json(
+            butler("query-data-ids", repo, "visit", "--where", "visit.region OVERLAPS :r", "--bind", "r=CIRCLE 150.0167 2 0.001", "--json")
+                .stdout)
+        #expect(bound.map { "\($0["visit"]!)" } == ["102"])
         // A refitted WCS for visit 101 detector 0, 30″ north: the region moves with the put.
         let api = try await Butler(repository: URL(fileURLWithPath: repo))
         try await api.registerDatasetType("calexp", dimensions: ["visit", "detector"], storageClass: "ExposureF")

@@ -127,15 +127,24 @@ extension QueryBuilder {
 
     /// The sky constraint an expression stands for: `POINT(ra, dec)`, `CIRCLE(ra, dec, r)`,
     /// `BOX(ra, dec, width, height)`, `POLYGON(ra1, dec1, …)`, `REGION('POS string')` (degrees,
-    /// daf_butler's forms) or a name bound to a sky value; nil for anything else.
+    /// daf_butler's forms), a name bound to a sky value or to an IVOA POS string; nil for
+    /// anything else.
     mutating func skyConstraint(_ expression: QueryExpression, bind: [String: BindValue], context: String) throws -> SkyConstraint? {
         switch expression {
         case .bind(let name), .identifier(let name):
-            if case .sky(let constraint) = bind[name] {
+            switch bind[name] {
+            case .sky(let constraint)?:
                 usedBinds.insert(name)
                 return constraint
+            case .string(let text)? where ["CIRCLE", "RANGE", "POLYGON"].contains(text.prefix(while: { !$0.isWhitespace })):
+                // A region given as text (`--bind r='CIRCLE 150 2 0.1'` on the command line).
+                usedBinds.insert(name)
+                do { return .region(try Region(ivoaPOS: text)) } catch let error as SkyError {
+                    throw ButlerError(.invalidQuery, "\(context): :\(name): \(error.message)", cause: error)
+                }
+            default:
+                return nil
             }
-            return nil
         case .function(let rawName, let arguments):
             let name = rawName.uppercased()
             guard ["POINT", "CIRCLE", "BOX", "POLYGON", "REGION"].contains(name) else { return nil }
