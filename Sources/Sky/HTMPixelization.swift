@@ -116,25 +116,14 @@ public struct HTMPixelization: Sendable, Hashable {
 
     /// The root triangle (0–7) holding `v`; points on a root edge go where sphgeom puts them.
     static func root(of v: UnitVector3d) -> Int {
-        let root: Int
         if v.z < 0 {
-            if v.y > 0 {
-                root = v.x > 0 ? 0 : 1
-            } else if v.y == 0 {
-                root = v.x >= 0 ? 0 : 2
-            } else {
-                root = v.x < 0 ? 2 : 3
-            }
-        } else {
-            if v.y > 0 {
-                root = v.x > 0 ? 7 : 6
-            } else if v.y == 0 {
-                root = v.x >= 0 ? 7 : 5
-            } else {
-                root = v.x < 0 ? 5 : 4
-            }
+            if v.y > 0 { return v.x > 0 ? 0 : 1 }
+            if v.y == 0 { return v.x >= 0 ? 0 : 2 }
+            return v.x < 0 ? 2 : 3
         }
-        return root
+        if v.y > 0 { return v.x > 0 ? 7 : 6 }
+        if v.y == 0 { return v.x >= 0 ? 7 : 5 }
+        return v.x < 0 ? 5 : 4
     }
 
     /// The index of the pixel containing `point`.

@@ -78,11 +78,6 @@ struct AngleInterval: Sendable, EndpointInterval {
     var size: Double { b - a }
 
     func contains(_ x: Double) -> Bool { (a <= x && x <= b) || x.isNaN }
-    func contains(_ x: AngleInterval) -> Bool {
-        if x.isEmpty { return true }
-        if isEmpty { return false }
-        return a <= x.a && b >= x.b
-    }
     func isDisjoint(from x: AngleInterval) -> Bool { isEmpty || x.isEmpty || a > x.b || b < x.a }
 
     func relate(_ x: AngleInterval) -> Relationship {
@@ -183,17 +178,6 @@ struct LongitudeInterval: Sendable, EndpointInterval {
     func contains(_ x: Double) -> Bool {
         if x.isNaN { return true }
         return wraps ? (x <= b || a <= x) : (a <= x && x <= b)
-    }
-
-    func contains(_ x: LongitudeInterval) -> Bool {
-        if x.isEmpty { return true }
-        if isEmpty { return false }
-        if x.wraps {
-            if !wraps { return isFull }
-        } else if wraps {
-            return x.a >= a || x.b <= b
-        }
-        return x.a >= a && x.b <= b
     }
 
     func isDisjoint(from x: LongitudeInterval) -> Bool {

@@ -65,12 +65,6 @@ extension DimensionUniverse {
 enum SpatialOperand: Hashable {
     case element(DimensionElement)
     case skypix(DimensionElement)
-
-    var name: String {
-        switch self {
-        case .element(let e), .skypix(let e): e.name
-        }
-    }
 }
 
 /// A sky constraint from a where-expression: a point (`POINT(ra, dec)`) or a region

@@ -45,7 +45,7 @@ extension Registry {
         var written = 0
         var checkedParents = Set<RecordKey>()
         for fields in records {
-            let values = try recordValues(element, columns, fields)
+            let (values, region) = try recordValues(element, columns, fields)
             // Dimensions a record requires must exist: say which one is missing, rather than
             // relay a foreign-key failure.
             for dependency in element.requires {
@@ -75,10 +75,8 @@ extension Registry {
             do {
                 let wrote = try session.query(sql, columns.map { values[$0.name] ?? .null }).count
                 written += wrote
-                if wrote > 0, let regionField = universe.regionField(of: element) {
+                if wrote > 0, universe.regionField(of: element) != nil {
                     let key = universe.identifyingColumns(of: element).map { values[$0]! }
-                    // The text is the canonical encoding just made from the parsed region.
-                    let region = try values[regionField]?.string.map { try Region(base64: $0) }
                     try writeOverlaps(session, element, key: key, region: region, replacing: mode == .replace)
                 }
             } catch let error as SQLError where error.isConstraintViolation {
@@ -92,11 +90,12 @@ extension Registry {
     }
 
     /// Converts a caller's record fields to column values, rejecting unknown fields, missing
-    /// keys and values of the wrong type.
+    /// keys and values of the wrong type; also returns the record's region, parsed once.
     private func recordValues(
         _ element: DimensionElement, _ columns: [RecordColumn], _ fields: [String: JSONValue]
-    ) throws -> [String: SQLValue] {
+    ) throws -> (values: [String: SQLValue], region: Region?) {
         var values: [String: SQLValue] = [:]
+        var region: Region?
         var fields = fields
         // daf_butler's record field for a dimension's own key may also be given by its name.
         if let primary = element.primaryKey, fields[primary.name] == nil, let value = fields.removeValue(forKey: element.name) {
@@ -132,17 +131,19 @@ extension Registry {
                     "\(element.name) record \(Self.describe(fields)): unknown field '\(name)'; fields are \(columns.map(\.name).joined(separator: ", "))"
                 )
             }
-            values[name] = try Self.sqlValue(value, column: column, element: element.name, fields: fields)
+            values[name] = try Self.sqlValue(value, column: column, element: element.name, fields: fields, region: &region)
         }
         for column in columns where column.isKey && (values[column.name] ?? .null) == .null {
             throw ButlerError.dimensionRecord(
                 "\(element.name) record \(Self.describe(fields)) is missing key field '\(column.name)'")
         }
-        return values
+        return (values, region)
     }
 
-    private static func sqlValue(_ value: JSONValue, column: RecordColumn, element: String, fields: [String: JSONValue]) throws -> SQLValue
-    {
+    /// A field's column value; a region field's parsed region also goes to `region`.
+    private static func sqlValue(
+        _ value: JSONValue, column: RecordColumn, element: String, fields: [String: JSONValue], region: inout Region?
+    ) throws -> SQLValue {
         func bad() -> ButlerError {
             ButlerError.dimensionRecord(
                 "\(element) record \(describe(fields)): field '\(column.name)' must be \(column.type.rawValue), got \(value)")
@@ -170,7 +171,9 @@ extension Registry {
             guard let text = value.stringValue else { throw bad() }
             if text.isEmpty { return .null }
             do {
-                return .text(try Self.parseRegion(text).base64)
+                let parsed = try Self.parseRegion(text)
+                region = parsed
+                return .text(parsed.base64)
             } catch let error as SkyError {
                 throw ButlerError.dimensionRecord(
                     "\(element) record \(describe(fields)): field '\(column.name)' is not a region (sphgeom base64 or an IVOA POS string): \(error.message)"

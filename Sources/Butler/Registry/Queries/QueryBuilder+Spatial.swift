@@ -10,43 +10,43 @@ enum RegionFilter {
     case constraint(column: String, SkyConstraint)
     /// The regions of two joined records overlap.
     case pair(String, String)
-
-    var columns: [String] {
-        switch self {
-        case .constraint(let column, _): [column]
-        case .pair(let a, let b): [a, b]
-        }
-    }
 }
 
 /// Applies a query's region filters to its rows: decodes each region text once per query.
 struct RegionFilterEvaluator {
-    let filters: [RegionFilter]
     /// The SQL of every column the filters read, selected after the query's own columns.
     let columns: [String]
+    /// Each filter as the positions (in `columns`) of the regions it reads, and its constraint.
+    private let tests: [(first: Int, second: Int?, constraint: SkyConstraint?)]
     private var decoded: [String: Region?] = [:]
 
     init(_ filters: [RegionFilter]) {
-        self.filters = filters
         var columns: [String] = []
-        for filter in filters { for column in filter.columns where !columns.contains(column) { columns.append(column) } }
+        func position(_ column: String) -> Int {
+            if let known = columns.firstIndex(of: column) { return known }
+            columns.append(column)
+            return columns.count - 1
+        }
+        tests = filters.map { filter in
+            switch filter {
+            case .constraint(let column, let constraint): (position(column), nil, constraint)
+            case .pair(let a, let b): (position(a), position(b), nil)
+            }
+        }
         self.columns = columns
     }
 
-    var isEmpty: Bool { filters.isEmpty }
+    var isEmpty: Bool { tests.isEmpty }
 
     /// Whether a row passes, its region columns starting at `offset`.
     mutating func passes(offset: Int, _ row: (Int) -> SQLValue) throws -> Bool {
-        for filter in filters {
-            switch filter {
-            case .constraint(let column, let constraint):
-                guard let region = try region(row(offset + columns.firstIndex(of: column)!)) else { return false }
-                if !constraint.isOverlapped(by: region) { return false }
-            case .pair(let a, let b):
-                guard let first = try region(row(offset + columns.firstIndex(of: a)!)),
-                    let second = try region(row(offset + columns.firstIndex(of: b)!))
-                else { return false }
-                if first.overlaps(second) == false { return false }
+        for test in tests {
+            guard let first = try region(row(offset + test.first)) else { return false }
+            if let constraint = test.constraint {
+                if !constraint.isOverlapped(by: first) { return false }
+            } else if let second = test.second {
+                guard let other = try region(row(offset + second)) else { return false }
+                if first.overlaps(other) == false { return false }
             }
         }
         return true
