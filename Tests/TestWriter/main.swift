@@ -45,6 +45,17 @@ final class AckLog {
     init(path: String) {
         descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { fatalError("cannot open \(path)") }
+        // A writer killed inside `write` can leave a torn line without its newline (the kernel
+        // stops a write at a page boundary for SIGKILL); end it so this writer's lines stay whole.
+        let size = lseek(descriptor, 0, SEEK_END)
+        if size > 0 {
+            let reader = open(path, O_RDONLY | O_CLOEXEC)
+            var last: UInt8 = 0
+            if reader >= 0, pread(reader, &last, 1, size - 1) == 1, last != UInt8(ascii: "\n") {
+                _ = write(descriptor, "\n", 1)
+            }
+            if reader >= 0 { close(reader) }
+        }
     }
 
     func append(_ entry: [String: String]) {
