@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Butler", targets: ["Butler"]),
         .library(name: "Composites", targets: ["Composites"]),
         .library(name: "Sky", targets: ["Sky"]),
+        .library(name: "SkyMaps", targets: ["SkyMaps"]),
         .library(name: "Formatters", targets: ["Formatters"]),
         .executable(name: "butler", targets: ["ButlerCLI"]),
     ],
@@ -52,6 +53,12 @@ let package = Package(
             name: "Composites",
             swiftSettings: strictSettings
         ),
+        // Skymaps (tracts and patches) and the image ↔ sky geometry that needs both WCS and regions.
+        .target(
+            name: "SkyMaps",
+            dependencies: ["Sky", "Composites", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "Formatters",
             dependencies: [
@@ -63,7 +70,7 @@ let package = Package(
         .target(
             name: "Butler",
             dependencies: [
-                "Composites", "Formatters", "CPosixShim", "Sky",
+                "Composites", "Formatters", "CPosixShim", "Sky", "SkyMaps",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -76,7 +83,7 @@ let package = Package(
         .executableTarget(
             name: "ButlerCLI",
             dependencies: [
-                "Butler", "Composites", "Formatters", "Sky",
+                "Butler", "Composites", "Formatters", "Sky", "SkyMaps",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SwiftCSV", package: "SwiftCSV"),
             ],
@@ -97,7 +104,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SkyTests",
-            dependencies: ["Sky", "ButlerTestSupport"],
+            dependencies: ["Sky", "SkyMaps", "Composites", "ButlerTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -112,7 +119,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ButlerTests",
-            dependencies: ["Butler", "ButlerTestSupport", "Composites", "Formatters", "Sky"],
+            dependencies: ["Butler", "ButlerTestSupport", "Composites", "Formatters", "Sky", "SkyMaps"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,6 +1,7 @@
 import Composites
 import Foundation
 import Sky
+import SkyMaps
 
 /// How ``Butler/defineVisits(instrument:where:system:updateRecords:)`` groups exposures into
 /// visits: daf_butler's visit systems.

@@ -63,8 +63,9 @@ public struct Box: Sendable, Hashable, CustomStringConvertible {
             lon: LongitudeInterval(point: center.lon).dilated(by: halfWidth), lat: AngleInterval(point: center.lat).dilated(by: halfHeight))
     }
 
-    /// The box with corners `p1` and `p2` (longitude from p1's to p2's, counter-clockwise).
-    init(_ p1: LonLat, _ p2: LonLat) {
+    /// The box with corners `p1` and `p2` (sphgeom's `Box(point1, point2)`): longitudes from
+    /// p1's eastward to p2's (wrapping through 0° when p1's is larger), latitudes between theirs.
+    public init(_ p1: LonLat, _ p2: LonLat) {
         self.init(lon: LongitudeInterval(a: p1.lon, b: p2.lon), lat: AngleInterval(a: p1.lat, b: p2.lat))
     }
 

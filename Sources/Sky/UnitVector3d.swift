@@ -75,7 +75,7 @@ public struct UnitVector3d: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The dot product.
-    func dot(_ other: UnitVector3d) -> Double { x * other.x + y * other.y + z * other.z }
+    public func dot(_ other: UnitVector3d) -> Double { x * other.x + y * other.y + z * other.z }
 
     /// `(v + self) × (v − self)`: twice the cross product, nearly orthogonal to both even for
     /// nearly (anti)parallel vectors (sphgeom's `robustCross`).

@@ -72,7 +72,7 @@ struct ImageInfo: AsyncParsableCommand {
         }
         if let wcs = info.wcs {
             print(
-                "wcs:         TAN\(wcs.hasDistortion ? "-SIP" : "") crval \(wcs.crval) crpix \(wcs.crpix) (0-based parent) scale \(String(format: "%.4f", wcs.pixelScale))″/px"
+                "wcs:         \(wcs.projection.rawValue)\(wcs.hasDistortion ? "-SIP" : "") crval \(wcs.crval) crpix \(wcs.crpix) (0-based parent) scale \(String(format: "%.4f", wcs.pixelScale))″/px"
             )
             let centre = Point2D(
                 Double(info.bbox.min.x) + Double(info.bbox.width - 1) / 2, Double(info.bbox.min.y) + Double(info.bbox.height - 1) / 2)

@@ -4,6 +4,7 @@ import Composites
 import Formatters
 import Foundation
 import Sky
+import SkyMaps
 
 /// Which header keywords give a raw's dimensions and exposure metadata.
 struct RawHeaderMapping: Decodable {

@@ -81,8 +81,16 @@ public struct SIPPolynomial: Sendable, Hashable, Codable {
     }
 }
 
-/// A celestial WCS: FITS gnomonic (TAN) projection with optional SIP distortion (TAN-SIP),
-/// in LSST's pixel convention — 0-based, parent coordinates: pixel (0, 0) of an image whose
+/// The zenithal projections a ``Wcs`` maps the tangent plane with (FITS WCS paper II names).
+public enum WcsProjection: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Gnomonic, `TAN`: great circles are straight lines; radius tan θ.
+    case gnomonic = "TAN"
+    /// Stereographic, `STG`: conformal; radius 2 tan(θ/2). Skymaps with large tracts use it.
+    case stereographic = "STG"
+}
+
+/// A celestial WCS: FITS gnomonic (TAN) projection with optional SIP distortion (TAN-SIP), or
+/// stereographic (STG) as skymap tracts use, in LSST's pixel convention — 0-based, parent coordinates: pixel (0, 0) of an image whose
 /// `xy0` is (x0, y0) is parent position (x0, y0), and FITS pixel (1, 1) of that image.
 ///
 /// `pixelToSky` is exact (forward SIP); `skyToPixel` starts from the inverse polynomials (AP,
@@ -103,12 +111,15 @@ public struct Wcs: Sendable, Hashable, Codable {
     public var sipAP: SIPPolynomial?
     /// Inverse SIP polynomial BP.
     public var sipBP: SIPPolynomial?
+    /// The projection of the intermediate world coordinates; TAN unless stated.
+    public var projection: WcsProjection
 
-    /// A TAN (or, with polynomials, TAN-SIP) WCS.
+    /// A TAN (or, with polynomials, TAN-SIP) WCS, or one of another zenithal `projection`.
     public init(
         crpix: Point2D, crval: SpherePoint, cd: [[Double]],
         sipA: SIPPolynomial? = nil, sipB: SIPPolynomial? = nil,
-        sipAP: SIPPolynomial? = nil, sipBP: SIPPolynomial? = nil
+        sipAP: SIPPolynomial? = nil, sipBP: SIPPolynomial? = nil,
+        projection: WcsProjection = .gnomonic
     ) {
         self.crpix = crpix
         self.crval = crval
@@ -117,6 +128,33 @@ public struct Wcs: Sendable, Hashable, Codable {
         self.sipB = sipB
         self.sipAP = sipAP
         self.sipBP = sipBP
+        self.projection = projection
+    }
+
+    /// The CD matrix afw's `makeCdMatrix` builds: `scale` degrees per pixel, +y at position
+    /// angle `orientation` degrees (north through east); +x points west (RA decreasing with x,
+    /// the sky as seen from inside) unless `flipX`.
+    public static func cdMatrix(scaleDegrees scale: Double, orientationDegrees orientation: Double = 0, flipX: Bool = false) -> [[Double]] {
+        let angle = orientation * .pi / 180
+        let xSign = flipX ? 1.0 : -1.0
+        return [[cos(angle) * scale * xSign, sin(angle) * scale], [-sin(angle) * scale * xSign, cos(angle) * scale]]
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case crpix, crval, cd, sipA, sipB, sipAP, sipBP, projection
+    }
+
+    /// Decodes a WCS; one written before projections were recorded is TAN.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        crpix = try container.decode(Point2D.self, forKey: .crpix)
+        crval = try container.decode(SpherePoint.self, forKey: .crval)
+        cd = try container.decode([[Double]].self, forKey: .cd)
+        sipA = try container.decodeIfPresent(SIPPolynomial.self, forKey: .sipA)
+        sipB = try container.decodeIfPresent(SIPPolynomial.self, forKey: .sipB)
+        sipAP = try container.decodeIfPresent(SIPPolynomial.self, forKey: .sipAP)
+        sipBP = try container.decodeIfPresent(SIPPolynomial.self, forKey: .sipBP)
+        projection = try container.decodeIfPresent(WcsProjection.self, forKey: .projection) ?? .gnomonic
     }
 
     /// True when SIP distortion is present.
@@ -145,13 +183,20 @@ public struct Wcs: Sendable, Hashable, Codable {
         }
         let x = cd[0][0] * uu + cd[0][1] * vv
         let y = cd[1][0] * uu + cd[1][1] * vv
-        return Self.deproject(xi: x * .pi / 180, eta: y * .pi / 180, crval: crval)
+        // FITS's default LONPOLE is 0° when the reference point is the north pole itself (180°
+        // elsewhere): there the native frame turns half a circle, which is (x, y) → (−x, −y).
+        let turn = crval.dec >= 90 ? -1.0 : 1.0
+        switch projection {
+        case .gnomonic: return Self.deproject(xi: turn * x * .pi / 180, eta: turn * y * .pi / 180, crval: crval)
+        case .stereographic: return Self.deprojectStereographic(x: turn * x * .pi / 180, y: turn * y * .pi / 180, crval: crval)
+        }
     }
 
     /// The 0-based parent pixel position of a sky position.
     public func skyToPixel(_ sky: SpherePoint) -> Point2D {
-        let (xi, eta) = Self.project(sky, crval: crval)
-        let x = xi * 180 / .pi, y = eta * 180 / .pi
+        let (xi, eta) = projection == .gnomonic ? Self.project(sky, crval: crval) : Self.projectStereographic(sky, crval: crval)
+        let turn = crval.dec >= 90 ? -1.0 : 1.0  // FITS's LONPOLE at the north pole, as in pixelToSky
+        let x = turn * xi * 180 / .pi, y = turn * eta * 180 / .pi
         let det = cd[0][0] * cd[1][1] - cd[0][1] * cd[1][0]
         let bigU = (cd[1][1] * x - cd[0][1] * y) / det
         let bigV = (-cd[1][0] * x + cd[0][0] * y) / det
@@ -195,5 +240,29 @@ public struct Wcs: Sendable, Hashable, Codable {
         let xi = cos(dec) * sin(ra - ra0) / cosc
         let eta = (sin(dec) * cos(dec0) - cos(dec) * sin(dec0) * cos(ra - ra0)) / cosc
         return (xi, eta)
+    }
+
+    /// Stereographic projection about `crval` (FITS STG, LONPOLE = 180°): the gnomonic
+    /// direction, scaled to radius 2 tan(θ/2) where θ is the distance from `crval`.
+    static func projectStereographic(_ sky: SpherePoint, crval: SpherePoint) -> (Double, Double) {
+        let ra = sky.ra * .pi / 180, dec = sky.dec * .pi / 180
+        let ra0 = crval.ra * .pi / 180, dec0 = crval.dec * .pi / 180
+        let cosc = sin(dec) * sin(dec0) + cos(dec) * cos(dec0) * cos(ra - ra0)
+        let k = 2 / (1 + cosc)
+        return (k * cos(dec) * sin(ra - ra0), k * (sin(dec) * cos(dec0) - cos(dec) * sin(dec0) * cos(ra - ra0)))
+    }
+
+    /// Stereographic deprojection: the point at distance 2 atan(ρ/2) from `crval` in the
+    /// direction of (x, y).
+    static func deprojectStereographic(x: Double, y: Double, crval: SpherePoint) -> SpherePoint {
+        let ra0 = crval.ra * .pi / 180, dec0 = crval.dec * .pi / 180
+        let rho = (x * x + y * y).squareRoot()
+        guard rho > 0 else { return crval }
+        let c = 2 * atan(rho / 2)
+        let dec = asin(max(-1, min(1, cos(c) * sin(dec0) + y * sin(c) * cos(dec0) / rho)))
+        var ra = ra0 + atan2(x * sin(c), rho * cos(dec0) * cos(c) - y * sin(dec0) * sin(c))
+        ra = ra.truncatingRemainder(dividingBy: 2 * .pi)
+        if ra < 0 { ra += 2 * .pi }
+        return SpherePoint(ra: ra * 180 / .pi, dec: dec * 180 / .pi)
     }
 }

@@ -46,7 +46,7 @@ public final class StorageClassRegistry: Sendable {
         StorageClass(name: "Mask", opaqueType: Mask.self, parameters: ["bbox", "origin"], doc: "Integer mask bits with named planes."),
         StorageClass(
             name: "MaskedImageF", opaqueType: MaskedImage<Float>.self, parameters: ["bbox", "origin"], doc: "Image, mask and variance."),
-        StorageClass(name: "Wcs", type: Wcs.self, doc: "A TAN or TAN-SIP celestial WCS in parent pixel coordinates."),
+        StorageClass(name: "Wcs", type: Wcs.self, doc: "A TAN, TAN-SIP or STG celestial WCS in parent pixel coordinates."),
         StorageClass(name: "Psf", type: Psf.self, doc: "A Gaussian or kernel-image point-spread function."),
         StorageClass(name: "PhotoCalib", type: PhotoCalib.self, doc: "Photometric calibration (nJy per count)."),
         StorageClass(name: "VisitInfo", type: VisitInfo.self, doc: "What was observed and how."),

@@ -20,11 +20,13 @@ public enum FITSWcs {
         return Point2I(0, 0)
     }
 
-    /// The celestial TAN or TAN-SIP WCS in a header, in parent coordinates, or nil if the
+    /// The celestial TAN, TAN-SIP or STG WCS in a header, in parent coordinates, or nil if the
     /// header has none.
     public static func wcs(from header: Metadata, xy0: Point2I) -> Wcs? {
         guard let ctype1 = header["CTYPE1"]?.stringValue, let ctype2 = header["CTYPE2"]?.stringValue,
-            ctype1.hasPrefix("RA---TAN"), ctype2.hasPrefix("DEC--TAN"),
+            ctype1.hasPrefix("RA---"), ctype2.hasPrefix("DEC--"),
+            let projection = WcsProjection(rawValue: String(ctype1.dropFirst(5).prefix(3))),
+            ctype2.dropFirst(5).hasPrefix(projection.rawValue),
             let crpix1 = header["CRPIX1"]?.doubleValue, let crpix2 = header["CRPIX2"]?.doubleValue,
             let crval1 = header["CRVAL1"]?.doubleValue, let crval2 = header["CRVAL2"]?.doubleValue
         else { return nil }
@@ -40,8 +42,8 @@ public enum FITSWcs {
         }
         var wcs = Wcs(
             crpix: Point2D(crpix1 - 1 + Double(xy0.x), crpix2 - 1 + Double(xy0.y)),
-            crval: SpherePoint(ra: crval1, dec: crval2), cd: cd)
-        if ctype1.hasSuffix("-SIP") {
+            crval: SpherePoint(ra: crval1, dec: crval2), cd: cd, projection: projection)
+        if projection == .gnomonic, ctype1.hasSuffix("-SIP") {
             wcs.sipA = polynomial("A", header)
             wcs.sipB = polynomial("B", header)
             wcs.sipAP = polynomial("AP", header)
@@ -66,10 +68,12 @@ public enum FITSWcs {
     public static func cards(for wcs: Wcs?, xy0: Point2I) -> [(String, JSONValue, String)] {
         var cards: [(String, JSONValue, String)] = []
         if let wcs {
-            let sip = wcs.hasDistortion
+            let suffix = wcs.hasDistortion ? "-SIP" : ""
+            let code = wcs.projection.rawValue
+            let name = wcs.projection == .gnomonic ? "Gnomonic projection" : "Stereographic projection"
             cards += [
-                ("CTYPE1", .string(sip ? "RA---TAN-SIP" : "RA---TAN"), "Gnomonic projection"),
-                ("CTYPE2", .string(sip ? "DEC--TAN-SIP" : "DEC--TAN"), "Gnomonic projection"),
+                ("CTYPE1", .string("RA---" + code + suffix), name),
+                ("CTYPE2", .string("DEC--" + code + suffix), name),
                 ("CRPIX1", .double(wcs.crpix.x + 1 - Double(xy0.x)), "Reference pixel (1-based, this HDU)"),
                 ("CRPIX2", .double(wcs.crpix.y + 1 - Double(xy0.y)), "Reference pixel (1-based, this HDU)"),
                 ("CRVAL1", .double(wcs.crval.ra), "RA of reference pixel (deg)"),
