@@ -124,7 +124,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ButlerCLITests",
-            dependencies: ["ButlerTestSupport", "Composites", "Formatters", "Sky"],
+            dependencies: ["ButlerTestSupport", "Composites", "Formatters", "Sky", "SkyMaps"],
             swiftSettings: strictSettings
         ),
     ]

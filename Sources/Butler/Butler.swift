@@ -1,6 +1,7 @@
 public import Composites
 public import Formatters
 public import Foundation
+import SkyMaps
 
 /// The data-access facade: store and retrieve datasets by dataset type, data ID and
 /// collections, never by path or file format.
@@ -62,6 +63,11 @@ public final class Butler: Sendable {
         } catch {
             try? await database.close()
             throw error
+        }
+        // lsst.skymap's storage class: the skymap's definition, from which everything is rebuilt.
+        if (try? storageClasses.storageClass(named: "SkyMap")) == nil {
+            try storageClasses.register(
+                StorageClass(name: "SkyMap", type: SkyMap.self, doc: "A skymap (rings or discrete): its lsst.skymap configuration."))
         }
         for (name, definition) in (config.storageClasses ?? [:]).sorted(by: { $0.key < $1.key }) {
             let base: StorageClass

@@ -4,6 +4,7 @@ import Composites
 import Formatters
 import Foundation
 import Sky
+import SkyMaps
 import Testing
 
 @Suite("butler ingest-raws regions, define-visits and spatial queries")
@@ -116,5 +117,70 @@ struct SkyCLITests {
         let refused = try butler("ingest-refcat", repo, "gaia", bad.path)
         #expect(refused.status != 0 && refused.stderr.contains("bad.csv row 2 column dec"))
         #expect(try butler("query-refcat", repo, "gaia", "--circle", "1,2").status != 0)
+    }
+
+    @Test("register-skymap writes tracts and patches from a YAML definition; the spatial join relates them to visits both ways")
+    func registerSkyMap() throws {
+        let directory = try TemporaryDirectory()
+        let repo = directory.url.appendingPathComponent("repo").path
+        #expect(try butler("create", repo).status == 0)
+        var paths: [String] = []
+        for exposure in [101, 102] {
+            let path = directory.url.appendingPathComponent("raw_\(exposure).fits").path
+            try ExposureFITS.write(
+                Self.raw(exposure: exposure, detector: 0, ra: 150 + Double(exposure - 101) * 0.3, dec: 2, group: "g"), to: path)
+            paths.append(path)
+        }
+        #expect(try butler(["ingest-raws", repo] + paths).status == 0)
+        #expect(try butler("define-visits", repo, "LATISS").status == 0)
+        let config = directory.url.appendingPathComponent("skymap.yaml")
+        try """
+        skyMap: discrete
+        raList: [150.0]
+        decList: [2.0]
+        radiusList: [0.5]
+        projection: TAN
+        pixelScale: 1.0
+        tractOverlap: 0.05
+        patchInnerDimensions: [500, 500]
+        patchBorder: 20
+        """.write(to: config, atomically: true, encoding: .utf8)
+        let registered = try butler("register-skymap", repo, "field", "--config", config.path)
+        #expect(registered.status == 0 && registered.stdout.contains("Registered skymap field"), "\(registered.stdout)\(registered.stderr)")
+        #expect(try butler("register-skymap", repo, "field", "--config", config.path).stdout.contains("already registered"))
+        // The skymap's own answer: the patches whose outer polygons meet visit 101's detector.
+        let skymap = try SkyMap(try YAMLSupport.decode(SkyMapConfiguration.self, from: String(contentsOf: config, encoding: .utf8)))
+        let tract = try skymap.tract(0)
+        let records = try json(butler("query-dimension-records", repo, "visit_detector_region", "--json").stdout)
+        let detector = try #require(records.first { ($0["visit"] as? Int) == 101 })
+        let region = try Region(base64: detector["region"] as? String ?? "")
+        let expected = try tract.patches.filter { try $0.outerRegion.overlaps(region) != false }.map(\.sequentialIndex)
+        let patches = try json(
+            butler("query-data-ids", repo, "tract", "patch", "--where", "instrument = 'LATISS' AND visit = 101 AND detector = 0", "--json")
+                .stdout)
+        #expect(!expected.isEmpty && patches.compactMap { $0["patch"] as? Int }.sorted() == expected.sorted())
+        // And back: the detectors over one of those patches.
+        let back = try json(
+            butler(
+                "query-data-ids", repo, "visit", "detector", "--where", "skymap = 'field' AND tract = 0 AND patch = \(expected[0])",
+                "--json"
+            ).stdout)
+        #expect(back.contains { ($0["visit"] as? Int) == 101 })
+        // Patches of a tract are iterable.
+        let all = try json(butler("query-data-ids", repo, "patch", "--where", "skymap = 'field' AND tract = 0", "--json").stdout)
+        #expect(all.count == tract.patchCount)
+        // Bad definitions are refused by name, and nothing is written.
+        for (text, message) in [
+            ("skyMap: rings\nnumRings: 0\n", "numRings 0"), ("skyMap: rings\nnumRings: 3\nnumRing: 4\n", "numRing"),
+            ("skyMap: rings\nnumRings: 3\npatchInnerDimensions: [100, 100]\npatchBorder: 100\n", "patchBorder 100"),
+        ] {
+            try text.write(to: config, atomically: true, encoding: .utf8)
+            let refused = try butler("register-skymap", repo, "bad", "--config", config.path)
+            #expect(refused.status != 0 && refused.stderr.contains(message) && refused.stderr.contains("skymap.yaml"), "\(refused.stderr)")
+        }
+        try "skyMap: discrete\nraList: [150.0]\ndecList: [2.0]\nradiusList: [0.6]\n".write(to: config, atomically: true, encoding: .utf8)
+        let conflict = try butler("register-skymap", repo, "field", "--config", config.path)
+        #expect(conflict.status != 0 && conflict.stderr.contains("field") && conflict.stderr.contains("hash"), "\(conflict.stderr)")
+        #expect(try json(butler("query-dimension-records", repo, "skymap", "--json").stdout).count == 1)
     }
 }

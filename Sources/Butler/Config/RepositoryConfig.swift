@@ -157,6 +157,7 @@ public struct RepositoryConfig: Sendable, Codable, Equatable {
                     "PropertyList": FormatterChoice(formatter: "JSONFormatter"),
                     "SourceCatalog": FormatterChoice(formatter: "JSONFormatter"),
                     "ReferenceCatalog": FormatterChoice(formatter: "FitsCatalogFormatter"),
+                    "SkyMap": FormatterChoice(formatter: "YAMLFormatter"),
                     "Columns": FormatterChoice(formatter: "JSONFormatter"),
                     // Planes of disassembled exposures.
                     "ImageF": FormatterChoice(formatter: "FitsImageFormatter"),
