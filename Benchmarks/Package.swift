@@ -23,6 +23,8 @@ let package = Package(
             dependencies: [
                 "BareIO",
                 .product(name: "Butler", package: rootPackage),
+                .product(name: "Sky", package: rootPackage),
+                .product(name: "SkyMaps", package: rootPackage),
                 .product(name: "Composites", package: rootPackage),
                 .product(name: "Formatters", package: rootPackage),
             ],

@@ -16,6 +16,7 @@ struct ButlerCommand: AsyncParsableCommand {
             QueryCollections.self, CollectionChain.self, RemoveCollections.self, Associate.self,
             CertifyCalibrations.self, DecertifyCalibrations.self, QueryDatasetAssociations.self, FindCalibrations.self,
             InsertDimensionRecords.self, QueryDimensionRecords.self, QueryDataIds.self, DefineVisits.self, RegisterSkyMap.self,
+            PackDataIds.self,
             IngestRefcat.self,
             QueryRefcat.self,
             QueryDatasets.self, IngestFiles.self, IngestRaws.self, RetrieveArtifacts.self, Get.self, Put.self,

@@ -169,6 +169,16 @@ struct SkyCLITests {
         // Patches of a tract are iterable.
         let all = try json(butler("query-data-ids", repo, "patch", "--where", "skymap = 'field' AND tract = 0", "--json").stdout)
         #expect(all.count == tract.patchCount)
+        // Packed tract/patch IDs, and back.
+        let packed = try json(
+            butler("pack-data-ids", repo, "tract_patch", "--data-id", "skymap=field", "--where", "tract = 0 AND patch < 3", "--json").stdout
+        )
+        let patchCount = tract.patchCountX * tract.patchCountY
+        #expect(packed.compactMap { $0["packed"] as? Int }.sorted() == [0, 1, 2] && patchCount > 2)
+        let unpacked = try json(butler("pack-data-ids", repo, "tract_patch", "--data-id", "skymap=field", "--unpack", "2", "--json").stdout)
+        #expect(unpacked.first?["patch"] as? Int == 2 && unpacked.first?["tract"] as? Int == 0)
+        let outside = try butler("pack-data-ids", repo, "tract_patch", "--data-id", "skymap=field", "--unpack", "\(patchCount)")
+        #expect(outside.status != 0 && outside.stderr.contains("\(patchCount) is not a packed tract/patch ID of skymap field"))
         // Bad definitions are refused by name, and nothing is written.
         for (text, message) in [
             ("skyMap: rings\nnumRings: 0\n", "numRings 0"), ("skyMap: rings\nnumRings: 3\nnumRing: 4\n", "numRing"),

@@ -6,11 +6,14 @@
 // (the JSON formatter alone), and on the Images benchmark's files: fits-cutout, fits-full,
 // bare-full, butler-cutout, butler-full, butler-wcs, fits-wcs (the formatter's component read),
 // and temporal-join on the Discovery benchmark's calibration repository; region-insert (N
-// visit_detector_region records with polygon regions into a new SQLite repository, by 1000).
+// visit_detector_region records with polygon regions into a new SQLite repository, by 1000);
+// register-hsc (HSC's rings skymap into a new SQLite repository, after its geometry alone).
 import Butler
 import Composites
 import Formatters
 import Foundation
+import Sky
+import SkyMaps
 
 let arguments = CommandLine.arguments
 let operation = arguments.count > 1 ? arguments[1] : "query-all"
@@ -70,6 +73,39 @@ if operation == "region-insert" {
     try await butler.close()
     exit(0)
 }
+
+// HSC's rings skymap: the geometry (tracts, patch polygons, htm7 envelopes) alone, then the
+// whole registration into a new SQLite repository.
+if operation == "register-hsc" {
+    let skymap = try SkyMap(.hscRings)
+    let htm = try HTMPixelization(level: 7)
+    var start = ContinuousClock.now
+    var pixels = 0, patches = 0
+    for id in 0..<skymap.tractCount {
+        let tract = try skymap.tract(id)
+        pixels += Int(htm.envelope(try tract.outerRegion).cardinality)
+        for patch in tract.patches {
+            let region = try patch.outerRegion
+            blackHoleString(region.base64)
+            pixels += Int(htm.envelope(region).cardinality)
+            patches += 1
+        }
+    }
+    print(
+        "\(operation): geometry of \(skymap.tractCount) tracts, \(patches) patches, \(pixels) overlap rows in \(ContinuousClock.now - start)"
+    )
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("butler-profile-skymap-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: root) }
+    try await Butler.createRepository(at: root, config: .defaultConfig())
+    let butler = try await Butler(repository: root)
+    start = ContinuousClock.now
+    let result = try await butler.registerSkyMap("hsc_rings_v1", skymap)
+    print("\(operation): registered \(result.tracts) tracts, \(result.patches) patches in \(ContinuousClock.now - start)")
+    try await butler.close()
+    exit(0)
+}
+
+@inline(never) func blackHoleString(_ value: String) { if value.isEmpty { print("") } }
 
 // The Discovery benchmark's temporal join, on its repository (run that benchmark once first).
 if operation == "temporal-join" {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Butler
+import Composites
 import Formatters
 import Foundation
 import Sky
@@ -44,5 +45,63 @@ struct RegisterSkyMap: AsyncParsableCommand {
             let seconds = String(format: "%.1f", Date().timeIntervalSince(start))
             print("Registered skymap \(name) (hash \(result.hash)): \(result.tracts) tracts, \(result.patches) patches in \(seconds) s")
         }
+    }
+}
+
+/// `butler pack-data-ids REPO PACKER`: data IDs to integers with daf_butler's packers, or back.
+struct PackDataIds: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pack-data-ids",
+        abstract:
+            "Pack data IDs into integers with a dimension packer (visit_detector, exposure_detector, tract_patch, tract_patch_band), or unpack.",
+        discussion: """
+            The packer's fixed dimension comes from --data-id (instrument=… or skymap=…); its bounds from that record \
+            (detector_max and visit_max/exposure_max; tract_max and patch_nx_max × patch_ny_max). Without --unpack, \
+            every data ID the query finds is printed with its integer; the packer's bit count is printed first.
+            """)
+
+    @Argument(help: "The repository root.") var repo: String
+    @Argument(help: "visit_detector, exposure_detector, tract_patch or tract_patch_band.") var packer: String
+    @OptionGroup var constraints: ConstraintOptions
+    @Option(name: .long, parsing: .upToNextOption, help: "Integers to unpack instead of packing.") var unpack: [Int64] = []
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let fixed = try constraints.dataId()
+        let rows: Rows = try await withButler(repo, writeable: false) { butler in
+            let chosen: any DimensionPacker
+            switch packer {
+            case "visit_detector", "exposure_detector":
+                guard case .string(let instrument) = fixed["instrument"] else {
+                    throw ValidationError("\(packer) needs --data-id instrument=NAME")
+                }
+                chosen = try await butler.observationPacker(
+                    instrument: instrument, observation: packer == "visit_detector" ? .visit : .exposure)
+            case "tract_patch", "tract_patch_band":
+                guard case .string(let skymap) = fixed["skymap"] else { throw ValidationError("\(packer) needs --data-id skymap=NAME") }
+                chosen = try await butler.skyMapPacker(skymap: skymap, bandCount: packer == "tract_patch" ? 0 : nil)
+            default:
+                throw ValidationError("unknown packer '\(packer)': visit_detector, exposure_detector, tract_patch or tract_patch_band")
+            }
+            if !output.json { print("\(packer): \(chosen.maxBits) bits") }
+            var rows = Rows(columns: chosen.dimensions + ["packed"])
+            if unpack.isEmpty {
+                let dimensions = chosen.dimensions.filter { chosen.fixed[$0] == nil } + chosen.fixed.keys.sorted()
+                let dataIds = try await butler.queryDataIds(
+                    dimensions, where: constraints.where, dataId: fixed, bind: try constraints.binds())
+                for dataId in dataIds {
+                    let values = Dictionary(uniqueKeysWithValues: chosen.dimensions.compactMap { name in dataId[name].map { (name, $0) } })
+                    let packed = try chosen.pack(values)
+                    rows.append(chosen.dimensions.map { values[$0]?.json ?? .null } + [.int(packed)])
+                }
+            } else {
+                for value in unpack {
+                    let dataId = try chosen.unpack(value)
+                    rows.append(chosen.dimensions.map { dataId[$0]?.json ?? .null } + [.int(value)])
+                }
+            }
+            return rows
+        }
+        rows.print(json: output.json)
     }
 }
