@@ -105,6 +105,13 @@ struct SpatialQueryTests {
             let found = try await butler.queryDataIds(
                 ["visit", "detector"], where: "skymap = 's' AND tract = \(tract) AND patch = \(patch)")
             #expect(Self.keys(found, "visit", "detector") == expected, "tract \(tract) patch \(patch)")
+            // A band constraint goes through each visit's filter, not a free band dimension
+            // (every visit here is HSC-I, band i).
+            let inBand = try await butler.queryDataIds(
+                ["visit", "detector"], where: "skymap = 's' AND tract = \(tract) AND patch = \(patch) AND band = 'i'")
+            let otherBand = try await butler.queryDataIds(
+                ["visit", "detector"], where: "skymap = 's' AND tract = \(tract) AND patch = \(patch) AND band = 'r'")
+            #expect(Self.keys(inBand, "visit", "detector") == expected && otherBand.isEmpty, "band-constrained join, patch \(patch)")
             checked += 1
             matched += expected.count
         }

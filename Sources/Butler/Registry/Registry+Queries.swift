@@ -112,7 +112,17 @@ extension Registry {
         let referenced = predicate?.referencedDimensions(universe, bind: bind) ?? []
         let baseFamilies = universe.spatialFamilies(of: Set(base.names))
         guard !referenced.isSubset(of: Set(base.names)) else { return (base, baseFamilies) }
-        let full = try universe.group(Set(base.required).union(referenced))
+        // A named dimension that another one implies (band, through visit's physical_filter)
+        // is reached through that one's record, not joined as a free dimension of its own.
+        let candidates = Set(base.required).union(referenced)
+        var implied = Set<String>()
+        var frontier = Array(candidates)
+        while let name = frontier.popLast() {
+            for dependency in universe.elements[name]?.implies ?? [] where implied.insert(dependency).inserted {
+                frontier.append(dependency)
+            }
+        }
+        let full = try universe.group(candidates.filter { base.required.contains($0) || !implied.contains($0) })
         let families = universe.spatialFamilies(of: Set(full.names))
         if families.count >= 2 || predicate?.hasRegionOverlap(universe) == true { return (full, families) }
         return (base, baseFamilies)
