@@ -288,6 +288,7 @@ struct DemoNight {
             }
             return "31×31 cutouts of the brightest star in \(found) calexps, each with the refined WCS and its visit's shared visitInfo"
         }
+        try await runCoadds(timed: timed)
         let sources = try await butler.componentSources(
             "calexp", dataId: ["instrument": .string(instrument), "visit": 1, "detector": 0],
             collections: ["\(instrument)/night"])
