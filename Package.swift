@@ -104,7 +104,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SkyTests",
-            dependencies: ["Sky", "SkyMaps", "Composites", "ButlerTestSupport"],
+            dependencies: ["Sky", "SkyMaps", "Composites", "Formatters", "ButlerTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -88,6 +88,20 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "Tracts",
+            dependencies: [
+                "BareIO",
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Butler", package: rootPackage),
+                .product(name: "Composites", package: rootPackage),
+                .product(name: "Sky", package: rootPackage),
+                .product(name: "SkyMaps", package: rootPackage),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
+            path: "Benchmarks/Tracts",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "Writers",
             dependencies: [.product(name: "Butler", package: rootPackage), .product(name: "Composites", package: rootPackage)],
             path: "Sources/Writers"

@@ -21,6 +21,11 @@ of wall-clock percentiles (microseconds) per workload, which `report.py` reads f
   a get by exposure does), and the temporal join of every exposure × detector with its bias
   (`query.general` over exposure and detector with the bias's dataset ID, find-first).
 
+- skymaps and packers (issue 13): the records registering 200 HSC-sized tracts writes (200
+  tract and 16,200 patch records with sphgeom polygons, made beforehand and not timed) inserted
+  into a new repository; lsst.pipe.base's ObservationDimensionPacker packing one visit ×
+  detector data ID (per ID, over 10⁴ prebuilt data IDs).
+
 Each workload is timed per operation after warm-up iterations, with the same kind of cycling
 over data IDs as the Swift benchmarks.
 """
@@ -260,6 +265,69 @@ def sky(budget):
     return results
 
 
+def skymap_records(root, budget):
+    """What registering 200 HSC-sized tracts of 9 × 9 patches writes, as daf_butler's records:
+    the skymap record, 200 tracts and 16,200 patches with polygon regions, into a new repository
+    per run (the polygons are made before the clock starts)."""
+    import math
+
+    import lsst.sphgeom as sphgeom
+
+    def square(ra, dec, half):
+        corners = [(ra - half / math.cos(math.radians(dec)), dec - half), (ra + half / math.cos(math.radians(dec)), dec - half),
+                   (ra + half / math.cos(math.radians(dec)), dec + half), (ra - half / math.cos(math.radians(dec)), dec + half)]
+        return sphgeom.ConvexPolygon([sphgeom.UnitVector3d(sphgeom.LonLat.fromDegrees(x, y)) for x, y in corners])
+
+    tracts, patches = [], []
+    for tract in range(200):
+        ra, dec = 10 + 1.5 * (tract % 20), -10 + 1.5 * (tract // 20)
+        tracts.append({"skymap": "field", "id": tract, "region": square(ra, dec, 0.76)})
+        step = 1.52 / 9
+        for y in range(9):
+            for x in range(9):
+                patches.append({"skymap": "field", "tract": tract, "id": 9 * y + x, "cell_x": x, "cell_y": y,
+                                "region": square(ra - 0.76 + step * (x + 0.5), dec - 0.76 + step * (y + 0.5), step / 2 + 0.005)})
+    samples = []
+    deadline = time.perf_counter() + budget
+    for run in range(3):
+        path = os.path.join(root, f"skymap-{run}")
+        Butler.makeRepo(path)
+        registry = Butler.from_config(path, writeable=True).registry
+        start = time.perf_counter_ns()
+        registry.insertDimensionData("skymap", {"name": "field", "hash": b"0" * 20, "tract_max": 200, "patch_nx_max": 9, "patch_ny_max": 9})
+        registry.insertDimensionData("tract", *tracts)
+        registry.insertDimensionData("patch", *patches)
+        samples.append((time.perf_counter_ns() - start) / 1e3)
+        if time.perf_counter() > deadline:
+            break
+    return {"skymap records": percentiles(samples)}
+
+
+def packers(budget):
+    """lsst.pipe.base's ObservationDimensionPacker (loaded from its file: it needs only daf_butler
+    and pex_config) packing one visit × detector data ID, per ID over 10⁴ prebuilt data IDs."""
+    import importlib.util
+    import random
+
+    from lsst.daf.butler import DataCoordinate, DimensionUniverse
+
+    base = importlib.util.find_spec("lsst.pipe.base").submodule_search_locations[0]
+    spec = importlib.util.spec_from_file_location("observation_packer", os.path.join(base, "_observation_dimension_packer.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    universe = DimensionUniverse()
+    config = module.ObservationDimensionPackerConfig()
+    config.n_detectors = 200
+    config.n_observations = 21474800
+    packer = module.ObservationDimensionPacker(
+        DataCoordinate.standardize(instrument="HSC", universe=universe), config, is_exposure=False)
+    rng = random.Random(13)
+    data_ids = [DataCoordinate.standardize(instrument="HSC", visit=rng.randrange(21474800), detector=rng.randrange(200), universe=universe)
+                for _ in range(10000)]
+    result = timed(lambda i: [packer.pack(d) for d in data_ids], 20, 1, budget)
+    return {"pack data ID": {key: (value / 10000 if key != "count" else value) for key, value in result.items()}}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("output", help="JSON file to write")
@@ -273,6 +341,8 @@ def main():
         results.update(images(butler, args.budget))
         results.update(calibrations(os.path.join(root, "calibrations"), max(args.budget, 60.0)))
         results.update(sky(min(args.budget, 5.0)))
+        results.update(skymap_records(root, max(args.budget, 60.0)))
+        results.update(packers(min(args.budget, 5.0)))
     finally:
         shutil.rmtree(root, ignore_errors=True)
     import lsst.daf.butler

@@ -116,13 +116,29 @@ def rows():
            "limit spatial join: the coarse join's rows (raw sqlite3)", "raw sqlite3, coarse join only", None,
            ("p50 ≤ 100 ms", lambda p50: p50 <= 1e5))
 
+    # Issue 13: packing 10⁷ data IDs in arrays at ≥ 50 M/s (≤ 20 ns an ID); the other rows have
+    # no goal in the issue.
+    section = "Skymaps and packers"
+    yield (section, "Tracts", "register HSC rings skymap (18,938 tracts, 1,533,978 patches, sqlite)",
+           "limit register HSC: the same rows by raw sqlite3", "raw sqlite3, rows computed beforehand", None, None)
+    yield (section, "Tracts", "register 200 HSC-sized tracts (16,200 patches, sqlite)", None,
+           "daf_butler inserting the same records in the × daf_butler column", "skymap records", None)
+    yield (section, "Tracts", "findTract (HSC rings), 1000 points", "limit findTract: the ring arithmetic in C, 1000 points",
+           "bare C, same arithmetic", None, None)
+    yield (section, "Tracts", "pack 10⁷ visit × detector IDs (arrays)", "limit pack: bare C loop over 10⁷ IDs", "bare C loop",
+           "pack data ID", ("p50 ≤ 20 ns", lambda p50: p50 <= 0.02))
+
 
 # Rows whose iteration is a batch: their figures are divided by the batch size (per dataset,
 # per point).
 PER_ITERATION = {"butler put batch of 100 (JSON, fsync)": (100, "dataset"),
                  "limit put batch of 100: write 100 files, syncfs, one transaction (raw sqlite3)": (100, "dataset"),
                  "point → HTM20, 1000 points": (1000, "point"),
-                 "point → HEALPix nested order 20, 1000 points": (1000, "point")}
+                 "point → HEALPix nested order 20, 1000 points": (1000, "point"),
+                 "findTract (HSC rings), 1000 points": (1000, "point"),
+                 "limit findTract: the ring arithmetic in C, 1000 points": (1000, "point"),
+                 "pack 10⁷ visit × detector IDs (arrays)": (10_000_000, "ID"),
+                 "limit pack: bare C loop over 10⁷ IDs": (10_000_000, "ID")}
 
 UNIT_SCALE = {"ns": 1e-3, "μs": 1.0, "us": 1.0, "ms": 1e3, "s": 1e6}
 

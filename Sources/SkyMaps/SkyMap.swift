@@ -18,10 +18,10 @@ public import Sky
 public struct SkyMap: Sendable, Hashable, Codable {
     /// The definition.
     public let configuration: SkyMapConfiguration
-    /// Declination height of a ring, radians.
-    let ringSize: Double
-    /// Tracts in each ring, south to north.
-    let ringTractCounts: [Int]
+    /// Declination height of a ring, radians (rings; 0 for a discrete skymap).
+    public let ringSize: Double
+    /// Tracts in each ring, south to north, the polar caps not counted (rings; empty otherwise).
+    public let ringTractCounts: [Int]
     /// Tracts before each ring (the south cap not counted): `ringStarts[r] = Σ counts[..<r]`.
     let ringStarts: [Int]
 

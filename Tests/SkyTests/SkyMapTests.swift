@@ -1,5 +1,6 @@
 import ButlerTestSupport
 import Composites
+import Formatters
 import Foundation
 import Sky
 import SkyMaps
@@ -65,6 +66,14 @@ struct SkyMapTests {
                 #expect(found.contains { $0.tract.id == tract.id && $0.patches.contains { $0.sequentialIndex == patch.sequentialIndex } })
             }
         }
+    }
+
+    @Test("the example configuration examples/skymaps/hsc_rings_v1.yaml is HSC's skymap")
+    func exampleConfiguration() throws {
+        let file = ReferencePython.root.appendingPathComponent("examples/skymaps/hsc_rings_v1.yaml")
+        let configuration = try YAMLSupport.decode(SkyMapConfiguration.self, from: String(contentsOf: file, encoding: .utf8))
+        #expect(configuration == .hscRings)
+        #expect(try SkyMap(configuration).hash == Self.hsc.hash)
     }
 
     @Test("the version-0 numbering repeats the first ring's first tract and skips the last ring's")

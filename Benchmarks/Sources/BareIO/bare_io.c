@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include <math.h>
 #include "bare_io.h"
 #include <fcntl.h>
 #include <fitsio.h>
@@ -113,3 +114,26 @@ long bare_read_file(const char *path, char *buffer, long capacity) {
 }
 
 int bare_syncfs(int fd) { return syncfs(fd); }
+
+void bare_rings_find_tract(const double *lon, const double *lat, long count, int num_rings, double ring_size,
+                           double ra_start, const long *ring_counts, const long *ring_starts, long tract_count,
+                           int version0, long *ids) {
+    const double first_ring_start = ring_size * 0.5 - 0.5 * M_PI;
+    for (long i = 0; i < count; ++i) {
+        if (lat[i] < first_ring_start) { ids[i] = 0; continue; }
+        if (lat[i] > -first_ring_start) { ids[i] = tract_count - 1; continue; }
+        int ring = (int)((lat[i] - first_ring_start) / ring_size);
+        if (ring > num_rings - 1) ring = num_rings - 1;
+        long n = ring_counts[ring];
+        double delta = fmod(lon[i] - ra_start, 2 * M_PI);
+        if (delta < 0) delta += 2 * M_PI;
+        long number = (long)(delta / (2 * M_PI / (double)n) + 0.5);
+        if (number == n) number = 0;
+        if (version0 && number == 0 && ring != 0) ring += 1;
+        ids[i] = ring_starts[ring] + number + 1;
+    }
+}
+
+void bare_pack_ids(const long *observation, const long *detector, long count, long detector_count, long *packed) {
+    for (long i = 0; i < count; ++i) packed[i] = detector[i] + detector_count * observation[i];
+}

@@ -26,6 +26,16 @@ int bare_h5_read_component_keys(const char *path, double *values);
 /// Reads a whole file with read(2) into a buffer of `capacity` bytes; returns bytes read.
 long bare_read_file(const char *path, char *buffer, long capacity);
 
+/// The limit for a rings skymap's tract lookup: lsst.skymap's ring arithmetic (ring from the
+/// latitude, tract in the ring from the longitude, version-0 numbering when `version0`) in
+/// plain C over `count` points (radians), tract IDs into `ids`.
+void bare_rings_find_tract(const double *lon, const double *lat, long count, int num_rings, double ring_size,
+                           double ra_start, const long *ring_counts, const long *ring_starts, long tract_count,
+                           int version0, long *ids);
+
+/// The limit for packing data IDs: `packed[i] = detector[i] + detector_count * observation[i]`.
+void bare_pack_ids(const long *observation, const long *detector, long count, long detector_count, long *packed);
+
 /// syncfs(2) of the file system holding the open descriptor `fd` (a GNU extension Swift's
 /// Glibc module does not declare).
 int bare_syncfs(int fd);
