@@ -74,49 +74,84 @@ extension Butler {
     private func writeSkyMapRecords(_ name: String, _ skymap: SkyMap) async throws -> (tracts: Int, patches: Int) {
         let registry = self.registry
         let skymapValue = SQLValue.text(name)
+        let htm = registry.universe.commonPixelization
         return try await registry.database.write { session in
-            var tractRows: [[String: SQLValue]] = [], tractRegions: [Region?] = []
-            var patchRows: [[String: SQLValue]] = [], patchRegions: [Region?] = []
-            var patchCount = 0, nxMax = 0, nyMax = 0
-            func flushPatches() throws {
-                try registry.insertRecordsInBulk(session, element: "patch", rows: patchRows, regions: patchRegions)
-                patchRows.removeAll(keepingCapacity: true)
-                patchRegions.removeAll(keepingCapacity: true)
-            }
             // The skymap record first (tracts and patches require it); its maxima are known only
             // after every tract is built, so it is completed at the end.
             try registry.insertRecordsInBulk(
                 session, element: "skymap",
-                rows: [["name": skymapValue, "hash": .text(skymap.hash), "tract_max": .integer(Int64(skymap.tractCount))]], regions: [nil])
-            for id in 0..<skymap.tractCount {
-                let tract = try skymap.tract(id)
-                nxMax = max(nxMax, tract.patchCountX)
-                nyMax = max(nyMax, tract.patchCountY)
-                let region = try tract.outerRegion
-                tractRows.append(["skymap": skymapValue, "id": .integer(Int64(id)), "region": .text(region.base64)])
-                tractRegions.append(region)
-                for patch in tract.patches {
-                    let patchRegion = try patch.outerRegion
-                    patchRows.append([
-                        "skymap": skymapValue, "tract": .integer(Int64(id)), "id": .integer(Int64(patch.sequentialIndex)),
-                        "cell_x": .integer(Int64(patch.x)), "cell_y": .integer(Int64(patch.y)), "region": .text(patchRegion.base64),
-                    ])
-                    patchRegions.append(patchRegion)
-                }
-                patchCount += tract.patchCount
-                if tractRows.count >= Registry.bulkRowsPerStatement {
-                    try registry.insertRecordsInBulk(session, element: "tract", rows: tractRows, regions: tractRegions)
-                    tractRows.removeAll(keepingCapacity: true)
-                    tractRegions.removeAll(keepingCapacity: true)
-                    try flushPatches()
-                }
+                rows: [["name": skymapValue, "hash": .text(skymap.hash), "tract_max": .integer(Int64(skymap.tractCount))]],
+                pixels: [nil])
+            // Tracts in batches: the geometry of the next batch (WCS, polygons, encodings,
+            // envelopes) is computed on another thread while this one's rows are written.
+            let batch = Registry.bulkRowsPerStatement
+            let batches = stride(from: 0, to: skymap.tractCount, by: batch).map { $0..<min(skymap.tractCount, $0 + batch) }
+            var next = SkyMapRowBatch.start(batches.first, skymap: skymap, skymapValue: skymapValue, htm: htm)
+            var patchCount = 0, nxMax = 0, nyMax = 0
+            for index in batches.indices {
+                let rows = try next!.wait()
+                next = SkyMapRowBatch.start(
+                    index + 1 < batches.count ? batches[index + 1] : nil, skymap: skymap, skymapValue: skymapValue, htm: htm)
+                try registry.insertRecordsInBulk(session, element: "tract", rows: rows.tracts, pixels: rows.tractPixels)
+                try registry.insertRecordsInBulk(session, element: "patch", rows: rows.patches, pixels: rows.patchPixels)
+                patchCount += rows.patches.count
+                nxMax = max(nxMax, rows.nxMax)
+                nyMax = max(nyMax, rows.nyMax)
             }
-            try registry.insertRecordsInBulk(session, element: "tract", rows: tractRows, regions: tractRegions)
-            try flushPatches()
             try session.execute(
                 "UPDATE \(Registry.dimensionTable("skymap")) SET patch_nx_max = ?, patch_ny_max = ? WHERE name = ?",
                 [.integer(Int64(nxMax)), .integer(Int64(nyMax)), skymapValue])
             return (skymap.tractCount, patchCount)
         }
+    }
+}
+
+/// The registry rows of a range of tracts, computed on a global queue; `wait()` hands them over.
+private final class SkyMapRowBatch: @unchecked Sendable {
+    struct Rows {
+        var tracts: [[String: SQLValue]] = [], tractPixels: [RangeSet?] = []
+        var patches: [[String: SQLValue]] = [], patchPixels: [RangeSet?] = []
+        var nxMax = 0, nyMax = 0
+    }
+
+    // Written by the worker before `group` is left, read after `wait`: the group orders them.
+    private var result: Result<Rows, any Error> = .success(Rows())
+    private let group = DispatchGroup()
+
+    static func start(_ ids: Range<Int>?, skymap: SkyMap, skymapValue: SQLValue, htm: HTMPixelization) -> SkyMapRowBatch? {
+        guard let ids else { return nil }
+        let batch = SkyMapRowBatch()
+        batch.group.enter()
+        DispatchQueue.global().async {
+            batch.result = Result { try Self.compute(ids, skymap: skymap, skymapValue: skymapValue, htm: htm) }
+            batch.group.leave()
+        }
+        return batch
+    }
+
+    func wait() throws -> Rows {
+        group.wait()
+        return try result.get()
+    }
+
+    private static func compute(_ ids: Range<Int>, skymap: SkyMap, skymapValue: SQLValue, htm: HTMPixelization) throws -> Rows {
+        var rows = Rows()
+        for id in ids {
+            let tract = try skymap.tract(id)
+            rows.nxMax = max(rows.nxMax, tract.patchCountX)
+            rows.nyMax = max(rows.nyMax, tract.patchCountY)
+            let region = try tract.outerRegion
+            rows.tracts.append(["skymap": skymapValue, "id": .integer(Int64(id)), "region": .text(region.base64)])
+            rows.tractPixels.append(htm.envelope(region))
+            for patch in tract.patches {
+                let patchRegion = try patch.outerRegion
+                rows.patches.append([
+                    "skymap": skymapValue, "tract": .integer(Int64(id)), "id": .integer(Int64(patch.sequentialIndex)),
+                    "cell_x": .integer(Int64(patch.x)), "cell_y": .integer(Int64(patch.y)), "region": .text(patchRegion.base64),
+                ])
+                rows.patchPixels.append(htm.envelope(patchRegion))
+            }
+        }
+        return rows
     }
 }

@@ -15,6 +15,13 @@ extension Registry {
     /// `element`, with `regions[i]` the parsed region of row i, and their common-skypix overlaps.
     /// An existing key is an error, as for a plain insert.
     func insertRecordsInBulk(_ session: any SQLSession, element name: String, rows: [[String: SQLValue]], regions: [Region?]) throws {
+        try insertRecordsInBulk(
+            session, element: name, rows: rows, pixels: regions.map { $0.map { universe.commonPixelization.envelope($0) } })
+    }
+
+    /// The same with each row's common-skypix envelope computed beforehand (`pixels[i]`, nil
+    /// for a row without a region), so the geometry can run on other threads.
+    func insertRecordsInBulk(_ session: any SQLSession, element name: String, rows: [[String: SQLValue]], pixels: [RangeSet?]) throws {
         let element = try universe.element(name)
         let columns = universe.recordColumns(of: element)
         let names = columns.map { dialect.quote($0.name) }
@@ -46,10 +53,10 @@ extension Registry {
             pending.removeAll(keepingCapacity: true)
             pendingRows = 0
         }
-        for (row, region) in zip(rows, regions) {
-            guard let region else { continue }
+        for (row, envelope) in zip(rows, pixels) {
+            guard let envelope else { continue }
             let key = identifying.map { row[$0] ?? .null }
-            for range in universe.commonPixelization.envelope(region).ranges {
+            for range in envelope.ranges {
                 for pixel in range.0..<range.1 {
                     pending += key
                     pending.append(.integer(Int64(pixel)))
