@@ -70,27 +70,11 @@ let benchmarks: @Sendable () -> Void = {
     let field = try! SkyMap(SkyMapWorkloads.field)
     let small = Benchmark.Configuration(warmupIterations: 1, maxDuration: .seconds(20), maxIterations: 5)
     Benchmark("register 200 HSC-sized tracts (16,200 patches, sqlite)", configuration: small) { benchmark in
-        for _ in benchmark.scaledIterations {
-            let root = try await SkyMapWorkloads.newRepository()
-            benchmark.startMeasurement()
-            let butler = try await Butler(repository: root)
-            blackHole(try await butler.registerSkyMap("field", field))
-            try await butler.close()
-            benchmark.stopMeasurement()
-            try? FileManager.default.removeItem(at: root.deletingLastPathComponent())
-        }
+        try await SkyMapWorkloads.measureRegistration(benchmark, "field", field)
     }
     let whole = Benchmark.Configuration(warmupIterations: 0, maxDuration: .seconds(1), maxIterations: 1)
     Benchmark("register HSC rings skymap (18,938 tracts, 1,533,978 patches, sqlite)", configuration: whole) { benchmark in
-        for _ in benchmark.scaledIterations {
-            let root = try await SkyMapWorkloads.newRepository()
-            benchmark.startMeasurement()
-            let butler = try await Butler(repository: root)
-            blackHole(try await butler.registerSkyMap("hsc_rings_v1", hsc))
-            try await butler.close()
-            benchmark.stopMeasurement()
-            try? FileManager.default.removeItem(at: root.deletingLastPathComponent())
-        }
+        try await SkyMapWorkloads.measureRegistration(benchmark, "hsc_rings_v1", hsc)
     }
     Benchmark("limit register HSC: the same rows by raw sqlite3", configuration: whole) { benchmark in
         let rows = try SkyMapRows(hsc)
@@ -139,6 +123,20 @@ enum SkyMapWorkloads {
         }
         return .discrete(tracts: centres, projection: .gnomonic, pixelScale: 0.168, tractOverlap: 1.0 / 60)
     }()
+
+    /// Registers `skymap` into a new repository per iteration, the clock running from opening
+    /// the Butler to closing it.
+    static func measureRegistration(_ benchmark: Benchmark, _ name: String, _ skymap: SkyMap) async throws {
+        for _ in benchmark.scaledIterations {
+            let root = try await newRepository()
+            benchmark.startMeasurement()
+            let butler = try await Butler(repository: root)
+            blackHole(try await butler.registerSkyMap(name, skymap))
+            try await butler.close()
+            benchmark.stopMeasurement()
+            try? FileManager.default.removeItem(at: root.deletingLastPathComponent())
+        }
+    }
 
     /// A new embedded repository; the caller removes its parent directory.
     static func newRepository() async throws -> URL {
