@@ -24,7 +24,7 @@ struct Demo: AsyncParsableCommand {
         var config = RepositoryConfig.defaultConfig()
         config.datastore.formatters["qaPlot"] = .init(formatter: "BytesFormatter", extension: ".png")
         config.dimensions.aliases = ["ccdnum": "detector"]
-        config.datastore.disassembled = ["calexp"]
+        config.datastore.disassembled = ["calexp", "deepCoadd"]
         try await timed("create") {
             try await Butler.createRepository(at: root, config: config)
             return ((), "embedded repository at \(root.path) (SQLite registry, POSIX datastore)")
