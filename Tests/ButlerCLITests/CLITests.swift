@@ -361,6 +361,15 @@ struct CLITests {
             "get", repo, "calexp", "--collections", "DemoCam/night", "--data-id", "instrument=DemoCam,visit=1,detector=0", "--component",
             "wcs")
         #expect(wcs.status == 0 && wcs.stdout.contains("crval"))
+        // The coadd side: a deepCoadd and a source catalog per patch and band with data, and a
+        // coadd's WCS is its tract's.
+        let coadds = try json(butler("query-datasets", repo, "deepCoadd", "--collections", "DemoCam/coadds", "--json").stdout)
+        let catalogs = try json(butler("query-datasets", repo, "deepCoadd_src", "--collections", "DemoCam/coadds", "--json").stdout)
+        #expect(!coadds.isEmpty && coadds.count == catalogs.count && result.stdout.contains("coadd cutout"))
+        let coaddWcs = try butler(
+            "get", repo, "deepCoadd", "--collections", "DemoCam/coadds", "--data-id", "skymap=demo_field,tract=0,patch=28,band=r",
+            "--component", "wcs")
+        #expect(coaddWcs.status == 0 && coaddWcs.stdout.contains("crval"), "\(coaddWcs.stderr)")
     }
 
     /// Whether this run can act as another user under Linux hard-link protection.
