@@ -32,11 +32,11 @@ public struct HTMPixelization: Sendable, Hashable {
     /// The index of the pixel containing `v` (points on an edge go where sphgeom puts them).
     ///
     /// Decided first with cheaper arithmetic (midpoints scaled by one reciprocal square root,
-    /// where sphgeom divides six times): each choice of child is a sign of a determinant, and
-    /// while every one is far from zero — farther than the few ulps by which those midpoints
-    /// can differ from sphgeom's could move it — the choices, hence the index, are sphgeom's.
-    /// A point that close to a trixel edge (one in about 10⁷ at level 20) takes sphgeom's exact
-    /// path.
+    /// where sphgeom divides six times): each choice of child is the sign of a determinant;
+    /// while every one is farther from zero than that determinant's rounding plus the effect of
+    /// the few ulps by which these midpoints' directions can differ from sphgeom's (an effect
+    /// that shrinks with the trixel, since the point lies near both vertices), the choices, hence
+    /// the index, are sphgeom's. A point that close to a trixel edge takes sphgeom's exact path.
     public func index(of v: UnitVector3d) -> UInt64 { fastIndex(v) ?? exactIndex(v) }
 
     /// The index by sphgeom's own arithmetic, step for step.
@@ -60,16 +60,13 @@ public struct HTMPixelization: Sendable, Hashable {
         return index
     }
 
-    /// The index with approximately normalized midpoints, or nil when a choice is too close
-    /// to call (see ``index(of:)-(UnitVector3d)``).
+    /// The index with approximately normalized midpoints, or nil when a choice is too close to call (see
+    /// ``index(of:)-(UnitVector3d)``).
     @inline(__always) private func fastIndex(_ v: UnitVector3d) -> UInt64? {
         let root = Self.root(of: v)
         let (r0, r1, r2) = Self.rootVertices(root)
         var v0 = (r0.x, r0.y, r0.z), v1 = (r1.x, r1.y, r1.z), v2 = (r2.x, r2.y, r2.z)
         let p = (v.x, v.y, v.z)
-        // Vertices differ from sphgeom's by at most ~3 ulp per level (< 1e-14 at level 24); a
-        // determinant of unit-scale vectors then moves by less than 1e-13.
-        let margin = 1e-13
         @inline(__always) func mid(_ a: (Double, Double, Double), _ b: (Double, Double, Double)) -> (Double, Double, Double) {
             let x = a.0 + b.0, y = a.1 + b.1, z = a.2 + b.2
             let scale = 1.0 / (x * x + y * y + z * z).squareRoot()
@@ -78,8 +75,15 @@ public struct HTMPixelization: Sendable, Hashable {
         @inline(__always) func det(_ b: (Double, Double, Double), _ c: (Double, Double, Double)) -> Double {
             p.0 * (b.1 * c.2 - b.2 * c.1) + p.1 * (b.2 * c.0 - b.0 * c.2) + p.2 * (b.0 * c.1 - b.1 * c.0)
         }
+        // The margin a determinant must clear: its own rounding (unit vectors, a few 1e-16)
+        // plus the trixel's size (≤ 1.6 · 2⁻ᴸ rad, the point within twice that of each
+        // vertex) times the vertices' direction error against sphgeom's (< 4 ulp a level, so
+        // < 1.1e-14 at level 24), with room to spare.
+        var size = 1.0
         var index = UInt64(root + 8)
         for _ in 0..<level {
+            size *= 0.5
+            let margin = 3e-15 + 2e-13 * size
             let m01 = mid(v0, v1), m20 = mid(v2, v0)
             index <<= 2
             let d0 = det(m01, m20)
