@@ -1,3 +1,5 @@
+import Foundation
+
 /// The three vertices of an HTM trixel, as a collection the polygon computations take without
 /// allocating.
 struct Trixel: RandomAccessCollection {
@@ -21,6 +23,12 @@ struct HTMPixelFinder {
     var level: Int
     let maxRanges: Int
     var ranges = RangeSet()
+    /// The bounding circle (centre, opening angle) of a polygon region, whose relation to a
+    /// trixel is exact and costs every vertex against every edge: a trixel whose own bounding
+    /// circle is clearly apart from it is disjoint, as the full relation would find, without
+    /// computing it. (A circle's relation is cheaper than this test; a box's is conservative in
+    /// sphgeom, so both always take the full relation.)
+    let bound: (center: UnitVector3d, radius: Double)?
 
     init(region: Region, level: Int, interiorOnly: Bool, maxRanges: Int) {
         self.region = region
@@ -28,6 +36,31 @@ struct HTMPixelFinder {
         desiredLevel = level
         self.level = level
         self.maxRanges = maxRanges <= 0 ? Int.max : maxRanges
+        switch region {
+        case .polygon:
+            let circle = region.boundingCircle
+            bound = circle.isEmpty || circle.isFull ? nil : (circle.center, circle.openingAngle)
+        default:
+            bound = nil
+        }
+    }
+
+    /// True when the trixel's bounding circle and the region's are apart by far more than
+    /// rounding (1e-9 rad): then the two cannot meet.
+    private func clearlyApart(_ trixel: Trixel) -> Bool {
+        guard let bound else { return false }
+        let sum = (
+            trixel.v0.x + trixel.v1.x + trixel.v2.x, trixel.v0.y + trixel.v1.y + trixel.v2.y, trixel.v0.z + trixel.v1.z + trixel.v2.z
+        )
+        let length = (sum.0 * sum.0 + sum.1 * sum.1 + sum.2 * sum.2).squareRoot()
+        let c = (sum.0 / length, sum.1 / length, sum.2 / length)
+        @inline(__always) func angle(_ v: UnitVector3d) -> Double {
+            let dx: Double = v.x - c.0, dy: Double = v.y - c.1, dz: Double = v.z - c.2
+            let chord: Double = (dx * dx + dy * dy + dz * dz).squareRoot()
+            return 2 * asin(min(1, chord / 2))
+        }
+        let radius = max(angle(trixel.v0), angle(trixel.v1), angle(trixel.v2))
+        return angle(bound.center) > radius + bound.radius + 1e-9
     }
 
     mutating func run() -> RangeSet {
@@ -48,7 +81,7 @@ struct HTMPixelFinder {
     }
 
     private mutating func visit(_ trixel: Trixel, index: UInt64, level pixelLevel: Int) {
-        if pixelLevel > level { return }
+        if pixelLevel > level || clearlyApart(trixel) { return }
         let r = relate(trixel, region)
         if r.contains(.disjoint) { return }
         if r.contains(.within) {
