@@ -52,10 +52,12 @@ public struct SkyMap: Sendable, Hashable, Codable {
         }
     }
 
+    /// Reads a skymap as its configuration (the `skyMap` dataset's YAML) and rebuilds it.
     public init(from decoder: any Decoder) throws {
         try self.init(try SkyMapConfiguration(from: decoder))
     }
 
+    /// Writes the configuration alone: everything else is computed from it.
     public func encode(to encoder: any Encoder) throws { try configuration.encode(to: encoder) }
 
     /// Number of tracts (IDs are 0..<tractCount).
