@@ -7,7 +7,8 @@
 // bare-full, butler-cutout, butler-full, butler-wcs, fits-wcs (the formatter's component read),
 // and temporal-join on the Discovery benchmark's calibration repository; region-insert (N
 // visit_detector_region records with polygon regions into a new SQLite repository, by 1000);
-// register-hsc (HSC's rings skymap into a new SQLite repository, after its geometry alone).
+// register-hsc (HSC's rings skymap into a new SQLite repository, after its geometry alone);
+// register-field (200 HSC-sized tracts; PostgreSQL with BUTLER_PROFILE_POSTGRES_URL).
 import Butler
 import Composites
 import Formatters
@@ -101,6 +102,28 @@ if operation == "register-hsc" {
     start = ContinuousClock.now
     let result = try await butler.registerSkyMap("hsc_rings_v1", skymap)
     print("\(operation): registered \(result.tracts) tracts, \(result.patches) patches in \(ContinuousClock.now - start)")
+    try await butler.close()
+    exit(0)
+}
+
+// 200 HSC-sized tracts (16,200 patches) registered into a new repository: SQLite, or
+// PostgreSQL when BUTLER_PROFILE_POSTGRES_URL names a server (a namespace of its own per run).
+if operation == "register-field" {
+    var centres: [(ra: Double, dec: Double, radius: Double)] = []
+    for index in 0..<200 { centres.append((10 + 1.5 * Double(index % 20), -10 + 1.5 * Double(index / 20), 0.7438)) }
+    let skymap = try SkyMap(.discrete(tracts: centres, projection: .gnomonic, pixelScale: 0.168, tractOverlap: 1.0 / 60))
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("butler-profile-field-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: root) }
+    let postgres = ProcessInfo.processInfo.environment["BUTLER_PROFILE_POSTGRES_URL"]
+    let namespace = "profile_" + UUID().uuidString.prefix(8).lowercased()
+    try await Butler.createRepository(
+        at: root, config: postgres.map { .defaultConfig(database: $0, namespace: namespace) } ?? .defaultConfig())
+    let butler = try await Butler(repository: root)
+    let start = ContinuousClock.now
+    let result = try await butler.registerSkyMap("field", skymap)
+    print(
+        "\(operation) (\(postgres == nil ? "sqlite" : "postgresql")): \(result.tracts) tracts, \(result.patches) patches in \(ContinuousClock.now - start)"
+    )
     try await butler.close()
     exit(0)
 }
