@@ -143,21 +143,41 @@ public struct SkyMap: Sendable, Hashable, Codable {
         return a
     }
 
+    /// The south edge of the first ring, radians; the north cap starts at its negation.
+    private var firstRingStart: Double { ringSize * 0.5 - 0.5 * .pi }
+
+    /// The ring holding latitude `lat` (radians): −1 for the south cap, numRings for the north
+    /// cap (lsst.skymap's `_decToRingNum`).
+    private func ring(ofLatitude lat: Double) -> Int {
+        if lat < firstRingStart { return -1 }
+        if lat > -firstRingStart { return configuration.numRings }
+        return min(configuration.numRings - 1, Int((lat - firstRingStart) / ringSize))
+    }
+
+    /// The number within `ring` of the tract whose centre's RA is nearest `lon` (radians;
+    /// lsst.skymap's `_raToTractNum`).
+    private func number(ofLongitude lon: Double, inRing ring: Int) -> Int {
+        let count = ringTractCounts[ring]
+        let number = Int(Self.wrap(lon - configuration.raStart * .pi / 180) / (2 * .pi / Double(count)) + 0.5)
+        return number == count ? 0 : number
+    }
+
+    /// The ID of tract `number` of `ring` as lsst.skymap finds it: version 0 counts a ring's
+    /// first tract as the next ring's (its DM-14809 numbering).
+    private func tractID(ring: Int, number: Int) -> Int {
+        let extra = configuration.version == 0 && number == 0 && ring != 0 ? 1 : 0
+        return ringStarts[ring + extra] + number + 1
+    }
+
     /// The ID of the tract whose centre is nearest `point`: for a rings skymap the tract whose
     /// inner region holds it, found arithmetically (no tract is built).
     public func findTractID(_ point: LonLat) -> Int {
         switch configuration.kind {
         case .rings:
-            let rings = configuration.numRings
-            let firstRingStart = ringSize * 0.5 - 0.5 * .pi
-            if point.lat < firstRingStart { return 0 }
-            if point.lat > -firstRingStart { return tractCount - 1 }
-            var ring = min(rings - 1, Int((point.lat - firstRingStart) / ringSize))
-            let count = ringTractCounts[ring]
-            var number = Int(Self.wrap(point.lon - configuration.raStart * .pi / 180) / (2 * .pi / Double(count)) + 0.5)
-            if number == count { number = 0 }
-            if configuration.version == 0, number == 0, ring != 0 { ring += 1 }
-            return ringStarts[ring] + number + 1
+            let ring = ring(ofLatitude: point.lat)
+            if ring == -1 { return 0 }
+            if ring == configuration.numRings { return tractCount - 1 }
+            return tractID(ring: ring, number: number(ofLongitude: point.lon, inRing: ring))
         case .discrete:
             let v = UnitVector3d(point)
             var best = 0, bestDot = -Double.infinity
@@ -198,20 +218,12 @@ public struct SkyMap: Sendable, Hashable, Codable {
         case .discrete:
             return try tracts.filter { $0.contains(point) }
         case .rings:
-            let rings = configuration.numRings
-            let firstRingStart = ringSize * 0.5 - 0.5 * .pi
-            let nearest =
-                point.lat < firstRingStart ? -1 : point.lat > -firstRingStart ? rings : Int((point.lat - firstRingStart) / ringSize)
+            let nearest = ring(ofLatitude: point.lat)
             var ids: [Int] = []
-            for ring in (nearest - 1)...(nearest + 1) where ring >= 0 && ring < rings {
+            for ring in (nearest - 1)...(nearest + 1) where ring >= 0 && ring < configuration.numRings {
                 let count = ringTractCounts[ring]
-                var number = Int(Self.wrap(point.lon - configuration.raStart * .pi / 180) / (2 * .pi / Double(count)) + 0.5)
-                if number == count { number = 0 }
-                for candidate in (number - 1)...(number + 1) {
-                    let wrapped = (candidate + count) % count
-                    let extra = configuration.version == 0 && wrapped == 0 && ring != 0 ? 1 : 0
-                    ids.append(ringStarts[ring + extra] + wrapped + 1)
-                }
+                let number = number(ofLongitude: point.lon, inRing: ring)
+                for candidate in (number - 1)...(number + 1) { ids.append(tractID(ring: ring, number: (candidate + count) % count)) }
             }
             ids += [0, tractCount - 1]
             var seen = Set<Int>()
@@ -252,25 +264,20 @@ public struct SkyMap: Sendable, Hashable, Codable {
         return result
     }
 
-    /// Tracts whose extent may reach a lon/lat box: for rings, the tracts of every ring whose
-    /// declinations (plus the overlap) meet the box and whose RA span meets it.
+    /// Tracts whose extent may reach a lon/lat box: for rings, every tract of the rings whose
+    /// declinations, two rings wider, meet the box's (RA is left to the exact test after).
     func candidateTractIDs(_ box: Box) throws -> [Int] {
         guard configuration.kind == .rings, !box.isFull else { return Array(0..<tractCount) }
         guard !box.isEmpty else { return [] }
-        let rings = configuration.numRings
         // A tract reaches at most half a ring plus the overlap past its inner edges, and its
         // corners reach further; two rings either side is generous and cheap.
         let (south, north) = box.latitudes
         var ids: [Int] = []
-        let firstRingStart = ringSize * 0.5 - 0.5 * .pi
         if south < firstRingStart + 2 * ringSize { ids.append(0) }
-        for ring in 0..<rings {
+        for ring in 0..<configuration.numRings {
             let ringSouth = firstRingStart + Double(ring) * ringSize, ringNorth = ringSouth + ringSize
             guard ringNorth + 2 * ringSize >= south, ringSouth - 2 * ringSize <= north else { continue }
-            for number in 0..<ringTractCounts[ring] {
-                let extra = configuration.version == 0 && number == 0 && ring != 0 ? 1 : 0
-                ids.append(ringStarts[ring + extra] + number + 1)
-            }
+            for number in 0..<ringTractCounts[ring] { ids.append(tractID(ring: ring, number: number)) }
         }
         if north > -firstRingStart - 2 * ringSize { ids.append(tractCount - 1) }
         var seen = Set<Int>()

@@ -60,7 +60,7 @@ public struct TractInfo: Sendable, Hashable {
             cd: Wcs.cdMatrix(scaleDegrees: scale, orientationDegrees: configuration.rotation), projection: configuration.projection)
         // The minimum box: the four points `radius + overlap` east, north, west and south of the
         // centre, in the WCS with the reference pixel at 0.
-        var minX = Double.infinity, minY = Double.infinity, maxX = -Double.infinity, maxY = -Double.infinity
+        var bounds = PixelBounds()
         for quarter in 0..<4 {
             let corner = SkyMapGeometry.offset(center, bearing: Double(quarter) * .pi / 2, distance: radius + overlap)
             let pixel = wcs.skyToPixel(SpherePoint(ra: corner.lonDegrees, dec: corner.latDegrees))
@@ -69,14 +69,11 @@ public struct TractInfo: Sendable, Hashable {
                     "tract \(id): the tract edge at \(corner) does not project (radius + overlap too large for \(configuration.projection.rawValue))"
                 )
             }
-            minX = min(minX, pixel.x)
-            maxX = max(maxX, pixel.x)
-            minY = min(minY, pixel.y)
-            maxY = max(maxY, pixel.y)
+            bounds.include(pixel)
         }
-        // lsst.geom's Box2I(Box2D) with EXPAND: every pixel the box touches.
-        var origin = (x: Int((minX + 0.5).rounded(.down)), y: Int((minY + 0.5).rounded(.down)))
-        var size = (x: Int((maxX - 0.5).rounded(.up)) + 1 - origin.x, y: Int((maxY - 0.5).rounded(.up)) + 1 - origin.y)
+        let touched = bounds.touchedPixels
+        var origin = (x: touched.x0, y: touched.y0)
+        var size = (x: touched.x1 + 1 - touched.x0, y: touched.y1 + 1 - touched.y0)
         let inner = configuration.patchInnerDimensions
         // Grown to whole patches about the same centre.
         let countX = (size.x + inner[0] - 1) / inner[0], countY = (size.y + inner[1] - 1) / inner[1]
@@ -144,14 +141,19 @@ public struct TractInfo: Sendable, Hashable {
         }
     }
 
-    /// The nearest pixel of a point, or nil when the point does not project (the far side of
-    /// the sky from the tract).
-    func pixel(of point: LonLat) -> Point2I? {
-        // Neither projection maps the hemisphere away from the centre usefully.
+    /// A point's position in the tract's pixels, or nil when it does not project usefully (the
+    /// far side of the sky from the tract, which neither projection maps, or beyond any box).
+    func projected(_ point: LonLat) -> Point2D? {
         guard UnitVector3d(point).dot(UnitVector3d(center)) > 0 else { return nil }
         let pixel = wcs.skyToPixel(SpherePoint(ra: point.lonDegrees, dec: point.latDegrees))
         guard pixel.x.isFinite, pixel.y.isFinite, abs(pixel.x) < 1e9, abs(pixel.y) < 1e9 else { return nil }
-        // lsst.geom's Point2I(Point2D): the pixel whose centre is nearest.
+        return pixel
+    }
+
+    /// The nearest pixel of a point (lsst.geom's `Point2I(Point2D)`), or nil when the point does
+    /// not project.
+    func pixel(of point: LonLat) -> Point2I? {
+        guard let pixel = projected(point) else { return nil }
         return Point2I(Int((pixel.x + 0.5).rounded(.down)), Int((pixel.y + 0.5).rounded(.down)))
     }
 
@@ -171,20 +173,13 @@ public struct TractInfo: Sendable, Hashable {
     /// The patches whose outer boxes may hold any of the points (lsst.skymap's
     /// `findPatchList`): the pixel box of the points, grown by the border, clipped to the tract.
     public func findPatchList(_ points: [LonLat]) -> [PatchInfo] {
-        var minX = Double.infinity, minY = Double.infinity, maxX = -Double.infinity, maxY = -Double.infinity
-        for point in points where UnitVector3d(point).dot(UnitVector3d(center)) > 0 {
-            let pixel = wcs.skyToPixel(SpherePoint(ra: point.lonDegrees, dec: point.latDegrees))
-            guard pixel.x.isFinite, pixel.y.isFinite else { continue }
-            minX = min(minX, pixel.x)
-            maxX = max(maxX, pixel.x)
-            minY = min(minY, pixel.y)
-            maxY = max(maxY, pixel.y)
-        }
-        guard minX <= maxX, abs(minX) < 1e9, abs(maxX) < 1e9, abs(minY) < 1e9, abs(maxY) < 1e9 else { return [] }
-        let x0 = Swift.max(bbox.min.x, Int((minX + 0.5).rounded(.down)) - patchBorder)
-        let y0 = Swift.max(bbox.min.y, Int((minY + 0.5).rounded(.down)) - patchBorder)
-        let x1 = Swift.min(bbox.max.x, Int((maxX - 0.5).rounded(.up)) + patchBorder)
-        let y1 = Swift.min(bbox.max.y, Int((maxY - 0.5).rounded(.up)) + patchBorder)
+        // Points that do not project are skipped, as lsst.skymap skips those its WCS refuses.
+        var bounds = PixelBounds()
+        for point in points { if let pixel = projected(point) { bounds.include(pixel) } }
+        guard !bounds.isEmpty else { return [] }
+        let touched = bounds.touchedPixels
+        let x0 = Swift.max(bbox.min.x, touched.x0 - patchBorder), y0 = Swift.max(bbox.min.y, touched.y0 - patchBorder)
+        let x1 = Swift.min(bbox.max.x, touched.x1 + patchBorder), y1 = Swift.min(bbox.max.y, touched.y1 + patchBorder)
         guard x0 <= x1, y0 <= y1 else { return [] }
         var result: [PatchInfo] = []
         for x in (x0 / patchInner.width)...(x1 / patchInner.width) {
@@ -200,6 +195,26 @@ public struct TractInfo: Sendable, Hashable {
     public func patches(overlapping region: Region) throws -> [PatchInfo] {
         guard try outerRegion.overlaps(region) != false else { return [] }
         return try patches.filter { try $0.outerRegion.overlaps(region) != false }
+    }
+}
+
+/// The extent of pixel positions, turned into the pixels they touch as lsst.geom's
+/// `Box2I(Box2D)` with `EXPAND` does.
+struct PixelBounds {
+    var minX = Double.infinity, minY = Double.infinity, maxX = -Double.infinity, maxY = -Double.infinity
+
+    var isEmpty: Bool { minX > maxX }
+
+    mutating func include(_ pixel: Point2D) {
+        minX = min(minX, pixel.x)
+        maxX = max(maxX, pixel.x)
+        minY = min(minY, pixel.y)
+        maxY = max(maxY, pixel.y)
+    }
+
+    /// The first and last pixel each way whose ±0.5 square the extent reaches.
+    var touchedPixels: (x0: Int, y0: Int, x1: Int, y1: Int) {
+        (Int((minX + 0.5).rounded(.down)), Int((minY + 0.5).rounded(.down)), Int((maxX - 0.5).rounded(.up)), Int((maxY - 0.5).rounded(.up)))
     }
 }
 

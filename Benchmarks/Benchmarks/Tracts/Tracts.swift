@@ -204,46 +204,41 @@ final class SkyMapRows: @unchecked Sendable {
             return statement
         }
         let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        /// One prepared statement stepped once per row, `bind` setting its values.
+        func insertEach<Row>(_ sql: String, _ rows: [Row], bind: (OpaquePointer?, Row) -> Void) throws {
+            let statement = try prepare(sql)
+            defer { sqlite3_finalize(statement) }
+            for row in rows {
+                bind(statement, row)
+                guard sqlite3_step(statement) == SQLITE_DONE else { throw CocoaError(.fileWriteUnknown) }
+                sqlite3_reset(statement)
+            }
+        }
         try exec("BEGIN IMMEDIATE")
         try exec(
             "INSERT INTO dim_skymap (name, hash, tract_max, patch_nx_max, patch_ny_max) VALUES ('hsc_rings_v1', '\(hash)', \(tractCount), 9, 9)"
         )
-        let tract = try prepare("INSERT INTO dim_tract (skymap, id, region) VALUES ('hsc_rings_v1', ?, ?)")
-        for (id, region) in tractRegions.enumerated() {
-            sqlite3_bind_int64(tract, 1, Int64(id))
-            sqlite3_bind_text(tract, 2, region, -1, transient)
-            guard sqlite3_step(tract) == SQLITE_DONE else { throw CocoaError(.fileWriteUnknown) }
-            sqlite3_reset(tract)
+        try insertEach("INSERT INTO dim_tract (skymap, id, region) VALUES ('hsc_rings_v1', ?, ?)", Array(tractRegions.enumerated())) {
+            sqlite3_bind_int64($0, 1, Int64($1.offset))
+            sqlite3_bind_text($0, 2, $1.element, -1, transient)
         }
-        sqlite3_finalize(tract)
-        let patch = try prepare("INSERT INTO dim_patch (skymap, tract, id, cell_x, cell_y, region) VALUES ('hsc_rings_v1', ?, ?, ?, ?, ?)")
-        for row in patches {
-            sqlite3_bind_int64(patch, 1, Int64(row.tract))
-            sqlite3_bind_int64(patch, 2, Int64(row.id))
-            sqlite3_bind_int64(patch, 3, Int64(row.x))
-            sqlite3_bind_int64(patch, 4, Int64(row.y))
-            sqlite3_bind_text(patch, 5, row.region, -1, transient)
-            guard sqlite3_step(patch) == SQLITE_DONE else { throw CocoaError(.fileWriteUnknown) }
-            sqlite3_reset(patch)
+        try insertEach("INSERT INTO dim_patch (skymap, tract, id, cell_x, cell_y, region) VALUES ('hsc_rings_v1', ?, ?, ?, ?, ?)", patches)
+        {
+            sqlite3_bind_int64($0, 1, Int64($1.tract))
+            sqlite3_bind_int64($0, 2, Int64($1.id))
+            sqlite3_bind_int64($0, 3, Int64($1.x))
+            sqlite3_bind_int64($0, 4, Int64($1.y))
+            sqlite3_bind_text($0, 5, $1.region, -1, transient)
         }
-        sqlite3_finalize(patch)
-        let tractOverlap = try prepare("INSERT INTO dim_tract_overlap (skymap, id, skypix_index) VALUES ('hsc_rings_v1', ?, ?)")
-        for row in tractOverlaps {
-            sqlite3_bind_int64(tractOverlap, 1, Int64(row.tract))
-            sqlite3_bind_int64(tractOverlap, 2, row.pixel)
-            guard sqlite3_step(tractOverlap) == SQLITE_DONE else { throw CocoaError(.fileWriteUnknown) }
-            sqlite3_reset(tractOverlap)
+        try insertEach("INSERT INTO dim_tract_overlap (skymap, id, skypix_index) VALUES ('hsc_rings_v1', ?, ?)", tractOverlaps) {
+            sqlite3_bind_int64($0, 1, Int64($1.tract))
+            sqlite3_bind_int64($0, 2, $1.pixel)
         }
-        sqlite3_finalize(tractOverlap)
-        let patchOverlap = try prepare("INSERT INTO dim_patch_overlap (skymap, tract, id, skypix_index) VALUES ('hsc_rings_v1', ?, ?, ?)")
-        for row in patchOverlaps {
-            sqlite3_bind_int64(patchOverlap, 1, Int64(row.tract))
-            sqlite3_bind_int64(patchOverlap, 2, Int64(row.patch))
-            sqlite3_bind_int64(patchOverlap, 3, row.pixel)
-            guard sqlite3_step(patchOverlap) == SQLITE_DONE else { throw CocoaError(.fileWriteUnknown) }
-            sqlite3_reset(patchOverlap)
+        try insertEach("INSERT INTO dim_patch_overlap (skymap, tract, id, skypix_index) VALUES ('hsc_rings_v1', ?, ?, ?)", patchOverlaps) {
+            sqlite3_bind_int64($0, 1, Int64($1.tract))
+            sqlite3_bind_int64($0, 2, Int64($1.patch))
+            sqlite3_bind_int64($0, 3, $1.pixel)
         }
-        sqlite3_finalize(patchOverlap)
         try exec("COMMIT")
     }
 }

@@ -12,15 +12,9 @@ extension Registry {
     static let bulkRowsPerStatement = 400
 
     /// Inserts `rows` (values by column name; a region column holds sphgeom base64 text) of
-    /// `element`, with `regions[i]` the parsed region of row i, and their common-skypix overlaps.
-    /// An existing key is an error, as for a plain insert.
-    func insertRecordsInBulk(_ session: any SQLSession, element name: String, rows: [[String: SQLValue]], regions: [Region?]) throws {
-        try insertRecordsInBulk(
-            session, element: name, rows: rows, pixels: regions.map { $0.map { universe.commonPixelization.envelope($0) } })
-    }
-
-    /// The same with each row's common-skypix envelope computed beforehand (`pixels[i]`, nil
-    /// for a row without a region), so the geometry can run on other threads.
+    /// `element`, and their common-skypix overlaps from `pixels[i]`, the envelope of row i's
+    /// region computed beforehand (nil for a row without one) so the geometry can run on other
+    /// threads. An existing key is an error, as for a plain insert.
     func insertRecordsInBulk(_ session: any SQLSession, element name: String, rows: [[String: SQLValue]], pixels: [RangeSet?]) throws {
         let element = try universe.element(name)
         let columns = universe.recordColumns(of: element)

@@ -170,6 +170,9 @@ extension DemoNight {
     /// tract/patch/band shifted left 16 bits plus the row.
     func measure(_ coadd: ExposureF, patch: PatchInfo, packed: Int64) throws -> SourceCatalog {
         var ids: [Double] = [], ras: [Double] = [], decs: [Double] = [], fluxes: [Double] = []
+        // Pixels of the 5-pixel aperture.
+        var area = 0.0
+        for dx in -5...5 { for dy in -5...5 where dx * dx + dy * dy <= 25 { area += 1 } }
         for star in Self.stars {
             let centre = patch.wcs.skyToPixel(SpherePoint(ra: star.ra, dec: star.dec))
             let pixel = Point2I(Int((centre.x + 0.5).rounded(.down)), Int((centre.y + 0.5).rounded(.down)))
@@ -183,8 +186,6 @@ extension DemoNight {
                     if r2 <= 25 { total += value } else if r2 > 30 { (ring, ringCount) = (ring + value, ringCount + 1) }
                 }
             }
-            var area = 0.0
-            for dx in -5...5 { for dy in -5...5 where dx * dx + dy * dy <= 25 { area += 1 } }
             ids.append(Double(packed << 16 | Int64(ids.count)))
             ras.append(star.ra)
             decs.append(star.dec)
