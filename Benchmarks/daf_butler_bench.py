@@ -235,7 +235,7 @@ def calibrations(root, budget):
 
 
 def sky(budget):
-    """lsst-sphgeom's and hpgeom's per-point pixels and sphgeom's HTM11 envelope of a 0.1° circle,
+    """lsst-sphgeom's and hpgeom's per-point pixels and sphgeom's HTM11 and HEALPix-11 envelopes of a 0.1° circle,
     the references of the Sky rows: per point (1000 points a run) and per envelope."""
     import math
     import random
@@ -262,6 +262,9 @@ def sky(budget):
         lambda i: hpgeom.angle_to_pixel(nside, lon_array, lat_array, nest=True, lonlat=True, degrees=True), 2000, 20, budget))
     results["htm11 envelope"] = timed(
         lambda i: htm11.envelope(sphgeom.Circle(vectors[i % 1000], sphgeom.Angle.fromDegrees(0.1))), 5000, 50, budget)
+    healpix11 = sphgeom.HealpixPixelization(11)
+    results["healpix11 envelope"] = timed(
+        lambda i: healpix11.envelope(sphgeom.Circle(vectors[i % 1000], sphgeom.Angle.fromDegrees(0.1))), 2000, 20, budget)
     return results
 
 

@@ -112,6 +112,8 @@ def rows():
            "healpix pixel", ("p50 ≤ 50 ns", lambda p50: p50 <= 0.05))
     yield (section, "Spatial", "HTM11 envelope of a 0.1° circle", None, "lsst-sphgeom in the × daf_butler column", "htm11 envelope",
            ("p50 ≤ 10 µs", lambda p50: p50 <= 10))
+    yield (section, "Spatial", "HEALPix order 11 envelope of a 0.1° circle", None, "lsst-sphgeom (over hpgeom) in the × daf_butler column",
+           "healpix11 envelope", None)
     yield (section, "Spatial", "spatial join: 10⁶ detector regions × one patch (sqlite)",
            "limit spatial join: the coarse join's rows (raw sqlite3)", "raw sqlite3, coarse join only", None,
            ("p50 ≤ 100 ms", lambda p50: p50 <= 1e5))

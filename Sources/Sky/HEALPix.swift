@@ -48,7 +48,7 @@ public struct HEALPixNested: Sendable, Hashable {
     }
 
     /// hpgeom's `loc2pix` for the nested scheme.
-    private func pixel(z: Double, phi: Double, sinTheta: Double?) -> Int64 {
+    func pixel(z: Double, phi: Double, sinTheta: Double?) -> Int64 {
         let za = abs(z)
         let tt = Self.modulo(phi * Self.inverseHalfPi, 4.0)
         let n = Double(nside)
@@ -88,6 +88,17 @@ public struct HEALPixNested: Sendable, Hashable {
         x = (x | (x << 4)) & 0x0F0F_0F0F_0F0F_0F0F
         x = (x | (x << 2)) & 0x3333_3333_3333_3333
         x = (x | (x << 1)) & 0x5555_5555_5555_5555
+        return x
+    }
+
+    /// Gathers the even bits of `v` into the low 32 bits (bit 2i goes to bit i; `spread`'s inverse).
+    static func compress(_ v: UInt64) -> UInt64 {
+        var x = v & 0x5555_5555_5555_5555
+        x = (x | (x >> 1)) & 0x3333_3333_3333_3333
+        x = (x | (x >> 2)) & 0x0F0F_0F0F_0F0F_0F0F
+        x = (x | (x >> 4)) & 0x00FF_00FF_00FF_00FF
+        x = (x | (x >> 8)) & 0x0000_FFFF_0000_FFFF
+        x = (x | (x >> 16)) & 0x0000_0000_FFFF_FFFF
         return x
     }
 

@@ -183,6 +183,14 @@ struct SpatialQueryTests {
         let pixels = try await butler.queryDataIds(["htm9"], where: "htm9 OVERLAPS CIRCLE(150.1, 2.2, 0.1)")
         let expected = htm9.envelope(circle).ranges.flatMap { ($0.0..<$0.1).map { Int64($0) } }
         #expect(pixels.map { $0["htm9"]!.intValue! } == expected && !expected.isEmpty)
+        // HEALPix levels list sphgeom's HealpixPixelization envelope (checked against it in
+        // HEALPixCoveringTests); a point names its one pixel.
+        let healpixPixels = try await butler.queryDataIds(["healpix10"], where: "healpix10 OVERLAPS CIRCLE(150.1, 2.2, 0.1)")
+        let healpix10 = try HEALPixNested(order: 10)
+        let healpixExpected = try healpix10.envelope(circle).ranges.flatMap { ($0.0..<$0.1).map { Int64($0) } }
+        #expect(healpixPixels.map { $0["healpix10"]!.intValue! } == healpixExpected && healpixExpected.count > 4)
+        let centre = try await butler.queryDataIds(["healpix10"], where: "healpix10 OVERLAPS POINT(150.1, 2.2)")
+        #expect(centre.map { $0["healpix10"]!.intValue! } == [try healpix10.pixel(lonDegrees: 150.1, latDegrees: 2.2)])
         // The common level joins the overlap rows: htm7 pixels of visit 5's detector 0.
         let htm7 = try await butler.queryDataIds(["htm7"], where: "htm7 OVERLAPS POINT(150.1, 2.2)")
         #expect(htm7.count == 1)

@@ -1,5 +1,5 @@
 // Issue 12's sky workloads: a point's HTM level-20 index and its nested HEALPix order-20 pixel
-// (per point, over 1000 points an iteration), the HTM11 envelope of a 0.1° circle, and the
+// (per point, over 1000 points an iteration), the HTM11 and HEALPix-11 envelopes of a 0.1° circle, and the
 // spatial join of 10⁶ detector regions against one patch on SQLite — next to its limit, the
 // coarse join's rows read by one raw sqlite3 statement (the same overlap tables and indexes,
 // no decoding, no exact test). lsst-sphgeom and hpgeom do the first three in daf_butler's
@@ -40,6 +40,14 @@ let benchmarks: @Sendable () -> Void = {
             let point = points[index % points.count]
             let circle = Region.circle(try Circle(center: point.vector, openingAngle: 0.1 * .pi / 180))
             blackHole(htm.envelope(circle))
+        }
+    }
+    Benchmark("HEALPix order 11 envelope of a 0.1° circle") { benchmark in
+        let healpix = try HEALPixNested(order: 11)
+        for index in benchmark.scaledIterations {
+            let point = points[index % points.count]
+            let circle = Region.circle(try Circle(center: point.vector, openingAngle: 0.1 * .pi / 180))
+            blackHole(try healpix.envelope(circle))
         }
     }
     let setup: @Sendable () async throws -> Void = { try await SkyRepos.shared.prepare() }

@@ -50,14 +50,21 @@ extension DimensionUniverse {
         }
     }
 
-    /// The pixels of skypix dimension `element` that may meet `constraint` (its envelope).
-    /// - Throws: ``ButlerError/Code/invalidQuery`` for a HEALPix level (its coverings are not
-    ///   computed here yet).
+    /// The pixels of skypix dimension `element` that may meet `constraint` (its envelope, as
+    /// sphgeom's pixelization of that system computes it).
+    /// - Throws: ``ButlerError/Code/invalidQuery`` for a HEALPix level beyond
+    ///   ``HEALPixNested/maxCoveringOrder``.
     func envelope(of constraint: SkyConstraint, skypix element: DimensionElement, context: String) throws -> RangeSet {
-        guard let (system, level) = element.skypixLevel, system == "htm" else {
-            throw ButlerError.query("\(context): pixel coverings of \(element.name) are not supported (HTM levels are)")
+        guard let (system, level) = element.skypixLevel else {
+            throw ButlerError.query("\(context): \(element.name) is not a sky pixelization")
         }
-        return constraint.envelope(try HTMPixelization(level: level))
+        do {
+            if system == "htm" { return constraint.envelope(try HTMPixelization(level: level)) }
+            return try constraint.envelope(try HEALPixNested(order: level))
+        } catch let error as SkyError {
+            throw ButlerError(
+                .invalidQuery, "\(context): pixels of \(element.name) overlapping \(constraint): \(error.message)", cause: error)
+        }
     }
 }
 
@@ -90,6 +97,14 @@ public enum SkyConstraint: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .point(let point): return RangeSet(value: pixelization.index(of: point))
         case .region(let region): return pixelization.envelope(region)
+        }
+    }
+
+    /// The pixels of `pixelization` that may meet the constraint.
+    func envelope(_ pixelization: HEALPixNested) throws -> RangeSet {
+        switch self {
+        case .point(let point): return RangeSet(value: UInt64(pixelization.index(of: UnitVector3d(point))))
+        case .region(let region): return try pixelization.envelope(region)
         }
     }
 
