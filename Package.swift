@@ -20,6 +20,9 @@ let package = Package(
         .library(name: "SkyMaps", targets: ["SkyMaps"]),
         .library(name: "Formatters", targets: ["Formatters"]),
         .executable(name: "butler", targets: ["ButlerCLI"]),
+        // The C ABI (`Bindings/include/butler.h`) as a shared library, libSwiftButler.so: what the
+        // C++ header and the Python package call.
+        .library(name: "SwiftButler", type: .dynamic, targets: ["ButlerC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -87,6 +90,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SwiftCSV", package: "SwiftCSV"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // The C ABI: the header (CButlerABI/include/butler.h) and @_cdecl functions over the
+        // Butler's public API (ButlerC), handles checked in a table.
+        .target(name: "CButlerABI"),
+        .target(
+            name: "ButlerC",
+            dependencies: ["Butler", "Composites", "Formatters", "CButlerABI"],
             swiftSettings: strictSettings
         ),
         .target(

@@ -1,0 +1,131 @@
+import CButlerABI
+import Composites
+import Formatters
+import Foundation
+import Synchronization
+
+/// The C pixel type code of a Swift pixel type.
+func pixelCode<P: PixelValue>(_ type: P.Type) -> Int32 {
+    switch P.pixelTypeName {
+    case "Float32": Int32(BUTLER_PIXEL_FLOAT32.rawValue)
+    case "Float64": Int32(BUTLER_PIXEL_FLOAT64.rawValue)
+    case "Int32": Int32(BUTLER_PIXEL_INT32.rawValue)
+    case "UInt16": Int32(BUTLER_PIXEL_UINT16.rawValue)
+    default: Int32(BUTLER_PIXEL_UINT8.rawValue)
+    }
+}
+
+/// A pixel type's name for messages.
+func pixelName(_ code: Int32) -> String {
+    ["?", "FLOAT32", "FLOAT64", "INT32", "UINT16", "UINT8"][Int(code) >= 1 && Int(code) <= 5 ? Int(code) : 0]
+}
+
+/// Plane memory handed to C: packed rows, allocated once, freed with the handle. Immutable
+/// after creation (C may write through the pointer; Swift never reads it again), hence
+/// `@unchecked Sendable`.
+final class PlaneBuffer: @unchecked Sendable {
+    let data: UnsafeMutableRawPointer
+    let pixelType: Int32
+    let width: Int
+    let height: Int
+    let bytesPerPixel: Int
+
+    init<P: PixelValue>(_ image: Image<P>) {
+        width = image.width
+        height = image.height
+        bytesPerPixel = MemoryLayout<P>.stride
+        pixelType = pixelCode(P.self)
+        data = UnsafeMutableRawPointer.allocate(byteCount: max(1, width * height * bytesPerPixel), alignment: 16)
+        image.pixels.withUnsafeBytes { bytes in
+            if let base = bytes.baseAddress { data.copyMemory(from: base, byteCount: bytes.count) }
+        }
+    }
+
+    deinit { data.deallocate() }
+}
+
+/// An image, masked image or exposure given to C: its planes are copied into C memory on
+/// first request, its components are JSON.
+final class ExposureHandle: Sendable {
+    let pixelType: Int32
+    let bbox: Box2I
+    /// Which planes this value has (an image has only "image").
+    let planeNames: Set<String>
+    private let makePlane: @Sendable (String) -> PlaneBuffer?
+    private let planes = Mutex<[String: PlaneBuffer]>([:])
+    /// Components present, as JSON text.
+    let components: [String: String]
+    /// The WCS as FITS cards for this pixel grid (JSON), when there is a WCS.
+    let wcsHeader: String?
+
+    convenience init(exposure: Exposure<some PixelValue>) throws {
+        try self.init(image: exposure.image, mask: exposure.mask, variance: exposure.variance, exposure: exposure)
+    }
+
+    init<P: PixelValue>(image: Image<P>, mask: Mask?, variance: Image<Float>?, exposure: Exposure<P>? = nil) throws {
+        pixelType = pixelCode(P.self)
+        bbox = image.bbox
+        planeNames = Set(["image"] + (mask == nil ? [] : ["mask"]) + (variance == nil ? [] : ["variance"]))
+        makePlane = { name in
+            switch name {
+            case "image": PlaneBuffer(image)
+            case "mask": mask.map { PlaneBuffer($0.image) }
+            case "variance": variance.map(PlaneBuffer.init)
+            default: nil
+            }
+        }
+        var components = ["bbox": try jsonText(image.bbox)]
+        if let exposure {
+            if let wcs = exposure.wcs { components["wcs"] = try jsonText(wcs) }
+            if let psf = exposure.psf { components["psf"] = try jsonText(psf) }
+            if let photoCalib = exposure.photoCalib { components["photoCalib"] = try jsonText(photoCalib) }
+            if let visitInfo = exposure.visitInfo { components["visitInfo"] = try jsonText(visitInfo) }
+            components["metadata"] = try jsonText(exposure.metadata)
+        }
+        self.components = components
+        wcsHeader = try exposure?.wcs.map { try Self.fitsHeader($0, xy0: image.bbox.min) }
+    }
+
+    /// The value read from the Butler, if it is one of the image types.
+    static func make(_ value: any Sendable, context: String) throws -> ExposureHandle {
+        func open<P: PixelValue>(_ type: P.Type) throws -> ExposureHandle? {
+            if let exposure = value as? Exposure<P> { return try ExposureHandle(exposure: exposure) }
+            if let masked = value as? MaskedImage<P> { return try ExposureHandle(image: masked.image, mask: masked.mask, variance: masked.variance) }
+            if let image = value as? Image<P> { return try ExposureHandle(image: image, mask: nil, variance: nil) }
+            return nil
+        }
+        if let handle = try open(Float.self) ?? open(Double.self) ?? open(Int32.self) ?? open(UInt16.self) ?? open(UInt8.self) {
+            return handle
+        }
+        if let mask = value as? Mask { return try ExposureHandle(image: mask.image, mask: nil, variance: nil) }
+        throw BindingFailure(.typeMismatch, "\(context) is a \(type(of: value)), not an image or exposure (use butler_get_json or butler_get_bytes)")
+    }
+
+    /// A plane, copied into C memory the first time it is asked for.
+    func plane(_ name: String) throws -> PlaneBuffer {
+        guard planeNames.contains(name) else {
+            let known = ["image", "mask", "variance"]
+            throw BindingFailure(
+                known.contains(name) ? .missingComponent : .invalidArgument,
+                known.contains(name)
+                    ? "this value has no \(name) plane (it has \(planeNames.sorted().joined(separator: ", ")))"
+                    : "'\(name)' is not a plane (image, mask, variance)")
+        }
+        return planes.withLock { planes in
+            if let existing = planes[name] { return existing }
+            let made = makePlane(name)!
+            planes[name] = made
+            return made
+        }
+    }
+
+    /// FITS WCS cards (name → value) for a pixel grid starting at parent `xy0`.
+    static func fitsHeader(_ wcs: Wcs, xy0: Point2I) throws -> String {
+        var cards: [String: JSONValue] = [:]
+        // The primary WCS only: the alternate `A` (parent pixel) WCS and LTV are afw's.
+        for (name, value, _) in FITSWcs.cards(for: wcs, xy0: xy0) where !name.hasSuffix("A") && !name.hasPrefix("LTV") {
+            cards[name] = value
+        }
+        return try jsonText(cards)
+    }
+}
