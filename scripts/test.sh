@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs what is missing, starts a throw-away PostgreSQL server
-# so the registry suite runs on both engines, runs `swift test`, stops the server, builds the
-# benchmark package, and runs the fuzz targets for a bounded time.
+# so the registry suite runs on both engines, runs `swift test` and the bindings' tests (C, C++,
+# Python), stops the server, builds the benchmark package, and runs the fuzz targets for a bounded time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +19,10 @@ echo "PostgreSQL for tests: $BUTLER_TEST_POSTGRES_URL"
 
 swift build --build-tests
 swift test --skip-build "$@"
+
+# The C ABI, the C++ layer and the Python package, each tested by its own compiler or runner
+# against the library built above (SQLite and the PostgreSQL server above; C once under valgrind).
+bash scripts/test-bindings.sh
 
 # The benchmarks are a package of their own; building them here keeps them compiling as the
 # library changes (running them is `bash Benchmarks/run.sh`, minutes of a quiet machine). In the

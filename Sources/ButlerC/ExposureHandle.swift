@@ -90,7 +90,9 @@ final class ExposureHandle: Sendable {
     static func make(_ value: any Sendable, context: String) throws -> ExposureHandle {
         func open<P: PixelValue>(_ type: P.Type) throws -> ExposureHandle? {
             if let exposure = value as? Exposure<P> { return try ExposureHandle(exposure: exposure) }
-            if let masked = value as? MaskedImage<P> { return try ExposureHandle(image: masked.image, mask: masked.mask, variance: masked.variance) }
+            if let masked = value as? MaskedImage<P> {
+                return try ExposureHandle(image: masked.image, mask: masked.mask, variance: masked.variance)
+            }
             if let image = value as? Image<P> { return try ExposureHandle(image: image, mask: nil, variance: nil) }
             return nil
         }
@@ -98,7 +100,8 @@ final class ExposureHandle: Sendable {
             return handle
         }
         if let mask = value as? Mask { return try ExposureHandle(image: mask.image, mask: nil, variance: nil) }
-        throw BindingFailure(.typeMismatch, "\(context) is a \(type(of: value)), not an image or exposure (use butler_get_json or butler_get_bytes)")
+        throw BindingFailure(
+            .typeMismatch, "\(context) is a \(type(of: value)), not an image or exposure (use butler_get_json or butler_get_bytes)")
     }
 
     /// A plane, copied into C memory the first time it is asked for.

@@ -56,7 +56,12 @@ public func butlerBytesFree(_ bytes: UnsafeMutableRawPointer?) { free(bytes) }
 private struct CreateOptions: Decodable {
     var database: String?
     var namespace: String?
-    var seed_config: String?
+    var seedConfig: String?
+
+    enum CodingKeys: String, CodingKey {
+        case database, namespace
+        case seedConfig = "seed_config"
+    }
 }
 
 /// Creates an empty repository.
@@ -66,7 +71,7 @@ public func butlerCreate(_ root: CString?, _ options: CString?, _ error: ErrorOu
         let root = try string(root, "root")
         let options = try json(options, "options_json", as: CreateOptions.self, empty: CreateOptions())
         var config = RepositoryConfig.defaultConfig()
-        if let seed = options.seed_config {
+        if let seed = options.seedConfig {
             let url = URL(fileURLWithPath: seed)
             config = try RepositoryConfig.load(root: url.deletingLastPathComponent(), fileName: url.lastPathComponent)
         }
@@ -86,7 +91,8 @@ private struct OpenOptions: Decodable {
 
 /// Opens a repository.
 @_cdecl("butler_open")
-public func butlerOpen(_ root: CString?, _ options: CString?, _ handle: UnsafeMutablePointer<OpaquePointer?>?, _ error: ErrorOut?) -> Int32 {
+public func butlerOpen(_ root: CString?, _ options: CString?, _ handle: UnsafeMutablePointer<OpaquePointer?>?, _ error: ErrorOut?) -> Int32
+{
     entry(error) {
         let out = try output(handle, "butler")
         out.pointee = nil
@@ -120,7 +126,8 @@ public func butlerRegisterDatasetType(
         let name = try string(name, "name"), storageClass = try string(storageClass, "storage_class")
         let dimensions = try json(dimensions, "dimensions_json", as: [String].self, empty: [])
         _ = try runBlocking {
-            try await butler.registerDatasetType(name, dimensions: dimensions, storageClass: storageClass, isCalibration: isCalibration != 0)
+            try await butler.registerDatasetType(
+                name, dimensions: dimensions, storageClass: storageClass, isCalibration: isCalibration != 0)
         }
     }
 }
@@ -157,7 +164,8 @@ public func butlerDescribeDatasetType(_ handle: OpaquePointer?, _ name: CString?
                 throw BindingFailure(
                     .missingComponent,
                     "\(parts[0]) (\(storageClass.name)) has no component '\(parts[1])'; it has "
-                        + (Array(storageClass.components.keys) + Array(storageClass.derivedComponents.keys)).sorted().joined(separator: ", "))
+                        + (Array(storageClass.components.keys) + Array(storageClass.derivedComponents.keys)).sorted().joined(
+                            separator: ", "))
             }
             storageClass = try butler.storageClasses.storageClass(named: component)
         }
@@ -254,7 +262,8 @@ public func butlerPutJSON(
 }
 
 /// Reads a caller's plane as an image of `P`, checking its type, size and origin.
-private func image<P: PixelValue>(_ plane: UnsafePointer<butler_plane>, as type: P.Type, name: String, like box: Box2I?) throws -> Image<P> {
+private func image<P: PixelValue>(_ plane: UnsafePointer<butler_plane>, as type: P.Type, name: String, like box: Box2I?) throws -> Image<P>
+{
     let p = plane.pointee
     guard p.pixel_type == pixelCode(P.self) else {
         throw BindingFailure(.pixelType, "the \(name) plane is \(pixelName(p.pixel_type)) where \(pixelName(pixelCode(P.self))) is needed")
@@ -285,7 +294,8 @@ private func exposure<P: PixelValue>(
 ) throws -> Exposure<P> {
     let pixels = try image(imagePlane, as: P.self, name: "image", like: nil)
     let maskImage = try mask.map { try image($0, as: Int32.self, name: "mask", like: pixels.bbox) } ?? Image<Int32>(bbox: pixels.bbox)
-    let varianceImage = try variance.map { try image($0, as: Float.self, name: "variance", like: pixels.bbox) } ?? Image<Float>(bbox: pixels.bbox)
+    let varianceImage =
+        try variance.map { try image($0, as: Float.self, name: "variance", like: pixels.bbox) } ?? Image<Float>(bbox: pixels.bbox)
     var result = Exposure(
         maskedImage: try MaskedImage(image: pixels, mask: Mask(image: maskImage, planes: Mask.defaultPlanes), variance: varianceImage))
     func decode<T: Decodable>(_ key: String, _ type: T.Type) throws -> T? {
@@ -324,10 +334,22 @@ public func butlerPutExposure(
         let type = try runBlocking { try await butler.datasetType(name) }
         let inMemory = try butler.storageClasses.storageClass(named: type.storageClassName).inMemoryType
         switch inMemory {
-        case is Exposure<Float>.Type: try put(try exposure(Float.self, image: imagePlane, mask: mask, variance: variance, components: parts), butler, name, dataId, run, refOut)
-        case is Exposure<Double>.Type: try put(try exposure(Double.self, image: imagePlane, mask: mask, variance: variance, components: parts), butler, name, dataId, run, refOut)
-        case is Exposure<Int32>.Type: try put(try exposure(Int32.self, image: imagePlane, mask: mask, variance: variance, components: parts), butler, name, dataId, run, refOut)
-        case is Exposure<UInt16>.Type: try put(try exposure(UInt16.self, image: imagePlane, mask: mask, variance: variance, components: parts), butler, name, dataId, run, refOut)
+        case is Exposure<Float>.Type:
+            try put(
+                try exposure(Float.self, image: imagePlane, mask: mask, variance: variance, components: parts), butler, name, dataId, run,
+                refOut)
+        case is Exposure<Double>.Type:
+            try put(
+                try exposure(Double.self, image: imagePlane, mask: mask, variance: variance, components: parts), butler, name, dataId, run,
+                refOut)
+        case is Exposure<Int32>.Type:
+            try put(
+                try exposure(Int32.self, image: imagePlane, mask: mask, variance: variance, components: parts), butler, name, dataId, run,
+                refOut)
+        case is Exposure<UInt16>.Type:
+            try put(
+                try exposure(UInt16.self, image: imagePlane, mask: mask, variance: variance, components: parts), butler, name, dataId, run,
+                refOut)
         default:
             throw BindingFailure(.typeMismatch, "\(name) is stored as \(type.storageClassName), not an exposure")
         }
@@ -396,7 +418,8 @@ public func butlerGetJSON(
         let parameters = try json(parameters, "parameters_json", as: ReadParameters.self, empty: [:])
         let value = try runBlocking { try await butler.get(name, dataId: dataId, collections: collections, parameters: parameters) }
         guard !(value is Data), let encodable = value as? any Encodable else {
-            throw BindingFailure(.typeMismatch, "\(name) is a \(type(of: value)), which has no JSON form (use butler_get_bytes or butler_get_exposure)")
+            throw BindingFailure(
+                .typeMismatch, "\(name) is a \(type(of: value)), which has no JSON form (use butler_get_bytes or butler_get_exposure)")
         }
         out.pointee = cString(try jsonText(encodable))
     }
@@ -431,7 +454,8 @@ public func butlerGetURI(
         let (name, dataId, collections) = try lookup(datasetType, dataId, collections)
         let urls = try runBlocking { () -> [URL] in
             guard let ref = try await butler.findDataset(name, dataId: dataId, collections: collections) else {
-                throw ButlerError(.missingDataset, "no \(name) with data ID \(dataId) in collections \(collections ?? butler.defaultCollections)")
+                throw ButlerError(
+                    .missingDataset, "no \(name) with data ID \(dataId) in collections \(collections ?? butler.defaultCollections)")
             }
             return try await butler.artifactURLs(ref)
         }
@@ -445,7 +469,8 @@ public func butlerGetURI(
 /// Queries datasets.
 @_cdecl("butler_query_datasets")
 public func butlerQueryDatasets(
-    _ handle: OpaquePointer?, _ datasetType: CString?, _ collections: CString?, _ whereText: CString?, _ findFirst: Int32, _ result: StringOut?,
+    _ handle: OpaquePointer?, _ datasetType: CString?, _ collections: CString?, _ whereText: CString?, _ findFirst: Int32,
+    _ result: StringOut?,
     _ error: ErrorOut?
 ) -> Int32 {
     entry(error) {
@@ -464,7 +489,9 @@ public func butlerQueryDatasets(
 
 /// Queries data IDs.
 @_cdecl("butler_query_data_ids")
-public func butlerQueryDataIds(_ handle: OpaquePointer?, _ dimensions: CString?, _ whereText: CString?, _ result: StringOut?, _ error: ErrorOut?)
+public func butlerQueryDataIds(
+    _ handle: OpaquePointer?, _ dimensions: CString?, _ whereText: CString?, _ result: StringOut?, _ error: ErrorOut?
+)
     -> Int32
 {
     entry(error) {
@@ -481,7 +508,9 @@ public func butlerQueryDataIds(_ handle: OpaquePointer?, _ dimensions: CString?,
 
 /// A view of an exposure's plane.
 @_cdecl("butler_exposure_plane")
-public func butlerExposurePlane(_ handle: OpaquePointer?, _ plane: CString?, _ view: UnsafeMutablePointer<butler_plane>?, _ error: ErrorOut?)
+public func butlerExposurePlane(
+    _ handle: OpaquePointer?, _ plane: CString?, _ view: UnsafeMutablePointer<butler_plane>?, _ error: ErrorOut?
+)
     -> Int32
 {
     entry(error) {
@@ -509,7 +538,8 @@ public func butlerExposureCopyPlane(
         guard let buffer else { throw BindingFailure(.nullArgument, "argument 'buffer' is NULL") }
         let needed = source.width * source.height * source.bytesPerPixel
         guard size >= needed else {
-            throw BindingFailure(.bufferTooSmall, "the \(name) plane needs \(needed) bytes (\(source.width) × \(source.height)), the buffer has \(size)")
+            throw BindingFailure(
+                .bufferTooSmall, "the \(name) plane needs \(needed) bytes (\(source.width) × \(source.height)), the buffer has \(size)")
         }
         buffer.copyMemory(from: source.data, byteCount: needed)
     }
@@ -542,6 +572,21 @@ public func butlerExposureWcsHeader(_ handle: OpaquePointer?, _ result: StringOu
         out.pointee = nil
         guard let header = exposure.wcsHeader else { throw BindingFailure(.missingComponent, "this exposure has no wcs") }
         out.pointee = cString(header)
+    }
+}
+
+/// A WCS (JSON) as FITS cards for a pixel grid starting at parent (x0, y0).
+@_cdecl("butler_wcs_fits_header")
+public func butlerWcsFITSHeader(_ wcsText: CString?, _ x0: Int64, _ y0: Int64, _ result: StringOut?, _ error: ErrorOut?) -> Int32 {
+    entry(error) {
+        let out = try output(result, "json")
+        out.pointee = nil
+        _ = try string(wcsText, "wcs_json")
+        let wcs = try json(wcsText, "wcs_json", as: Wcs.self, empty: Wcs(crpix: Point2D(0, 0), crval: SpherePoint(ra: 0, dec: 0), cd: []))
+        guard x0.magnitude < 1 << 40, y0.magnitude < 1 << 40 else {
+            throw BindingFailure(.invalidArgument, "origin (\(x0), \(y0)) is out of range")
+        }
+        out.pointee = cString(try ExposureHandle.fitsHeader(wcs, xy0: Point2I(Int(x0), Int(y0))))
     }
 }
 

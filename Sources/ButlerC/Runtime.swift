@@ -8,10 +8,12 @@ import Synchronization
 /// ``ButlerError/Code`` kinds in a fixed order, 100 and up are the binding's own.
 enum Status: Int32 {
     case ok = 0
-    case configuration = 1, unknownDimension, invalidDataId, dimensionRecord, missingDatasetType, datasetTypeConflict, collection
+    case configuration = 1
+    case unknownDimension, invalidDataId, dimensionRecord, missingDatasetType, datasetTypeConflict, collection
     case missingDataset, conflict, readOnly, missingArtifact, corruptArtifact, missingComponent, storageFailure, invalidQuery
     case invalidParameter, typeMismatch, invalidArgument, ambiguousCalibration
-    case invalidHandle = 100, nullArgument, invalidUTF8, invalidJSON, pixelType, bufferTooSmall
+    case invalidHandle = 100
+    case nullArgument, invalidUTF8, invalidJSON, pixelType, bufferTooSmall
     case `internal` = 199
 
     /// The code of a Butler error kind.
@@ -99,7 +101,8 @@ final class HandleTable<Object: Sendable>: Sendable {
         guard let handle else { throw BindingFailure(.nullArgument, "the \(kind) handle is NULL") }
         let key = Int(bitPattern: UnsafeRawPointer(handle))
         guard let object = state.withLock({ $0.objects.removeValue(forKey: key) }) else {
-            throw BindingFailure(.invalidHandle, "\(kind) handle 0x\(String(key, radix: 16)) is not open (released already, or never opened)")
+            throw BindingFailure(
+                .invalidHandle, "\(kind) handle 0x\(String(key, radix: 16)) is not open (released already, or never opened)")
         }
         return object
     }

@@ -227,6 +227,12 @@ int32_t butler_exposure_component(butler_exposure_t *exposure, const char *compo
  */
 int32_t butler_exposure_wcs_header(butler_exposure_t *exposure, char **json, char **error);
 
+/**
+ * A WCS in its JSON form (butler_exposure_component "wcs", butler_get_json "calexp.wcs") as FITS
+ * header cards (a JSON object) for a pixel grid whose first pixel is parent (x0, y0).
+ */
+int32_t butler_wcs_fits_header(const char *wcs_json, int64_t x0, int64_t y0, char **json, char **error);
+
 /** Releases an exposure handle and its plane memory (a second release: BUTLER_ERR_INVALID_HANDLE). */
 int32_t butler_exposure_free(butler_exposure_t *exposure);
 
