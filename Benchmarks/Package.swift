@@ -87,6 +87,19 @@ let package = Package(
             path: "Benchmarks/Spatial",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // The Swift side of the bindings rows: the calls the Python package makes, on the same
+        // repository (Benchmarks/bindings_bench.py times them through Python in the same run).
+        .executableTarget(
+            name: "Bindings",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Butler", package: rootPackage),
+                .product(name: "Composites", package: rootPackage),
+                .product(name: "Formatters", package: rootPackage),
+            ],
+            path: "Benchmarks/Bindings",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
         .executableTarget(
             name: "Tracts",
             dependencies: [

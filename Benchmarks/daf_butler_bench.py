@@ -336,16 +336,25 @@ def main():
     parser.add_argument("output", help="JSON file to write")
     parser.add_argument("--iterations", type=int, default=1000, help="timed iterations per small-dataset workload")
     parser.add_argument("--budget", type=float, default=15.0, help="seconds at most per workload")
+    parser.add_argument("--only", help="comma-separated sections to run (small, images, calibrations, sky, skymaps, packers); all by default")
     args = parser.parse_args()
+    sections = set(args.only.split(",")) if args.only else {"small", "images", "calibrations", "sky", "skymaps", "packers"}
     root = tempfile.mkdtemp(prefix="daf-butler-bench-")
     try:
         butler = make_repository(root)
-        results = small_datasets(butler, args.iterations, args.budget)
-        results.update(images(butler, args.budget))
-        results.update(calibrations(os.path.join(root, "calibrations"), max(args.budget, 60.0)))
-        results.update(sky(min(args.budget, 5.0)))
-        results.update(skymap_records(root, max(args.budget, 60.0)))
-        results.update(packers(min(args.budget, 5.0)))
+        results = {}
+        if "small" in sections:
+            results.update(small_datasets(butler, args.iterations, args.budget))
+        if "images" in sections:
+            results.update(images(butler, args.budget))
+        if "calibrations" in sections:
+            results.update(calibrations(os.path.join(root, "calibrations"), max(args.budget, 60.0)))
+        if "sky" in sections:
+            results.update(sky(min(args.budget, 5.0)))
+        if "skymaps" in sections:
+            results.update(skymap_records(root, max(args.budget, 60.0)))
+        if "packers" in sections:
+            results.update(packers(min(args.budget, 5.0)))
     finally:
         shutil.rmtree(root, ignore_errors=True)
     import lsst.daf.butler

@@ -130,6 +130,17 @@ def rows():
     yield (section, "Tracts", "pack 10⁷ visit × detector IDs (arrays)", "limit pack: bare C loop over 10⁷ IDs", "bare C loop",
            "pack data ID", ("p50 ≤ 20 ns", lambda p50: p50 <= 0.02))
 
+    # Issue 16: the same calls from Python through our package (bindings_bench.py) over the Swift
+    # calls (the Bindings target) on one repository: the binding costs ≤ 10% (limit ≤ 1.10), so
+    # that the Swift goals against daf_butler hold from Python too.
+    section = "Bindings: the Python package over the Swift calls"
+    binding = ("limit ≤ 1.10", lambda r: r <= 1.10)
+    yield (section, "Bindings", "python get data ID", "swift get by data ID (metrics)", "the Swift call", "get data ID", binding)
+    yield (section, "Bindings", "python component", "swift component get (calexp.wcs)", "the Swift call", "component", binding)
+    yield (section, "Bindings", "python cutout", "swift 4k cutout 256² (calexp)", "the Swift call", "cutout", binding)
+    for name in ["swift get by data ID (metrics)", "swift component get (calexp.wcs)", "swift 4k cutout 256² (calexp)"]:
+        yield (section, "Bindings", name, None, None, None, None)
+
 
 # Rows whose iteration is a batch: their figures are divided by the batch size (per dataset,
 # per point).
@@ -209,9 +220,16 @@ def main():
     parser.add_argument("directory")
     parser.add_argument("--elapsed", type=int, help="seconds the benchmark run took")
     parser.add_argument("--daf", help="daf_butler_bench.py's results file of the same run")
+    parser.add_argument("--bindings", help="bindings_bench.py's results file of the same run (Python rows)")
     args = parser.parse_args()
     daf_workloads, daf_line = load_daf(args.daf)
     results = load(args.directory)
+    if args.bindings and os.path.exists(args.bindings):
+        import json
+
+        with open(args.bindings, encoding="utf-8") as handle:
+            for name, values in json.load(handle)["workloads"].items():
+                results[("Bindings", safe(name), "wallClock")] = {50: values["p50"], 90: values["p90"]}
     if not results:
         sys.exit(f"report.py: no benchmark results in {args.directory}")
 

@@ -27,6 +27,15 @@ if [ "${BUTLER_BENCH_DAF:-1}" != 0 ]; then
 fi
 swift package --allow-writing-to-package-directory benchmark \
   --format histogramPercentiles --path "$results" --no-progress "$@"
+# The bindings rows' Python side: our Python package on the repository the Bindings target made,
+# against the release library built here (the Swift side's figures are that target's rows).
+bindings_json=""
+if [ -d /tmp/butler-bench-bindings-v1/repo ] && [ "${BUTLER_BENCH_DAF:-1}" != 0 ]; then
+  swift build -c release --product SwiftButler >/dev/null
+  SWIFT_BUTLER_LIBRARY="$(swift build -c release --show-bin-path)/libSwiftButler.so" PYTHONPATH=../python \
+    "$daf_python" bindings_bench.py /tmp/butler-bench-bindings-v1/repo "$results/bindings.json"
+  bindings_json="$results/bindings.json"
+fi
 # Writer processes on one repository (not a harness benchmark: it starts processes).
 swift build -c release --product Writers >/dev/null
 {
@@ -37,4 +46,4 @@ swift build -c release --product Writers >/dev/null
   .build/release/Writers --postgres "$BUTLER_BENCH_POSTGRES_URL" 1 2 8 16 | sed 's/^/    /'
 } > "$results/writers.txt"
 elapsed=$(( $(date +%s) - start ))
-{ python3 report.py "$results" --elapsed "$elapsed" --daf "$results/daf_butler.json"; cat "$results/writers.txt"; } | tee "$results/report.md"
+{ python3 report.py "$results" --elapsed "$elapsed" --daf "$results/daf_butler.json" --bindings "$bindings_json"; cat "$results/writers.txt"; } | tee "$results/report.md"

@@ -53,10 +53,8 @@ final class ExposureHandle: Sendable {
     let planeNames: Set<String>
     private let makePlane: @Sendable (String) -> PlaneBuffer?
     private let planes = Mutex<[String: PlaneBuffer]>([:])
-    /// Components present, as JSON text.
-    let components: [String: String]
-    /// The WCS as FITS cards for this pixel grid (JSON), when there is a WCS.
-    let wcsHeader: String?
+    /// The exposure's parts besides its planes (nil for an image or masked image).
+    private let parts: (wcs: Wcs?, psf: Psf?, photoCalib: PhotoCalib?, visitInfo: VisitInfo?, metadata: Metadata)?
 
     convenience init(exposure: Exposure<some PixelValue>) throws {
         try self.init(image: exposure.image, mask: exposure.mask, variance: exposure.variance, exposure: exposure)
@@ -74,17 +72,25 @@ final class ExposureHandle: Sendable {
             default: nil
             }
         }
-        var components = ["bbox": try jsonText(image.bbox)]
-        if let exposure {
-            if let wcs = exposure.wcs { components["wcs"] = try jsonText(wcs) }
-            if let psf = exposure.psf { components["psf"] = try jsonText(psf) }
-            if let photoCalib = exposure.photoCalib { components["photoCalib"] = try jsonText(photoCalib) }
-            if let visitInfo = exposure.visitInfo { components["visitInfo"] = try jsonText(visitInfo) }
-            components["metadata"] = try jsonText(exposure.metadata)
-        }
-        self.components = components
-        wcsHeader = try exposure?.wcs.map { try Self.fitsHeader($0, xy0: image.bbox.min) }
+        parts = exposure.map { ($0.wcs, $0.psf, $0.photoCalib, $0.visitInfo, $0.metadata) }
     }
+
+    /// A component as JSON text, nil when absent; computed when asked for (a cutout's caller
+    /// often wants only its pixels).
+    func component(_ name: String) throws -> String? {
+        switch name {
+        case "bbox": return try jsonText(bbox)
+        case "wcs": return try parts?.wcs.map(jsonText)
+        case "psf": return try parts?.psf.map(jsonText)
+        case "photoCalib": return try parts?.photoCalib.map(jsonText)
+        case "visitInfo": return try parts?.visitInfo.map(jsonText)
+        case "metadata": return try parts.map { try jsonText($0.metadata) }
+        default: return nil
+        }
+    }
+
+    /// The WCS as FITS cards for this pixel grid (JSON), when there is a WCS.
+    func wcsHeader() throws -> String? { try parts?.wcs.map { try Self.fitsHeader($0, xy0: bbox.min) } }
 
     /// The value read from the Butler, if it is one of the image types.
     static func make(_ value: any Sendable, context: String) throws -> ExposureHandle {

@@ -124,7 +124,7 @@ public func butlerRegisterDatasetType(
     entry(error) {
         let butler = try butlers.object(handle)
         let name = try string(name, "name"), storageClass = try string(storageClass, "storage_class")
-        let dimensions = try json(dimensions, "dimensions_json", as: [String].self, empty: [])
+        let dimensions = try namesArgument(dimensions, "dimensions_json") ?? []
         _ = try runBlocking {
             try await butler.registerDatasetType(
                 name, dimensions: dimensions, storageClass: storageClass, isCalibration: isCalibration != 0)
@@ -184,7 +184,15 @@ public func butlerInsertDimensionRecords(_ handle: OpaquePointer?, _ element: CS
         let butler = try butlers.object(handle)
         let element = try string(element, "element")
         _ = try string(records, "records_json")
-        let rows = try json(records, "records_json", as: [[String: JSONValue]].self, empty: [])
+        guard case .array(let items) = try jsonValue(records, "records_json") ?? .array([]) else {
+            throw BindingFailure(.invalidJSON, "argument 'records_json' must be a JSON array of objects")
+        }
+        let rows = try items.map { item -> [String: JSONValue] in
+            guard case .object(let record) = item else {
+                throw BindingFailure(.invalidJSON, "argument 'records_json': \(item) is not an object")
+            }
+            return record
+        }
         _ = try runBlocking { try await butler.insertDimensionRecords(element, rows) }
     }
 }
@@ -194,7 +202,7 @@ private func put(
     _ value: some Sendable, _ butler: Butler, _ datasetType: String, _ dataId: DataId, _ run: String?, _ refOut: StringOut?
 ) throws {
     let ref = try runBlocking { try await butler.put(value, datasetType, dataId: dataId, run: run) }
-    refOut?.pointee = cString(try jsonText(RefJSON(ref)))
+    refOut?.pointee = cString(try JSONText.write(refValue(ref)))
 }
 
 /// Stores bytes.
@@ -207,7 +215,7 @@ public func butlerPutBytes(
         refOut?.pointee = nil
         let butler = try butlers.object(handle)
         let datasetType = try string(datasetType, "dataset_type")
-        let dataId = try json(dataId, "data_id_json", as: DataId.self, empty: [:])
+        let dataId = try dataIdArgument(dataId)
         guard size == 0 || bytes != nil else { throw BindingFailure(.nullArgument, "argument 'bytes' is NULL with size \(size)") }
         let data = size == 0 ? Data() : Data(bytes: bytes!, count: size)
         try put(data, butler, datasetType, dataId, try optionalString(run, "run"), refOut)
@@ -252,7 +260,7 @@ public func butlerPutJSON(
         refOut?.pointee = nil
         let butler = try butlers.object(handle)
         let name = try string(datasetType, "dataset_type")
-        let dataId = try json(dataId, "data_id_json", as: DataId.self, empty: [:])
+        let dataId = try dataIdArgument(dataId)
         let text = try string(text, "json")
         let type = try runBlocking { try await butler.datasetType(name) }
         let storageClass = try butler.storageClasses.storageClass(named: type.storageClassName)
@@ -327,9 +335,9 @@ public func butlerPutExposure(
         refOut?.pointee = nil
         let butler = try butlers.object(handle)
         let name = try string(datasetType, "dataset_type")
-        let dataId = try json(dataId, "data_id_json", as: DataId.self, empty: [:])
+        let dataId = try dataIdArgument(dataId)
         guard let imagePlane else { throw BindingFailure(.nullArgument, "argument 'image' is NULL") }
-        let parts = try json(components, "components_json", as: [String: JSONValue].self, empty: [:])
+        let parts = try objectArgument(components, "components_json")
         let run = try optionalString(run, "run")
         let type = try runBlocking { try await butler.datasetType(name) }
         let inMemory = try butler.storageClasses.storageClass(named: type.storageClassName).inMemoryType
@@ -372,16 +380,13 @@ public func butlerFindDataset(
                 "no \(name) with data ID \(dataId.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")) in collections \(collections ?? butler.defaultCollections)"
             )
         }
-        out.pointee = cString(try jsonText(RefJSON(ref)))
+        out.pointee = cString(try JSONText.write(refValue(ref)))
     }
 }
 
 /// The dataset type, data ID and collections of a look-up.
 private func lookup(_ datasetType: CString?, _ dataId: CString?, _ collections: CString?) throws -> (String, DataId, [String]?) {
-    (
-        try string(datasetType, "dataset_type"), try json(dataId, "data_id_json", as: DataId.self, empty: [:]),
-        try json(collections, "collections_json", as: [String]?.self, empty: nil)
-    )
+    (try string(datasetType, "dataset_type"), try dataIdArgument(dataId), try namesArgument(collections, "collections_json"))
 }
 
 /// Reads a Bytes dataset.
@@ -415,8 +420,20 @@ public func butlerGetJSON(
         let out = try output(result, "json")
         out.pointee = nil
         let (name, dataId, collections) = try lookup(datasetType, dataId, collections)
-        let parameters = try json(parameters, "parameters_json", as: ReadParameters.self, empty: [:])
+        let parameters = try objectArgument(parameters, "parameters_json")
         let value = try runBlocking { try await butler.get(name, dataId: dataId, collections: collections, parameters: parameters) }
+        // JSON storage classes go through the fast writer; other values through their Codable form.
+        let plain: JSONValue? =
+            switch value {
+            case let members as [String: JSONValue]: .object(members)
+            case let items as [JSONValue]: .array(items)
+            case let single as JSONValue: single
+            default: nil
+            }
+        if let plain {
+            out.pointee = cString(try JSONText.write(plain))
+            return
+        }
         guard !(value is Data), let encodable = value as? any Encodable else {
             throw BindingFailure(
                 .typeMismatch, "\(name) is a \(type(of: value)), which has no JSON form (use butler_get_bytes or butler_get_exposure)")
@@ -436,7 +453,7 @@ public func butlerGetExposure(
         let out = try output(result, "exposure")
         out.pointee = nil
         let (name, dataId, collections) = try lookup(datasetType, dataId, collections)
-        let parameters = try json(parameters, "parameters_json", as: ReadParameters.self, empty: [:])
+        let parameters = try objectArgument(parameters, "parameters_json")
         let value = try runBlocking { try await butler.get(name, dataId: dataId, collections: collections, parameters: parameters) }
         out.pointee = exposures.insert(try ExposureHandle.make(value, context: name))
     }
@@ -478,12 +495,12 @@ public func butlerQueryDatasets(
         let out = try output(result, "json")
         out.pointee = nil
         let name = try string(datasetType, "dataset_type")
-        let collections = try json(collections, "collections_json", as: [String]?.self, empty: nil)
+        let collections = try namesArgument(collections, "collections_json")
         let expression = try optionalString(whereText, "where")
         let refs = try runBlocking {
             try await butler.queryDatasets([name], collections: collections, where: expression, findFirst: findFirst != 0)
         }
-        out.pointee = cString(try jsonText(refs.map(RefJSON.init)))
+        out.pointee = cString(try JSONText.write(.array(refs.map(refValue))))
     }
 }
 
@@ -499,10 +516,10 @@ public func butlerQueryDataIds(
         let out = try output(result, "json")
         out.pointee = nil
         _ = try string(dimensions, "dimensions_json")
-        let names = try json(dimensions, "dimensions_json", as: [String].self, empty: [])
+        let names = try namesArgument(dimensions, "dimensions_json") ?? []
         let expression = try optionalString(whereText, "where")
         let ids = try runBlocking { try await butler.queryDataIds(names, where: expression) }
-        out.pointee = cString(try jsonText(ids.map(\.values)))
+        out.pointee = cString(try JSONText.write(.array(ids.map { .object($0.values.mapValues(dataIdJSON)) })))
     }
 }
 
@@ -554,7 +571,7 @@ public func butlerExposureComponent(_ handle: OpaquePointer?, _ component: CStri
         out.pointee = nil
         let name = try string(component, "component")
         let known = ["wcs", "psf", "photoCalib", "visitInfo", "metadata", "bbox"]
-        guard let text = exposure.components[name] else {
+        guard let text = try exposure.component(name) else {
             throw BindingFailure(
                 known.contains(name) ? .missingComponent : .invalidArgument,
                 known.contains(name) ? "this exposure has no \(name)" : "'\(name)' is not a component (\(known.joined(separator: ", ")))")
@@ -570,7 +587,7 @@ public func butlerExposureWcsHeader(_ handle: OpaquePointer?, _ result: StringOu
         let exposure = try exposures.object(handle)
         let out = try output(result, "json")
         out.pointee = nil
-        guard let header = exposure.wcsHeader else { throw BindingFailure(.missingComponent, "this exposure has no wcs") }
+        guard let header = try exposure.wcsHeader() else { throw BindingFailure(.missingComponent, "this exposure has no wcs") }
         out.pointee = cString(header)
     }
 }

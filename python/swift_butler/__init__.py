@@ -127,6 +127,8 @@ def library_path() -> str:
 
 def _lib() -> ctypes.CDLL:
     global _library
+    if _library is not None:  # loaded: no lock on the call path
+        return _library
     with _lock:
         if _library is None:
             lib = ctypes.CDLL(library_path())

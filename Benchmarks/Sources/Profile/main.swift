@@ -28,6 +28,37 @@ if let imageOperation = ImageOperation(rawValue: operation) {
     exit(0)
 }
 
+// The bindings rows' three Swift calls (Benchmarks/Benchmarks/Bindings made the repository) from a
+// plain process, as the C ABI's and the Python package's callers make them: same data IDs and
+// cutout positions as bindings_bench.py, p50 of each.
+if operation == "bindings" {
+    let butler = try await Butler(
+        repository: URL(fileURLWithPath: "/tmp/butler-bench-bindings-v1/repo"), collections: ["bench"], writeable: false)
+    func p50(_ count: Int, _ body: (Int) async throws -> Void) async rethrows -> Duration {
+        for index in 0..<10 { try await body(index) }
+        var samples: [Duration] = []
+        for index in 0..<count {
+            let start = ContinuousClock.now
+            try await body(index)
+            samples.append(ContinuousClock.now - start)
+        }
+        return samples.sorted()[count / 2]
+    }
+    let calexp: DataId = ["instrument": "Cam", "visit": 0, "detector": 0]
+    let get = try await p50(iterations) { index in
+        let slot = (index * 7919) % 1000
+        _ = try await butler.get(
+            "metrics", dataId: ["instrument": "Cam", "visit": .int(Int64(slot / 10)), "detector": .int(Int64(slot % 10))])
+    }
+    let component = try await p50(iterations) { _ in _ = try await butler.get("calexp.wcs", dataId: calexp) }
+    let cutout = try await p50(iterations / 4) { index in
+        let x = Int64((index * 613) % (4096 - 256)), y = Int64((index * 977) % (4096 - 256))
+        _ = try await butler.get("calexp", dataId: calexp, parameters: ["bbox": [.int(x), .int(y), .int(x + 255), .int(y + 255)]])
+    }
+    print("bindings, plain process, p50: get by data ID \(get), component \(component), cutout \(cutout)")
+    exit(0)
+}
+
 // The JSON formatter alone on one small file, as get by ref reads it.
 if operation == "json-read" {
     let file = FileManager.default.temporaryDirectory.appendingPathComponent("butler-profile-\(UUID().uuidString).json")
