@@ -191,6 +191,12 @@ int main(int argc, char **argv) {
     OK(butler_get_json(butler, "calexp.wcs", id1, NULL, NULL, &json, &error_));
     CHECK(strstr(json, "\"crval\""), "calexp.wcs: %s", json);
     OK(butler_put_json(butler, "skywcs", id1, NULL, json, NULL, &error_));
+    char *cards = NULL;
+    OK(butler_wcs_fits_header(json, 100, 200, &cards, &error_));
+    CHECK(strstr(cards, "\"CRPIX1\":33") && strstr(cards, "\"CRVAL2\":2.2"), "WCS cards from WCS JSON: %s", cards);
+    butler_string_free(cards);
+    status = butler_wcs_fits_header("{\"crpix\": 1}", 0, 0, &cards, &error);
+    expect_failure(status, error, BUTLER_ERR_INVALID_JSON, "wcs_json", "a WCS that is not one");
     butler_string_free(json);
     OK(butler_get_json(butler, "calexp.bbox", id1, NULL, NULL, &json, &error_));
     CHECK(strstr(json, "\"max\":{\"x\":163,\"y\":247}"), "calexp.bbox: %s", json);

@@ -16,9 +16,11 @@ struct RobustnessTests {
             root: directory.url)
         let started = ContinuousClock.now
         let error = await #expect(throws: ButlerError.self) { try await Butler(repository: directory.url) }
-        // A refused connection fails at once; the bound only tells that from the 67 s hang this
-        // guards against, with room for a machine busy building (22 s seen under full load).
-        #expect(ContinuousClock.now - started < .seconds(40))
+        // A refused connection fails at once (0.08 s alone); the bound only tells that from the
+        // 67 s hang this guards against. Under the parallel suite the continuation can wait for
+        // a concurrency-pool thread while the oracle suites block both (22 s seen while building,
+        // 52 s with the HEALPix oracle running alongside), hence the room.
+        #expect(ContinuousClock.now - started < .seconds(62))
         #expect(error?.code == .storageFailure && error?.isRetryable == true)
         #expect("\(error!)".contains("127.0.0.1:1") && !"\(error!)".contains("secret"), "\(error!)")
     }
