@@ -11,33 +11,12 @@ libSwiftButler.so), on the repository the `Bindings` benchmark target made
 Usage: bindings_bench.py REPOSITORY OUTPUT.json (run.sh sets SWIFT_BUTLER_LIBRARY and PYTHONPATH).
 """
 import json
-import statistics
 import sys
-import time
 
+from bench_timing import timed
 from swift_butler import Butler
 
 VISITS, DETECTORS, SIDE = 100, 10, 4096
-
-
-def percentiles(samples):
-    ordered = sorted(samples)
-    return {"p50": statistics.median(ordered), "p90": ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))],
-            "count": len(ordered)}
-
-
-def timed(operation, iterations, warmup, budget_seconds):
-    for index in range(warmup):
-        operation(index)
-    samples = []
-    deadline = time.perf_counter() + budget_seconds
-    for index in range(iterations):
-        start = time.perf_counter_ns()
-        operation(index)
-        samples.append((time.perf_counter_ns() - start) / 1e3)
-        if time.perf_counter() > deadline and len(samples) >= 5:
-            break
-    return percentiles(samples)
 
 
 def data_id(visit, detector):

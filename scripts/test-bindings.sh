@@ -61,7 +61,9 @@ python=$(bash scripts/daf-butler-env.sh)
 if ! "$python" -c 'import pytest' >/dev/null 2>&1; then
   "$python" -m pip install -q --disable-pip-version-check pytest
 fi
-"$python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps ./python
+# From a copy: setuptools builds in the source tree, and the clone stays as it was.
+cp -r python "$work/python-package"
+"$python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$work/python-package"
 # From the work directory, so that the installed package (not the checkout's) is imported.
 (cd "$work" && SWIFT_BUTLER_LIBRARY="$library_dir/libSwiftButler.so" "$python" -m pytest -q -p no:cacheprovider \
   "$OLDPWD/python/tests")

@@ -341,23 +341,16 @@ public func butlerPutExposure(
         let run = try optionalString(run, "run")
         let type = try runBlocking { try await butler.datasetType(name) }
         let inMemory = try butler.storageClasses.storageClass(named: type.storageClassName).inMemoryType
+        func store<P: PixelValue>(_ pixel: P.Type) throws {
+            try put(
+                try exposure(P.self, image: imagePlane, mask: mask, variance: variance, components: parts), butler, name, dataId, run,
+                refOut)
+        }
         switch inMemory {
-        case is Exposure<Float>.Type:
-            try put(
-                try exposure(Float.self, image: imagePlane, mask: mask, variance: variance, components: parts), butler, name, dataId, run,
-                refOut)
-        case is Exposure<Double>.Type:
-            try put(
-                try exposure(Double.self, image: imagePlane, mask: mask, variance: variance, components: parts), butler, name, dataId, run,
-                refOut)
-        case is Exposure<Int32>.Type:
-            try put(
-                try exposure(Int32.self, image: imagePlane, mask: mask, variance: variance, components: parts), butler, name, dataId, run,
-                refOut)
-        case is Exposure<UInt16>.Type:
-            try put(
-                try exposure(UInt16.self, image: imagePlane, mask: mask, variance: variance, components: parts), butler, name, dataId, run,
-                refOut)
+        case is Exposure<Float>.Type: try store(Float.self)
+        case is Exposure<Double>.Type: try store(Double.self)
+        case is Exposure<Int32>.Type: try store(Int32.self)
+        case is Exposure<UInt16>.Type: try store(UInt16.self)
         default:
             throw BindingFailure(.typeMismatch, "\(name) is stored as \(type.storageClassName), not an exposure")
         }
@@ -370,23 +363,31 @@ public func butlerFindDataset(
     _ handle: OpaquePointer?, _ datasetType: CString?, _ dataId: CString?, _ collections: CString?, _ refOut: StringOut?, _ error: ErrorOut?
 ) -> Int32 {
     entry(error) {
-        let butler = try butlers.object(handle)
         let out = try output(refOut, "ref_json")
         out.pointee = nil
-        let (name, dataId, collections) = try lookup(datasetType, dataId, collections)
-        guard let ref = try runBlocking({ try await butler.findDataset(name, dataId: dataId, collections: collections) }) else {
-            throw BindingFailure(
-                .missingDataset,
-                "no \(name) with data ID \(dataId.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")) in collections \(collections ?? butler.defaultCollections)"
-            )
-        }
-        out.pointee = cString(try JSONText.write(refValue(ref)))
+        let (butler, name, dataId, collections) = try lookup(handle, datasetType, dataId, collections)
+        out.pointee = cString(try JSONText.write(refValue(try findRef(butler, name, dataId, collections))))
     }
 }
 
-/// The dataset type, data ID and collections of a look-up.
-private func lookup(_ datasetType: CString?, _ dataId: CString?, _ collections: CString?) throws -> (String, DataId, [String]?) {
-    (try string(datasetType, "dataset_type"), try dataIdArgument(dataId), try namesArgument(collections, "collections_json"))
+/// The Butler, dataset type, data ID and collections of a look-up.
+private func lookup(
+    _ handle: OpaquePointer?, _ datasetType: CString?, _ dataId: CString?, _ collections: CString?
+) throws -> (Butler, String, DataId, [String]?) {
+    (
+        try butlers.object(handle), try string(datasetType, "dataset_type"), try dataIdArgument(dataId),
+        try namesArgument(collections, "collections_json")
+    )
+}
+
+/// The dataset found first, or a missing-dataset error naming the data ID and collections.
+private func findRef(_ butler: Butler, _ name: String, _ dataId: DataId, _ collections: [String]?) throws -> DatasetRef {
+    guard let ref = try runBlocking({ try await butler.findDataset(name, dataId: dataId, collections: collections) }) else {
+        let rendered = dataId.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+        throw BindingFailure(
+            .missingDataset, "no \(name) with data ID \(rendered) in collections \(collections ?? butler.defaultCollections)")
+    }
+    return ref
 }
 
 /// Reads a Bytes dataset.
@@ -396,11 +397,10 @@ public func butlerGetBytes(
     _ bytesOut: UnsafeMutablePointer<UnsafeMutableRawPointer?>?, _ sizeOut: UnsafeMutablePointer<Int>?, _ error: ErrorOut?
 ) -> Int32 {
     entry(error) {
-        let butler = try butlers.object(handle)
         let bytes = try output(bytesOut, "bytes"), size = try output(sizeOut, "size")
         bytes.pointee = nil
         size.pointee = 0
-        let (name, dataId, collections) = try lookup(datasetType, dataId, collections)
+        let (butler, name, dataId, collections) = try lookup(handle, datasetType, dataId, collections)
         let data = try runBlocking { try await butler.get(name, dataId: dataId, collections: collections, as: Data.self) }
         let buffer = malloc(max(1, data.count))!
         data.withUnsafeBytes { if let base = $0.baseAddress { buffer.copyMemory(from: base, byteCount: $0.count) } }
@@ -416,10 +416,9 @@ public func butlerGetJSON(
     _ result: StringOut?, _ error: ErrorOut?
 ) -> Int32 {
     entry(error) {
-        let butler = try butlers.object(handle)
         let out = try output(result, "json")
         out.pointee = nil
-        let (name, dataId, collections) = try lookup(datasetType, dataId, collections)
+        let (butler, name, dataId, collections) = try lookup(handle, datasetType, dataId, collections)
         let parameters = try objectArgument(parameters, "parameters_json")
         let value = try runBlocking { try await butler.get(name, dataId: dataId, collections: collections, parameters: parameters) }
         // JSON storage classes go through the fast writer; other values through their Codable form.
@@ -449,10 +448,9 @@ public func butlerGetExposure(
     _ result: UnsafeMutablePointer<OpaquePointer?>?, _ error: ErrorOut?
 ) -> Int32 {
     entry(error) {
-        let butler = try butlers.object(handle)
         let out = try output(result, "exposure")
         out.pointee = nil
-        let (name, dataId, collections) = try lookup(datasetType, dataId, collections)
+        let (butler, name, dataId, collections) = try lookup(handle, datasetType, dataId, collections)
         let parameters = try objectArgument(parameters, "parameters_json")
         let value = try runBlocking { try await butler.get(name, dataId: dataId, collections: collections, parameters: parameters) }
         out.pointee = exposures.insert(try ExposureHandle.make(value, context: name))
@@ -465,17 +463,11 @@ public func butlerGetURI(
     _ handle: OpaquePointer?, _ datasetType: CString?, _ dataId: CString?, _ collections: CString?, _ result: StringOut?, _ error: ErrorOut?
 ) -> Int32 {
     entry(error) {
-        let butler = try butlers.object(handle)
         let out = try output(result, "uri")
         out.pointee = nil
-        let (name, dataId, collections) = try lookup(datasetType, dataId, collections)
-        let urls = try runBlocking { () -> [URL] in
-            guard let ref = try await butler.findDataset(name, dataId: dataId, collections: collections) else {
-                throw ButlerError(
-                    .missingDataset, "no \(name) with data ID \(dataId) in collections \(collections ?? butler.defaultCollections)")
-            }
-            return try await butler.artifactURLs(ref)
-        }
+        let (butler, name, dataId, collections) = try lookup(handle, datasetType, dataId, collections)
+        let ref = try findRef(butler, name, dataId, collections)
+        let urls = try runBlocking { try await butler.artifactURLs(ref) }
         guard urls.count == 1 else {
             throw BindingFailure(.typeMismatch, "\(name) is stored in \(urls.count) artifacts (\(urls.map(\.path))); ask for a component")
         }

@@ -18,34 +18,9 @@ import random
 import sys
 
 import lsst.sphgeom as sphgeom
+from sky_regions import offset_point, random_point, ranges
 
 LEVELS = [0, 1, 3, 5, 8, 11, 14, 17]
-
-
-def ranges(rs):
-    return ",".join(f"{a}-{b}" for a, b in rs) or "-"
-
-
-def random_point(rng):
-    return rng.uniform(0.0, 360.0), math.degrees(math.asin(rng.uniform(-1.0, 1.0)))
-
-
-def offset_point(rng, lon, lat, radius):
-    """A point within `radius` degrees of (lon, lat)."""
-    centre = sphgeom.UnitVector3d(sphgeom.LonLat.fromDegrees(lon, lat))
-    north = sphgeom.UnitVector3d.northFrom(centre)
-    east = sphgeom.UnitVector3d(north.cross(centre))
-    distance = math.radians(radius * math.sqrt(rng.random()))
-    bearing = rng.uniform(0.0, 2 * math.pi)
-    v = (centre * math.cos(distance)
-         + (north * math.cos(bearing) + east * math.sin(bearing)) * math.sin(distance))
-    return sphgeom.UnitVector3d(v)
-
-
-def centres(rng, count):
-    """Random centres, then the poles, the equator and longitude 0, where rounding decides."""
-    for _ in range(count):
-        yield random_point(rng)
 
 
 def region_of(rng, kind, lon, lat, size):
