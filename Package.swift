@@ -41,6 +41,8 @@ let package = Package(
             providers: [.apt(["libcfitsio-dev"])]
         ),
         .systemLibrary(name: "CPosixShim"),
+        // CRC-32C for artifact checksums (the SSE 4.2 instruction is an intrinsic Swift cannot name).
+        .target(name: "CChecksum"),
         .systemLibrary(
             name: "CHDF5Shim",
             pkgConfig: "hdf5",
@@ -73,7 +75,7 @@ let package = Package(
         .target(
             name: "Butler",
             dependencies: [
-                "Composites", "Formatters", "CPosixShim", "Sky", "SkyMaps",
+                "Composites", "Formatters", "CPosixShim", "CChecksum", "Sky", "SkyMaps",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

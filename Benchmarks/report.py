@@ -49,6 +49,11 @@ def rows():
             yield (section, "Images", f"{size} cutout 256²: formatter ({kind})", f"{size} cutout 256²: bare C ({kind})", "bare C", None, near_bare)
         yield (section, "Images", f"8k cutout 256²: formatter ({kind})", f"1k cutout 256²: formatter ({kind})",
                "same at 1k² (scaling)", None, ("limit ≤ 1.5 (flat)", lambda r: r <= 1.5))
+    # Issue 14: checksums by measurement (no goal in the issue): a pass over the 192 MiB file
+    # against reading it.
+    section = "Checksums of a 192 MiB artifact (4096² Exposure, FITS)"
+    for algorithm in ["crc32c", "sha256"]:
+        yield (section, "Images", f"4k checksum: {algorithm} (fits-none)", "4k file bytes: read(2) (fits-none)", "read(2) of the file", None, None)
     section = "Components and layouts, 4096² Exposure"
     yield (section, "Images", "4k component wcs: butler get (single-file FITS)", "4k component limit: bare C header keys (single-file FITS)", "bare C header keys", "component", None)
     yield (section, "Images", "4k component bbox: butler get (single-file FITS)", "4k component limit: bare C header keys (single-file FITS)", "bare C header keys", "component", None)

@@ -46,12 +46,16 @@ public final class Butler: Sendable {
     ///   - writeable: False opens read-only.
     ///   - storageClasses: Storage classes to use (built-ins by default).
     ///   - formatters: Formatters to use (built-ins by default).
+    ///   - verifyChecksums: Check every artifact against its recorded checksum before reading it
+    ///     (as the repository's `datastore.verifyChecksums` does for every Butler).
     public init(
         repository: URL, collections: [String] = [], run: String? = nil, writeable: Bool = true,
-        storageClasses: StorageClassRegistry = StorageClassRegistry(), formatters: FormatterRegistry = FormatterRegistry()
+        storageClasses: StorageClassRegistry = StorageClassRegistry(), formatters: FormatterRegistry = FormatterRegistry(),
+        verifyChecksums: Bool = false
     ) async throws {
         let root = repository.standardizedFileURL
-        let config = try RepositoryConfig.load(root: root)
+        var config = try RepositoryConfig.load(root: root)
+        if verifyChecksums { config.datastore.verifyChecksums = true }
         let universe = try Self.universe(config: config, root: root)
         let database = try await Self.openDatabase(config: config, root: root, readOnly: !writeable)
         let registry = Registry(database: database, universe: universe)

@@ -87,6 +87,12 @@ private struct OpenOptions: Decodable {
     var collections: [String]?
     var run: String?
     var writeable: Bool?
+    var verifyChecksums: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case collections, run, writeable
+        case verifyChecksums = "verify_checksums"
+    }
 }
 
 /// Opens a repository.
@@ -101,7 +107,7 @@ public func butlerOpen(_ root: CString?, _ options: CString?, _ handle: UnsafeMu
         let butler = try runBlocking {
             try await Butler(
                 repository: URL(fileURLWithPath: root), collections: options.collections ?? [], run: options.run,
-                writeable: options.writeable ?? true)
+                writeable: options.writeable ?? true, verifyChecksums: options.verifyChecksums ?? false)
         }
         out.pointee = butlers.insert(butler)
     }

@@ -286,6 +286,25 @@ struct CLITests {
         #expect(try butler("image-info", cut).stdout.contains("10×10"))
         let noOutput = try butler("get", repo, "calexp", "--collections", "HSC/calib", "--data-id", "instrument=HSC,detector=16")
         #expect(noOutput.status != 0 && noOutput.stderr.contains("-o FILE"))
+        // A byte changed in the artifact: --verify refuses it, naming the dataset and the path.
+        let verified = try butler(
+            "get", repo, "calexp.bbox", "--collections", "HSC/calib", "--data-id", "instrument=HSC,detector=16", "--verify")
+        #expect(verified.status == 0, "\(verified.stderr)")
+        let artifact = try #require(
+            FileManager.default.enumerator(atPath: repo)?.compactMap { $0 as? String }.first {
+                $0.hasSuffix(".fits") && $0.contains("calexp")
+            })
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: repo).appendingPathComponent(artifact))
+        try handle.seek(toOffset: 20_000)
+        let byte = try #require(try handle.read(upToCount: 1))
+        try handle.seek(toOffset: 20_000)
+        try handle.write(contentsOf: Data([byte[0] ^ 0x01]))
+        try handle.close()
+        let refused = try butler(
+            "get", repo, "calexp.bbox", "--collections", "HSC/calib", "--data-id", "instrument=HSC,detector=16", "--verify")
+        #expect(
+            refused.status != 0 && refused.stderr.contains("corrupt artifact") && refused.stderr.contains(artifact), "\(refused.stderr)")
+        #expect(refused.stderr.contains("crc32c:"), "\(refused.stderr)")
     }
 
     @Test("ingest-raws reads dimensions and exposure metadata from FITS headers")

@@ -155,7 +155,7 @@ struct DatastoreTests {
         let records = try await butler.artifactRecords(plot)
         #expect(records[0].path.hasSuffix(".png"))
         #expect(records[0].fileSize == Int64(png.count))
-        #expect(records[0].checksum?.hasPrefix("sha256:") == true && records[0].checksum?.count == 71)
+        #expect(records[0].checksum?.hasPrefix("crc32c:") == true && records[0].checksum?.count == 15)
         let config = PipelineConfig(name: "isr", thresholds: [1.5, 3], enabled: true)
         let configRef = try await butler.put(config, "pipelineConfig", dataId: ["instrument": "HSC"])
         #expect(try await butler.artifactURLs(configRef)[0].pathExtension == "yaml")

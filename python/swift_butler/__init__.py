@@ -456,12 +456,13 @@ class Butler:
     """A repository opened for reading and writing datasets.
 
     ``collections`` is the default search path, ``run`` the default RUN for puts;
-    ``writeable=False`` opens read-only.
+    ``writeable=False`` opens read-only; ``verify_checksums=True`` checks every artifact against
+    its recorded checksum before reading it (``CorruptArtifactError`` on a mismatch).
     """
 
     def __init__(self, repo: str | os.PathLike, collections: Optional[Iterable[str] | str] = None,
-                 run: Optional[str] = None, writeable: bool = True):
-        options = {"writeable": bool(writeable)}
+                 run: Optional[str] = None, writeable: bool = True, verify_checksums: bool = False):
+        options = {"writeable": bool(writeable), "verify_checksums": bool(verify_checksums)}
         if collections is not None:
             options["collections"] = json.loads(_collections(collections))
         if run is not None:

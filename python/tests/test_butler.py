@@ -135,6 +135,22 @@ def test_errors_are_exception_classes(repo):
     reader.close()  # a second close does nothing
 
 
+def test_verified_reads(repo):
+    directory, butler, image = repo
+    uri = butler.get_uri("blob", HSC_ID)
+    path = uri[len("file://"):]
+    data = bytearray(open(path, "rb").read())
+    data[3] ^= 0x20
+    open(path, "wb").write(bytes(data))
+    assert butler.get("blob", HSC_ID) == bytes(data)  # not asked to verify
+    checking = Butler(directory, collections=["HSC/runs/test"], writeable=False, verify_checksums=True)
+    with pytest.raises(swift_butler.CorruptArtifactError) as corrupt:
+        checking.get("blob", HSC_ID)
+    assert isinstance(corrupt.value, OSError) and "crc32c:" in str(corrupt.value) and "blob" in str(corrupt.value)
+    assert checking.get("metrics", HSC_ID)["count"] == 3
+    checking.close()
+
+
 def test_wrong_python_types(repo):
     directory, butler, image = repo
     with pytest.raises(TypeError):

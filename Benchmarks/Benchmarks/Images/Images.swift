@@ -160,6 +160,17 @@ let benchmarks: @Sendable () -> Void = {
             blackHole(ImageFiles.shared.readBytes(.fitsNone, size: 4096))
         }
     }
+    // Issue 14: the artifact checksum chosen by measurement — each reads the 192 MiB file once.
+    for algorithm in [ChecksumAlgorithm.crc32c, .sha256] {
+        Benchmark("4k checksum: \(algorithm.rawValue) (fits-none)", configuration: .init(setup: { try await ImageFiles.shared.prepare() }))
+        {
+            benchmark in
+            let path = ImageFiles.shared.path(.fitsNone, size: 4096)
+            for _ in benchmark.scaledIterations {
+                blackHole(try algorithm.checksum(ofFileAt: path))
+            }
+        }
+    }
 }
 
 /// Test images on disk, made once and reused by every benchmark process (they take a while).

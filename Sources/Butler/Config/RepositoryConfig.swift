@@ -58,6 +58,11 @@ public struct RepositoryConfig: Sendable, Codable, Equatable {
         public var root: String
         /// Checksum recorded for each artifact.
         public var checksum: ChecksumAlgorithm
+        /// Whether every read checks the artifact against its recorded checksum first (a
+        /// mismatch is ``ButlerError/Code/corruptArtifact``); off unless set (a read then costs
+        /// a pass over the whole file, also for a cutout). `Butler(…, verifyChecksums: true)`
+        /// and `butler get --verify` turn it on for one Butler.
+        public var verifyChecksums: Bool?
         /// Whether artifacts (and their directories) are fsynced before their rows commit.
         public var fsync: Bool
         /// File templates by dataset type name, storage class name, or `default`.
@@ -137,7 +142,7 @@ public struct RepositoryConfig: Sendable, Codable, Equatable {
         RepositoryConfig(
             registry: Registry(db: database ?? "sqlite:///gen3.sqlite3", namespace: namespace),
             datastore: Datastore(
-                root: ".", checksum: .sha256, fsync: true,
+                root: ".", checksum: .crc32c, fsync: true,
                 templates: ["default": defaultTemplate],
                 formatters: [
                     "StructuredDataDict": FormatterChoice(formatter: "JSONFormatter"),

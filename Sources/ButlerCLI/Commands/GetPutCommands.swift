@@ -17,6 +17,7 @@ struct Get: AsyncParsableCommand {
     @Option(name: .long, help: "Cutout box x0,y0,x1,y1 (inclusive corners).") var bbox: String?
     @Option(name: .long, help: "Coordinates of --bbox: parent (default) or local.") var origin: String?
     @Option(name: .shortAndLong, help: "Write to this file (.fits, .h5, .json, or raw bytes for anything else).") var output: String?
+    @Flag(name: .long, help: "Check the artifact against its recorded checksum before reading it.") var verify = false
 
     func run() async throws {
         var parameters: ReadParameters = [:]
@@ -30,7 +31,7 @@ struct Get: AsyncParsableCommand {
             parameters["origin"] = .string(origin)
         }
         let name = component.map { "\(datasetType).\($0)" } ?? datasetType
-        let value = try await withButler(repo, writeable: false) { butler in
+        let value = try await withButler(repo, writeable: false, verifyChecksums: verify) { butler in
             try await butler.get(
                 name, dataId: try parseDataId(dataIds), collections: collections.list.isEmpty ? nil : collections.list,
                 parameters: parameters)

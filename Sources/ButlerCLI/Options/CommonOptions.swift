@@ -104,16 +104,19 @@ func parseDataId(_ items: [String]) throws -> DataId {
 }
 
 /// Opens the repository at `path`.
-func openButler(_ path: String, collections: [String] = [], run: String? = nil, writeable: Bool = true) async throws -> Butler {
-    try await Butler(repository: URL(fileURLWithPath: path), collections: collections, run: run, writeable: writeable)
+func openButler(
+    _ path: String, collections: [String] = [], run: String? = nil, writeable: Bool = true, verifyChecksums: Bool = false
+) async throws -> Butler {
+    try await Butler(
+        repository: URL(fileURLWithPath: path), collections: collections, run: run, writeable: writeable, verifyChecksums: verifyChecksums)
 }
 
 /// Runs `body` with a Butler and closes it whatever happens.
 func withButler<T>(
-    _ path: String, collections: [String] = [], run: String? = nil, writeable: Bool = true,
+    _ path: String, collections: [String] = [], run: String? = nil, writeable: Bool = true, verifyChecksums: Bool = false,
     _ body: (Butler) async throws -> T
 ) async throws -> T {
-    let butler = try await openButler(path, collections: collections, run: run, writeable: writeable)
+    let butler = try await openButler(path, collections: collections, run: run, writeable: writeable, verifyChecksums: verifyChecksums)
     do {
         let result = try await body(butler)
         try await butler.close()

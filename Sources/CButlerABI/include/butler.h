@@ -118,7 +118,9 @@ int32_t butler_create(const char *root, const char *options_json, char **error);
 
 /**
  * Opens a repository. `options_json` (optional): {"collections": [...], "run": "name",
- * "writeable": true}. On success *butler is a handle to close with butler_close.
+ * "writeable": true, "verify_checksums": false (true: every read checks the artifact's recorded
+ * checksum first; a mismatch is BUTLER_ERR_CORRUPT_ARTIFACT)}. On success *butler is a handle to
+ * close with butler_close.
  */
 int32_t butler_open(const char *root, const char *options_json, butler_t **butler, char **error);
 

@@ -45,13 +45,29 @@ extension FileDatastore {
         return info
     }
 
-    /// A local file URL for a recorded artifact.
+    /// A local file URL for a recorded artifact, its checksum verified first when the datastore
+    /// is configured to.
     private func localURL(_ info: StoredFileInfo, _ ref: DatasetRef) throws -> URL {
         guard let file = try storage.localFile(for: info.path) else {
             throw ButlerError(.storageFailure, "cannot read \(ref): \(info.path) in \(storage.location) has no local copy")
         }
+        if config.verifyChecksums == true { try verifyChecksum(info, file: file, ref) }
         // An explicit directory hint: without it Foundation stats the path to find out.
         return URL(filePath: file, directoryHint: .notDirectory)
+    }
+
+    /// Checks an artifact against its recorded checksum (by the algorithm the record names).
+    /// - Throws: ``ButlerError/Code/corruptArtifact`` naming the dataset, the path and both
+    ///   checksums; nothing for an artifact recorded without a checksum.
+    func verifyChecksum(_ info: StoredFileInfo, file: String, _ ref: DatasetRef) throws {
+        guard let expected = info.checksum, let algorithm = ChecksumAlgorithm.of(recorded: expected) else { return }
+        let actual = try algorithm.checksum(ofFileAt: file)
+        guard actual == expected else {
+            throw ButlerError(
+                .corruptArtifact,
+                "\(ref): artifact \(info.path) in \(storage.location) has checksum \(actual ?? "none"), but \(expected) was recorded when it was written"
+            )
+        }
     }
 
     /// Runs a formatter read, turning its failure into the ``ButlerError`` its kind says, with

@@ -40,9 +40,11 @@ extension FileDatastore {
             }
             if size != record.fileSize {
                 report.corrupt.append(problem("\(size) bytes, recorded \(record.fileSize)"))
-            } else if checksums, let expected = record.checksum, let file = try storage.localFile(for: record.path) {
-                let actual = try config.checksum.checksum(ofFileAt: file) ?? expected
-                if actual != expected && expected.hasPrefix(config.checksum.rawValue + ":") {
+            } else if checksums, let expected = record.checksum, let algorithm = ChecksumAlgorithm.of(recorded: expected),
+                let file = try storage.localFile(for: record.path)
+            {
+                let actual = try algorithm.checksum(ofFileAt: file) ?? expected
+                if actual != expected {
                     report.corrupt.append(problem("checksum \(actual), recorded \(expected)"))
                 }
             }
