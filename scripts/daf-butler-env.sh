@@ -10,6 +10,7 @@ set -euo pipefail
 
 version=30.2026.4300
 hpgeom_version=1.6.1
+botocore_version=1.44.8
 venv=${BUTLER_DAF_VENV:-/tmp/butler-daf-butler-$version}
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import lsst.daf.butler' >/dev/null 2>&1; then
   if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
@@ -35,5 +36,11 @@ if ! "$venv/bin/python" -c 'import lsst.pex.config, importlib.util as u; u.find_
   echo "installing: lsst-pex-config==$version, lsst-pipe-base==30.2026.500 (no dependencies) in $venv (pip)" >&2
   "$venv/bin/python" -m pip install -q --disable-pip-version-check "lsst-pex-config==$version" >&2
   "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps "lsst-pipe-base==30.2026.500" >&2
+fi
+# The S3 signatures' reference (botocore, the AWS SDK's signer), and pytest for the Python
+# package's tests.
+if ! "$venv/bin/python" -c 'import botocore, pytest' >/dev/null 2>&1; then
+  echo "installing: botocore==$botocore_version, pytest in $venv (pip)" >&2
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check "botocore==$botocore_version" pytest >&2
 fi
 echo "$venv/bin/python"

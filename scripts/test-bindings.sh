@@ -58,9 +58,6 @@ g++ -std=c++17 -Wall -Wextra -Werror "$work/readme_example.cpp" "${flags[@]}" -o
 
 echo "== Python"
 python=$(bash scripts/daf-butler-env.sh)
-if ! "$python" -c 'import pytest' >/dev/null 2>&1; then
-  "$python" -m pip install -q --disable-pip-version-check pytest
-fi
 # From a copy: setuptools builds in the source tree, and the clone stays as it was.
 cp -r python "$work/python-package"
 "$python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$work/python-package"
