@@ -13,7 +13,12 @@ struct SigV4Tests {
     struct Case: Decodable {
         let method: String, scheme: String, host: String, port: Int?, path: String
         let query: [[String]], headers: [[String]], body: String, credentials: [String?], region: String, time: Int
-        let payload_hash: String, signed: [String: String], presigned: String
+        let payloadHash: String, signed: [String: String], presigned: String
+
+        enum CodingKeys: String, CodingKey {
+            case method, scheme, host, port, path, query, headers, body, credentials, region, time, signed, presigned
+            case payloadHash = "payload_hash"
+        }
     }
 
     @Test("signed headers and presigned URLs equal botocore's")
@@ -26,7 +31,7 @@ struct SigV4Tests {
             count += 1
             let request = S3Request(
                 method: c.method, scheme: c.scheme, host: c.host, port: c.port, path: c.path, query: c.query.map { ($0[0], $0[1]) },
-                headers: c.headers.map { ($0[0], $0[1]) }, payloadHash: c.payload_hash)
+                headers: c.headers.map { ($0[0], $0[1]) }, payloadHash: c.payloadHash)
             let signer = SigV4Signer(
                 credentials: AWSCredentials(
                     accessKeyId: c.credentials[0]!, secretAccessKey: c.credentials[1]!, sessionToken: c.credentials[2]),
