@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: installs what is missing, starts a throw-away PostgreSQL server
-# so the registry suite runs on both engines, runs `swift test` and the bindings' tests (C, C++,
-# Python), stops the server, builds the benchmark package, and runs the fuzz targets for a bounded time.
+# Runs the whole test suite: installs what is missing, starts a throw-away PostgreSQL server (so
+# the registry suite runs on both engines) and an S3-protocol server (moto, signatures checked),
+# runs `swift test` and the bindings' tests (C, C++, Python), stops the servers, builds the
+# benchmark package, and runs the fuzz targets for a bounded time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,10 +13,15 @@ bash scripts/install-deps.sh
 swift format lint --strict -r Sources Tests Benchmarks/Benchmarks Benchmarks/Sources Package.swift Benchmarks/Package.swift Fuzz/Sources Fuzz/Package.swift
 
 pgdir=$(mktemp -d /tmp/butler-pg.XXXXXX)
-trap 'bash scripts/postgres.sh stop "$pgdir"' EXIT
+s3dir=$(mktemp -d /tmp/butler-s3.XXXXXX)
+trap 'bash scripts/postgres.sh stop "$pgdir"; bash scripts/s3-server.sh stop "$s3dir"' EXIT
 BUTLER_TEST_POSTGRES_URL=$(bash scripts/postgres.sh start "$pgdir")
 export BUTLER_TEST_POSTGRES_URL
 echo "PostgreSQL for tests: $BUTLER_TEST_POSTGRES_URL"
+# An S3-protocol server checking signatures (moto_server): BUTLER_TEST_S3_ENDPOINT and its keys.
+s3env=$(bash scripts/s3-server.sh start "$s3dir")
+export $s3env
+echo "S3 for tests: $BUTLER_TEST_S3_ENDPOINT"
 
 swift build --build-tests
 swift test --skip-build "$@"

@@ -34,6 +34,9 @@ package struct S3Request: Sendable, Hashable {
     /// The SHA-256 of no bytes.
     package static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
+    /// The hex SHA-256 of a body, as `x-amz-content-sha256` carries it.
+    package static func payloadHash(of body: Data) -> String { SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined() }
+
     /// Describes a request.
     package init(
         method: String, scheme: String = "https", host: String, port: Int? = nil, path: String, query: [(String, String)] = [],
