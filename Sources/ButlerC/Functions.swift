@@ -101,7 +101,6 @@ public func butlerOpen(_ root: CString?, _ options: CString?, _ handle: UnsafeMu
 {
     entry(error) {
         let out = try output(handle, "butler")
-        out.pointee = nil
         let root = try string(root, "root")
         let options = try json(options, "options_json", as: OpenOptions.self, empty: OpenOptions())
         let butler = try runBlocking {
@@ -370,7 +369,6 @@ public func butlerFindDataset(
 ) -> Int32 {
     entry(error) {
         let out = try output(refOut, "ref_json")
-        out.pointee = nil
         let (butler, name, dataId, collections) = try lookup(handle, datasetType, dataId, collections)
         out.pointee = cString(try JSONText.write(refValue(try findRef(butler, name, dataId, collections))))
     }
@@ -404,7 +402,6 @@ public func butlerGetBytes(
 ) -> Int32 {
     entry(error) {
         let bytes = try output(bytesOut, "bytes"), size = try output(sizeOut, "size")
-        bytes.pointee = nil
         size.pointee = 0
         let (butler, name, dataId, collections) = try lookup(handle, datasetType, dataId, collections)
         let data = try runBlocking { try await butler.get(name, dataId: dataId, collections: collections, as: Data.self) }
@@ -423,7 +420,6 @@ public func butlerGetJSON(
 ) -> Int32 {
     entry(error) {
         let out = try output(result, "json")
-        out.pointee = nil
         let (butler, name, dataId, collections) = try lookup(handle, datasetType, dataId, collections)
         let parameters = try objectArgument(parameters, "parameters_json")
         let value = try runBlocking { try await butler.get(name, dataId: dataId, collections: collections, parameters: parameters) }
@@ -455,7 +451,6 @@ public func butlerGetExposure(
 ) -> Int32 {
     entry(error) {
         let out = try output(result, "exposure")
-        out.pointee = nil
         let (butler, name, dataId, collections) = try lookup(handle, datasetType, dataId, collections)
         let parameters = try objectArgument(parameters, "parameters_json")
         let value = try runBlocking { try await butler.get(name, dataId: dataId, collections: collections, parameters: parameters) }
@@ -470,7 +465,6 @@ public func butlerGetURI(
 ) -> Int32 {
     entry(error) {
         let out = try output(result, "uri")
-        out.pointee = nil
         let (butler, name, dataId, collections) = try lookup(handle, datasetType, dataId, collections)
         let ref = try findRef(butler, name, dataId, collections)
         let urls = try runBlocking { try await butler.artifactURLs(ref) }
@@ -491,7 +485,6 @@ public func butlerQueryDatasets(
     entry(error) {
         let butler = try butlers.object(handle)
         let out = try output(result, "json")
-        out.pointee = nil
         let name = try string(datasetType, "dataset_type")
         let collections = try namesArgument(collections, "collections_json")
         let expression = try optionalString(whereText, "where")
@@ -512,7 +505,6 @@ public func butlerQueryDataIds(
     entry(error) {
         let butler = try butlers.object(handle)
         let out = try output(result, "json")
-        out.pointee = nil
         _ = try string(dimensions, "dimensions_json")
         let names = try namesArgument(dimensions, "dimensions_json") ?? []
         let expression = try optionalString(whereText, "where")
@@ -566,7 +558,6 @@ public func butlerExposureComponent(_ handle: OpaquePointer?, _ component: CStri
     entry(error) {
         let exposure = try exposures.object(handle)
         let out = try output(result, "json")
-        out.pointee = nil
         let name = try string(component, "component")
         let known = ["wcs", "psf", "photoCalib", "visitInfo", "metadata", "bbox"]
         guard let text = try exposure.component(name) else {
@@ -584,7 +575,6 @@ public func butlerExposureWcsHeader(_ handle: OpaquePointer?, _ result: StringOu
     entry(error) {
         let exposure = try exposures.object(handle)
         let out = try output(result, "json")
-        out.pointee = nil
         guard let header = try exposure.wcsHeader() else { throw BindingFailure(.missingComponent, "this exposure has no wcs") }
         out.pointee = cString(header)
     }
@@ -595,7 +585,6 @@ public func butlerExposureWcsHeader(_ handle: OpaquePointer?, _ result: StringOu
 public func butlerWcsFITSHeader(_ wcsText: CString?, _ x0: Int64, _ y0: Int64, _ result: StringOut?, _ error: ErrorOut?) -> Int32 {
     entry(error) {
         let out = try output(result, "json")
-        out.pointee = nil
         _ = try string(wcsText, "wcs_json")
         let wcs = try json(wcsText, "wcs_json", as: Wcs.self, empty: Wcs(crpix: Point2D(0, 0), crval: SpherePoint(ra: 0, dec: 0), cd: []))
         guard x0.magnitude < 1 << 40, y0.magnitude < 1 << 40 else {

@@ -194,6 +194,14 @@ func output<T>(_ pointer: UnsafeMutablePointer<T>?, _ name: String) throws -> Un
     return pointer
 }
 
+/// Checks an output pointer to a result the library allocates, and clears it (so a failure
+/// leaves NULL there, never a stale value).
+func output<T>(_ pointer: UnsafeMutablePointer<T?>?, _ name: String) throws -> UnsafeMutablePointer<T?> {
+    guard let pointer else { throw BindingFailure(.nullArgument, "output argument '\(name)' is NULL") }
+    pointer.pointee = nil
+    return pointer
+}
+
 /// A malloc'd copy of `text` for C.
 func cString(_ text: String) -> UnsafeMutablePointer<CChar> { strdup(text) }
 
