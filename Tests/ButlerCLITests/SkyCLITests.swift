@@ -192,5 +192,19 @@ struct SkyCLITests {
         let conflict = try butler("register-skymap", repo, "field", "--config", config.path)
         #expect(conflict.status != 0 && conflict.stderr.contains("field") && conflict.stderr.contains("hash"), "\(conflict.stderr)")
         #expect(try json(butler("query-dimension-records", repo, "skymap", "--json").stdout).count == 1)
+        // -c FIELD=VALUE overrides the file, as daf_butler's register-skymap does: a rings skymap
+        // with three rings, its tract count the skymap's own.
+        try "skyMap: rings\nnumRings: 120\n".write(to: config, atomically: true, encoding: .utf8)
+        let rings = try butler(
+            "register-skymap", repo, "coarse", "--config", config.path, "-c", "numRings=3", "-c", "pixelScale=60", "-c",
+            "patchInnerDimensions=[400, 400]")
+        let coarse = try SkyMap(
+            try YAMLSupport.decode(
+                SkyMapConfiguration.self, from: "skyMap: rings\nnumRings: 3\npixelScale: 60\npatchInnerDimensions: [400, 400]\n"))
+        #expect(rings.status == 0 && rings.stdout.contains("\(coarse.tractCount) tracts"), "\(rings.stdout)\(rings.stderr)")
+        let badOverride = try butler("register-skymap", repo, "coarse2", "--config", config.path, "-c", "numRings")
+        #expect(badOverride.status != 0 && badOverride.stderr.contains("FIELD=VALUE"), "\(badOverride.stderr)")
+        let badValue = try butler("register-skymap", repo, "coarse2", "--config", config.path, "-c", "numRings=0")
+        #expect(badValue.status != 0 && badValue.stderr.contains("numRings 0"), "\(badValue.stderr)")
     }
 }

@@ -16,19 +16,26 @@ struct RegisterSkyMap: AsyncParsableCommand {
             The YAML file uses lsst.skymap's field names: skyMap (rings or discrete), numRings, raStart, \
             version (0: HSC's tract numbering, 1: the current), projection (TAN or STG), pixelScale (arcsec), \
             tractOverlap (deg), rotation (deg), patchInnerDimensions [x, y], patchBorder, and for a discrete \
-            skymap raList, decList, radiusList (deg). Registering the same definition again does nothing.
+            skymap raList, decList, radiusList (deg). -c FIELD=VALUE overrides a field of the file (as \
+            daf_butler's register-skymap does; VALUE is YAML: 120, TAN, [4000, 4000]). Registering the same \
+            definition again does nothing.
             """)
 
     @Argument(help: "The repository root.") var repo: String
     @Argument(help: "The skymap's name (e.g. hsc_rings_v1).") var name: String
     @Option(name: [.customLong("config"), .customLong("config-file"), .customShort("C")], help: "The skymap definition (YAML).")
     var config: String
+    @Option(
+        name: [.customShort("c"), .customLong("config-override")], parsing: .singleValue,
+        help: "Override a field of the definition, FIELD=VALUE (repeatable).")
+    var overrides: [String] = []
 
     func run() async throws {
-        let text: String
+        var text: String
         do { text = try String(contentsOfFile: config, encoding: .utf8) } catch {
             throw ValidationError("cannot read skymap configuration \(config): \(error.localizedDescription)")
         }
+        if !overrides.isEmpty { text = try Self.applying(overrides, to: text, file: config) }
         let skymap: SkyMap
         do {
             skymap = try SkyMap(try YAMLSupport.decode(SkyMapConfiguration.self, from: text, userInfo: [:]))
@@ -45,6 +52,27 @@ struct RegisterSkyMap: AsyncParsableCommand {
             let seconds = String(format: "%.1f", Date().timeIntervalSince(start))
             print("Registered skymap \(name) (hash \(result.hash)): \(result.tracts) tracts, \(result.patches) patches in \(seconds) s")
         }
+    }
+}
+
+extension RegisterSkyMap {
+    /// The definition's YAML with `FIELD=VALUE` overrides applied (each value read as YAML).
+    static func applying(_ overrides: [String], to text: String, file: String) throws -> String {
+        guard case .object(var fields) = try YAMLSupport.decode(JSONValue.self, from: text) else {
+            throw ValidationError("skymap configuration \(file) is not a mapping of fields")
+        }
+        for override in overrides {
+            let parts = override.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw ValidationError("-c \(override): expected FIELD=VALUE")
+            }
+            do {
+                fields[parts[0].trimmingCharacters(in: .whitespaces)] = try YAMLSupport.decode(JSONValue.self, from: parts[1])
+            } catch {
+                throw ValidationError("-c \(override): the value is not YAML: \(error)")
+            }
+        }
+        return try YAMLSupport.encode(JSONValue.object(fields))
     }
 }
 
