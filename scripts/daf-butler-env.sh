@@ -7,22 +7,14 @@
 # The environment lives in /tmp (kept between runs, like the benchmark data); BUTLER_DAF_VENV
 # moves it.
 set -euo pipefail
+. "$(dirname "$0")/python-venv.sh"
 
 version=30.2026.4300
 hpgeom_version=1.6.1
 botocore_version=1.44.8
 venv=${BUTLER_DAF_VENV:-/tmp/butler-daf-butler-$version}
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import lsst.daf.butler' >/dev/null 2>&1; then
-  if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
-    echo "installing: python3-venv" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2
-    apt-get install -y -qq python3-venv >/dev/null
-  fi
-  echo "installing: lsst-daf-butler==$version in $venv (pip)" >&2
-  rm -rf "$venv"
-  python3 -m venv "$venv" >&2
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check "lsst-daf-butler==$version" >&2
+  new_venv "$venv" "lsst-daf-butler==$version"
 fi
 # The sky tests' second reference (lsst-sphgeom comes with daf_butler).
 if ! "$venv/bin/python" -c 'import hpgeom' >/dev/null 2>&1; then

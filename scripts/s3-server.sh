@@ -9,6 +9,7 @@
 # moto lives in its own virtual environment (BUTLER_MOTO_VENV, default /tmp/butler-moto-<version>),
 # made once.
 set -euo pipefail
+. "$(dirname "$0")/python-venv.sh"
 
 action=$1
 dir=$2
@@ -18,16 +19,7 @@ venv=${BUTLER_MOTO_VENV:-/tmp/butler-moto-$version}
 case "$action" in
   start)
     if [ ! -x "$venv/bin/moto_server" ]; then
-      if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
-        echo "installing: python3-venv" >&2
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq >&2
-        apt-get install -y -qq python3-venv >/dev/null
-      fi
-      echo "installing: moto[server]==$version in $venv (pip)" >&2
-      rm -rf "$venv"
-      python3 -m venv "$venv" >&2
-      "$venv/bin/python" -m pip install -q --disable-pip-version-check "moto[server]==$version" >&2
+      new_venv "$venv" "moto[server]==$version"
     fi
     mkdir -p "$dir"
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')

@@ -4,15 +4,26 @@ import Formatters
 import Foundation
 import Synchronization
 
-/// The C pixel type code of a Swift pixel type.
-func pixelCode<P: PixelValue>(_ type: P.Type) -> Int32 {
-    switch P.pixelTypeName {
-    case "Float32": Int32(BUTLER_PIXEL_FLOAT32.rawValue)
-    case "Float64": Int32(BUTLER_PIXEL_FLOAT64.rawValue)
-    case "Int32": Int32(BUTLER_PIXEL_INT32.rawValue)
-    case "UInt16": Int32(BUTLER_PIXEL_UINT16.rawValue)
+/// The C pixel type code of a pixel type the formatters know.
+func pixelCode<P: ImagePixel>(_ type: P.Type) -> Int32 {
+    switch P.kind {
+    case .float32: Int32(BUTLER_PIXEL_FLOAT32.rawValue)
+    case .float64: Int32(BUTLER_PIXEL_FLOAT64.rawValue)
+    case .int32: Int32(BUTLER_PIXEL_INT32.rawValue)
+    case .uint16: Int32(BUTLER_PIXEL_UINT16.rawValue)
     default: Int32(BUTLER_PIXEL_UINT8.rawValue)
     }
+}
+
+/// A ``MaskedImage`` of any supported pixel type, opened generically as the formatters'
+/// `AnyExposure` and `AnyImage` are (a `calexp.maskedImage` get returns one).
+protocol AnyMaskedImage: Sendable {
+    associatedtype Pixel: ImagePixel
+    var maskedImage: MaskedImage<Pixel> { get }
+}
+
+extension MaskedImage: AnyMaskedImage where Pixel: ImagePixel {
+    var maskedImage: MaskedImage<Pixel> { self }
 }
 
 /// A pixel type's name for messages.
@@ -30,7 +41,7 @@ final class PlaneBuffer: @unchecked Sendable {
     let height: Int
     let bytesPerPixel: Int
 
-    init<P: PixelValue>(_ image: Image<P>) {
+    init<P: ImagePixel>(_ image: Image<P>) {
         width = image.width
         height = image.height
         bytesPerPixel = MemoryLayout<P>.stride
@@ -56,11 +67,11 @@ final class ExposureHandle: Sendable {
     /// The exposure's parts besides its planes (nil for an image or masked image).
     private let parts: (wcs: Wcs?, psf: Psf?, photoCalib: PhotoCalib?, visitInfo: VisitInfo?, metadata: Metadata)?
 
-    convenience init(exposure: Exposure<some PixelValue>) throws {
+    convenience init(exposure: Exposure<some ImagePixel>) throws {
         try self.init(image: exposure.image, mask: exposure.mask, variance: exposure.variance, exposure: exposure)
     }
 
-    init<P: PixelValue>(image: Image<P>, mask: Mask?, variance: Image<Float>?, exposure: Exposure<P>? = nil) throws {
+    init<P: ImagePixel>(image: Image<P>, mask: Mask?, variance: Image<Float>?, exposure: Exposure<P>? = nil) throws {
         pixelType = pixelCode(P.self)
         bbox = image.bbox
         planeNames = Set(["image"] + (mask == nil ? [] : ["mask"]) + (variance == nil ? [] : ["variance"]))
@@ -94,17 +105,15 @@ final class ExposureHandle: Sendable {
 
     /// The value read from the Butler, if it is one of the image types.
     static func make(_ value: any Sendable, context: String) throws -> ExposureHandle {
-        func open<P: PixelValue>(_ type: P.Type) throws -> ExposureHandle? {
-            if let exposure = value as? Exposure<P> { return try ExposureHandle(exposure: exposure) }
-            if let masked = value as? MaskedImage<P> {
-                return try ExposureHandle(image: masked.image, mask: masked.mask, variance: masked.variance)
-            }
-            if let image = value as? Image<P> { return try ExposureHandle(image: image, mask: nil, variance: nil) }
-            return nil
+        func exposure(_ value: some AnyExposure) throws -> ExposureHandle { try ExposureHandle(exposure: value.exposure) }
+        func masked(_ value: some AnyMaskedImage) throws -> ExposureHandle {
+            let masked = value.maskedImage
+            return try ExposureHandle(image: masked.image, mask: masked.mask, variance: masked.variance)
         }
-        if let handle = try open(Float.self) ?? open(Double.self) ?? open(Int32.self) ?? open(UInt16.self) ?? open(UInt8.self) {
-            return handle
-        }
+        func image(_ value: some AnyImage) throws -> ExposureHandle { try ExposureHandle(image: value.image, mask: nil, variance: nil) }
+        if let value = value as? any AnyExposure { return try exposure(value) }
+        if let value = value as? any AnyMaskedImage { return try masked(value) }
+        if let value = value as? any AnyImage { return try image(value) }
         if let mask = value as? Mask { return try ExposureHandle(image: mask.image, mask: nil, variance: nil) }
         throw BindingFailure(
             .typeMismatch, "\(context) is a \(type(of: value)), not an image or exposure (use butler_get_json or butler_get_bytes)")

@@ -162,8 +162,8 @@ public func butlerDescribeDatasetType(_ handle: OpaquePointer?, _ name: CString?
         let name = try string(name, "name")
         let out = try output(result, "json")
         let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
-        let datasetType = try runBlocking { try await butler.datasetType(parts[0]) }
-        var storageClass = try butler.storageClasses.storageClass(named: datasetType.storageClassName)
+        let (datasetType, parentClass) = try storageClass(of: parts[0], in: butler)
+        var storageClass = parentClass
         if parts.count == 2 {
             guard let component = storageClass.components[parts[1]] ?? storageClass.derivedComponents[parts[1]] else {
                 throw BindingFailure(
@@ -218,9 +218,7 @@ public func butlerPutBytes(
 ) -> Int32 {
     entry(error) {
         refOut?.pointee = nil
-        let butler = try butlers.object(handle)
-        let datasetType = try string(datasetType, "dataset_type")
-        let dataId = try dataIdArgument(dataId)
+        let (butler, datasetType, dataId) = try target(handle, datasetType, dataId)
         guard size == 0 || bytes != nil else { throw BindingFailure(.nullArgument, "argument 'bytes' is NULL with size \(size)") }
         let data = size == 0 ? Data() : Data(bytes: bytes!, count: size)
         try put(data, butler, datasetType, dataId, try optionalString(run, "run"), refOut)
@@ -263,19 +261,16 @@ public func butlerPutJSON(
 ) -> Int32 {
     entry(error) {
         refOut?.pointee = nil
-        let butler = try butlers.object(handle)
-        let name = try string(datasetType, "dataset_type")
-        let dataId = try dataIdArgument(dataId)
+        let (butler, name, dataId) = try target(handle, datasetType, dataId)
         let text = try string(text, "json")
-        let type = try runBlocking { try await butler.datasetType(name) }
-        let storageClass = try butler.storageClasses.storageClass(named: type.storageClassName)
+        let (_, storageClass) = try storageClass(of: name, in: butler)
         let value = try decodeValue(text, storageClass: storageClass, context: "put of \(name)")
         try put(value, butler, name, dataId, try optionalString(run, "run"), refOut)
     }
 }
 
 /// Reads a caller's plane as an image of `P`, checking its type, size and origin.
-private func image<P: PixelValue>(_ plane: UnsafePointer<butler_plane>, as type: P.Type, name: String, like box: Box2I?) throws -> Image<P>
+private func image<P: ImagePixel>(_ plane: UnsafePointer<butler_plane>, as type: P.Type, name: String, like box: Box2I?) throws -> Image<P>
 {
     let p = plane.pointee
     guard p.pixel_type == pixelCode(P.self) else {
@@ -291,17 +286,22 @@ private func image<P: PixelValue>(_ plane: UnsafePointer<butler_plane>, as type:
     guard let data = p.data else { throw BindingFailure(.nullArgument, "the \(name) plane's data is NULL") }
     let bbox = Box2I(min: Point2I(Int(p.x0), Int(p.y0)), extent: Extent2I(width, height))
     if let box, box != bbox { throw BindingFailure(.invalidArgument, "the \(name) plane covers \(bbox), the image \(box)") }
-    var pixels = [P](repeating: .zero, count: width * height)
-    pixels.withUnsafeMutableBytes { out in
-        for row in 0..<height {
-            memcpy(out.baseAddress! + row * width * size, UnsafeRawPointer(data) + row * Int(p.row_stride), width * size)
+    // Copied once, rows written straight into the array (no zeroing pass first).
+    let rowBytes = width * size
+    let pixels = [P](unsafeUninitializedCapacity: width * height) { buffer, initialized in
+        let out = UnsafeMutableRawPointer(buffer.baseAddress!)
+        if Int(p.row_stride) == rowBytes {
+            out.copyMemory(from: data, byteCount: rowBytes * height)
+        } else {
+            for row in 0..<height { (out + row * rowBytes).copyMemory(from: data + row * Int(p.row_stride), byteCount: rowBytes) }
         }
+        initialized = width * height
     }
     return try Image(bbox: bbox, pixels: pixels)
 }
 
 /// An exposure of pixel type `P` from the caller's planes and component JSON.
-private func exposure<P: PixelValue>(
+private func exposure<P: ImagePixel>(
     _ type: P.Type, image imagePlane: UnsafePointer<butler_plane>, mask: UnsafePointer<butler_plane>?,
     variance: UnsafePointer<butler_plane>?, components: [String: JSONValue]
 ) throws -> Exposure<P> {
@@ -338,27 +338,21 @@ public func butlerPutExposure(
 ) -> Int32 {
     entry(error) {
         refOut?.pointee = nil
-        let butler = try butlers.object(handle)
-        let name = try string(datasetType, "dataset_type")
-        let dataId = try dataIdArgument(dataId)
+        let (butler, name, dataId) = try target(handle, datasetType, dataId)
         guard let imagePlane else { throw BindingFailure(.nullArgument, "argument 'image' is NULL") }
         let parts = try objectArgument(components, "components_json")
         let run = try optionalString(run, "run")
-        let type = try runBlocking { try await butler.datasetType(name) }
-        let inMemory = try butler.storageClasses.storageClass(named: type.storageClassName).inMemoryType
-        func store<P: PixelValue>(_ pixel: P.Type) throws {
+        let (type, storageClass) = try storageClass(of: name, in: butler)
+        let inMemory = storageClass.inMemoryType
+        func store<E: AnyExposure>(_ exposureType: E.Type) throws {
             try put(
-                try exposure(P.self, image: imagePlane, mask: mask, variance: variance, components: parts), butler, name, dataId, run,
+                try exposure(E.Pixel.self, image: imagePlane, mask: mask, variance: variance, components: parts), butler, name, dataId, run,
                 refOut)
         }
-        switch inMemory {
-        case is Exposure<Float>.Type: try store(Float.self)
-        case is Exposure<Double>.Type: try store(Double.self)
-        case is Exposure<Int32>.Type: try store(Int32.self)
-        case is Exposure<UInt16>.Type: try store(UInt16.self)
-        default:
+        guard let exposureType = inMemory as? any AnyExposure.Type else {
             throw BindingFailure(.typeMismatch, "\(name) is stored as \(type.storageClassName), not an exposure")
         }
+        try store(exposureType)
     }
 }
 
@@ -374,14 +368,23 @@ public func butlerFindDataset(
     }
 }
 
+/// The Butler, dataset type and data ID a call names.
+private func target(_ handle: OpaquePointer?, _ datasetType: CString?, _ dataId: CString?) throws -> (Butler, String, DataId) {
+    (try butlers.object(handle), try string(datasetType, "dataset_type"), try dataIdArgument(dataId))
+}
+
 /// The Butler, dataset type, data ID and collections of a look-up.
 private func lookup(
     _ handle: OpaquePointer?, _ datasetType: CString?, _ dataId: CString?, _ collections: CString?
 ) throws -> (Butler, String, DataId, [String]?) {
-    (
-        try butlers.object(handle), try string(datasetType, "dataset_type"), try dataIdArgument(dataId),
-        try namesArgument(collections, "collections_json")
-    )
+    let (butler, name, values) = try target(handle, datasetType, dataId)
+    return (butler, name, values, try namesArgument(collections, "collections_json"))
+}
+
+/// A registered dataset type and its storage class.
+private func storageClass(of name: String, in butler: Butler) throws -> (DatasetType, StorageClass) {
+    let type = try runBlocking { try await butler.datasetType(name) }
+    return (type, try butler.storageClasses.storageClass(named: type.storageClassName))
 }
 
 /// The dataset found first, or a missing-dataset error naming the data ID and collections.

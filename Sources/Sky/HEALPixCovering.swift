@@ -394,6 +394,10 @@ extension HEALPixNested {
         for (first, last) in fine.ranges { parents.insert(first >> UInt64(shift), ((last - 1) >> UInt64(shift)) + 1) }
         let coarse = HEALPixGrid(order: grid.order - shift / 2)
         let side = Int64(1) << Int64(shift / 2)
+        // The fine pixels on a parent's border (in-parent coordinates): only their neighbours can
+        // fall in another parent.
+        let edge =
+            (0..<side).flatMap { [($0, Int64(0)), ($0, side - 1)] } + (1..<max(1, side - 1)).flatMap { [(Int64(0), $0), (side - 1, $0)] }
         var extra: [Int64] = []
         var neighbours: [Int64] = []
         neighbours.reserveCapacity(8)
@@ -402,10 +406,8 @@ extension HEALPixNested {
                 neighbours.removeAll(keepingCapacity: true)
                 coarse.neighbours(parent, into: &neighbours)
                 if neighbours.allSatisfy({ parents.contains(UInt64($0)) }) { continue }
-                for local in 0..<(side * side) {
-                    let lx = Int64(compress(UInt64(local))), ly = Int64(compress(UInt64(local) >> 1))
-                    guard lx == 0 || ly == 0 || lx == side - 1 || ly == side - 1 else { continue }
-                    let pixel = (parent << Int64(shift)) + local
+                for (lx, ly) in edge {
+                    let pixel = (parent << Int64(shift)) + Int64(spread(UInt64(lx)) | (spread(UInt64(ly)) << 1))
                     guard fine.contains(UInt64(pixel)) else { continue }
                     neighbours.removeAll(keepingCapacity: true)
                     grid.neighbours(pixel, into: &neighbours)

@@ -33,11 +33,11 @@ public enum ChecksumAlgorithm: String, Sendable, Codable, CaseIterable {
         case .crc32c:
             var crc: UInt32 = 0
             try Self.chunks(of: path) { crc = butler_crc32c(crc, $0.baseAddress, $0.count) }
-            return "crc32c:" + Self.hex(withUnsafeBytes(of: crc.bigEndian) { Array($0) })
+            return "crc32c:" + hexDigits(withUnsafeBytes(of: crc.bigEndian) { Array($0) })
         case .sha256:
             var hasher = SHA256()
             try Self.chunks(of: path) { hasher.update(bufferPointer: $0) }
-            return "sha256:" + Self.hex(Array(hasher.finalize()))
+            return "sha256:" + hexDigits(hasher.finalize())
         }
     }
 
@@ -61,15 +61,15 @@ public enum ChecksumAlgorithm: String, Sendable, Codable, CaseIterable {
             body(UnsafeRawBufferPointer(start: buffer, count: count))
         }
     }
+}
 
-    private static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text = [UInt8]()
-        text.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
+/// Lower-case hex of bytes (checksums, S3 payload hashes and signatures).
+func hexDigits(_ bytes: some Sequence<UInt8>) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var text = [UInt8]()
+    for byte in bytes {
+        text.append(digits[Int(byte >> 4)])
+        text.append(digits[Int(byte & 0x0F)])
     }
+    return String(decoding: text, as: UTF8.self)
 }

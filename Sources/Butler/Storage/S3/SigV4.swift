@@ -17,7 +17,7 @@ package struct AWSCredentials: Sendable, Hashable {
 
 /// An HTTP request as S3 signs it: method, scheme, host and port, the path as sent
 /// (percent-encoded), query parameters (unencoded), headers, and the hex SHA-256 of the body.
-package struct S3Request: Sendable, Hashable {
+package struct S3Request: Sendable {
     package var method: String
     package var scheme: String
     package var host: String
@@ -35,7 +35,7 @@ package struct S3Request: Sendable, Hashable {
     package static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
     /// The hex SHA-256 of a body, as `x-amz-content-sha256` carries it.
-    package static func payloadHash(of body: Data) -> String { SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined() }
+    package static func payloadHash(of body: Data) -> String { hexDigits(SHA256.hash(data: body)) }
 
     /// Describes a request.
     package init(
@@ -50,18 +50,6 @@ package struct S3Request: Sendable, Hashable {
         self.query = query
         self.headers = headers
         self.payloadHash = payloadHash
-    }
-
-    package static func == (lhs: S3Request, rhs: S3Request) -> Bool {
-        lhs.method == rhs.method && lhs.scheme == rhs.scheme && lhs.host == rhs.host && lhs.port == rhs.port && lhs.path == rhs.path
-            && lhs.query.elementsEqual(rhs.query, by: ==) && lhs.headers.elementsEqual(rhs.headers, by: ==)
-            && lhs.payloadHash == rhs.payloadHash
-    }
-
-    package func hash(into hasher: inout Hasher) {
-        hasher.combine(method)
-        hasher.combine(host)
-        hasher.combine(path)
     }
 
     /// RFC 3986's unreserved characters: the only bytes S3 leaves unencoded (with "/" in paths).
@@ -192,12 +180,12 @@ package struct SigV4Signer: Sendable {
 
     /// The hex signature of a canonical request.
     private func signature(_ canonicalRequest: String, stamp: String) -> String {
-        let digest = SHA256.hash(data: Data(canonicalRequest.utf8)).map { String(format: "%02x", $0) }.joined()
+        let digest = hexDigits(SHA256.hash(data: Data(canonicalRequest.utf8)))
         let stringToSign = "AWS4-HMAC-SHA256\n\(stamp)\n\(scope(stamp))\n\(digest)"
         var key = SymmetricKey(data: Data("AWS4\(credentials.secretAccessKey)".utf8))
         for part in [String(stamp.prefix(8)), region, service, "aws4_request"] {
             key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data(part.utf8), using: key)))
         }
-        return HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: key).map { String(format: "%02x", $0) }.joined()
+        return hexDigits(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: key))
     }
 }
