@@ -257,6 +257,20 @@ struct CLITests {
         #expect(!FileManager.default.fileExists(atPath: directory.url.appendingPathComponent("bad.h5").path))
     }
 
+    @Test("an unreachable PostgreSQL registry fails within seconds, naming the server and not the password")
+    func unreachableServer() throws {
+        let directory = try TemporaryDirectory()
+        // Port 1 on loopback: nothing listens there. A process of its own, so the time is the
+        // open's alone; the bound tells a refused connection (0.1 s) from the 67 s hang it
+        // guards against, with room for a machine busy building (22 s seen).
+        try RepositoryConfig.defaultConfig(database: "postgresql://butler:secret@127.0.0.1:1/nowhere", namespace: "x").write(
+            root: directory.url)
+        let started = ContinuousClock.now
+        let result = try butler("query-collections", directory.url.path)
+        #expect(ContinuousClock.now - started < .seconds(40))
+        #expect(result.status != 0 && result.stderr.contains("127.0.0.1:1") && !result.stderr.contains("secret"), "\(result.stderr)")
+    }
+
     @Test("put a FITS file as a calexp, get components as JSON and cutouts as files")
     func getPut() throws {
         let directory = try TemporaryDirectory()

@@ -8,19 +8,16 @@ import Testing
 /// Inputs and environments that must give a clear error quickly, never a hang or a crash.
 @Suite("Robustness")
 struct RobustnessTests {
-    @Test("an unreachable PostgreSQL registry is a clear, retryable error within seconds")
+    /// How long it takes is checked in a process of its own (`ButlerCLITests`): here the test's
+    /// continuation can wait over a minute for a concurrency-pool thread while other suites
+    /// block both, which no bound can tell from the 67 s hang that test guards against.
+    @Test("an unreachable PostgreSQL registry is a clear, retryable error")
     func unreachableServer() async throws {
         let directory = try TemporaryDirectory()
         // Port 1 on loopback: nothing listens there.
         try RepositoryConfig.defaultConfig(database: "postgresql://butler:secret@127.0.0.1:1/nowhere", namespace: "x").write(
             root: directory.url)
-        let started = ContinuousClock.now
         let error = await #expect(throws: ButlerError.self) { try await Butler(repository: directory.url) }
-        // A refused connection fails at once (0.08 s alone); the bound only tells that from the
-        // 67 s hang this guards against. Under the parallel suite the continuation can wait for
-        // a concurrency-pool thread while the oracle suites block both (22 s seen while building,
-        // 52 s with the HEALPix oracle running alongside), hence the room.
-        #expect(ContinuousClock.now - started < .seconds(62))
         #expect(error?.code == .storageFailure && error?.isRetryable == true)
         #expect("\(error!)".contains("127.0.0.1:1") && !"\(error!)".contains("secret"), "\(error!)")
     }
