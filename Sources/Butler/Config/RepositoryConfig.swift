@@ -73,6 +73,11 @@ public struct RepositoryConfig: Sendable, Codable, Equatable {
         /// each with the formatter of its component storage class (daf_butler's
         /// `composites: disassembled`).
         public var disassembled: [String]?
+        /// How an `s3://BUCKET/PREFIX` root is reached (endpoint, region, profile, retries);
+        /// the environment fills what is not given (``S3Options``).
+        public var s3: S3Options?
+        /// The local cache of a remote root's artifacts (``CacheOptions``).
+        public var cache: CacheOptions?
 
         /// The name of a repository's file datastore when the configuration gives none (as
         /// daf_butler names it; `<butlerRoot>` stays unexpanded so the repository can move).
@@ -87,6 +92,64 @@ public struct RepositoryConfig: Sendable, Codable, Equatable {
             self.fsync = fsync
             self.templates = templates
             self.formatters = formatters
+        }
+    }
+
+    /// How an S3 datastore root is reached. Each setting left out comes from the environment
+    /// as AWS tools and lsst-resources read it: `S3_ENDPOINT_URL`, `AWS_REGION` /
+    /// `AWS_DEFAULT_REGION`, `AWS_PROFILE`; credentials only ever from `AWS_ACCESS_KEY_ID` /
+    /// `AWS_SECRET_ACCESS_KEY` or the shared credentials file, never from `butler.yaml`.
+    public struct S3Options: Sendable, Codable, Equatable {
+        /// The endpoint URL of an S3-protocol server other than AWS (`http://127.0.0.1:9000`),
+        /// addressed path-style.
+        public var endpoint: String?
+        /// The signing region (`us-east-1` when neither this nor the environment gives one).
+        public var region: String?
+        /// The profile of the shared credentials file to sign with.
+        public var profile: String?
+        /// The shared credentials file (`AWS_SHARED_CREDENTIALS_FILE`, else
+        /// `~/.aws/credentials`): a path, never the secrets themselves.
+        public var credentialsFile: String?
+        /// How many seconds all attempts of one request may take (60 by default).
+        public var retryBudget: Double?
+        /// The most attempts for one request (10 by default).
+        public var maxAttempts: Int?
+        /// Objects at least this many bytes are uploaded in parallel parts of this size
+        /// (8 MiB by default; S3's minimum part is 5 MiB).
+        public var multipartThreshold: Int?
+
+        /// Creates S3 settings.
+        public init(endpoint: String? = nil, region: String? = nil, profile: String? = nil) {
+            self.endpoint = endpoint
+            self.region = region
+            self.profile = profile
+        }
+    }
+
+    /// The local cache of artifacts read from a remote datastore root, shared by every process
+    /// that uses the same directory. The environment overrides the directory and the limits as
+    /// daf_butler's does: `DAF_BUTLER_CACHE_DIRECTORY`, and `DAF_BUTLER_CACHE_EXPIRATION_MODE`
+    /// (`files=N`, `datasets=N`, `size=BYTES`, `age=SECONDS`). Formatters read remote artifacts
+    /// from it (cfitsio and HDF5 need a file), so it cannot be turned off; a small limit keeps
+    /// little.
+    public struct CacheOptions: Sendable, Codable, Equatable {
+        /// The cache directory (`~/.cache/swift-butler` by default).
+        public var directory: String?
+        /// The most bytes kept (10 GiB by default).
+        public var maxBytes: Int64?
+        /// The most files kept (100,000 by default).
+        public var maxFiles: Int?
+        /// The most datasets kept (no limit by default).
+        public var maxDatasets: Int?
+        /// How many seconds an unused artifact is kept (no limit by default).
+        public var maxAge: Double?
+
+        /// Creates cache settings.
+        public init(directory: String? = nil, maxBytes: Int64? = nil, maxFiles: Int? = nil, maxAge: Double? = nil) {
+            self.directory = directory
+            self.maxBytes = maxBytes
+            self.maxFiles = maxFiles
+            self.maxAge = maxAge
         }
     }
 

@@ -1,6 +1,7 @@
 package import Foundation
 
-/// Where a datastore's bytes live: a POSIX directory now; S3 and HTTP next. Paths are the
+/// Where a datastore's bytes live: a POSIX directory (``LocalStorage``) or an S3 bucket
+/// (``S3Storage``). Paths are the
 /// datastore's recorded paths, relative to the storage root (absolute ones name files ingested
 /// in place, outside it).
 ///
@@ -44,9 +45,15 @@ package protocol ArtifactStorage: Sendable {
 
     // MARK: Reading
 
-    /// A local file holding the artifact's bytes, for readers that need a path (cfitsio,
-    /// HDF5); nil when the bytes are not on this machine.
-    func localFile(for path: String) throws -> String?
+    /// A local file holding the recorded artifact's bytes, for readers that need a path
+    /// (cfitsio, HDF5). A remote storage downloads it into its cache first, calling `admit`
+    /// with the downloaded copy before anything reads it (the datastore checks the recorded
+    /// checksum there); its error is thrown and the copy discarded. A local storage returns
+    /// its file as is and never calls `admit`.
+    func localFile(for record: StoredFileInfo, admit: (String) throws -> Void) throws -> String?
+    /// The checksum of the artifact's current bytes by `algorithm` (a remote artifact is read
+    /// afresh, never from a cache), or nil when it does not exist.
+    func checksum(of path: String, algorithm: ChecksumAlgorithm) throws -> String?
     /// The whole artifact.
     func read(_ path: String) throws -> Data
     /// A byte range of the artifact (a cutout's tiles).

@@ -48,10 +48,23 @@ extension FileDatastore {
     /// A local file URL for a recorded artifact, its checksum verified first when the datastore
     /// is configured to.
     private func localURL(_ info: StoredFileInfo, _ ref: DatasetRef) throws -> URL {
-        guard let file = try storage.localFile(for: info.path) else {
+        // A remote artifact's checksum is checked as it is downloaded, before it is cached.
+        var admitted = false
+        let local: String?
+        do {
+            local = try storage.localFile(
+                for: info,
+                admit: {
+                    try verifyChecksum(info, file: $0, ref)
+                    admitted = true
+                })
+        } catch let error as ButlerError where error.code != .corruptArtifact {
+            throw ButlerError(error.code, "cannot read \(ref) from \(info.path)", cause: error, isRetryable: error.isRetryable)
+        }
+        guard let file = local else {
             throw ButlerError(.storageFailure, "cannot read \(ref): \(info.path) in \(storage.location) has no local copy")
         }
-        if config.verifyChecksums == true { try verifyChecksum(info, file: file, ref) }
+        if config.verifyChecksums == true, !admitted { try verifyChecksum(info, file: file, ref) }
         // An explicit directory hint: without it Foundation stats the path to find out.
         return URL(filePath: file, directoryHint: .notDirectory)
     }

@@ -40,10 +40,8 @@ extension FileDatastore {
             }
             if size != record.fileSize {
                 report.corrupt.append(problem("\(size) bytes, recorded \(record.fileSize)"))
-            } else if checksums, let expected = record.checksum, let algorithm = ChecksumAlgorithm.of(recorded: expected),
-                let file = try storage.localFile(for: record.path)
-            {
-                let actual = try algorithm.checksum(ofFileAt: file) ?? expected
+            } else if checksums, let expected = record.checksum, let algorithm = ChecksumAlgorithm.of(recorded: expected) {
+                let actual = try storage.checksum(of: record.path, algorithm: algorithm) ?? expected
                 if actual != expected {
                     report.corrupt.append(problem("checksum \(actual), recorded \(expected)"))
                 }

@@ -263,7 +263,22 @@ package final class LocalStorage: ArtifactStorage {
 
     // MARK: Reading
 
-    package func localFile(for path: String) throws -> String? { try resolve(path) }
+    package func localFile(for record: StoredFileInfo, admit: (String) throws -> Void) throws -> String? {
+        try resolve(record.path)
+    }
+
+    package func checksum(of path: String, algorithm: ChecksumAlgorithm) throws -> String? {
+        let file = try resolve(path)
+        guard access(file, F_OK) == 0 else { return nil }
+        return try algorithm.checksum(ofFileAt: file)
+    }
+
+    /// Reads a file ingested in place (an absolute path), or a byte range of it.
+    static func readExternal(_ file: String, range: Range<Int64>?) throws -> Data {
+        do { return try FileIO.read(URL(filePath: file, directoryHint: .notDirectory), range: range) } catch let error as FileIOError {
+            throw ButlerError(error.kind == .missingFile ? .missingArtifact : .storageFailure, "cannot read \(file)", cause: error)
+        }
+    }
 
     package func read(_ path: String) throws -> Data {
         try read(path, range: nil)
@@ -275,10 +290,7 @@ package final class LocalStorage: ArtifactStorage {
 
     /// Reads a recorded artifact, or a byte range of it.
     private func read(_ path: String, range: Range<Int64>?) throws -> Data {
-        let file = try resolve(path)
-        do { return try FileIO.read(URL(filePath: file, directoryHint: .notDirectory), range: range) } catch let error as FileIOError {
-            throw ButlerError(error.kind == .missingFile ? .missingArtifact : .storageFailure, "cannot read \(file)", cause: error)
-        }
+        try Self.readExternal(try resolve(path), range: range)
     }
 
     package func size(of path: String) throws -> Int64? {

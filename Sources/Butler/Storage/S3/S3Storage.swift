@@ -1,0 +1,224 @@
+package import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Artifacts in an S3 bucket under a key prefix (`s3://BUCKET/PREFIX`), read through a local
+/// ``ArtifactCache``.
+///
+/// S3 has no rename, so the registry commit is the publication point: a new artifact is
+/// staged in a local file, uploaded under its final key by ``publish(_:replacing:)`` inside the
+/// registry transaction (which holds the path's lock), and deleted again if the transaction
+/// fails. A writer killed between upload and commit leaves an object no record names — an
+/// orphan, which `butler verify` reports once it is older than ``StagedArtifact/leftoverAge``
+/// and `verify --fix` removes. No zero-byte "directory" objects are ever written.
+///
+/// Paths starting with `/` name local files ingested in place (`direct`) and are read locally.
+///
+/// Concurrency: shared by every task of a Butler; requests go through the process's
+/// ``HTTPTransport``.
+package struct S3Storage: ArtifactStorage {
+    /// The bucket's client.
+    package let client: S3Client
+    /// Where downloaded artifacts are kept.
+    package let cache: ArtifactCache
+    /// The local directory staged artifacts are written in.
+    private let stagingDirectory: String
+
+    /// A storage on the bucket and prefix `settings` name.
+    package init(settings: S3Settings, cache: ArtifactCache) throws {
+        client = S3Client(settings: settings)
+        self.cache = cache
+        stagingDirectory = cache.directory.appendingPathComponent("staging").path
+        do { try FileManager.default.createDirectory(atPath: stagingDirectory, withIntermediateDirectories: true) } catch {
+            throw ButlerError(.storageFailure, "cannot create the staging directory \(stagingDirectory)", cause: error)
+        }
+    }
+
+    package var location: String { client.settings.location }
+
+    /// The object key of an artifact path.
+    private func key(_ path: String) throws -> String {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard !path.isEmpty, !parts.contains(where: { $0 == ".." || $0 == "." || $0.isEmpty }) else {
+            throw ButlerError(.storageFailure, "artifact path '\(path)' is not a plain relative path under \(location)")
+        }
+        return client.settings.prefix.isEmpty ? path : client.settings.prefix + "/" + path
+    }
+
+    /// The artifact path of an object key.
+    private func path(ofKey key: String) -> String {
+        client.settings.prefix.isEmpty ? key : String(key.dropFirst(client.settings.prefix.count + 1))
+    }
+
+    // MARK: Writing
+
+    package func stage(_ path: String) throws -> StagedArtifact {
+        _ = try key(path)
+        let name = "\(UUID().uuidString)-" + (path.split(separator: "/").last.map(String.init) ?? "artifact")
+        return StagedArtifact(path: path, localFile: stagingDirectory + "/" + name)
+    }
+
+    package func stage(_ path: String, from source: String, transfer: TransferMode) throws -> StagedArtifact {
+        _ = try key(path)
+        var info = stat()
+        guard stat(source, &info) == 0 else {
+            throw ButlerError(.missingArtifact, "cannot ingest \(source): \(String(cString: strerror(errno)))")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw ButlerError(.storageFailure, "cannot ingest \(source): it is not a regular file")
+        }
+        switch transfer {
+        case .copy:
+            // Uploaded straight from the user's file, never changed.
+            return StagedArtifact(path: path, localFile: source)
+        case .move:
+            return StagedArtifact(path: path, localFile: source, sourceToRemove: source)
+        case .symlink, .hardlink, .direct:
+            throw ButlerError(
+                .invalidArgument,
+                "cannot \(transfer.rawValue) \(source) into \(location): an object store holds copies only; use transfer copy or move")
+        }
+    }
+
+    package func seal(_ staged: StagedArtifact) throws -> Int64 {
+        var info = stat()
+        guard stat(staged.localFile, &info) == 0 else {
+            throw ButlerError(.storageFailure, "cannot stat the staged artifact \(staged.localFile): \(String(cString: strerror(errno)))")
+        }
+        return Int64(info.st_size)
+    }
+
+    /// Nothing to sync: an upload is durable when S3 acknowledges it.
+    package func sync(_ staged: [StagedArtifact]) throws {}
+
+    package func publish(_ staged: StagedArtifact, replacing: Bool) throws -> Bool {
+        let key = try key(staged.path)
+        if !replacing, try client.head(key) != nil { return false }
+        try client.upload(key, file: staged.localFile)
+        return true
+    }
+
+    /// Nothing to sync: S3 has no directories.
+    package func syncNames(of paths: [String]) throws {}
+
+    package func discard(_ staged: StagedArtifact) {
+        // Only our own staging files; a copy or move ingest stages the user's file itself.
+        if staged.localFile.hasPrefix(stagingDirectory + "/") { _ = unlink(staged.localFile) }
+    }
+
+    package func finish(_ staged: StagedArtifact) {
+        discard(staged)
+        if let source = staged.sourceToRemove { _ = unlink(source) }
+    }
+
+    // MARK: Reading
+
+    package func localFile(for record: StoredFileInfo, admit: (String) throws -> Void) throws -> String? {
+        if record.isExternal { return record.path }
+        let key = try key(record.path)
+        let name = ArtifactCache.entryName(
+            location: location, path: record.path, version: record.checksum ?? "size:\(record.fileSize)")
+        return try cache.file(
+            named: name, dataset: record.datasetId,
+            fetch: { file in
+                guard try client.download(key, to: file) else {
+                    throw ButlerError(.missingArtifact, "artifact \(client.url(key)) does not exist")
+                }
+            }, admit: admit
+        ).path
+    }
+
+    package func checksum(of path: String, algorithm: ChecksumAlgorithm) throws -> String? {
+        if path.hasPrefix("/") { return try algorithm.checksum(ofFileAt: path) }
+        let key = try key(path)
+        let file = stagingDirectory + "/verify-\(UUID().uuidString)"
+        defer { unlink(file) }
+        guard try client.download(key, to: file) else { return nil }
+        return try algorithm.checksum(ofFileAt: file)
+    }
+
+    package func read(_ path: String) throws -> Data {
+        if path.hasPrefix("/") { return try LocalStorage.readExternal(path, range: nil) }
+        let key = try key(path)
+        guard let data = try client.get(key) else {
+            throw ButlerError(.missingArtifact, "artifact \(client.url(key)) does not exist")
+        }
+        return data
+    }
+
+    package func read(_ path: String, range: Range<Int64>) throws -> Data {
+        if path.hasPrefix("/") { return try LocalStorage.readExternal(path, range: range) }
+        let key = try key(path)
+        guard let data = try client.get(key, range: range) else {
+            throw ButlerError(.missingArtifact, "artifact \(client.url(key)) does not exist")
+        }
+        return data
+    }
+
+    package func size(of path: String) throws -> Int64? {
+        if path.hasPrefix("/") {
+            var info = stat()
+            return stat(path, &info) == 0 ? Int64(info.st_size) : nil
+        }
+        return try client.head(try key(path))?.size
+    }
+
+    package func isRegularFile(_ path: String) throws -> Bool {
+        if path.hasPrefix("/") {
+            var info = stat()
+            return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+        }
+        return try size(of: path) != nil
+    }
+
+    package func url(for path: String) throws -> URL {
+        if path.hasPrefix("/") { return URL(filePath: path, directoryHint: .notDirectory) }
+        let encoded = S3Request.encodePath(try key(path))
+        guard let url = URL(string: "s3://\(client.settings.bucket)/\(encoded)") else {
+            throw ButlerError(.storageFailure, "artifact path '\(path)' makes no URL under \(location)")
+        }
+        return url
+    }
+
+    package func retrieve(_ path: String, to destination: URL, overwrite: Bool) throws {
+        let target = destination.standardizedFileURL.path
+        let directory = (target as NSString).deletingLastPathComponent
+        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+            throw ButlerError(.storageFailure, "cannot create directory \(directory)", cause: error)
+        }
+        if access(target, F_OK) == 0, !overwrite { throw ButlerError(.conflict, "\(target) exists (use overwrite)") }
+        // Downloaded beside the target under a hidden name, then renamed: never a partial file.
+        let partial = directory + "/." + (target as NSString).lastPathComponent + ".\(UUID().uuidString).part"
+        defer { unlink(partial) }
+        if path.hasPrefix("/") {
+            try FileManager.default.copyItem(atPath: path, toPath: partial)
+        } else {
+            let key = try key(path)
+            guard try client.download(key, to: partial) else {
+                throw ButlerError(.missingArtifact, "artifact \(client.url(key)) does not exist")
+            }
+        }
+        guard rename(partial, target) == 0 else {
+            throw ButlerError(.storageFailure, "cannot write \(target): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    package func list(under prefix: String) throws -> [ArtifactListing] {
+        let base = client.settings.prefix
+        let listPrefix = [base, prefix].filter { !$0.isEmpty }.joined(separator: "/")
+        let objects = try client.list(prefix: listPrefix.isEmpty ? "" : listPrefix + "/")
+        return objects.map { ArtifactListing(path: path(ofKey: $0.key), size: $0.size, modified: $0.modified, isStaged: false) }
+    }
+
+    /// Nothing: staging is local, and an upload a killed writer left is an orphan `verify` finds.
+    package func leftovers(besides path: String) -> [StagingLeftover] { [] }
+
+    // MARK: Removal
+
+    package func delete(_ path: String) throws {
+        guard !path.hasPrefix("/") else { return }
+        try client.delete(try key(path))
+    }
+}
