@@ -108,6 +108,8 @@ public final class Butler: Sendable {
         // Reject malformed templates now rather than at the first put.
         let datastore = try DatastoreConfiguration.make(
             config, root: root, formatters: FormatterRegistry(), storageClasses: StorageClassRegistry())
+        // A missing bucket or refused credentials stop the creation before anything is written.
+        try DatastoreConfiguration.storage(config.datastore, root: root).checkReachable()
         let database = try await openDatabase(config: config, root: root, readOnly: false, create: true)
         let registry = Registry(database: database, universe: universe)
         do {

@@ -18,6 +18,10 @@ package protocol ArtifactStorage: Sendable {
     /// Where the storage is, for messages and `butler.yaml` (a directory, a bucket URL).
     var location: String { get }
 
+    /// Checks that the storage can be reached and written, before a repository is created on
+    /// it (a directory can be made; a bucket exists and the credentials are accepted).
+    func checkReachable() throws
+
     // MARK: Writing
 
     /// A local file for the bytes of a new artifact at `path`, under a name nobody reads.

@@ -73,7 +73,11 @@ struct QueryDatasets: AsyncParsableCommand {
                     .string(ref.datasetType.name), .string(ref.run), .string(ref.id.uuidString.lowercased()), ref.dataId.json,
                 ]
                 if showFields { row.append(fields[ref.id].map(JSONValue.object) ?? .null) }
-                if showURI { row.append(.string(try await butler.artifactURLs(ref).map(\.path).joined(separator: " "))) }
+                if showURI {
+                    row.append(
+                        .string(
+                            try await butler.artifactURLs(ref).map { $0.isFileURL ? $0.path : $0.absoluteString }.joined(separator: " ")))
+                }
                 rows.append(row)
             }
             return (rows, reasons)

@@ -21,6 +21,19 @@ struct Create: AsyncParsableCommand {
     @Option(name: .long, help: "PostgreSQL schema for this repository's tables.")
     var namespace: String?
 
+    @Option(
+        name: .customLong("datastore-root"),
+        help:
+            "Where artifacts are stored: a directory, or s3://BUCKET/PREFIX (endpoint from S3_ENDPOINT_URL, credentials from AWS_* or ~/.aws/credentials)."
+    )
+    var datastoreRoot: String?
+
+    @Option(name: .customLong("s3-endpoint"), help: "The endpoint of an S3-protocol server other than AWS, recorded in butler.yaml.")
+    var s3Endpoint: String?
+
+    @Option(name: .customLong("s3-profile"), help: "The shared-credentials profile to sign S3 requests with, recorded in butler.yaml.")
+    var s3Profile: String?
+
     func run() async throws {
         var config = RepositoryConfig.defaultConfig()
         if let seedConfig {
@@ -30,8 +43,20 @@ struct Create: AsyncParsableCommand {
         if let database { config.registry.db = database }
         if let namespace { config.registry.namespace = namespace }
         if let dimensionConfig { config.dimensions.config = URL(fileURLWithPath: dimensionConfig).path }
+        if let datastoreRoot {
+            // A relative directory is taken from where the command runs, as the user typed it.
+            config.datastore.root = datastoreRoot.contains("://") ? datastoreRoot : URL(fileURLWithPath: datastoreRoot).path
+        }
+        if s3Endpoint != nil || s3Profile != nil {
+            var options = config.datastore.s3 ?? RepositoryConfig.S3Options()
+            if let s3Endpoint { options.endpoint = s3Endpoint }
+            if let s3Profile { options.profile = s3Profile }
+            config.datastore.s3 = options
+        }
         let root = try await Butler.createRepository(at: URL(fileURLWithPath: repo), config: config)
-        print("Created repository at \(root.path) (registry: \(config.registry.db))")
+        print(
+            "Created repository at \(root.path) (registry: \(config.registry.db), datastore: \(config.datastore.root == "." ? root.path : config.datastore.root))"
+        )
     }
 }
 

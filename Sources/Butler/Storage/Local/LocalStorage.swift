@@ -94,6 +94,8 @@ package final class LocalStorage: ArtifactStorage {
         return ButlerError(code, "cannot \(operation) \(path)", cause: cause)
     }
 
+    package func checkReachable() throws { try makeDirectory(rootPath) }
+
     // MARK: Writing
 
     package func stage(_ path: String) throws -> StagedArtifact {

@@ -38,6 +38,8 @@ package struct S3Storage: ArtifactStorage {
 
     package var location: String { client.settings.location }
 
+    package func checkReachable() throws { try client.checkBucket() }
+
     /// The object key of an artifact path.
     private func key(_ path: String) throws -> String {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
