@@ -17,7 +17,7 @@ import Glibc
 /// index safe between processes; a file enters under its final name by rename, after the
 /// caller's check (its checksum) passed, so no reader sees a partial or corrupt copy.
 ///
-/// An entry used in the last ``evictionGrace`` seconds is never evicted, so that a reader
+/// An entry used in the last ``Limits/evictionGrace`` seconds is never evicted, so that a reader
 /// that just looked one up can open it; the cache may exceed its limits briefly for that.
 ///
 /// Concurrency: shared by every task of a process; the index serialises writers.
@@ -32,13 +32,14 @@ package final class ArtifactCache: Sendable {
         package var maxDatasets: Int?
         /// How long an unused entry stays, in seconds (nil: no limit).
         package var maxAge: TimeInterval?
+        /// Seconds after its last use during which an entry is never evicted, so that a reader
+        /// that just looked it up can open it.
+        package var evictionGrace: TimeInterval = 5
 
         /// The default limits.
         package init() {}
     }
 
-    /// Seconds after its last use during which an entry is never evicted.
-    package static let evictionGrace: TimeInterval = 5
     /// How stale an entry's recorded last use may get before a hit records it again: hits
     /// then cost one read, not one write.
     private static let touchInterval: TimeInterval = 1
@@ -210,7 +211,7 @@ package final class ArtifactCache: Sendable {
     /// within the grace period), and every entry older than the age limit.
     private func evict(_ db: Database, keeping: String) throws {
         let now = Date().timeIntervalSince1970
-        let graceStart = now - Self.evictionGrace
+        let graceStart = now - limits.evictionGrace
         func remove(_ name: String) throws {
             unlink(directory.appendingPathComponent("objects/" + name).path)
             try forget(db, name)

@@ -86,7 +86,9 @@ package final class HTTPTransport: Sendable {
 
     private init() {
         var configuration = HTTPClient.Configuration(
-            timeout: HTTPClient.Configuration.Timeout(connect: .seconds(10), read: .seconds(60)))
+            // async-http-client keeps retrying a refused connection until the connect timeout:
+            // an unreachable endpoint costs this long per attempt, then the retry budget rules.
+            timeout: HTTPClient.Configuration.Timeout(connect: .seconds(5), read: .seconds(60)))
         configuration.connectionPool = HTTPClient.Configuration.ConnectionPool(
             idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
         configuration.httpVersion = .http1Only

@@ -159,6 +159,9 @@ package struct S3Client: Sendable {
             .map { "<Part><PartNumber>\($0.key)</PartNumber><ETag>\(Self.escapeXML($0.value))</ETag></Part>" }
         let body = Data("<CompleteMultipartUpload>\(parts.joined())</CompleteMultipartUpload>".utf8)
         let completed = try send("complete multipart upload of", "POST", key: key, query: [("uploadId", uploadId)], body: body)
+        // A completion whose answer was lost is retried and finds its upload gone: the object
+        // is there, whole, when its size is the file's.
+        if completed.status == 404, HTTPTransport.errorCode(completed) == "NoSuchUpload", try head(key)?.size == Int64(size) { return }
         // S3 can answer 200 with an error document when completion fails late.
         guard completed.isSuccess, !completed.bodyText.contains("<Error>") else {
             _ = try? send("abort multipart upload of", "DELETE", key: key, query: [("uploadId", uploadId)])
