@@ -100,6 +100,82 @@ struct SharedRepositoryCLITests {
         #expect(try client.list(prefix: prefix + "/").isEmpty)
     }
 
+    @Test("two processes reading through one small cache directory: every read right, the index true to the directory")
+    func sharedCache() throws {
+        let directory = try TemporaryDirectory()
+        let repo = directory.url.appendingPathComponent("repo").path
+        let cache = directory.url.appendingPathComponent("cache")
+        var environment = Self.environment
+        environment["DAF_BUTLER_CACHE_DIRECTORY"] = cache.path
+        // Two files for ten datasets: the processes evict each other's entries.
+        environment["DAF_BUTLER_CACHE_EXPIRATION_MODE"] = "files=2"
+        func butler(_ arguments: String...) throws -> CommandResult { try Self.butler(arguments, environment: environment) }
+        let created = try butler(
+            "create", repo, "--datastore-root", "s3://\(DatastoreBackend.s3Bucket!)/cache-\(UUID().uuidString.prefix(8))")
+        #expect(created.status == 0, "\(created.stderr)")
+        // The shortest grace, so that entries go while the processes still run.
+        var config = try RepositoryConfig.load(root: URL(fileURLWithPath: repo))
+        config.datastore.cache = RepositoryConfig.CacheOptions()
+        config.datastore.cache?.evictionGrace = 2
+        try config.write(root: URL(fileURLWithPath: repo))
+        let records = directory.url.appendingPathComponent("records.yaml")
+        try "- {name: HSC}".write(to: records, atomically: true, encoding: .utf8)
+        #expect(try butler("insert-dimension-records", repo, "instrument", records.path).status == 0)
+        try (1...10).map { "- {instrument: HSC, id: \($0)}" }.joined(separator: "\n").write(to: records, atomically: true, encoding: .utf8)
+        #expect(try butler("insert-dimension-records", repo, "detector", records.path).status == 0)
+        #expect(try butler("register-dataset-type", repo, "metrics", "StructuredDataDict", "detector").status == 0)
+        for detector in 1...10 {
+            let file = directory.url.appendingPathComponent("m\(detector).json")
+            try #"{"detector": \#(detector), "padding": "\#(String(repeating: "x", count: 1000 * detector))"}"#.write(
+                to: file, atomically: true, encoding: .utf8)
+            let put = try butler("put", repo, "metrics", file.path, "--data-id", "instrument=HSC,detector=\(detector)", "--run", "r")
+            #expect(put.status == 0, "\(put.stderr)")
+        }
+        // Each process reads eight datasets three times in its own order (all cached: every
+        // entry is within its grace), waits past the grace, then reads two more, whose
+        // downloads evict down to the limit while the other process reads; each value checked.
+        let loop = { (order: String, last: String) in
+            """
+            set -e
+            check() {
+              out=$("$BUTLER" get "$REPO" metrics --collections r --data-id instrument=HSC,detector=$1)
+              echo "$out" | grep -q "\\"detector\\" *: *$1\\b" || { echo "wrong value for $1: $out" >&2; exit 1; }
+            }
+            for round in 1 2 3; do for d in \(order); do check $d; done; done
+            sleep 2.5
+            for d in \(last); do check $d; done
+            """
+        }
+        var processes: [(Process, Pipe)] = []
+        for (order, last) in [("1 2 3 4 5 6 7 8", "9 10 1"), ("8 7 6 5 4 3 2 1", "10 9 2")] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = ["-c", loop(order, last)]
+            process.environment = environment.merging(["BUTLER": BuiltProducts.butler.path, "REPO": repo]) { $1 }
+            let errors = Pipe()
+            process.standardError = errors
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            processes.append((process, errors))
+        }
+        for (process, errors) in processes {
+            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "\(text)")
+        }
+        // The running totals agree with the directory, and no download was left half-way.
+        let cacheIndex = try ArtifactCache(directory: cache, limits: .init())
+        let objects = try FileManager.default.contentsOfDirectory(atPath: cache.appendingPathComponent("objects").path)
+        let bytes = try objects.reduce(Int64(0)) {
+            $0
+                + ((try FileManager.default.attributesOfItem(atPath: cache.appendingPathComponent("objects/" + $1).path)[.size] as? Int64)
+                    ?? 0)
+        }
+        #expect(try cacheIndex.totals() == (bytes, objects.count))
+        #expect(objects.count <= 5, "entries were evicted: \(objects.count) left")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache.appendingPathComponent("incoming").path).isEmpty)
+    }
+
     @Test("a missing bucket or refused credentials stop create before anything is written, naming the bucket")
     func refusals() throws {
         let directory = try TemporaryDirectory()

@@ -173,19 +173,25 @@ struct S3StorageTests {
     func settingsResolution() throws {
         let directory = try TemporaryDirectory()
         let file = directory.url.appendingPathComponent("credentials")
-        try "[default]\naws_access_key_id = A\naws_secret_access_key = B\n\n[profile other]\naws_access_key_id = C\naws_secret_access_key = D\naws_session_token = T\n"
+        try
+            "[default]\naws_access_key_id = A\naws_secret_access_key = B\n\n[profile other]\naws_access_key_id = C\naws_secret_access_key = D\naws_session_token = T\n"
             .write(to: file, atomically: true, encoding: .utf8)
         let environment = ["AWS_SHARED_CREDENTIALS_FILE": file.path, "S3_ENDPOINT_URL": "http://127.0.0.1:9000"]
         let plain = try S3Settings.resolve(root: "s3://bucket/a//b/", options: nil, environment: environment)
         #expect(plain.credentials == AWSCredentials(accessKeyId: "A", secretAccessKey: "B"))
-        #expect(plain.bucket == "bucket" && plain.prefix == "a/b" && plain.pathStyle && plain.port == 9000 && plain.location == "s3://bucket/a/b")
+        #expect(
+            plain.bucket == "bucket" && plain.prefix == "a/b" && plain.pathStyle && plain.port == 9000
+                && plain.location == "s3://bucket/a/b")
         let other = try S3Settings.resolve(
-            root: "s3://bucket", options: .init(profile: "other"), environment: environment.merging(["AWS_ACCESS_KEY_ID": "E", "AWS_SECRET_ACCESS_KEY": "F"]) { $1 })
+            root: "s3://bucket", options: .init(profile: "other"),
+            environment: environment.merging(["AWS_ACCESS_KEY_ID": "E", "AWS_SECRET_ACCESS_KEY": "F"]) { $1 })
         #expect(other.credentials == AWSCredentials(accessKeyId: "C", secretAccessKey: "D", sessionToken: "T"))
         let fromEnvironment = try S3Settings.resolve(
-            root: "s3://bucket", options: nil, environment: environment.merging(["AWS_ACCESS_KEY_ID": "E", "AWS_SECRET_ACCESS_KEY": "F"]) { $1 })
+            root: "s3://bucket", options: nil,
+            environment: environment.merging(["AWS_ACCESS_KEY_ID": "E", "AWS_SECRET_ACCESS_KEY": "F"]) { $1 })
         #expect(fromEnvironment.credentials.accessKeyId == "E")
-        let aws = try S3Settings.resolve(root: "s3://bucket", options: .init(region: "eu-west-2"), environment: ["AWS_SHARED_CREDENTIALS_FILE": file.path])
+        let aws = try S3Settings.resolve(
+            root: "s3://bucket", options: .init(region: "eu-west-2"), environment: ["AWS_SHARED_CREDENTIALS_FILE": file.path])
         #expect(aws.host == "s3.eu-west-2.amazonaws.com" && !aws.pathStyle)
         #expect(throws: ButlerError.self) { try S3Settings.resolve(root: "s3://", options: nil, environment: environment) }
         let missing = #expect(throws: ButlerError.self) {

@@ -143,6 +143,10 @@ public struct RepositoryConfig: Sendable, Codable, Equatable {
         public var maxDatasets: Int?
         /// How many seconds an unused artifact is kept (no limit by default).
         public var maxAge: Double?
+        /// Seconds after its last use during which an entry is never evicted, so that a reader
+        /// in another process that just found it can open it (5 by default, at least 2: uses
+        /// are recorded to the second).
+        public var evictionGrace: Double?
 
         /// Creates cache settings.
         public init(directory: String? = nil, maxBytes: Int64? = nil, maxFiles: Int? = nil, maxAge: Double? = nil) {

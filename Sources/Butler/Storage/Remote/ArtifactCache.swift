@@ -92,6 +92,7 @@ package final class ArtifactCache: Sendable {
         if let maxFiles = options?.maxFiles { limits.maxFiles = maxFiles }
         limits.maxDatasets = options?.maxDatasets
         limits.maxAge = options?.maxAge
+        if let grace = options?.evictionGrace { limits.evictionGrace = max(grace, 2 * touchInterval) }
         if let mode = environment["DAF_BUTLER_CACHE_EXPIRATION_MODE"], !mode.isEmpty {
             let parts = mode.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, let value = Int64(parts[1]), value >= 0 else {
