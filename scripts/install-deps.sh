@@ -3,7 +3,8 @@
 set -euo pipefail
 
 missing=()
-for package in libcfitsio-dev libhdf5-dev libsqlite3-dev zlib1g-dev pkg-config; do
+# nginx serves a directory over HTTP for the HTTP storage tests.
+for package in libcfitsio-dev libhdf5-dev libsqlite3-dev zlib1g-dev pkg-config nginx; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs what is missing, starts a throw-away PostgreSQL server (so
-# the registry suite runs on both engines) and an S3-protocol server (moto, signatures checked),
-# runs `swift test` and the bindings' tests (C, C++, Python), stops the servers, builds the
+# the registry suite runs on both engines), an S3-protocol server (moto, signatures checked) and
+# nginx (HTTP, read-only), runs `swift test` and the bindings' tests (C, C++, Python), stops the servers, builds the
 # benchmark package, and runs the fuzz targets for a bounded time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +14,8 @@ swift format lint --strict -r Sources Tests Benchmarks/Benchmarks Benchmarks/Sou
 
 pgdir=$(mktemp -d /tmp/butler-pg.XXXXXX)
 s3dir=$(mktemp -d /tmp/butler-s3.XXXXXX)
-trap 'bash scripts/postgres.sh stop "$pgdir"; bash scripts/s3-server.sh stop "$s3dir"' EXIT
+httpdir=$(mktemp -d /tmp/butler-http.XXXXXX)
+trap 'bash scripts/postgres.sh stop "$pgdir"; bash scripts/s3-server.sh stop "$s3dir"; bash scripts/http-server.sh stop "$httpdir"; rm -rf "$httpdir-root"' EXIT
 BUTLER_TEST_POSTGRES_URL=$(bash scripts/postgres.sh start "$pgdir")
 export BUTLER_TEST_POSTGRES_URL
 echo "PostgreSQL for tests: $BUTLER_TEST_POSTGRES_URL"
@@ -22,6 +23,10 @@ echo "PostgreSQL for tests: $BUTLER_TEST_POSTGRES_URL"
 s3env=$(bash scripts/s3-server.sh start "$s3dir")
 export $s3env
 echo "S3 for tests: $BUTLER_TEST_S3_ENDPOINT"
+# nginx serving a directory the tests write repositories into: BUTLER_TEST_HTTP_ENDPOINT, _ROOT.
+httpenv=$(bash scripts/http-server.sh start "$httpdir" "$httpdir-root")
+export $httpenv
+echo "HTTP for tests: $BUTLER_TEST_HTTP_ENDPOINT"
 
 swift build --build-tests
 swift test --skip-build "$@"

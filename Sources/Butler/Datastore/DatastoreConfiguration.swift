@@ -21,11 +21,18 @@ enum DatastoreConfiguration {
     /// The storage a datastore root names.
     static func storage(_ datastore: RepositoryConfig.Datastore, root: URL) throws -> any ArtifactStorage {
         if isRemote(datastore.root) {
-            guard datastore.root.lowercased().hasPrefix("s3://") else {
-                throw ButlerError(.configuration, "datastore root \(datastore.root): only s3:// and local directories can be written")
+            let scheme = datastore.root.prefix { $0 != ":" }.lowercased()
+            switch scheme {
+            case "s3":
+                return try S3Storage(
+                    settings: S3Settings.resolve(root: datastore.root, options: datastore.s3),
+                    cache: ArtifactCache.configured(datastore.cache))
+            case "http", "https":
+                return try HTTPStorage(root: datastore.root, cache: ArtifactCache.configured(datastore.cache))
+            default:
+                throw ButlerError(
+                    .configuration, "datastore root \(datastore.root): the scheme \(scheme) is not one of s3, http, https or a directory")
             }
-            return try S3Storage(
-                settings: S3Settings.resolve(root: datastore.root, options: datastore.s3), cache: ArtifactCache.configured(datastore.cache))
         }
         return LocalStorage(root: Butler.resolve(datastore.root, root: root))
     }
@@ -39,7 +46,11 @@ enum DatastoreConfiguration {
     /// The repository's own files under the datastore root (relative to it): `butler.yaml` and
     /// an SQLite registry with its journal files — never artifacts, never removed by a repair.
     static func repositoryFiles(_ config: RepositoryConfig, root: URL, database: String?) -> Set<String> {
-        if isRemote(config.datastore.root) { return [] }
+        // A remote root may be a copy of a whole repository directory (a web server's
+        // mirror): its configuration and SQLite files are not artifacts either.
+        if isRemote(config.datastore.root) {
+            return ["butler.yaml", "gen3.sqlite3", "gen3.sqlite3-wal", "gen3.sqlite3-shm", "gen3.sqlite3-journal"]
+        }
         let datastoreRoot = Butler.resolve(config.datastore.root, root: root).standardizedFileURL.path
         var files: Set<String> = []
         for path in [root.appendingPathComponent("butler.yaml").standardizedFileURL.path]

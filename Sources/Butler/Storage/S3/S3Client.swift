@@ -28,7 +28,7 @@ package struct S3Object: Sendable, Equatable {
 /// answer (nil, false), a missing bucket is ``ButlerError/Code/configuration``, a refused
 /// signature or access ``ButlerError/Code/storageFailure`` (final), 5xx after retries
 /// ``ButlerError/Code/storageFailure`` (retryable).
-package struct S3Client: Sendable {
+package struct S3Client: RemoteObjectReader {
     /// Where and as whom.
     package let settings: S3Settings
     private let signer: SigV4Signer
@@ -196,6 +196,8 @@ package struct S3Client: Sendable {
         guard reply.isSuccess else { throw failure("download", reply, key: key) }
         return true
     }
+
+    package func objectSize(_ key: String) throws -> Int64? { try head(key)?.size }
 
     /// An object's size, date and entity tag, or nil when it does not exist.
     package func head(_ key: String) throws -> S3Object? {

@@ -18,21 +18,23 @@ import Glibc
 ///
 /// Concurrency: shared by every task of a Butler; requests go through the process's
 /// ``HTTPTransport``.
-package struct S3Storage: ArtifactStorage {
+package struct S3Storage: RemoteArtifactStorage {
     /// The bucket's client.
     package let client: S3Client
     /// Where downloaded artifacts are kept.
     package let cache: ArtifactCache
     /// The local directory staged artifacts are written in.
-    private let stagingDirectory: String
+    package let scratchDirectory: String
+
+    package var reader: S3Client { client }
 
     /// A storage on the bucket and prefix `settings` name.
     package init(settings: S3Settings, cache: ArtifactCache) throws {
         client = S3Client(settings: settings)
         self.cache = cache
-        stagingDirectory = cache.directory.appendingPathComponent("staging").path
-        do { try FileManager.default.createDirectory(atPath: stagingDirectory, withIntermediateDirectories: true) } catch {
-            throw ButlerError(.storageFailure, "cannot create the staging directory \(stagingDirectory)", cause: error)
+        scratchDirectory = cache.directory.appendingPathComponent("staging").path
+        do { try FileManager.default.createDirectory(atPath: scratchDirectory, withIntermediateDirectories: true) } catch {
+            throw ButlerError(.storageFailure, "cannot create the staging directory \(scratchDirectory)", cause: error)
         }
     }
 
@@ -40,14 +42,7 @@ package struct S3Storage: ArtifactStorage {
 
     package func checkReachable() throws { try client.checkBucket() }
 
-    /// The object key of an artifact path.
-    private func key(_ path: String) throws -> String {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
-        guard !path.isEmpty, !parts.contains(where: { $0 == ".." || $0 == "." || $0.isEmpty }) else {
-            throw ButlerError(.storageFailure, "artifact path '\(path)' is not a plain relative path under \(location)")
-        }
-        return client.settings.prefix.isEmpty ? path : client.settings.prefix + "/" + path
-    }
+    package func key(_ path: String) throws -> String { try key(path, prefix: client.settings.prefix) }
 
     /// The artifact path of an object key.
     private func path(ofKey key: String) -> String {
@@ -59,7 +54,7 @@ package struct S3Storage: ArtifactStorage {
     package func stage(_ path: String) throws -> StagedArtifact {
         _ = try key(path)
         let name = "\(UUID().uuidString)-" + (path.split(separator: "/").last.map(String.init) ?? "artifact")
-        return StagedArtifact(path: path, localFile: stagingDirectory + "/" + name)
+        return StagedArtifact(path: path, localFile: scratchDirectory + "/" + name)
     }
 
     package func stage(_ path: String, from source: String, transfer: TransferMode) throws -> StagedArtifact {
@@ -107,7 +102,7 @@ package struct S3Storage: ArtifactStorage {
 
     package func discard(_ staged: StagedArtifact) {
         // Only our own staging files; a copy or move ingest stages the user's file itself.
-        if staged.localFile.hasPrefix(stagingDirectory + "/") { _ = unlink(staged.localFile) }
+        if staged.localFile.hasPrefix(scratchDirectory + "/") { _ = unlink(staged.localFile) }
     }
 
     package func finish(_ staged: StagedArtifact) {
@@ -116,64 +111,6 @@ package struct S3Storage: ArtifactStorage {
     }
 
     // MARK: Reading
-
-    package func localFile(for record: StoredFileInfo, admit: (String) throws -> Void) throws -> String? {
-        if record.isExternal { return record.path }
-        let key = try key(record.path)
-        let name = ArtifactCache.entryName(
-            location: location, path: record.path, version: record.checksum ?? "size:\(record.fileSize)")
-        return try cache.file(
-            named: name, dataset: record.datasetId,
-            fetch: { file in
-                guard try client.download(key, to: file) else {
-                    throw ButlerError(.missingArtifact, "artifact \(client.url(key)) does not exist")
-                }
-            }, admit: admit
-        ).path
-    }
-
-    package func checksum(of path: String, algorithm: ChecksumAlgorithm) throws -> String? {
-        if path.hasPrefix("/") { return try algorithm.checksum(ofFileAt: path) }
-        let key = try key(path)
-        let file = stagingDirectory + "/verify-\(UUID().uuidString)"
-        defer { unlink(file) }
-        guard try client.download(key, to: file) else { return nil }
-        return try algorithm.checksum(ofFileAt: file)
-    }
-
-    package func read(_ path: String) throws -> Data {
-        if path.hasPrefix("/") { return try LocalStorage.readExternal(path, range: nil) }
-        let key = try key(path)
-        guard let data = try client.get(key) else {
-            throw ButlerError(.missingArtifact, "artifact \(client.url(key)) does not exist")
-        }
-        return data
-    }
-
-    package func read(_ path: String, range: Range<Int64>) throws -> Data {
-        if path.hasPrefix("/") { return try LocalStorage.readExternal(path, range: range) }
-        let key = try key(path)
-        guard let data = try client.get(key, range: range) else {
-            throw ButlerError(.missingArtifact, "artifact \(client.url(key)) does not exist")
-        }
-        return data
-    }
-
-    package func size(of path: String) throws -> Int64? {
-        if path.hasPrefix("/") {
-            var info = stat()
-            return stat(path, &info) == 0 ? Int64(info.st_size) : nil
-        }
-        return try client.head(try key(path))?.size
-    }
-
-    package func isRegularFile(_ path: String) throws -> Bool {
-        if path.hasPrefix("/") {
-            var info = stat()
-            return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
-        }
-        return try size(of: path) != nil
-    }
 
     package func url(for path: String) throws -> URL {
         if path.hasPrefix("/") { return URL(filePath: path, directoryHint: .notDirectory) }
@@ -184,38 +121,12 @@ package struct S3Storage: ArtifactStorage {
         return url
     }
 
-    package func retrieve(_ path: String, to destination: URL, overwrite: Bool) throws {
-        let target = destination.standardizedFileURL.path
-        let directory = (target as NSString).deletingLastPathComponent
-        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-            throw ButlerError(.storageFailure, "cannot create directory \(directory)", cause: error)
-        }
-        if access(target, F_OK) == 0, !overwrite { throw ButlerError(.conflict, "\(target) exists (use overwrite)") }
-        // Downloaded beside the target under a hidden name, then renamed: never a partial file.
-        let partial = directory + "/." + (target as NSString).lastPathComponent + ".\(UUID().uuidString).part"
-        defer { unlink(partial) }
-        if path.hasPrefix("/") {
-            try FileManager.default.copyItem(atPath: path, toPath: partial)
-        } else {
-            let key = try key(path)
-            guard try client.download(key, to: partial) else {
-                throw ButlerError(.missingArtifact, "artifact \(client.url(key)) does not exist")
-            }
-        }
-        guard rename(partial, target) == 0 else {
-            throw ButlerError(.storageFailure, "cannot write \(target): \(String(cString: strerror(errno)))")
-        }
-    }
-
     package func list(under prefix: String) throws -> [ArtifactListing] {
         let base = client.settings.prefix
         let listPrefix = [base, prefix].filter { !$0.isEmpty }.joined(separator: "/")
         let objects = try client.list(prefix: listPrefix.isEmpty ? "" : listPrefix + "/")
         return objects.map { ArtifactListing(path: path(ofKey: $0.key), size: $0.size, modified: $0.modified, isStaged: false) }
     }
-
-    /// Nothing: staging is local, and an upload a killed writer left is an orphan `verify` finds.
-    package func leftovers(besides path: String) -> [StagingLeftover] { [] }
 
     // MARK: Removal
 

@@ -1,0 +1,126 @@
+package import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the reads of a remote storage need from its protocol (S3, HTTP): whole and ranged
+/// gets, streamed downloads and sizes of objects named by key.
+package protocol RemoteObjectReader: Sendable {
+    /// An object's bytes (a `range` of them), or nil when it does not exist.
+    func get(_ key: String, range: Range<Int64>?) throws -> Data?
+    /// Streams an object into a local file; false when it does not exist.
+    func download(_ key: String, to destination: String) throws -> Bool
+    /// An object's size, or nil when it does not exist.
+    func objectSize(_ key: String) throws -> Int64?
+    /// The object's URL, for messages.
+    func url(_ key: String) -> String
+}
+
+/// A storage whose artifacts are objects behind a ``RemoteObjectReader``: reads are written
+/// once here for every remote protocol — through the ``ArtifactCache`` for readers that need a
+/// file, by range for cutouts, afresh for verification. Paths starting with `/` name local
+/// files ingested in place (`direct`) and are read locally.
+package protocol RemoteArtifactStorage: ArtifactStorage {
+    associatedtype Reader: RemoteObjectReader
+    /// The protocol's reader.
+    var reader: Reader { get }
+    /// Where downloaded artifacts are kept.
+    var cache: ArtifactCache { get }
+    /// A local directory for transient files (staged writes, verification downloads).
+    var scratchDirectory: String { get }
+    /// The object key of an artifact path.
+    /// - Throws: ``ButlerError/Code/storageFailure`` for a path that is not plainly relative.
+    func key(_ path: String) throws -> String
+}
+
+extension RemoteArtifactStorage {
+    /// The key of a plain relative path under `prefix` (no `.`, `..` or empty segments).
+    func key(_ path: String, prefix: String) throws -> String {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard !path.isEmpty, !parts.contains(where: { $0 == ".." || $0 == "." || $0.isEmpty }) else {
+            throw ButlerError(.storageFailure, "artifact path '\(path)' is not a plain relative path under \(location)")
+        }
+        return prefix.isEmpty ? path : prefix + "/" + path
+    }
+
+    private func missing(_ key: String) -> ButlerError {
+        ButlerError(.missingArtifact, "artifact \(reader.url(key)) does not exist")
+    }
+
+    package func localFile(for record: StoredFileInfo, admit: (String) throws -> Void) throws -> String? {
+        if record.isExternal { return record.path }
+        let key = try key(record.path)
+        let name = ArtifactCache.entryName(location: location, path: record.path, version: record.checksum ?? "size:\(record.fileSize)")
+        return try cache.file(
+            named: name, dataset: record.datasetId,
+            fetch: { file in guard try reader.download(key, to: file) else { throw missing(key) } }, admit: admit
+        ).path
+    }
+
+    package func checksum(of path: String, algorithm: ChecksumAlgorithm) throws -> String? {
+        if path.hasPrefix("/") { return try algorithm.checksum(ofFileAt: path) }
+        let key = try key(path)
+        let file = scratchDirectory + "/verify-\(UUID().uuidString)"
+        defer { unlink(file) }
+        guard try reader.download(key, to: file) else { return nil }
+        return try algorithm.checksum(ofFileAt: file)
+    }
+
+    package func read(_ path: String) throws -> Data {
+        if path.hasPrefix("/") { return try LocalStorage.readExternal(path, range: nil) }
+        let key = try key(path)
+        guard let data = try reader.get(key, range: nil) else { throw missing(key) }
+        return data
+    }
+
+    package func read(_ path: String, range: Range<Int64>) throws -> Data {
+        if path.hasPrefix("/") { return try LocalStorage.readExternal(path, range: range) }
+        let key = try key(path)
+        guard let data = try reader.get(key, range: range) else { throw missing(key) }
+        return data
+    }
+
+    package func size(of path: String) throws -> Int64? {
+        if path.hasPrefix("/") {
+            var info = stat()
+            return stat(path, &info) == 0 ? Int64(info.st_size) : nil
+        }
+        return try reader.objectSize(try key(path))
+    }
+
+    package func isRegularFile(_ path: String) throws -> Bool {
+        if path.hasPrefix("/") {
+            var info = stat()
+            return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+        }
+        return try size(of: path) != nil
+    }
+
+    package func retrieve(_ path: String, to destination: URL, overwrite: Bool) throws {
+        let target = destination.standardizedFileURL.path
+        let directory = (target as NSString).deletingLastPathComponent
+        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+            throw ButlerError(.storageFailure, "cannot create directory \(directory)", cause: error)
+        }
+        if access(target, F_OK) == 0, !overwrite { throw ButlerError(.conflict, "\(target) exists (use overwrite)") }
+        // Downloaded beside the target under a hidden name, then renamed: never a partial file.
+        let partial = directory + "/." + (target as NSString).lastPathComponent + ".\(UUID().uuidString).part"
+        defer { unlink(partial) }
+        if path.hasPrefix("/") {
+            do { try FileManager.default.copyItem(atPath: path, toPath: partial) } catch {
+                throw ButlerError(.storageFailure, "cannot copy \(path) to \(target)", cause: error)
+            }
+        } else {
+            let key = try key(path)
+            guard try reader.download(key, to: partial) else { throw missing(key) }
+        }
+        guard rename(partial, target) == 0 else {
+            throw ButlerError(.storageFailure, "cannot write \(target): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Nothing: staging is local, and an object a killed writer left is an orphan `verify`
+    /// finds.
+    package func leftovers(besides path: String) -> [StagingLeftover] { [] }
+}
