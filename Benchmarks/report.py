@@ -147,6 +147,19 @@ def rows():
         yield (section, "Bindings", name, None, None, None, None)
 
 
+    # Issue 14: remote storage beside the bare client doing the same request in the same run
+    # (no goal in the issue for these rows), and a cache hit ≤ 1 ms p50.
+    section = "Remote storage: small JSON datasets on S3 (moto) and HTTP (nginx)"
+    yield (section, "Remote", "S3 small put: butler put (JSON)", "S3 small put limit: bare PUT (async-http-client)",
+           "bare async-http-client PUT", None, None)
+    yield (section, "Remote", "S3 small get (not cached): butler get by data ID", "S3 small get limit: bare GET (async-http-client)",
+           "bare async-http-client GET", None, None)
+    yield (section, "Remote", "HTTP small get (not cached): butler get by data ID", "HTTP small get limit: bare GET (async-http-client)",
+           "bare async-http-client GET", None, None)
+    yield (section, "Remote", "cache hit: butler get by data ID (S3, cached)", "local get: butler get by data ID (POSIX)",
+           "the same get on POSIX", None, ("p50 ≤ 1 ms", lambda p50: p50 <= 1000))
+
+
 # Rows whose iteration is a batch: their figures are divided by the batch size (per dataset,
 # per point).
 PER_ITERATION = {"butler put batch of 100 (JSON, fsync)": (100, "dataset"),

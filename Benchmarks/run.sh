@@ -13,9 +13,19 @@ cd "$(dirname "$0")"
 BUTLER_SKIP_PYTHON=1 bash ../scripts/install-deps.sh
 
 pgdir=/tmp/butler-bench-pg
-trap 'bash ../scripts/postgres.sh halt "$pgdir"' EXIT
+s3dir=/tmp/butler-bench-s3
+httpdir=/tmp/butler-bench-http
+trap 'bash ../scripts/postgres.sh halt "$pgdir"; bash ../scripts/s3-server.sh stop "$s3dir"; bash ../scripts/http-server.sh stop "$httpdir"; rm -rf "$httpdir-root"' EXIT
 BUTLER_BENCH_POSTGRES_URL=$(bash ../scripts/postgres.sh start "$pgdir")
 export BUTLER_BENCH_POSTGRES_URL
+# The remote rows' servers: moto (no signature checking, so the bare-client limit sends plain
+# requests; the Butler signs its own) and nginx serving a directory the Remote target writes to.
+BUTLER_BENCH_S3_ENDPOINT=$(BUTLER_S3_AUTH=0 bash ../scripts/s3-server.sh start "$s3dir" | sed 's/^[^=]*=//')
+httpenv=$(bash ../scripts/http-server.sh start "$httpdir" "$httpdir-root")
+BUTLER_BENCH_HTTP_ENDPOINT=$(echo "$httpenv" | sed -n 's/^BUTLER_TEST_HTTP_ENDPOINT=//p')
+BUTLER_BENCH_HTTP_ROOT=$(echo "$httpenv" | sed -n 's/^BUTLER_TEST_HTTP_ROOT=//p')
+export BUTLER_BENCH_S3_ENDPOINT BUTLER_BENCH_HTTP_ENDPOINT BUTLER_BENCH_HTTP_ROOT
+export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench
 
 results=.results
 rm -rf "$results"

@@ -5,6 +5,7 @@
 # the tests make afterwards must carry a signature moto recomputes and accepts.
 #   scripts/s3-server.sh start DIR   → prints three lines KEY=VALUE: BUTLER_TEST_S3_ENDPOINT,
 #                                      BUTLER_TEST_S3_ACCESS_KEY, BUTLER_TEST_S3_SECRET_KEY
+#                                      (BUTLER_S3_AUTH=0: no signature checking, the endpoint only)
 #   scripts/s3-server.sh stop DIR    → stops the server and deletes DIR
 # moto lives in its own virtual environment (BUTLER_MOTO_VENV, default /tmp/butler-moto-<version>),
 # made once.
@@ -23,13 +24,23 @@ case "$action" in
     fi
     mkdir -p "$dir"
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-    INITIAL_NO_AUTH_ACTION_COUNT=3 nohup "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$dir/server.log" 2>&1 &
+    if [ "${BUTLER_S3_AUTH:-1}" = 0 ]; then
+      # The benchmarks' server: no signature checking, so that the bare-client limit can send
+      # plain requests (the Butler still signs its own).
+      nohup "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$dir/server.log" 2>&1 &
+    else
+      INITIAL_NO_AUTH_ACTION_COUNT=3 nohup "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$dir/server.log" 2>&1 &
+    fi
     echo $! >"$dir/pid"
     endpoint="http://127.0.0.1:$port"
     for _ in $(seq 1 100); do
       if python3 -c "import urllib.request; urllib.request.urlopen('$endpoint/moto-api/')" >/dev/null 2>&1; then break; fi
       sleep 0.1
     done
+    if [ "${BUTLER_S3_AUTH:-1}" = 0 ]; then
+      echo "BUTLER_TEST_S3_ENDPOINT=$endpoint"
+      exit 0
+    fi
     # The three unauthenticated actions: a user, its key, and a policy allowing S3.
     "$venv/bin/python" - "$endpoint" <<'EOF'
 import json

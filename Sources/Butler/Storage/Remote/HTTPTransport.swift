@@ -4,6 +4,10 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// How a remote storage retries a request that failed in a way that may pass: connection
 /// failures and resets, 5xx, 429 and S3's `SlowDown`/`RequestTimeout`. Delays grow
 /// exponentially with full jitter (AWS's advice: a random delay between 0 and the exponential
@@ -157,7 +161,17 @@ package final class HTTPTransport: Sendable {
         if let download {
             try? FileManager.default.removeItem(atPath: download)
             let delegate = try FileDownloadDelegate(path: download)
-            let progress = try client.execute(request: request, delegate: delegate).futureResult.wait()
+            let progress: FileDownloadDelegate.Progress
+            do { progress = try client.execute(request: request, delegate: delegate).futureResult.wait() } catch let error as IOError
+                where [ENOSPC, EDQUOT, EROFS, EACCES, EPERM].contains(error.errnoCode)
+            {
+                // The local side failed (a full cache disk): no retry helps.
+                try? FileManager.default.removeItem(atPath: download)
+                throw ButlerError(
+                    .storageFailure,
+                    "cannot write \(download) while downloading \(parts.url): \(String(cString: strerror(error.errnoCode)))",
+                    cause: error)
+            }
             let head = progress.head
             var fields = Self.fields(head.headers)
             let status = Int(head.status.code)
