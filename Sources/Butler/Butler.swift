@@ -109,7 +109,7 @@ public final class Butler: Sendable {
         let datastore = try DatastoreConfiguration.make(
             config, root: root, formatters: FormatterRegistry(), storageClasses: StorageClassRegistry())
         // A missing bucket or refused credentials stop the creation before anything is written.
-        try DatastoreConfiguration.storage(config.datastore, root: root).checkReachable()
+        for storage in try DatastoreConfiguration.storages(config.datastore, root: root) { try storage.checkReachable() }
         let database = try await openDatabase(config: config, root: root, readOnly: false, create: true)
         let registry = Registry(database: database, universe: universe)
         do {

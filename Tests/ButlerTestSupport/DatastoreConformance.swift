@@ -96,8 +96,23 @@ package struct DatastoreBackend: Sendable, CustomStringConvertible {
         },
         transferModes: [.copy, .move, .direct])
 
+    /// A chain of two POSIX members splitting the work by storage class: exposures in HDF5 under
+    /// `images/`, everything else under `other/` (disjoint, so each dataset has one artifact as
+    /// the suite expects; `ChainedDatastoreTests` covers datasets written to several).
+    package static let chained = DatastoreBackend(
+        name: "chained",
+        configure: { config, _ in
+            config.datastore.chain = [
+                .init(
+                    name: "images", root: "images", constraints: .init(accept: ["ExposureF"]),
+                    formatters: ["ExposureF": .init(formatter: "HDF5ExposureFormatter")]),
+                .init(name: "other", root: "other", constraints: .init(reject: ["ExposureF"])),
+            ]
+        },
+        delete: posix.delete, overwrite: posix.overwrite, list: posix.list)
+
     /// The datastores available in this run.
-    package static var available: [DatastoreBackend] { s3Server == nil ? [.posix] : [.posix, .s3] }
+    package static var available: [DatastoreBackend] { s3Server == nil ? [.posix, .chained] : [.posix, .chained, .s3] }
 }
 
 /// One run of the conformance suite: a datastore on a registry engine.

@@ -78,6 +78,11 @@ public struct RepositoryConfig: Sendable, Codable, Equatable {
         public var s3: S3Options?
         /// The local cache of a remote root's artifacts (``CacheOptions``).
         public var cache: CacheOptions?
+        /// Several datastores in one repository (daf_butler's `ChainedDatastore`): a put goes
+        /// to every member whose ``ChainMember/constraints`` accept it, a get reads from the
+        /// first member that has the dataset, a removal removes from all. When set, ``root``
+        /// and the settings above are the defaults members inherit.
+        public var chain: [ChainMember]?
 
         /// The name of a repository's file datastore when the configuration gives none (as
         /// daf_butler names it; `<butlerRoot>` stays unexpanded so the repository can move).
@@ -92,6 +97,62 @@ public struct RepositoryConfig: Sendable, Codable, Equatable {
             self.fsync = fsync
             self.templates = templates
             self.formatters = formatters
+        }
+    }
+
+    /// One datastore of a chain: its own root (no member's root may be inside another's) and
+    /// name, what it accepts, and the settings it changes from the chain's (formatters are
+    /// merged over the chain's, so one member can write FITS and another HDF5).
+    public struct ChainMember: Sendable, Codable, Equatable {
+        /// The name its records carry (`FileDatastore@<root>` when nil); unique in the chain.
+        public var name: String?
+        /// Its artifact root: a directory (relative to the repository root unless absolute),
+        /// `s3://BUCKET/PREFIX` or a read-only `https://` URL.
+        public var root: String
+        /// Which datasets it stores.
+        public var constraints: Constraints?
+        /// Templates replacing the chain's (by the same keys).
+        public var templates: [String: String]?
+        /// Formatter choices over the chain's.
+        public var formatters: [String: FormatterChoice]?
+        /// Dataset types or storage classes it stores disassembled (the chain's when nil).
+        public var disassembled: [String]?
+        /// Its S3 settings (the chain's when nil).
+        public var s3: S3Options?
+        /// Its cache settings (the chain's when nil).
+        public var cache: CacheOptions?
+
+        /// A member at `root`.
+        public init(name: String? = nil, root: String, constraints: Constraints? = nil, formatters: [String: FormatterChoice]? = nil) {
+            self.name = name
+            self.root = root
+            self.constraints = constraints
+            self.formatters = formatters
+        }
+    }
+
+    /// Which datasets a chain member stores (daf_butler's `constraints`): names of dataset types
+    /// (a component's parent counts) or storage classes, or `all`. A dataset is stored when no
+    /// `reject` entry names it and, if `accept` is given, an `accept` entry does.
+    public struct Constraints: Sendable, Codable, Equatable {
+        /// What it stores (everything when nil).
+        public var accept: [String]?
+        /// What it never stores.
+        public var reject: [String]?
+
+        /// Describes constraints.
+        public init(accept: [String]? = nil, reject: [String]? = nil) {
+            self.accept = accept
+            self.reject = reject
+        }
+
+        /// Whether a dataset of `datasetType` (stored as `storageClass`, itself perhaps based
+        /// on another) is accepted.
+        public func accepts(datasetType: String, storageClasses: [String]) -> Bool {
+            let names = Set([datasetType, datasetType.split(separator: ".").first.map(String.init) ?? datasetType] + storageClasses)
+            if let reject, reject.contains(where: { $0 == "all" || names.contains($0) }) { return false }
+            guard let accept else { return true }
+            return accept.contains { $0 == "all" || names.contains($0) }
         }
     }
 

@@ -123,12 +123,15 @@ public struct StoredFileInfo: Sendable, Hashable, Codable {
     public let storageClass: String
     /// Size in bytes.
     public let fileSize: Int64
-    /// `sha256:<hex>`, or nil when checksums are off.
+    /// `crc32c:<hex>` or `sha256:<hex>`, or nil when checksums are off.
     public let checksum: String?
+    /// The name of the datastore holding it (a chain's member), when read from the registry.
+    public let datastore: String?
 
     /// Describes one artifact.
     public init(
-        datasetId: UUID, component: String, path: String, formatter: String, storageClass: String, fileSize: Int64, checksum: String?
+        datasetId: UUID, component: String, path: String, formatter: String, storageClass: String, fileSize: Int64, checksum: String?,
+        datastore: String? = nil
     ) {
         self.datasetId = datasetId
         self.component = component
@@ -137,13 +140,14 @@ public struct StoredFileInfo: Sendable, Hashable, Codable {
         self.storageClass = storageClass
         self.fileSize = fileSize
         self.checksum = checksum
+        self.datastore = datastore
     }
 
     /// The same record for an artifact at another path.
     func at(path: String) -> StoredFileInfo {
         StoredFileInfo(
             datasetId: datasetId, component: component, path: path, formatter: formatter,
-            storageClass: storageClass, fileSize: fileSize, checksum: checksum)
+            storageClass: storageClass, fileSize: fileSize, checksum: checksum, datastore: datastore)
     }
 
     /// Whether the path is outside the datastore root (a file ingested in place, never deleted
@@ -157,6 +161,8 @@ package struct VerificationInputs: Sendable {
     package let records: [StoredFileInfo]
     /// Paths in its trash (not yet deleted, not orphans).
     package let trashed: Set<String>
+    /// A chain's: each member's inputs by its name.
+    package var members: [String: VerificationInputs] = [:]
 }
 
 /// What `butler verify` found: artifacts that do not match their records, and files no

@@ -57,23 +57,23 @@ extension FileDatastore {
             "SELECT " + Self.recordColumns.joined(separator: ", ")
                 + " FROM \(Self.recordTable) WHERE dataset_id = ? AND datastore_name = ?",
             [.uuid(datasetId), .text(name)]
-        ).compactMap { Self.record($0.values[...], datasetId: datasetId) }
+        ).compactMap { Self.record($0.values[...], datasetId: datasetId, datastore: name) }
     }
 
     package func records(attached rows: [ArraySlice<SQLValue>], datasetId: UUID) -> [StoredFileInfo] {
-        rows.compactMap { Self.record($0, datasetId: datasetId) }
+        rows.compactMap { Self.record($0, datasetId: datasetId, datastore: name) }
     }
 
     /// One record from its six columns (component, path, formatter, storage class, size,
     /// checksum); nil for the all-NULL row of a LEFT JOIN that matched nothing.
-    private static func record(_ values: ArraySlice<SQLValue>, datasetId: UUID) -> StoredFileInfo? {
+    private static func record(_ values: ArraySlice<SQLValue>, datasetId: UUID, datastore: String) -> StoredFileInfo? {
         let start = values.startIndex
         guard let path = values[start + 1].string, let formatter = values[start + 2].string,
             let storageClass = values[start + 3].string
         else { return nil }
         return StoredFileInfo(
             datasetId: datasetId, component: values[start].string ?? "", path: path, formatter: formatter,
-            storageClass: storageClass, fileSize: values[start + 4].int64 ?? 0, checksum: values[start + 5].string)
+            storageClass: storageClass, fileSize: values[start + 4].int64 ?? 0, checksum: values[start + 5].string, datastore: datastore)
     }
 
     package func importRecords(_ session: any SQLSession, _ records: [StoredFileInfo]) throws {
