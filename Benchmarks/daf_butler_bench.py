@@ -26,6 +26,9 @@ of wall-clock percentiles (microseconds) per workload, which `report.py` reads f
   into a new repository; lsst.pipe.base's ObservationDimensionPacker packing one visit ×
   detector data ID (per ID, over 10⁴ prebuilt data IDs).
 
+- remote storage (issue 14): small JSON datasets in an S3 datastore on the run's moto server
+  (`BUTLER_BENCH_S3_ENDPOINT`): put, and get by data ID (downloaded each time).
+
 Each workload is timed per operation after warm-up iterations, with the same kind of cycling
 over data IDs as the Swift benchmarks.
 """
@@ -60,8 +63,11 @@ def payload(visit, detector):
     return {"background": 1000.5 + visit, "noise": 31.6, "nSaturated": float(detector), "psfFwhm": 0.71}
 
 
-def make_repository(root):
-    Butler.makeRepo(root)
+def make_repository(root, config=None):
+    if config is None:
+        Butler.makeRepo(root)
+    else:
+        Butler.makeRepo(root, config=config, forceConfigRoot=False)
     butler = Butler.from_config(root, writeable=True)
     registry = butler.registry
     registry.insertDimensionData("instrument", {"name": "Cam", "detector_max": DETECTORS, "visit_max": 1 << 20})
@@ -119,6 +125,49 @@ def small_datasets(butler, iterations, budget):
         assert len(found) == DETECTORS, len(found)
 
     results["filtered"] = timed(filtered, max(1, iterations // 10), 3, budget)
+    return results
+
+
+def remote(root, budget):
+    """Small JSON datasets in an S3 datastore on the benchmark run's moto server (the Remote
+    target's rows): a put, and a get by data ID (daf_butler caches no StructuredDataDict by
+    default, so every get downloads, as our "not cached" row)."""
+    endpoint = os.environ.get("BUTLER_BENCH_S3_ENDPOINT")
+    if not endpoint:
+        return {}
+    import uuid
+
+    import boto3
+    from lsst.daf.butler import Config
+
+    os.environ["S3_ENDPOINT_URL"] = endpoint
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    bucket = f"daf-bench-{uuid.uuid4().hex[:8]}"
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)
+    butler = make_repository(os.path.join(root, "s3"), Config({"datastore": {"root": f"s3://{bucket}/repo"}}))
+    butler.registry.registerRun("bench/data")
+    butler.registry.registerRun("bench/put")
+    for v in range(VISITS):
+        for d in range(DETECTORS):
+            butler.put(payload(v, d), "metrics", data_id(v, d), run="bench/data")
+    counter = [0]
+
+    def put(index):
+        slot = counter[0] % (VISITS * DETECTORS)
+        run = f"bench/put/{counter[0] // (VISITS * DETECTORS)}"
+        counter[0] += 1
+        if slot == 0:
+            butler.registry.registerRun(run)
+        butler.put(payload(slot // DETECTORS, slot % DETECTORS), "metrics", data_id(slot // DETECTORS, slot % DETECTORS), run=run)
+
+    results = {"s3 put": timed(put, 500, 5, budget)}
+
+    def get(index):
+        visit, detector = cycle(index)
+        butler.get("metrics", data_id(visit, detector), collections=["bench/data"])
+
+    results["s3 get"] = timed(get, 500, 5, budget)
     return results
 
 
@@ -312,9 +361,9 @@ def main():
     parser.add_argument("output", help="JSON file to write")
     parser.add_argument("--iterations", type=int, default=1000, help="timed iterations per small-dataset workload")
     parser.add_argument("--budget", type=float, default=15.0, help="seconds at most per workload")
-    parser.add_argument("--only", help="comma-separated sections to run (small, images, calibrations, sky, skymaps, packers); all by default")
+    parser.add_argument("--only", help="comma-separated sections to run (small, images, calibrations, sky, skymaps, packers, remote); all by default")
     args = parser.parse_args()
-    sections = set(args.only.split(",")) if args.only else {"small", "images", "calibrations", "sky", "skymaps", "packers"}
+    sections = set(args.only.split(",")) if args.only else {"small", "images", "calibrations", "sky", "skymaps", "packers", "remote"}
     root = tempfile.mkdtemp(prefix="daf-butler-bench-")
     try:
         butler = make_repository(root)
@@ -331,6 +380,8 @@ def main():
             results.update(skymap_records(root, max(args.budget, 60.0)))
         if "packers" in sections:
             results.update(packers(min(args.budget, 5.0)))
+        if "remote" in sections:
+            results.update(remote(root, args.budget))
     finally:
         shutil.rmtree(root, ignore_errors=True)
     import lsst.daf.butler

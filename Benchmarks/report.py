@@ -151,9 +151,9 @@ def rows():
     # (no goal in the issue for these rows), and a cache hit ≤ 1 ms p50.
     section = "Remote storage: small JSON datasets on S3 (moto) and HTTP (nginx)"
     yield (section, "Remote", "S3 small put: butler put (JSON)", "S3 small put limit: bare PUT (async-http-client)",
-           "bare async-http-client PUT", None, None)
+           "bare async-http-client PUT", "s3 put", None)
     yield (section, "Remote", "S3 small get (not cached): butler get by data ID", "S3 small get limit: bare GET (async-http-client)",
-           "bare async-http-client GET", None, None)
+           "bare async-http-client GET", "s3 get", None)
     yield (section, "Remote", "HTTP small get (not cached): butler get by data ID", "HTTP small get limit: bare GET (async-http-client)",
            "bare async-http-client GET", None, None)
     yield (section, "Remote", "cache hit: butler get by data ID (S3, cached)", "local get: butler get by data ID (POSIX)",

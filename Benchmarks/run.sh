@@ -6,7 +6,8 @@
 #   bash Benchmarks/run.sh --target Scale      arguments go on to `swift package benchmark`
 # A PostgreSQL server for the registry-scale rows runs from /tmp/butler-bench-pg while the
 # benchmarks run; its data (the filled registries) is kept for the next run.
-# BUTLER_BENCH_DAF=0 leaves daf_butler out (the table then says it was not run).
+# BUTLER_BENCH_DAF=0 leaves daf_butler out (the table then says it was not run);
+# BUTLER_BENCH_DAF_ONLY=remote,small runs only those of its sections (with --target …).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -33,7 +34,7 @@ mkdir -p "$results"
 start=$(date +%s)
 if [ "${BUTLER_BENCH_DAF:-1}" != 0 ]; then
   daf_python=$(bash ../scripts/daf-butler-env.sh)
-  "$daf_python" daf_butler_bench.py "$results/daf_butler.json"
+  "$daf_python" daf_butler_bench.py "$results/daf_butler.json" ${BUTLER_BENCH_DAF_ONLY:+--only "$BUTLER_BENCH_DAF_ONLY"}
 fi
 swift package --allow-writing-to-package-directory benchmark \
   --format histogramPercentiles --path "$results" --no-progress "$@"

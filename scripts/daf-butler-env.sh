@@ -29,10 +29,10 @@ if ! "$venv/bin/python" -c 'import lsst.pex.config, importlib.util as u; u.find_
   "$venv/bin/python" -m pip install -q --disable-pip-version-check "lsst-pex-config==$version" >&2
   "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps "lsst-pipe-base==30.2026.500" >&2
 fi
-# The S3 signatures' reference (botocore, the AWS SDK's signer), and pytest for the Python
-# package's tests.
-if ! "$venv/bin/python" -c 'import botocore, pytest' >/dev/null 2>&1; then
-  echo "installing: botocore==$botocore_version, pytest in $venv (pip)" >&2
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check "botocore==$botocore_version" pytest >&2
+# The S3 signatures' reference (botocore, the AWS SDK's signer), boto3 for daf_butler's S3
+# datastore in the benchmarks, and pytest for the Python package's tests.
+if ! "$venv/bin/python" -c 'import botocore, boto3, pytest' >/dev/null 2>&1; then
+  echo "installing: botocore==$botocore_version, boto3==$botocore_version, pytest in $venv (pip)" >&2
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check "botocore==$botocore_version" "boto3==$botocore_version" pytest >&2
 fi
 echo "$venv/bin/python"

@@ -20,7 +20,7 @@ let benchmarks: @Sendable () -> Void = {
         maxIterations: 900)
     guard RemoteFixture.s3Endpoint != nil, RemoteFixture.httpEndpoint != nil else { return }
     Benchmark.teardown = { RemoteFixture.shared.remove() }
-    let setup: Benchmark.SetupFunction = { try await RemoteFixture.shared.prepare() }
+    let setup: Benchmark.BenchmarkSetupHook = { try await RemoteFixture.shared.prepare() }
 
     Benchmark("S3 small put: butler put (JSON)", configuration: .init(setup: setup)) { benchmark in
         let fixture = RemoteFixture.shared
@@ -37,7 +37,7 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations {
             fixture.putCounter += 1
             try await fixture.bare(
-                "PUT", "\(RemoteFixture.s3Endpoint!)/\(fixture.bucket)/bare/\(fixture.putCounter).json", body: fixture.payload)
+                "PUT", "\(RemoteFixture.s3Endpoint!)/\(fixture.bucket)/bare/\(fixture.putCounter).json", body: fixture.payloadBytes)
         }
     }
     Benchmark("S3 small get (not cached): butler get by data ID", configuration: .init(setup: setup)) { benchmark in
@@ -96,7 +96,9 @@ final class RemoteFixture: @unchecked Sendable {
     var s3URLs: [String] = []
     var httpURLs: [String] = []
     let bucket = "bench-\(UUID().uuidString.prefix(8).lowercased())"
-    let payload = Data(#"{"background":1000.5,"noise":31.6,"nSaturated":3.0,"psfFwhm":0.71}"#.utf8)
+    /// The metrics every dataset holds, and the same JSON as bytes for the bare requests.
+    let payload: [String: JSONValue] = ["background": 1000.5, "noise": 31.6, "nSaturated": 3.0, "psfFwhm": 0.71]
+    let payloadBytes = Data(#"{"background":1000.5,"noise":31.6,"nSaturated":3.0,"psfFwhm":0.71}"#.utf8)
     private var directory: URL?
 
     func dataId(_ visit: Int, _ detector: Int) -> DataId {
@@ -112,6 +114,8 @@ final class RemoteFixture: @unchecked Sendable {
     func bare(_ method: String, _ url: String, body: Data? = nil) async throws {
         var request = HTTPClientRequest(url: url)
         request.method = .RAW(value: method)
+        // Readable by the unsigned GETs of the limit rows.
+        if method == "PUT" { request.headers.add(name: "x-amz-acl", value: "public-read") }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         guard (200..<300).contains(response.status.code) else { throw BenchmarkFailure("\(method) \(url): \(response.status)") }
@@ -146,7 +150,10 @@ final class RemoteFixture: @unchecked Sendable {
             let refs = try await butler.put(contentsOf: batch, run: "data")
             let urls = try await refs.asyncMap { try await butler.artifactURLs($0)[0] }
             if isS3 {
-                s3URLs = urls.map { "\(Self.s3Endpoint!)/\(bucket)/" + $0.absoluteString.dropFirst("s3://\(bucket)/".count) }
+                // The same keys written again by the bare client: an unsigned request may read
+                // only what an unsigned one wrote.
+                s3URLs = urls.map { "\(Self.s3Endpoint!)/\(bucket)/bare-" + $0.absoluteString.dropFirst("s3://\(bucket)/".count) }
+                for url in s3URLs { try await bare("PUT", url, body: payloadBytes) }
             } else {
                 let root = directory.appendingPathComponent("local").path
                 httpURLs = urls.map { "\(Self.httpEndpoint!)/\(directory.lastPathComponent)/local" + $0.path.dropFirst(root.count) }

@@ -35,6 +35,9 @@ package protocol RemoteArtifactStorage: ArtifactStorage {
 }
 
 extension RemoteArtifactStorage {
+    /// Artifacts up to this size are fetched into memory, larger ones streamed to a file.
+    static var inMemoryFetchLimit: Int64 { 4 << 20 }
+
     /// The key of a plain relative path under `prefix` (no `.`, `..` or empty segments).
     func key(_ path: String, prefix: String) throws -> String {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
@@ -54,7 +57,18 @@ extension RemoteArtifactStorage {
         let name = ArtifactCache.entryName(location: location, path: record.path, version: record.checksum ?? "size:\(record.fileSize)")
         return try cache.file(
             named: name, dataset: record.datasetId,
-            fetch: { file in guard try reader.download(key, to: file) else { throw missing(key) } }, admit: admit
+            fetch: { file in
+                // A small artifact comes in one read into memory and one write: streaming to a
+                // file hops through swift-nio's file-I/O threads, which costs more than the bytes.
+                if record.fileSize <= Self.inMemoryFetchLimit {
+                    guard let data = try reader.get(key, range: nil) else { throw missing(key) }
+                    guard FileManager.default.createFile(atPath: file, contents: data) else {
+                        throw ButlerError(.storageFailure, "cannot write \(file) while downloading \(reader.url(key))")
+                    }
+                } else {
+                    guard try reader.download(key, to: file) else { throw missing(key) }
+                }
+            }, admit: admit
         ).path
     }
 

@@ -90,25 +90,33 @@ package struct S3Client: RemoteObjectReader {
 
     // MARK: Objects
 
-    /// Writes an object from memory in one request.
-    package func put(_ key: String, data: Data) throws {
-        let reply = try send("put", "PUT", key: key, body: data)
+    /// Writes an object from memory in one request; with `ifAbsent`, only where no object is
+    /// (a conditional `If-None-Match: *` PUT) and returns false when one is.
+    @discardableResult
+    package func put(_ key: String, data: Data, ifAbsent: Bool = false) throws -> Bool {
+        let reply = try send("put", "PUT", key: key, headers: ifAbsent ? [("If-None-Match", "*")] : [], body: data)
+        if ifAbsent, reply.status == 412 { return false }
         guard reply.isSuccess else { throw failure("put", reply, key: key) }
+        return true
     }
 
     /// Writes an object from a local file: one request below the multipart threshold, else a
     /// multipart upload whose parts go up in parallel (four at a time); a failed multipart
-    /// upload is aborted, leaving nothing.
-    package func upload(_ key: String, file: String) throws {
+    /// upload is aborted, leaving nothing. With `ifAbsent`, nothing is written where an object
+    /// is, and the answer is false (a conditional PUT, or a HEAD before a multipart upload).
+    @discardableResult
+    package func upload(_ key: String, file: String, ifAbsent: Bool = false) throws -> Bool {
         let size = try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int ?? 0
         if size < settings.multipartThreshold {
             let data: Data
             do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
                 throw ButlerError(.storageFailure, "cannot read \(file) to upload it to \(url(key))", cause: error)
             }
-            return try put(key, data: data)
+            return try put(key, data: data, ifAbsent: ifAbsent)
         }
+        if ifAbsent, try head(key) != nil { return false }
         try multipartUpload(key, file: file, size: size)
+        return true
     }
 
     private func multipartUpload(_ key: String, file: String, size: Int) throws {

@@ -9,8 +9,8 @@ import Glibc
 ///
 /// S3 has no rename, so the registry commit is the publication point: a new artifact is
 /// staged in a local file, uploaded under its final key by ``publish(_:replacing:)`` inside the
-/// registry transaction (which holds the path's lock), and deleted again if the transaction
-/// fails. A writer killed between upload and commit leaves an object no record names — an
+/// registry transaction (which holds the path's lock) with a conditional `If-None-Match: *` PUT,
+/// and deleted again if the transaction fails. A writer killed between upload and commit leaves an object no record names — an
 /// orphan, which `butler verify` reports once it is older than ``StagedArtifact/leftoverAge``
 /// and `verify --fix` removes. No zero-byte "directory" objects are ever written.
 ///
@@ -91,10 +91,9 @@ package struct S3Storage: RemoteArtifactStorage {
     package func sync(_ staged: [StagedArtifact]) throws {}
 
     package func publish(_ staged: StagedArtifact, replacing: Bool) throws -> Bool {
-        let key = try key(staged.path)
-        if !replacing, try client.head(key) != nil { return false }
-        try client.upload(key, file: staged.localFile)
-        return true
+        // One conditional request: a retried PUT whose answer was lost finds its own object
+        // and says false; the datastore then sees no other owner and replaces it.
+        try client.upload(try key(staged.path), file: staged.localFile, ifAbsent: !replacing)
     }
 
     /// Nothing to sync: S3 has no directories.
