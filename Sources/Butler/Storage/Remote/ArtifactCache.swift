@@ -49,6 +49,10 @@ package final class ArtifactCache: Sendable {
     /// Its limits.
     package let limits: Limits
     private let index: DatabaseQueue
+    /// Entries this process found or cached, with when it last recorded their use in the
+    /// index: a hit on one is a `stat` of its file, no index read (another process's eviction
+    /// shows as a missing file).
+    private let known = Mutex<[String: TimeInterval]>([:])
 
     /// Opens (creating if needed) a cache directory.
     /// - Throws: ``ButlerError/Code/storageFailure`` naming the directory when it cannot be
@@ -176,12 +180,17 @@ package final class ArtifactCache: Sendable {
             if let error = error as? ButlerError { throw error }
             throw ButlerError(.storageFailure, "cannot record \(name) in the artifact cache at \(directory.path)", cause: error)
         }
+        known.withLock { $0[name] = Date().timeIntervalSince1970 }
         return (final, false)
     }
 
     /// Whether an entry is cached (its file present), recording the use.
     private func lookUp(_ name: String, final: String) throws -> Bool {
         let now = Date().timeIntervalSince1970
+        if let recorded = known.withLock({ $0[name] }), access(final, F_OK) == 0 {
+            if now - recorded > Self.touchInterval { touch(name, now) }
+            return true
+        }
         let lastUsed: Double?
         do {
             lastUsed = try index.read { try Double.fetchOne($0, sql: "SELECT last_used FROM entry WHERE name = ?", arguments: [name]) }
@@ -195,14 +204,23 @@ package final class ArtifactCache: Sendable {
             return false
         }
         if now - lastUsed > Self.touchInterval {
-            try? index.write { db in
-                try db.execute(sql: "UPDATE entry SET last_used = ? WHERE name = ?", arguments: [now, name])
-            }
+            touch(name, now)
+        } else {
+            known.withLock { $0[name] = lastUsed }
         }
         return true
     }
 
+    /// Records a use of an entry in the index (and here).
+    private func touch(_ name: String, _ now: TimeInterval) {
+        try? index.write { db in
+            try db.execute(sql: "UPDATE entry SET last_used = ? WHERE name = ?", arguments: [now, name])
+        }
+        known.withLock { $0[name] = now }
+    }
+
     private func forget(_ db: Database, _ name: String) throws {
+        _ = known.withLock { $0.removeValue(forKey: name) }
         guard let size = try Int64.fetchOne(db, sql: "SELECT size FROM entry WHERE name = ?", arguments: [name]) else { return }
         try db.execute(sql: "DELETE FROM entry WHERE name = ?", arguments: [name])
         try db.execute(sql: "UPDATE totals SET bytes = bytes - ?, files = files - 1 WHERE id = 1", arguments: [size])
