@@ -91,10 +91,8 @@ def make_repository(root, config=None):
     return butler
 
 
-def small_datasets(butler, iterations, budget):
-    results = {}
-    butler.registry.registerRun("bench/data")
-    refs = [butler.put(payload(v, d), "metrics", data_id(v, d), run="bench/data") for v in range(VISITS) for d in range(DETECTORS)]
+def cycling_put(butler):
+    """A put into a new run every 1000 datasets (daf_butler's put needs the run to exist)."""
     counter = [0]
 
     def put(index):
@@ -102,10 +100,17 @@ def small_datasets(butler, iterations, budget):
         run = f"bench/put/{counter[0] // (VISITS * DETECTORS)}"
         counter[0] += 1
         if slot == 0:
-            butler.registry.registerRun(run)  # daf_butler's put needs the run to exist
+            butler.registry.registerRun(run)
         butler.put(payload(slot // DETECTORS, slot % DETECTORS), "metrics", data_id(slot // DETECTORS, slot % DETECTORS), run=run)
 
-    results["put"] = timed(put, iterations, 10, budget)
+    return put
+
+
+def small_datasets(butler, iterations, budget):
+    results = {}
+    butler.registry.registerRun("bench/data")
+    refs = [butler.put(payload(v, d), "metrics", data_id(v, d), run="bench/data") for v in range(VISITS) for d in range(DETECTORS)]
+    results["put"] = timed(cycling_put(butler), iterations, 10, budget)
 
     def get_data_id(index):
         visit, detector = cycle(index)
@@ -147,21 +152,10 @@ def remote(root, budget):
     boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)
     butler = make_repository(os.path.join(root, "s3"), Config({"datastore": {"root": f"s3://{bucket}/repo"}}))
     butler.registry.registerRun("bench/data")
-    butler.registry.registerRun("bench/put")
     for v in range(VISITS):
         for d in range(DETECTORS):
             butler.put(payload(v, d), "metrics", data_id(v, d), run="bench/data")
-    counter = [0]
-
-    def put(index):
-        slot = counter[0] % (VISITS * DETECTORS)
-        run = f"bench/put/{counter[0] // (VISITS * DETECTORS)}"
-        counter[0] += 1
-        if slot == 0:
-            butler.registry.registerRun(run)
-        butler.put(payload(slot // DETECTORS, slot % DETECTORS), "metrics", data_id(slot // DETECTORS, slot % DETECTORS), run=run)
-
-    results = {"s3 put": timed(put, 500, 5, budget)}
+    results = {"s3 put": timed(cycling_put(butler), 500, 5, budget)}
 
     def get(index):
         visit, detector = cycle(index)

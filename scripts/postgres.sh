@@ -22,12 +22,15 @@ case "$action" in
     mkdir -p "$dir"
     [ "$(id -u)" = 0 ] && chown postgres "$dir"
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+    # max_locks_per_transaction: the suite creates a repository schema (some 60 tables and
+    # indexes, one lock each) in dozens of concurrent tests; the default 64 per connection
+    # runs the shared lock table out ("out of shared memory").
     fresh=false
     if [ ! -f "$dir/data/PG_VERSION" ]; then
       fresh=true
       as_postgres "'$bin/initdb' -D '$dir/data' --auth=trust --username=postgres -E UTF8 >'$dir/initdb.log' 2>&1"
     fi
-    as_postgres "'$bin/pg_ctl' -D '$dir/data' -l '$dir/server.log' -w -o \"-p $port -k '$dir' -c listen_addresses=127.0.0.1 -c fsync=off\" start >/dev/null"
+    as_postgres "'$bin/pg_ctl' -D '$dir/data' -l '$dir/server.log' -w -o \"-p $port -k '$dir' -c listen_addresses=127.0.0.1 -c fsync=off -c max_locks_per_transaction=512\" start >/dev/null"
     if $fresh; then as_postgres "'$bin/createdb' -h 127.0.0.1 -p $port -U postgres butler_test"; fi
     echo "postgresql://postgres@127.0.0.1:$port/butler_test"
     ;;

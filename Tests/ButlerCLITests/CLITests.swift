@@ -24,11 +24,13 @@ func butler(_ arguments: [String]) throws -> CommandResult {
     try run(BuiltProducts.butler.path, arguments)
 }
 
-/// Runs an executable and collects its output and status.
-func run(_ executable: String, _ arguments: [String]) throws -> CommandResult {
+/// Runs an executable (in `environment`, the test's own by default) and collects its output
+/// and status.
+func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> CommandResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    if let environment { process.environment = environment }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err

@@ -22,20 +22,7 @@ struct SharedRepositoryCLITests {
 
     /// Runs the built `butler` with an environment.
     static func butler(_ arguments: [String], environment: [String: String] = environment) throws -> CommandResult {
-        let process = Process()
-        process.executableURL = BuiltProducts.butler
-        process.arguments = arguments
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CommandResult(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+        try run(BuiltProducts.butler.path, arguments, environment: environment)
     }
 
     /// `--database` and `--namespace` of a fresh registry on the test server, or none.

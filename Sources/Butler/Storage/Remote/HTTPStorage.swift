@@ -32,21 +32,11 @@ package struct HTTPObjectReader: RemoteObjectReader {
     }
 
     package func get(_ key: String, range: Range<Int64>?) throws -> Data? {
-        var headers: [(String, String)] = []
-        if let range {
-            if range.isEmpty { return Data() }
-            headers.append(("Range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)"))
-        }
+        guard let headers = HTTPReply.rangeHeaders(range) else { return Data() }
         let reply = try HTTPTransport.shared.send("get", policy: retry, request("GET", key, headers: headers))
         if reply.status == 404 || reply.status == 410 { return nil }
         guard reply.isSuccess else { throw failure("get", key, reply) }
-        if let range, reply.status == 200 {
-            // A server that ignores ranges sends everything: keep the part asked for.
-            let lower = Int(range.lowerBound)
-            guard lower <= reply.body.count else { return Data() }
-            return reply.body.subdata(in: lower..<min(Int(range.upperBound), reply.body.count))
-        }
-        return reply.body
+        return reply.bytes(of: range)
     }
 
     package func download(_ key: String, to destination: String) throws -> Bool {
@@ -98,10 +88,7 @@ package struct HTTPStorage: RemoteArtifactStorage {
     package init(root: String, cache: ArtifactCache) throws {
         reader = HTTPObjectReader(base: root)
         self.cache = cache
-        scratchDirectory = cache.directory.appendingPathComponent("staging").path
-        do { try FileManager.default.createDirectory(atPath: scratchDirectory, withIntermediateDirectories: true) } catch {
-            throw ButlerError(.storageFailure, "cannot create the scratch directory \(scratchDirectory)", cause: error)
-        }
+        scratchDirectory = try Self.makeScratchDirectory(in: cache)
     }
 
     package var location: String { reader.base }

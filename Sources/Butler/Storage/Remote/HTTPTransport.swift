@@ -56,6 +56,23 @@ package struct HTTPReply: Sendable {
     package var isSuccess: Bool { (200..<300).contains(status) }
     /// The body as text, for error messages (at most 500 characters).
     package var bodyText: String { String(decoding: body.prefix(500), as: UTF8.self) }
+
+    /// The `Range` header asking for `range` (none for the whole), or nil when the range is
+    /// empty and no request is needed.
+    package static func rangeHeaders(_ range: Range<Int64>?) -> [(String, String)]? {
+        guard let range else { return [] }
+        if range.isEmpty { return nil }
+        return [("Range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")]
+    }
+
+    /// The bytes of `range` in a successful reply: a server that ignored the range (200, not
+    /// 206) sent everything, of which the part asked for is kept.
+    package func bytes(of range: Range<Int64>?) -> Data {
+        guard let range, status == 200 else { return body }
+        let lower = Int(range.lowerBound)
+        guard lower <= body.count else { return Data() }
+        return body.subdata(in: lower..<min(Int(range.upperBound), body.count))
+    }
 }
 
 /// One request as a remote storage sends it; built again for each attempt (a signature names

@@ -39,6 +39,16 @@ extension RemoteArtifactStorage {
     /// Artifacts up to this size are fetched into memory, larger ones streamed to a file.
     static var inMemoryFetchLimit: Int64 { 4 << 20 }
 
+    /// The directory for staged writes and verification downloads, beside the cache (on its
+    /// file system, so that nothing large lands in a small /tmp).
+    static func makeScratchDirectory(in cache: ArtifactCache) throws -> String {
+        let directory = cache.directory.appendingPathComponent("staging").path
+        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+            throw ButlerError(.storageFailure, "cannot create the staging directory \(directory)", cause: error)
+        }
+        return directory
+    }
+
     /// The key of a plain relative path under `prefix` (no `.`, `..` or empty segments).
     func key(_ path: String, prefix: String) throws -> String {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)

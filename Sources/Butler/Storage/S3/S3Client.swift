@@ -179,21 +179,11 @@ package struct S3Client: RemoteObjectReader {
 
     /// An object's bytes (a `range` of them), or nil when it does not exist.
     package func get(_ key: String, range: Range<Int64>? = nil) throws -> Data? {
-        var headers: [(String, String)] = []
-        if let range {
-            if range.isEmpty { return Data() }
-            headers.append(("Range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)"))
-        }
+        guard let headers = HTTPReply.rangeHeaders(range) else { return Data() }
         let reply = try send("get", "GET", key: key, headers: headers)
         if reply.status == 404, HTTPTransport.errorCode(reply) != "NoSuchBucket" { return nil }
         guard reply.isSuccess else { throw failure("get", reply, key: key) }
-        if let range, reply.status == 200 {
-            // A server that ignored the range sent everything: keep the part asked for.
-            let lower = Int(range.lowerBound)
-            guard lower <= reply.body.count else { return Data() }
-            return reply.body.subdata(in: lower..<min(Int(range.upperBound), reply.body.count))
-        }
-        return reply.body
+        return reply.bytes(of: range)
     }
 
     /// Streams an object into the local file `destination` (replaced); returns false when the

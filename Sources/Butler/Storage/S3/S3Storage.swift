@@ -32,10 +32,7 @@ package struct S3Storage: RemoteArtifactStorage {
     package init(settings: S3Settings, cache: ArtifactCache) throws {
         client = S3Client(settings: settings)
         self.cache = cache
-        scratchDirectory = cache.directory.appendingPathComponent("staging").path
-        do { try FileManager.default.createDirectory(atPath: scratchDirectory, withIntermediateDirectories: true) } catch {
-            throw ButlerError(.storageFailure, "cannot create the staging directory \(scratchDirectory)", cause: error)
-        }
+        scratchDirectory = try Self.makeScratchDirectory(in: cache)
     }
 
     package var location: String { client.settings.location }
