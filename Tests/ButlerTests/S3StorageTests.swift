@@ -1,4 +1,5 @@
 import ButlerTestSupport
+import Composites
 import Foundation
 import Testing
 
@@ -114,6 +115,38 @@ struct S3StorageTests {
         #expect(operations >= 1200)
         let counts = proxy.stop()
         #expect(counts.contains("'slowdown'") && counts.contains("'reset'"), "\(counts)")
+    }
+
+    @Test("a Butler on S3 behind the faulty proxy: 150 puts, gets and a removal, all right, and verify finds everything in its place")
+    func butlerThroughFaults() async throws {
+        let server = DatastoreBackend.s3Server!
+        let proxy = try FaultProxy(upstream: server.endpoint, rate: 0.1)
+        defer { proxy.stop() }
+        let directory = try TemporaryDirectory()
+        try await TestRepository.create(in: directory.url, backend: .sqlite) { config in
+            DatastoreBackend.s3.configure(&config, directory.url)
+            config.datastore.s3?.endpoint = proxy.endpoint
+            config.datastore.s3?.retryBudget = 60
+            config.datastore.s3?.maxAttempts = 12
+        }
+        let butler = try await Butler(repository: directory.url, run: "run/a")
+        try await TestRepository.insertInstrument(butler, visits: 50, detectors: 3)
+        try await butler.registerDatasetType("metrics", dimensions: ["visit", "detector"], storageClass: "StructuredDataDict")
+        var refs: [DatasetRef] = []
+        for index in 0..<150 {
+            let dataId: DataId = ["instrument": "HSC", "visit": .int(Int64(index / 3 + 1)), "detector": .int(Int64(index % 3))]
+            refs.append(try await butler.put(["index": JSONValue.int(Int64(index))], "metrics", dataId: dataId))
+        }
+        for (index, ref) in refs.enumerated() {
+            #expect(try await butler.get(ref, as: [String: Int].self) == ["index": index])
+        }
+        try await butler.pruneDatasets(Array(refs.prefix(50)), purge: true)
+        let report = try await butler.verify()
+        #expect(report.isClean && report.checked == 100, "\(report)")
+        #expect(try await butler.queryDatasets(["metrics"], collections: ["run/a"]).count == 100)
+        try await butler.close()
+        let counts = proxy.stop()
+        #expect(counts.contains("'slowdown'"), "\(counts)")
     }
 
     @Test("the cache keeps the least recently used within its limits, refuses a corrupt download, and keeps totals without scanning")
