@@ -132,20 +132,16 @@ package struct ChainedDatastore: Datastore {
     }
 
     package func importRecords(_ session: any SQLSession, _ records: [StoredFileInfo]) throws {
-        for member in members {
-            // A record naming no member goes to the first.
-            let mine = records.filter {
-                $0.datastore == member.datastore.name || $0.datastore == nil && member.datastore.name == members[0].datastore.name
-            }
-            if !mine.isEmpty { try member.datastore.importRecords(session, mine) }
-        }
-        if let stray = records.first(where: { record in
-            record.datastore != nil && !members.contains { $0.datastore.name == record.datastore }
-        }) {
+        // Each record to the member it names; one naming none to the first.
+        let byMember = Dictionary(grouping: records) { $0.datastore ?? members[0].datastore.name }
+        if let stray = byMember.keys.first(where: { name in !members.contains { $0.datastore.name == name } }) {
             throw ButlerError(
                 .configuration,
-                "cannot import the record of dataset \(stray.datasetId.uuidString.lowercased()): no datastore of the chain is named \(stray.datastore!)"
+                "cannot import the record of dataset \(byMember[stray]![0].datasetId.uuidString.lowercased()): no datastore of the chain is named \(stray)"
             )
+        }
+        for member in members {
+            if let mine = byMember[member.datastore.name] { try member.datastore.importRecords(session, mine) }
         }
     }
 

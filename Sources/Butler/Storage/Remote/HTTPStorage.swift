@@ -62,9 +62,10 @@ package struct HTTPObjectReader: RemoteObjectReader {
         }
         if reply.status == 404 { return [] }
         guard reply.isSuccess, let entries = try? JSONSerialization.jsonObject(with: reply.body) as? [[String: Any]] else { return nil }
+        let parseDate = HTTPTransport.httpDateParser()
         return entries.compactMap { entry in
             guard let name = entry["name"] as? String else { return nil }
-            let modified = (entry["mtime"] as? String).flatMap(S3Client.parseHTTPDate) ?? .distantPast
+            let modified = (entry["mtime"] as? String).flatMap(parseDate) ?? .distantPast
             return (name, entry["type"] as? String == "directory", (entry["size"] as? NSNumber)?.int64Value ?? 0, modified)
         }
     }

@@ -190,7 +190,7 @@ package final class HTTPTransport: Sendable {
                     cause: error)
             }
             let head = progress.head
-            var fields = Self.fields(head.headers)
+            let fields = Self.fields(head.headers)
             let status = Int(head.status.code)
             guard (200..<300).contains(status) else {
                 // The file holds the error document, not the artifact.
@@ -202,7 +202,6 @@ package final class HTTPTransport: Sendable {
                 try? FileManager.default.removeItem(atPath: download)
                 throw TruncatedBody(expected: total, received: progress.receivedBytes)
             }
-            fields["x-butler-received"] = String(progress.receivedBytes)
             return HTTPReply(status: status, headers: fields, body: Data())
         }
         let response = try client.execute(request: request).wait()
@@ -250,10 +249,17 @@ package final class HTTPTransport: Sendable {
     /// `Retry-After` as seconds or an HTTP date.
     static func parseRetryAfter(_ value: String) -> TimeInterval? {
         if let seconds = TimeInterval(value.trimmingCharacters(in: .whitespaces)) { return seconds }
+        return httpDateParser()(value).map { $0.timeIntervalSinceNow }
+    }
+
+    /// A parser of HTTP dates (`Last-Modified`, `Retry-After`, nginx's index): one formatter for
+    /// all the dates of one answer (a formatter is costly to make and not shareable between
+    /// threads).
+    static func httpDateParser() -> (String) -> Date? {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        return formatter.date(from: value).map { $0.timeIntervalSinceNow }
+        return { formatter.date(from: $0) }
     }
 }

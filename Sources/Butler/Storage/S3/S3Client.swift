@@ -1,4 +1,3 @@
-import Crypto
 package import Foundation
 import Synchronization
 
@@ -21,7 +20,7 @@ package struct S3Object: Sendable, Equatable {
 /// The S3 operations a datastore needs, each a signed request (``SigV4Signer``, identical to
 /// botocore's) sent through the shared ``HTTPTransport`` with retries: put (one request, or a
 /// multipart upload in parallel parts above the threshold), get, ranged get, download to a file,
-/// head, delete, bulk delete, list. Uploads carry `x-amz-content-sha256` of their bytes in the
+/// head, delete, list. Uploads carry `x-amz-content-sha256` of their bytes in the
 /// signature, so S3 refuses a body that changed on the way (`XAmzContentSHA256Mismatch`).
 ///
 /// Errors are ``ButlerError``s naming the operation and `s3://` URL: 404 of an object is an
@@ -43,6 +42,9 @@ package struct S3Client: RemoteObjectReader {
 
     /// `s3://bucket/key`, for messages.
     package func url(_ key: String) -> String { "s3://\(settings.bucket)/\(key)" }
+
+    /// The server's URL, for messages.
+    private var endpoint: String { "\(settings.scheme)://\(settings.host)\(settings.port.map { ":\($0)" } ?? "")" }
 
     // MARK: Requests
 
@@ -71,7 +73,6 @@ package struct S3Client: RemoteObjectReader {
     private func failure(_ what: String, _ reply: HTTPReply, key: String?) -> ButlerError {
         let code = HTTPTransport.errorCode(reply)
         let target = key.map(url) ?? "s3://\(settings.bucket)"
-        let endpoint = "\(settings.scheme)://\(settings.host)\(settings.port.map { ":\($0)" } ?? "")"
         switch (reply.status, code) {
         case (404, "NoSuchBucket"?):
             return ButlerError(.configuration, "\(what) \(target): bucket \(settings.bucket) does not exist at \(endpoint)")
@@ -208,7 +209,7 @@ package struct S3Client: RemoteObjectReader {
         guard reply.isSuccess else { throw failure("look up", reply, key: key) }
         return S3Object(
             key: key, size: reply.headers["content-length"].flatMap(Int64.init) ?? 0,
-            modified: reply.headers["last-modified"].flatMap(Self.parseHTTPDate) ?? Date(),
+            modified: reply.headers["last-modified"].flatMap(HTTPTransport.httpDateParser()) ?? Date(),
             etag: reply.headers["etag"].map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) })
     }
 
@@ -216,9 +217,7 @@ package struct S3Client: RemoteObjectReader {
     package func checkBucket() throws {
         let reply = try send("look up bucket", "HEAD", key: nil)
         if reply.status == 404 {
-            throw ButlerError(
-                .configuration,
-                "bucket \(settings.bucket) does not exist at \(settings.scheme)://\(settings.host)\(settings.port.map { ":\($0)" } ?? "")")
+            throw ButlerError(.configuration, "bucket \(settings.bucket) does not exist at \(endpoint)")
         }
         guard reply.isSuccess else { throw failure("look up bucket", reply, key: nil) }
     }
@@ -240,30 +239,11 @@ package struct S3Client: RemoteObjectReader {
         }
     }
 
-    /// Deletes many objects, a thousand per request (S3's limit); absent ones are fine.
-    package func delete(keys: [String]) throws {
-        for start in stride(from: 0, to: keys.count, by: 1000) {
-            let batch = keys[start..<min(start + 1000, keys.count)]
-            let objects = batch.map { "<Object><Key>\(Self.escapeXML($0))</Key></Object>" }.joined()
-            let body = Data("<Delete><Quiet>true</Quiet>\(objects)</Delete>".utf8)
-            let md5 = Data(Insecure.MD5.hash(data: body)).base64EncodedString()
-            let reply = try send(
-                "delete \(batch.count) objects in", "POST", key: nil, query: [("delete", "")],
-                headers: [("Content-MD5", md5), ("Content-Type", "application/xml")], body: body)
-            guard reply.isSuccess else { throw failure("delete \(batch.count) objects in", reply, key: nil) }
-            let fields = XMLFields(reply.body)
-            if let code = fields.first("Code"), fields.values("Error").isEmpty == false || fields.first("Key") != nil {
-                throw ButlerError(
-                    .storageFailure,
-                    "delete objects in s3://\(settings.bucket): \(fields.first("Key").map(url) ?? "an object") failed with \(code)")
-            }
-        }
-    }
-
     /// Every object whose key starts with `prefix`, in key order.
     package func list(prefix: String) throws -> [S3Object] {
         var objects: [S3Object] = []
         var token: String?
+        let parseDate = Self.isoDateParser()
         repeat {
             var query = [("list-type", "2"), ("prefix", prefix)]
             if let token { query.append(("continuation-token", token)) }
@@ -276,7 +256,7 @@ package struct S3Client: RemoteObjectReader {
                 objects.append(
                     S3Object(
                         key: key, size: index < sizes.count ? Int64(sizes[index]) ?? 0 : 0,
-                        modified: index < dates.count ? Self.parseISODate(dates[index]) ?? Date() : Date(),
+                        modified: index < dates.count ? parseDate(dates[index]) ?? Date() : Date(),
                         etag: index < etags.count ? etags[index].trimmingCharacters(in: CharacterSet(charactersIn: "\"")) : nil))
             }
             token = page.first("IsTruncated") == "true" ? page.first("NextContinuationToken") : nil
@@ -291,20 +271,14 @@ package struct S3Client: RemoteObjectReader {
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 
-    static func parseISODate(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: text)
-    }
-
-    static func parseHTTPDate(_ text: String) -> Date? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        return formatter.date(from: text)
+    /// A parser of S3's ISO 8601 dates (with or without fractional seconds), its formatters
+    /// made once for a whole listing.
+    static func isoDateParser() -> (String) -> Date? {
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let whole = ISO8601DateFormatter()
+        whole.formatOptions = [.withInternetDateTime]
+        return { fractional.date(from: $0) ?? whole.date(from: $0) }
     }
 }
 
