@@ -110,6 +110,7 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Butler", package: rootPackage),
                 .product(name: "Composites", package: rootPackage),
+                .product(name: "Formatters", package: rootPackage),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

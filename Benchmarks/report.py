@@ -158,6 +158,15 @@ def rows():
            "bare async-http-client GET", None, None)
     yield (section, "Remote", "cache hit: butler get by data ID (S3, cached)", "local get: butler get by data ID (POSIX)",
            "the same get on POSIX", None, ("p50 ≤ 1 ms", lambda p50: p50 <= 1000))
+    # Point 6: cutouts of remote artifacts by byte range, beside the bare client fetching the
+    # same ranges in parallel (bytes and requests: ranged_reads_table).
+    section = "Remote cutouts by byte range: 4096² Exposure on S3 (moto) and HTTP (nginx)"
+    for remote in ["S3", "HTTP"]:
+        for fmt in ["FITS gzip tiles 256²", "HDF5 chunks 256²"]:
+            for box in ["256²", "51×51"]:
+                label = f"{remote} cutout {box} ({fmt})"
+                yield (section, "Remote", f"{label}: butler get", f"{label} limit: bare ranged GETs",
+                       "bare async-http-client, same ranges", None, None)
 
 
 # Rows whose iteration is a batch: their figures are divided by the batch size (per dataset,
@@ -308,7 +317,29 @@ def main():
         for target, name, _ in others:
             values = results[(target, name, "wallClock")]
             lines.append(f"| {target}: {name.replace('_', ' ')} | {show_time(values[50])} | {show_time(values[90])} | — | — | — | — | | |")
+    lines += ranged_reads_table(os.path.join(args.directory, "ranged-reads.json"))
     print("\n".join(lines))
+
+
+def ranged_reads_table(path):
+    """What one remote cutout fetched (the Remote target's ranged-reads.json): bytes against
+    the bytes it touches (its tiles or chunks plus the file's headers, tables and attributes,
+    goal ≤ 2×) and requests (goal ≤ 2 with the layout recorded at put time)."""
+    if not os.path.exists(path):
+        return []
+    import json
+
+    with open(path, encoding="utf-8") as handle:
+        reads = json.load(handle)
+    lines = ["", "Remote cutouts: what one read fetched (warm: the layout recorded at put time).", "",
+             "| read | file | touched (tiles/chunks + headers) | fetched | ÷ touched | goal ≤ 2× | requests | goal ≤ 2 |",
+             "|---|---|---|---|---|---|---|---|"]
+    for label in sorted(reads):
+        r = reads[label]
+        ratio = r["bytes"] / r["touched"] if r["touched"] else float("nan")
+        lines.append(f"| {label} | {r['fileSize'] / 2**20:.1f} MiB | {r['touched'] / 2**10:.0f} KiB | {r['bytes'] / 2**10:.0f} KiB "
+                     f"| {ratio:.2f} | {'yes' if ratio <= 2 else 'no'} | {r['requests']} | {'yes' if r['requests'] <= 2 else 'no'} |")
+    return lines
 
 
 if __name__ == "__main__":

@@ -31,6 +31,9 @@ export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench
 results=.results
 rm -rf "$results"
 mkdir -p "$results"
+# The ranged-read rows write the bytes and requests of one read here (ranged-reads.json).
+BUTLER_BENCH_RESULTS="$PWD/$results"
+export BUTLER_BENCH_RESULTS
 start=$(date +%s)
 if [ "${BUTLER_BENCH_DAF:-1}" != 0 ]; then
   daf_python=$(bash ../scripts/daf-butler-env.sh)

@@ -13,6 +13,10 @@ version=30.2026.4300
 hpgeom_version=1.6.1
 botocore_version=1.44.8
 venv=${BUTLER_DAF_VENV:-/tmp/butler-daf-butler-$version}
+# One maker at a time: parallel tests ask for the environment at once on a fresh machine, and two
+# pip installs into one environment break it.
+exec 9>"$venv.lock"
+flock 9
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import lsst.daf.butler' >/dev/null 2>&1; then
   new_venv "$venv" "lsst-daf-butler==$version"
 fi

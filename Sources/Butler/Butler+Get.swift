@@ -28,7 +28,8 @@ extension Butler {
         _ datasetType: String, dataId: DataId, collections: [String]? = nil, timespan: Timespan? = nil, parameters: ReadParameters = [:]
     ) async throws -> any Sendable {
         let path = try searchCollections(collections, for: "get(\(datasetType))")
-        let (located, component) = try await locateForGet(datasetType, dataId: dataId, collections: path, timespan: timespan)
+        let (found, component) = try await locateForGet(datasetType, dataId: dataId, collections: path, timespan: timespan)
+        let located = try await withLayouts(found, component: component, parameters: parameters)
         return try read(located, component: component, parameters: parameters)
     }
 
@@ -40,20 +41,25 @@ extension Butler {
         parameters: ReadParameters = [:], as type: T.Type
     ) async throws -> T {
         let path = try searchCollections(collections, for: "get(\(datasetType))")
-        let (located, component) = try await locateForGet(datasetType, dataId: dataId, collections: path, timespan: timespan)
+        let (found, component) = try await locateForGet(datasetType, dataId: dataId, collections: path, timespan: timespan)
+        let located = try await withLayouts(found, component: component, parameters: parameters)
         return try typedRead(located, component: component, parameters: parameters, as: type)
     }
 
     /// Reads the dataset `ref` refers to, or one of its components.
     public func get(_ ref: DatasetRef, component: String? = nil, parameters: ReadParameters = [:]) async throws -> any Sendable {
-        try read(try await located(ref), component: component, parameters: parameters)
+        try read(
+            try await withLayouts(try await located(ref), component: component, parameters: parameters), component: component,
+            parameters: parameters)
     }
 
     /// Reads the dataset `ref` refers to (or one of its components) as `T`.
     public func get<T: Sendable>(
         _ ref: DatasetRef, component: String? = nil, parameters: ReadParameters = [:], as type: T.Type
     ) async throws -> T {
-        try typedRead(try await located(ref), component: component, parameters: parameters, as: type)
+        try typedRead(
+            try await withLayouts(try await located(ref), component: component, parameters: parameters), component: component,
+            parameters: parameters, as: type)
     }
 
     /// Which dataset supplies each stored component of a composite found along
@@ -139,6 +145,17 @@ extension Butler {
     }
 
     // MARK: Reading
+
+    /// The located dataset with its artifacts' byte layouts when the read needs only part of a
+    /// remote artifact (one more registry query, for those reads only).
+    private func withLayouts(_ located: Located, component: String?, parameters: ReadParameters) async throws -> Located {
+        guard datastore.readsInPart(located.records, component: component, parameters: parameters) else { return located }
+        let datastore = datastore
+        let records = located.records
+        var result = located
+        result.records = try await registry.database.readLatest { session in try datastore.withLayouts(session, records) }
+        return result
+    }
 
     /// Reads a located dataset, or one component, as its storage class's type: a component
     /// supplied by an override is read from its supplier; a composite has the overrides that

@@ -137,6 +137,11 @@ public final class Butler: Sendable {
     /// The engine holding the registry: `sqlite` or `postgresql`.
     public var registryEngine: String { registry.dialect.name }
 
+    /// What this Butler has exchanged with its remote storages (S3, HTTP) so far: requests
+    /// sent (every attempt, retries included) and body bytes received — to see what a cutout
+    /// or a component read cost over the network.
+    public var remoteTransferStatistics: RemoteTransferStatistics { datastore.transferStatistics }
+
     // MARK: Opening helpers
 
     static func resolve(_ path: String, root: URL) -> URL {

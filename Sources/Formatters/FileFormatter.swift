@@ -25,6 +25,12 @@ public protocol FileFormatter: Sendable {
     /// Reads one stored or derived component (`wcs`, `bbox`…). The default reads the whole
     /// value and extracts the component; formats that can read just the part override it.
     func readComponent(_ component: String, from url: URL, storageClass: StorageClass, parameters: ReadParameters) throws -> any Sendable
+    /// Where the pixels of a file this formatter wrote lie (``ByteLayout``), so that a remote
+    /// artifact can be read in part; nil (the default) for formats that are always read whole.
+    func byteLayout(of url: URL) throws -> ByteLayout?
+    /// What a read of `component` (nil: the whole value) with `parameters` needs of a file
+    /// with a byte layout; nil (the default) when it needs the whole file.
+    func partialNeed(component: String?, parameters: ReadParameters) -> ByteLayout.Need?
 }
 
 /// Read parameters (daf_butler's `parameters=`), by name; the storage class says which exist.
@@ -55,6 +61,10 @@ extension FileFormatter {
                 formatter: name, path: url.path, operation: "read", kind: .absentComponent, reason: "\(error)", cause: error)
         }
     }
+
+    public func byteLayout(of url: URL) throws -> ByteLayout? { nil }
+
+    public func partialNeed(component: String?, parameters: ReadParameters) -> ByteLayout.Need? { nil }
 
     public func configured(with parameters: [String: JSONValue]) throws -> any FileFormatter {
         guard parameters.isEmpty else {

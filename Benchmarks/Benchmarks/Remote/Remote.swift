@@ -7,6 +7,7 @@ import AsyncHTTPClient
 import Benchmark
 import Butler
 import Composites
+import Formatters
 import Foundation
 import NIOCore
 
@@ -77,6 +78,29 @@ let benchmarks: @Sendable () -> Void = {
         let fixture = RemoteFixture.shared
         for _ in benchmark.scaledIterations {
             blackHole(try await fixture.local.get("metrics", dataId: fixture.dataId(1, 1), collections: ["data"]))
+        }
+    }
+
+    // Ranged reads (point 6): a cutout of a 4096² exposure whose artifact is on S3 or behind
+    // nginx fetches only the byte ranges of its headers and tiles/chunks, never the 100+ MB
+    // file; the limit is the bare client fetching the same ranges, in parallel, in the same
+    // run. Bytes and requests of one read go to ranged-reads.json for report.py.
+    let cutoutSetup: Benchmark.BenchmarkSetupHook = { try await CutoutFixture.shared.prepare() }
+    for remote in CutoutFixture.Remote.allCases {
+        for format in CutoutFixture.Format.allCases {
+            for box in CutoutFixture.Box.allCases {
+                let label = "\(remote.rawValue) cutout \(box.rawValue) (\(format.rawValue))"
+                Benchmark("\(label): butler get", configuration: .init(maxIterations: 200, setup: cutoutSetup)) { benchmark in
+                    let fixture = CutoutFixture.shared
+                    let butler = fixture.butler(remote)
+                    for _ in benchmark.scaledIterations { blackHole(try await fixture.cutout(butler, format, box)) }
+                    try await fixture.record(label, remote, format, box)
+                }
+                Benchmark("\(label) limit: bare ranged GETs", configuration: .init(maxIterations: 200, setup: cutoutSetup)) { benchmark in
+                    let fixture = CutoutFixture.shared
+                    for _ in benchmark.scaledIterations { try await fixture.bareRanges(remote, format, box) }
+                }
+            }
         }
     }
 }
@@ -169,8 +193,173 @@ final class RemoteFixture: @unchecked Sendable {
         http = try await Butler(repository: httpRepo, writeable: false)
     }
 
+    /// The root of one of the fixture's repositories (`s3`, `local`, `http`).
+    func repositoryRoot(_ name: String) -> URL { directory!.appendingPathComponent(name) }
+
     func remove() {
         if let directory { try? FileManager.default.removeItem(at: directory) }
+        CutoutFixture.shared.remove()
+    }
+}
+
+/// A 4096² exposure stored twice (gzip-tiled FITS, 256² tiles; chunked HDF5, 256² chunks) in
+/// the S3 repository and in the POSIX one nginx serves, read back by box; the same files
+/// written by the bare client for the limit rows, whose ranges come from their layouts.
+final class CutoutFixture: @unchecked Sendable {
+    // The runner calls setup and the measured closures one at a time.
+    static let shared = CutoutFixture()
+
+    enum Remote: String, CaseIterable {
+        case s3 = "S3"
+        case http = "HTTP"
+    }
+
+    enum Format: String, CaseIterable {
+        case fits = "FITS gzip tiles 256²"
+        case hdf5 = "HDF5 chunks 256²"
+
+        var datasetType: String { self == .fits ? "calexpTiled" : "calexpChunked" }
+        var choice: RepositoryConfig.FormatterChoice {
+            self == .fits
+                ? .init(formatter: "FitsExposureFormatter", parameters: ["compression": "gzip", "tile": [256, 256]])
+                : .init(formatter: "HDF5ExposureFormatter", parameters: ["chunk": [256, 256]])
+        }
+        var fileName: String { self == .fits ? "tiled.fits" : "chunked.h5" }
+    }
+
+    enum Box: String, CaseIterable {
+        case cutout = "256²"
+        case stamp = "51×51"
+
+        /// Boxes not aligned with tiles: the common case, two rows and columns of tiles.
+        var box: Box2I {
+            self == .cutout
+                ? Box2I(min: Point2I(1500, 2100), extent: Extent2I(256, 256)) : Box2I(min: Point2I(3000, 1000), extent: Extent2I(51, 51))
+        }
+    }
+
+    private var s3: Butler!
+    private var http: Butler!
+    private var directory: URL!
+    private var bareRanges: [String: (url: String, ranges: [Range<Int64>], touched: Int64, size: Int64)] = [:]
+    private var results: [String: [String: Int64]] = [:]
+
+    func butler(_ remote: Remote) -> Butler { remote == .s3 ? s3 : http }
+
+    func cutout(_ butler: Butler, _ format: Format, _ box: Box) async throws -> ExposureF {
+        try await butler.get(
+            format.datasetType, dataId: ["instrument": "Cam", "visit": 1, "detector": 1], collections: ["cutouts"],
+            parameters: ["bbox": ImageParameters.value(box.box)], as: ExposureF.self)
+    }
+
+    /// The bare client fetching a read's ranges, all at once.
+    func bareRanges(_ remote: Remote, _ format: Format, _ box: Box) async throws {
+        let plan = bareRanges["\(remote.rawValue) \(format.rawValue) \(box.rawValue)"]!
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for range in plan.ranges {
+                group.addTask {
+                    var request = HTTPClientRequest(url: plan.url)
+                    request.headers.add(name: "Range", value: "bytes=\(range.lowerBound)-\(range.upperBound - 1)")
+                    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+                    guard response.status.code == 206 else { throw BenchmarkFailure("GET \(plan.url) \(range): \(response.status)") }
+                    blackHole(try await response.body.collect(upTo: 1 << 28))
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// One more read, counted: requests, bytes fetched, and the bytes it touches (its tiles or
+    /// chunks and the file's headers, tables and attributes), written for report.py.
+    func record(_ label: String, _ remote: Remote, _ format: Format, _ box: Box) async throws {
+        let butler = butler(remote)
+        let before = butler.remoteTransferStatistics
+        blackHole(try await cutout(butler, format, box))
+        let after = butler.remoteTransferStatistics
+        let plan = bareRanges["\(remote.rawValue) \(format.rawValue) \(box.rawValue)"]!
+        results[label] = [
+            "requests": Int64(after.requests - before.requests), "bytes": Int64(after.bytesReceived - before.bytesReceived),
+            "touched": plan.touched, "fileSize": plan.size, "bareRequests": Int64(plan.ranges.count),
+        ]
+        guard let output = ProcessInfo.processInfo.environment["BUTLER_BENCH_RESULTS"] else { return }
+        let file = URL(fileURLWithPath: output).appendingPathComponent("ranged-reads.json")
+        var all = (try? JSONDecoder().decode([String: [String: Int64]].self, from: Data(contentsOf: file))) ?? [:]
+        all[label] = results[label]
+        try JSONEncoder().encode(all).write(to: file)
+    }
+
+    func remove() {
+        if let directory { try? FileManager.default.removeItem(at: directory) }
+    }
+
+    func prepare() async throws {
+        guard s3 == nil else { return }
+        try await RemoteFixture.shared.prepare()
+        let remote = RemoteFixture.shared
+        directory = URL(fileURLWithPath: RemoteFixture.httpRoot!).appendingPathComponent("cutouts-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let exposure = Self.exposure(size: 4096)
+        let dataId: DataId = ["instrument": "Cam", "visit": 1, "detector": 1]
+        for butler in [remote.s3!, remote.local!] {
+            for format in Format.allCases {
+                try await butler.registerDatasetType(format.datasetType, dimensions: ["visit", "detector"], storageClass: "ExposureF")
+            }
+        }
+        // Formatter parameters come from each repository's configuration: written there.
+        for (name, butler) in [("s3", remote.s3!), ("local", remote.local!)] {
+            blackHole(butler)
+            let root = remote.repositoryRoot(name)
+            var config = try RepositoryConfig.load(root: root)
+            for format in Format.allCases { config.datastore.formatters[format.datasetType] = format.choice }
+            try config.write(root: root)
+        }
+        let s3Writer = try await Butler(repository: remote.repositoryRoot("s3"), run: "cutouts")
+        let localWriter = try await Butler(repository: remote.repositoryRoot("local"), run: "cutouts")
+        for format in Format.allCases {
+            try await s3Writer.put(exposure, format.datasetType, dataId: dataId)
+            try await localWriter.put(exposure, format.datasetType, dataId: dataId)
+        }
+        try await s3Writer.close()
+        try await localWriter.close()
+        s3 = try await Butler(repository: remote.repositoryRoot("s3"), writeable: false)
+        http = try await Butler(repository: remote.repositoryRoot("http"), writeable: false)
+        // The bare copies: the same formats written locally, served by nginx and put on S3.
+        for format in Format.allCases {
+            let path = directory.appendingPathComponent(format.fileName).path
+            if format == .fits {
+                try ExposureFITS.write(exposure, to: path, compression: FITSCompression(.gzip, tile: Extent2I(256, 256)))
+            } else {
+                try ExposureHDF5.write(exposure, to: path, layout: HDF5Layout(chunk: Extent2I(256, 256)))
+            }
+            let layout = format == .fits ? try ByteLayout.fits(at: path) : try ExposureHDF5.byteLayout(of: path)
+            let s3URL = "\(RemoteFixture.s3Endpoint!)/\(remote.bucket)/bare-cutouts/\(format.fileName)"
+            try await remote.bare("PUT", s3URL, body: try Data(contentsOf: URL(fileURLWithPath: path)))
+            let httpURL = "\(RemoteFixture.httpEndpoint!)/\(directory.lastPathComponent)/\(format.fileName)"
+            for box in Box.allCases {
+                let touched = layout.ranges(for: .box(box.box, .parent))!
+                // As the datastore plans them: neighbours within 64 KiB fetched as one.
+                let ranges = ByteLayout.coalesce(touched, gap: 64 << 10)
+                let total = touched.reduce(Int64(0)) { $0 + Int64($1.count) }
+                for (remoteCase, url) in [(Remote.s3, s3URL), (Remote.http, httpURL)] {
+                    bareRanges["\(remoteCase.rawValue) \(format.rawValue) \(box.rawValue)"] = (url, ranges, total, layout.fileSize)
+                }
+            }
+        }
+    }
+
+    /// Pixels that compress as sky images do (noise on a smooth background), not to nothing.
+    static func exposure(size: Int) -> Exposure<Float> {
+        var masked = MaskedImage<Float>(bbox: Box2I(min: Point2I(0, 0), extent: Extent2I(size, size)))
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        for index in masked.image.pixels.indices {
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            masked.image.pixels[index] = 1000 + Float(index % size) * 0.01 + Float(state & 0xFF) * 0.1
+            masked.variance.pixels[index] = 1000
+            masked.mask.image.pixels[index] = state & 0xF00 == 0 ? 1 : 0
+        }
+        return Exposure(maskedImage: masked, wcs: nil, psf: .gaussian(sigma: 1.5, width: 11, height: 11))
     }
 }
 

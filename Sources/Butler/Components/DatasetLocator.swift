@@ -77,7 +77,7 @@ struct DatasetLocator: Sendable {
 /// where, and the component overrides found in the same registry access.
 struct Located: Sendable {
     let ref: DatasetRef
-    let records: [StoredFileInfo]
+    var records: [StoredFileInfo]
     /// The collection search path the dataset was found along (empty for a get by ref).
     var searchPath: [CollectionRecord] = []
     /// The dataset's position in `searchPath`.

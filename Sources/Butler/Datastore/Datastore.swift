@@ -53,6 +53,14 @@ package protocol Datastore: Sendable {
     /// Inserts records made elsewhere (an import), checking that each names an artifact this
     /// datastore can read.
     func importRecords(_ session: any SQLSession, _ records: [StoredFileInfo]) throws
+    /// Whether a read of `component` with `parameters` reads only part of these records'
+    /// artifacts (a cutout or a header component of a remote artifact), so that it needs their
+    /// byte layouts (``withLayouts(_:_:)``) first.
+    func readsInPart(_ records: [StoredFileInfo], component: String?, parameters: ReadParameters) -> Bool
+    /// Requests and bytes exchanged with remote storages so far.
+    var transferStatistics: RemoteTransferStatistics { get }
+    /// The records with the byte layouts recorded when their artifacts were written.
+    func withLayouts(_ session: any SQLSession, _ records: [StoredFileInfo]) throws -> [StoredFileInfo]
 
     // MARK: Reading
 
@@ -127,6 +135,9 @@ public struct StoredFileInfo: Sendable, Hashable, Codable {
     public let checksum: String?
     /// The name of the datastore holding it (a chain's member), when read from the registry.
     public let datastore: String?
+    /// Where its pixels lie, when a ranged read of it needs to know (loaded on demand, never
+    /// with the record).
+    package var layout: ByteLayout?
 
     /// Describes one artifact.
     public init(

@@ -55,6 +55,15 @@ package protocol ArtifactStorage: Sendable {
     /// checksum there); its error is thrown and the copy discarded. A local storage returns
     /// its file as is and never calls `admit`.
     func localFile(for record: StoredFileInfo, admit: (String) throws -> Void) throws -> String?
+    /// Requests and bytes exchanged with a remote storage so far (zero for a local one).
+    var transferStatistics: RemoteTransferStatistics { get }
+    /// Whether reading part of an artifact is worth fetching only its byte ranges (a remote
+    /// storage); a local one reads its files in place.
+    var readsByRange: Bool { get }
+    /// A local file of the artifact's size holding the bytes of `ranges` at their offsets (the
+    /// rest is a hole), for a reader that needs only those; the caller deletes it. Nil when a
+    /// whole copy is at hand (a local file, a cached download): read that instead.
+    func partialFile(for record: StoredFileInfo, ranges: [Range<Int64>]) throws -> String?
     /// The checksum of the artifact's current bytes by `algorithm` (a remote artifact is read
     /// afresh, never from a cache), or nil when it does not exist.
     func checksum(of path: String, algorithm: ChecksumAlgorithm) throws -> String?

@@ -40,6 +40,10 @@ extension ExposureFileFormatter {
             try exposureType(of: storageClass, path: url.path), component: component, from: url.path, bbox: box, origin: origin)
     }
 
+    public func partialNeed(component: String?, parameters: ReadParameters) -> ByteLayout.Need? {
+        ByteLayout.need(component: component, parameters: parameters, pixelComponents: ["image", "mask", "variance", "maskedImage"])
+    }
+
     /// The Exposure type a storage class holds.
     private func exposureType(of storageClass: StorageClass, path: String) throws -> any AnyExposure.Type {
         guard let exposureType = storageClass.inMemoryType as? any AnyExposure.Type else {

@@ -235,9 +235,11 @@ final class FITSFile {
         let gzip = cards["ZCMPTYPE"]?.hasPrefix("'GZIP") ?? false
         // The most bytes one tile inflates to: its pixels at 8 bytes each. Tiles run along
         // the first axis, ZTILE1 × ZTILE2 pixels each (by default whole rows).
-        let width = max(optional("ZNAXIS1", 1), 1)
+        // Bounded as image axes are, so that tile arithmetic cannot overflow on a hostile card.
+        let maxAxis = Int64(FileLimits.maxAxis)
+        let width = min(max(optional("ZNAXIS1", 1), 1), maxAxis)
         let tileWidth = max(min(optional("ZTILE1", width), width), 1)
-        let tileHeight = max(optional("ZTILE2", 1), 1)
+        let tileHeight = min(max(optional("ZTILE2", 1), 1), maxAxis)
         let tileBytes = min(tileWidth * min(tileHeight, 1 << 20) * 8, 1 << 31)
         let tilesPerRow = (width + tileWidth - 1) / tileWidth
         /// Whether the read touches tile `row` (0-based).
@@ -252,6 +254,32 @@ final class FITSFile {
         // same image inflates nothing here (each check costs a decode of the tile).
         var info = stat()
         let file = stat(path, &info) == 0 ? VerifiedTiles.File(info, dataStart: dataStart) : nil
+        try forEachTile(rows: rows, heap: heap) { name, row, offset, bytes in
+            let inflates = name == "GZIP_COMPRESSED_DATA" || (name == "COMPRESSED_DATA" && gzip)
+            guard inflates, bytes > 0, touched(row) else { return }
+            if let file, VerifiedTiles.shared.contains(file, tile: row) { return }
+            if inflated.isEmpty { inflated = [UInt8](repeating: 0, count: Int(tileBytes)) }
+            let compressed = try raw.bytes(at: heapStart + offset, count: Int(bytes))
+            let sound = compressed.withUnsafeBufferPointer { input in
+                inflated.withUnsafeMutableBufferPointer { output in
+                    butler_gzip_tile_is_sound(input.baseAddress, input.count, output.baseAddress, output.count) == 0
+                }
+            }
+            if !sound {
+                throw FITSError(
+                    path: path, kind: .corruptFile,
+                    message: "tile \(row + 1) is not a complete gzip stream of at most \(tileBytes) bytes",
+                    context: "checking the compressed image's tiles")
+            }
+            if let file { VerifiedTiles.shared.insert(file, tile: row) }
+        }
+    }
+
+    /// Calls `body` with each tile's piece in every data column of the current tile-compressed
+    /// HDU — the column, the 0-based tile, the heap offset and the byte count — after checking
+    /// that the piece lies inside the heap of `heap` bytes.
+    private func forEachTile(rows: Int64, heap: Int64, _ body: (String, Int64, Int64, Int64) throws -> Void) throws {
+        var status: Int32 = 0
         for name in ["COMPRESSED_DATA", "GZIP_COMPRESSED_DATA", "UNCOMPRESSED_DATA"] {
             var column: Int32 = 0
             var template = Array(name.utf8CString)
@@ -262,7 +290,6 @@ final class FITSFile {
             var typecode: Int32 = 0, repeatCount: Int64 = 0, width: Int64 = 0
             ffgtclll(handle, column, &typecode, &repeatCount, &width, &status)
             try check(status, "ffgtclll", "reading the \(name) column")
-            let inflates = name == "GZIP_COMPRESSED_DATA" || (name == "COMPRESSED_DATA" && gzip)
             for row in 0..<rows {
                 var length: Int64 = 0, offset: Int64 = 0
                 ffgdesll(handle, column, row + 1, &length, &offset, &status)
@@ -274,22 +301,7 @@ final class FITSFile {
                         message: "tile \(row + 1) claims \(length) elements at heap byte \(offset); the heap has \(heap) bytes",
                         context: "checking the compressed image's tiles")
                 }
-                guard inflates, bytes > 0, touched(row) else { continue }
-                if let file, VerifiedTiles.shared.contains(file, tile: row) { continue }
-                if inflated.isEmpty { inflated = [UInt8](repeating: 0, count: Int(tileBytes)) }
-                let compressed = try raw.bytes(at: heapStart + offset, count: Int(bytes))
-                let sound = compressed.withUnsafeBufferPointer { input in
-                    inflated.withUnsafeMutableBufferPointer { output in
-                        butler_gzip_tile_is_sound(input.baseAddress, input.count, output.baseAddress, output.count) == 0
-                    }
-                }
-                if !sound {
-                    throw FITSError(
-                        path: path, kind: .corruptFile,
-                        message: "tile \(row + 1) is not a complete gzip stream of at most \(tileBytes) bytes",
-                        context: "checking the compressed image's tiles")
-                }
-                if let file { VerifiedTiles.shared.insert(file, tile: row) }
+                try body(name, row, offset, bytes)
             }
         }
     }
@@ -644,6 +656,62 @@ extension FITSFile {
         }
         try CFitsio.check(status, "ffgkey", path: path, context: "reading keyword \(name)")
         return Self.parseValue(cString(value))
+    }
+}
+
+extension FITSFile {
+    /// Where every 2-D image's pixels lie in the file (``ByteLayout``): an uncompressed
+    /// image's rows, a tile-compressed one's tiles in its heap (every data column's piece of
+    /// each tile). Everything else — headers, tile tables, binary-table HDUs — is what a ranged
+    /// read always fetches.
+    func byteLayout() throws -> ByteLayout {
+        guard let raw else {
+            throw FITSError(path: path, kind: .invalidRequest, message: "opened for writing", context: "reading the byte layout")
+        }
+        var planes: [ByteLayout.Plane] = []
+        var index = 0
+        while let isImage = try moveIfPresent(to: index) {
+            defer { index += 1 }
+            guard isImage, let axes = try? imageShape().axes, axes.count == 2, axes[0] > 0, axes[1] > 0 else { continue }
+            var status: Int32 = 0
+            var headStart: Int64 = 0, dataStart: Int64 = 0, dataEnd: Int64 = 0
+            ffghadll(handle, &headStart, &dataStart, &dataEnd, &status)
+            try check(status, "ffghadll", "locating HDU \(index)")
+            let xy0 = FITSWcs.xy0(from: try readHeader(keeping: { $0.hasPrefix("LTV") || $0.hasSuffix("A") }))
+            let box = Box2I(min: xy0, extent: Extent2I(axes[0], axes[1]))
+            let end = min(dataEnd, raw.size)
+            if fits_is_compressed_image(handle, &status) == 0 {
+                var bitpix: Int32 = 0
+                ffgidt(handle, &bitpix, &status)
+                try check(status, "ffgidt", "reading the pixel type of HDU \(index)")
+                planes.append(
+                    ByteLayout.Plane(
+                        name: "HDU \(index)", box: box, spans: [dataStart..<end],
+                        storage: .rows(start: dataStart, bytesPerPixel: Int64(abs(bitpix) / 8))))
+                continue
+            }
+            var rows: Int64 = 0, rowBytes: Int64 = 0
+            ffgkyjj(handle, "NAXIS2", &rows, nil, &status)
+            ffgkyjj(handle, "NAXIS1", &rowBytes, nil, &status)
+            try check(status, "ffgkyjj", "reading the tile table's size in HDU \(index)")
+            let cards = try raw.cardValues(from: headStart, to: dataStart)
+            func value(_ key: String, _ fallback: Int64) -> Int64 { cards[key].flatMap { Int64($0) } ?? fallback }
+            let heapStart = dataStart + value("THEAP", rowBytes * rows)
+            let tileWidth = Int(max(min(value("ZTILE1", Int64(axes[0])), Int64(axes[0])), 1))
+            let tileHeight = Int(max(min(value("ZTILE2", 1), Int64(axes[1])), 1))
+            var heap: Int64 = 0
+            ffgkyjj(handle, "PCOUNT", &heap, nil, &status)
+            try check(status, "ffgkyjj", "reading the heap size of HDU \(index)")
+            var tiles = [[Int64]](repeating: [], count: Int(max(0, min(rows, 1 << 24))))
+            try forEachTile(rows: Int64(tiles.count), heap: heap) { _, row, offset, bytes in
+                if bytes > 0 { tiles[Int(row)] += [heapStart + offset, bytes] }
+            }
+            planes.append(
+                ByteLayout.Plane(
+                    name: "HDU \(index)", box: box, spans: [heapStart..<max(heapStart, end)],
+                    storage: .tiles(width: tileWidth, height: tileHeight, tiles: tiles)))
+        }
+        return ByteLayout(fileSize: raw.size, planes: planes)
     }
 }
 

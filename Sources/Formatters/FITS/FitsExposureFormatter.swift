@@ -1,4 +1,5 @@
 public import Composites
+public import Foundation
 
 /// Exposures as afw-layout multi-extension FITS; cutouts read only the tiles they touch.
 ///
@@ -34,6 +35,8 @@ public struct FitsExposureFormatter: ExposureFileFormatter {
         if let value = parameters["tile"] { compression.tile = try extentParameter(value, named: "tile") }
         return compression
     }
+
+    public func byteLayout(of url: URL) throws -> ByteLayout? { try ByteLayout.fits(at: url.path) }
 
     public func writeExposure<P: ImagePixel>(_ exposure: Exposure<P>, to path: String) throws {
         try ExposureFITS.write(exposure, to: path, compression: compression)

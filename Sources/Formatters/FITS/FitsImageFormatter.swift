@@ -55,6 +55,12 @@ public struct FitsImageFormatter: FileFormatter {
         try FITSPlane.read(I.Pixel.self, from: path, bbox: bbox, origin: origin).image
     }
 
+    public func byteLayout(of url: URL) throws -> ByteLayout? { try ByteLayout.fits(at: url.path) }
+
+    public func partialNeed(component: String?, parameters: ReadParameters) -> ByteLayout.Need? {
+        ByteLayout.need(component: component, parameters: parameters, pixelComponents: [])
+    }
+
     public func readComponent(
         _ component: String, from url: URL, storageClass: StorageClass, parameters: ReadParameters
     ) throws -> any Sendable {

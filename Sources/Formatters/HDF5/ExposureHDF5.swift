@@ -159,6 +159,28 @@ public enum ExposureHDF5 {
             psf: try readPsf(file), photoCalib: try readPhotoCalib(file), visitInfo: try readVisitInfo(file))
     }
 
+    /// Where the pixel planes' chunks lie in an exposure file (``ByteLayout``): everything
+    /// else (object headers, B-trees, attributes, the PSF kernel) is what a ranged read always
+    /// fetches.
+    public static func byteLayout(of path: String) throws -> ByteLayout {
+        let file = try HDF5File.open(path)
+        let xy0 = try readXY0(file)
+        var planes: [ByteLayout.Plane] = []
+        for name in ["/image", "/mask", "/variance"] where file.exists(name) {
+            guard let (chunk, shape, chunks) = try file.chunkLayout(name) else { continue }
+            planes.append(
+                ByteLayout.Plane(
+                    name: name, box: Box2I(min: xy0, extent: Extent2I(shape.width, shape.height)),
+                    spans: chunks.compactMap { $0.count == 2 ? $0[0]..<$0[0] + $0[1] : nil },
+                    storage: .tiles(width: chunk.width, height: chunk.height, tiles: chunks)))
+        }
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw HDF5Error(path: path, kind: .missingFile, message: String(cString: strerror(errno)), context: "reading the byte layout")
+        }
+        return ByteLayout(fileSize: Int64(info.st_size), planes: planes)
+    }
+
     private static func requireShape<P: ImagePixel>(_ file: HDF5File, _ name: String, _ type: P.Type, _ width: Int, _ height: Int) throws {
         let shape = try file.imageShape(name)
         guard shape.width == width, shape.height == height, shape.kind == P.kind else {

@@ -1,4 +1,5 @@
 public import Composites
+public import Foundation
 
 /// Exposures as HDF5 (h5py-readable); cutouts are hyperslab reads touching only their chunks.
 ///
@@ -10,6 +11,8 @@ public struct HDF5ExposureFormatter: ExposureFileFormatter {
 
     /// A formatter writing with `layout`.
     public init(layout: HDF5Layout = HDF5Layout()) { self.layout = layout }
+
+    public func byteLayout(of url: URL) throws -> ByteLayout? { try ExposureHDF5.byteLayout(of: url.path) }
 
     public var name: String { "HDF5ExposureFormatter" }
     public var defaultExtension: String { ".h5" }

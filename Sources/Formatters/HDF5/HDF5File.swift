@@ -348,3 +348,35 @@ final class HDF5File {
         }
     }
 }
+
+extension HDF5File {
+    /// Where a chunked 2-d dataset's chunks lie, by chunk (row-major from the first pixel):
+    /// each chunk's `[address, stored size]`, empty for one never written. Nil for a dataset
+    /// that is not chunked or not 2-d. Chunks are looked up by coordinate (libhdf5 1.10's
+    /// lookup by index walks the index each time).
+    func chunkLayout(_ name: String) throws -> (chunk: Extent2I, shape: ImageShape, chunks: [[Int64]])? {
+        let shape = try imageShape(name)
+        let dataset = try dataset(name)
+        let plist = try check(H5Dget_create_plist(dataset), "H5Dget_create_plist", "reading the layout of \(name)")
+        defer { H5Pclose(plist) }
+        var chunk: [hsize_t] = [0, 0]
+        guard H5Pget_layout(plist) == H5D_CHUNKED, H5Pget_chunk(plist, 2, &chunk) == 2, chunk[0] > 0, chunk[1] > 0 else { return nil }
+        let (chunkHeight, chunkWidth) = (Int(chunk[0]), Int(chunk[1]))
+        let rows = (shape.height + chunkHeight - 1) / chunkHeight
+        let columns = (shape.width + chunkWidth - 1) / chunkWidth
+        var chunks: [[Int64]] = []
+        chunks.reserveCapacity(rows * columns)
+        for row in 0..<rows {
+            for column in 0..<columns {
+                var offset: [hsize_t] = [hsize_t(row * chunkHeight), hsize_t(column * chunkWidth)]
+                var mask: UInt32 = 0, address: haddr_t = 0, size: hsize_t = 0
+                try check(
+                    H5Dget_chunk_info_by_coord(dataset, &offset, &mask, &address, &size), "H5Dget_chunk_info_by_coord",
+                    "locating chunk (\(row), \(column)) of \(name)")
+                let unallocated = address == haddr_t.max || size == 0
+                chunks.append(unallocated ? [] : [Int64(address), Int64(size)])
+            }
+        }
+        return (Extent2I(chunkWidth, chunkHeight), shape, chunks)
+    }
+}

@@ -155,6 +155,21 @@ package struct ChainedDatastore: Datastore {
         }
     }
 
+    package var transferStatistics: RemoteTransferStatistics {
+        let all = members.map(\.datastore.transferStatistics)
+        return RemoteTransferStatistics(requests: all.map(\.requests).reduce(0, +), bytesReceived: all.map(\.bytesReceived).reduce(0, +))
+    }
+
+    package func readsInPart(_ records: [StoredFileInfo], component: String?, parameters: ReadParameters) -> Bool {
+        holders(records).contains { member, mine in member.readsInPart(mine, component: component, parameters: parameters) }
+    }
+
+    package func withLayouts(_ session: any SQLSession, _ records: [StoredFileInfo]) throws -> [StoredFileInfo] {
+        var result: [StoredFileInfo] = []
+        for (member, mine) in holders(records) { result += try member.withLayouts(session, mine) }
+        return result
+    }
+
     /// Reads from the first member holding the dataset, the next when its artifact is missing.
     private func firstReadable<R>(
         _ ref: DatasetRef, _ records: [StoredFileInfo], _ read: (FileDatastore, [StoredFileInfo]) throws -> R

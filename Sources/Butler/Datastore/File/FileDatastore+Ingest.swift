@@ -43,7 +43,10 @@ extension FileDatastore {
                 storageClass: ref.datasetType.storageClassName, fileSize: size,
                 checksum: try config.checksum.checksum(ofFileAt: staged.localFile))
             // A copy is synced like a put; a symbolic link's bytes are the user's file.
-            return Write(datastore: self, artifacts: [stagedRecord(record, staged, syncsBytes: transfer != .symlink)])
+            var artifact = stagedRecord(record, staged, syncsBytes: transfer != .symlink)
+            // Raw ingest is the bulk path: a layout only where ranged reads will use it.
+            if storage.readsByRange { artifact.layout = layout(ofStaged: staged.localFile, formatter: formatter) }
+            return Write(datastore: self, artifacts: [artifact])
         } catch {
             storage.discard(staged)
             throw error

@@ -14,7 +14,8 @@ extension FileDatastore {
             return try readDisassembled(ref, records: records, storageClass: storageClass, component: component, parameters: parameters)
         }
         let formatter = try formatter(named: info.formatter)
-        let url = try localURL(info, ref)
+        let (url, partial) = try readableURL(info, ref, formatter: formatter, component: component, parameters: parameters)
+        defer { if partial { unlink(url.path) } }
         return try reporting(ref, component: component, info) {
             guard let component else { return try formatter.read(from: url, storageClass: storageClass, parameters: parameters) }
             return try formatter.readComponent(component, from: url, storageClass: storageClass, parameters: parameters)
@@ -31,7 +32,8 @@ extension FileDatastore {
             return typed
         }
         let formatter = try formatter(named: info.formatter)
-        let url = try localURL(info, ref)
+        let (url, partial) = try readableURL(info, ref, formatter: formatter, component: nil, parameters: parameters)
+        defer { if partial { unlink(url.path) } }
         return try reporting(ref, component: nil, info, as: T.self) {
             try formatter.read(type, from: url, storageClass: storageClass, parameters: parameters)
         }
@@ -43,6 +45,27 @@ extension FileDatastore {
             throw ButlerError(.missingArtifact, "\(ref) is registered but has no stored artifact (was it unstored?)")
         }
         return info
+    }
+
+    /// The file a read of `component` with `parameters` opens: for a remote artifact with a
+    /// byte layout that the read needs only part of (a cutout, a header component), a file
+    /// holding just those byte ranges (`partial`: the caller deletes it); otherwise the local
+    /// or cached copy (``localURL(_:_:)``).
+    private func readableURL(
+        _ info: StoredFileInfo, _ ref: DatasetRef, formatter: any FileFormatter, component: String?, parameters: ReadParameters
+    ) throws -> (url: URL, partial: Bool) {
+        if config.verifyChecksums != true, let layout = info.layout,
+            let need = formatter.partialNeed(component: component, parameters: parameters),
+            // A box outside the image: the headers are enough for the formatter to say so.
+            let ranges = layout.ranges(for: need) ?? layout.ranges(for: .metadata)
+        {
+            let file: String?
+            do { file = try storage.partialFile(for: info, ranges: ranges) } catch let error as ButlerError {
+                throw ButlerError(error.code, "cannot read \(ref) from \(info.path)", cause: error, isRetryable: error.isRetryable)
+            }
+            if let file { return (URL(filePath: file, directoryHint: .notDirectory), true) }
+        }
+        return (try localURL(info, ref), false)
     }
 
     /// A local file URL for a recorded artifact, its checksum verified first when the datastore

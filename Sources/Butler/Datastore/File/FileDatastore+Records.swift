@@ -28,6 +28,7 @@ extension FileDatastore {
             """)
         try session.execute("CREATE INDEX file_datastore_records_path ON \(Self.recordTable) (path)")
         try session.execute("CREATE INDEX file_datastore_records_checksum ON \(Self.recordTable) (checksum)")
+        try session.execute(Self.layoutTableDDL(d, ifNotExists: false))
         // Paths whose records were removed; a file is deleted only once no record names it.
         try session.execute(
             """

@@ -16,6 +16,7 @@ extension FileDatastore {
                     [.text(name), .text(info.path), .integer(info.isExternal ? 0 : 1)])
             }
             try session.execute("DELETE FROM \(Self.recordTable) WHERE dataset_id = ? AND datastore_name = ?", [.uuid(id), .text(name)])
+            try deleteLayouts(datasetId: id, session: session)
         }
     }
 

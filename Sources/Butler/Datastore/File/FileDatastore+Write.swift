@@ -19,6 +19,8 @@ extension FileDatastore {
         /// Whether the staged bytes are synced before the commit (not for a symbolic link to
         /// the user's file: its bytes are the user's).
         var syncsBytes = true
+        /// Where its pixels lie, for ranged reads of a remote artifact.
+        var layout: ByteLayout?
     }
 
     /// A staged artifact with the leftovers of killed writers beside it, the first time this
@@ -126,7 +128,9 @@ extension FileDatastore {
             let record = StoredFileInfo(
                 datasetId: ref.id, component: component ?? "", path: relative, formatter: formatter.name,
                 storageClass: storageClass.name, fileSize: size, checksum: try config.checksum.checksum(ofFileAt: staged.localFile))
-            return stagedRecord(record, staged)
+            var result = stagedRecord(record, staged)
+            result.layout = layout(ofStaged: staged.localFile, formatter: formatter)
+            return result
         } catch {
             storage.discard(staged)
             throw error
@@ -141,10 +145,12 @@ extension FileDatastore {
             // disassembled datasets): point at them. Removal keeps a file while any record
             // names it.
             try insertRecord(artifact.record.at(path: shared), session: session)
+            if let layout = artifact.layout { try insertLayout(layout, of: artifact.record, session: session) }
             if let staged = artifact.staged { storage.discard(staged) }
             return nil
         }
         try insertRecord(artifact.record, session: session)
+        if let layout = artifact.layout { try insertLayout(layout, of: artifact.record, session: session) }
         guard let staged = artifact.staged else { return nil }
         // Hold the path against a concurrent emptying of the trash, and take it out of the
         // trash: the file published here must not be deleted as the old one's leftover.

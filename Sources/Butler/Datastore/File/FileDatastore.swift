@@ -25,6 +25,8 @@ package final class FileDatastore: Datastore {
     package let recordsAttachment: AttachedTable
     /// Dataset types whose template has been checked for unique paths.
     private let validatedTemplates = Mutex<Set<String>>([])
+    /// Whether the layout table is known to exist (it may not, in a repository made before it).
+    let layoutTableKnown = Mutex(false)
 
     /// A datastore named `name` over `storage`, configured by `config`.
     /// - Throws: ``ButlerError/Code/configuration`` for a malformed template.

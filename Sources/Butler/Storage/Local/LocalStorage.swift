@@ -265,6 +265,12 @@ package final class LocalStorage: ArtifactStorage {
 
     // MARK: Reading
 
+    package var readsByRange: Bool { false }
+
+    package var transferStatistics: RemoteTransferStatistics { RemoteTransferStatistics(requests: 0, bytesReceived: 0) }
+
+    package func partialFile(for record: StoredFileInfo, ranges: [Range<Int64>]) throws -> String? { nil }
+
     package func localFile(for record: StoredFileInfo, admit: (String) throws -> Void) throws -> String? {
         try resolve(record.path)
     }

@@ -184,6 +184,12 @@ package final class ArtifactCache: Sendable {
         return (final, false)
     }
 
+    /// The cached copy of an entry, if there is one (recording the use); nothing is fetched.
+    package func cachedFile(named name: String) throws -> String? {
+        let final = directory.appendingPathComponent("objects/" + name).path
+        return try lookUp(name, final: final) ? final : nil
+    }
+
     /// Whether an entry is cached (its file present), recording the use.
     private func lookUp(_ name: String, final: String) throws -> Bool {
         let now = Date().timeIntervalSince1970

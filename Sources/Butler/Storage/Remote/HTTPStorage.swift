@@ -1,10 +1,13 @@
 package import Foundation
+import Synchronization
 
 /// Reads objects from a web server under a base URL: GET (ranged for cutouts) and HEAD for
 /// sizes, retried as every remote request is (``HTTPTransport``).
 package struct HTTPObjectReader: RemoteObjectReader {
     /// The base URL, without a trailing slash.
     package let base: String
+    /// What this reader has sent and received.
+    package let counters = TransferCounters()
     /// How requests are retried.
     package var retry: RetryPolicy = .standard
 
@@ -33,21 +36,129 @@ package struct HTTPObjectReader: RemoteObjectReader {
 
     package func get(_ key: String, range: Range<Int64>?) throws -> Data? {
         guard let headers = HTTPReply.rangeHeaders(range) else { return Data() }
-        let reply = try HTTPTransport.shared.send("get", policy: retry, request("GET", key, headers: headers))
+        let reply = try HTTPTransport.shared.send("get", policy: retry, counting: counters, request("GET", key, headers: headers))
         if reply.status == 404 || reply.status == 410 { return nil }
         guard reply.isSuccess else { throw failure("get", key, reply) }
         return reply.bytes(of: range)
     }
 
+    /// Ranges travel together (one request for up to ``rangesPerRequest``): only touching
+    /// ones are merged.
+    package var coalescingGap: Int64 { 0 }
+
+    /// Ranges asked for in one request at most (nginx reads request headers into 8 KiB).
+    static let rangesPerRequest = 200
+
+    /// Several ranges in one request each of up to ``rangesPerRequest`` (HTTP's
+    /// `multipart/byteranges`, which web servers answer and S3 does not): a cutout's headers
+    /// and tiles in one round trip.
+    package func get(_ key: String, ranges: [Range<Int64>], receive: @escaping @Sendable (Range<Int64>, Data) throws -> Void) throws -> Bool
+    {
+        let batches = stride(from: 0, to: ranges.count, by: Self.rangesPerRequest).map {
+            Array(ranges[$0..<min($0 + Self.rangesPerRequest, ranges.count)])
+        }
+        let missing = Atomic<Bool>(false)
+        try concurrently(batches, width: 4) { batch in
+            if batch.count == 1 {
+                guard let data = try get(key, range: batch[0]) else { return missing.store(true, ordering: .relaxed) }
+                return try receive(batch[0], data)
+            }
+            let spec = batch.map { "\($0.lowerBound)-\($0.upperBound - 1)" }.joined(separator: ",")
+            let reply = try HTTPTransport.shared.send(
+                "get \(batch.count) ranges of", policy: retry, counting: counters,
+                request("GET", key, headers: [("Range", "bytes=" + spec)]))
+            if reply.status == 404 || reply.status == 410 { return missing.store(true, ordering: .relaxed) }
+            guard reply.isSuccess else { throw failure("get \(batch.count) ranges of", key, reply) }
+            for (range, data) in try Self.parts(of: reply, asked: batch, url: url(key)) { try receive(range, data) }
+        }
+        return !missing.load(ordering: .relaxed)
+    }
+
+    /// The ranges a reply to a several-range request holds: the parts of a
+    /// `multipart/byteranges` body, or slices of a whole body (a server that ignored the
+    /// ranges), or the one range a server merged them into.
+    static func parts(of reply: HTTPReply, asked: [Range<Int64>], url: String) throws -> [(Range<Int64>, Data)] {
+        func slices(of body: Data, at start: Int64) -> [(Range<Int64>, Data)]? {
+            let end = start + Int64(body.count)
+            guard asked.allSatisfy({ $0.lowerBound >= start && $0.upperBound <= end }) else { return nil }
+            return asked.map { range in
+                let lower = body.startIndex + Int(range.lowerBound - start)
+                return (range, body.subdata(in: lower..<lower + range.count))
+            }
+        }
+        if reply.status == 200, let whole = slices(of: reply.body, at: 0) { return whole }
+        let type = reply.headers["content-type"] ?? ""
+        guard type.lowercased().hasPrefix("multipart/byteranges"),
+            let boundary = type.split(separator: ";").lazy.map({ $0.trimmingCharacters(in: .whitespaces) })
+                .first(where: { $0.lowercased().hasPrefix("boundary=") })?.dropFirst("boundary=".count)
+        else {
+            // One range: the server may coalesce neighbours into a single part.
+            if let start = reply.headers["content-range"].flatMap(Self.contentRangeStart), let merged = slices(of: reply.body, at: start) {
+                return merged
+            }
+            throw ButlerError(
+                .storageFailure, "\(url) answered a request for \(asked.count) byte ranges with \(type.isEmpty ? "no content type" : type)")
+        }
+        let delimiter = Data("--\(boundary.trimmingCharacters(in: CharacterSet(charactersIn: "\"")))".utf8)
+        let headerEnd = Data("\r\n\r\n".utf8)
+        let body = reply.body
+        var parts: [(Range<Int64>, Data)] = []
+        var cursor = body.startIndex
+        while let mark = body.range(of: delimiter, in: cursor..<body.endIndex) {
+            guard let headers = body.range(of: headerEnd, in: mark.upperBound..<body.endIndex) else { break }
+            let text = String(decoding: body[mark.upperBound..<headers.lowerBound], as: UTF8.self)
+            guard
+                let line = text.split(whereSeparator: \.isNewline).first(where: { $0.lowercased().hasPrefix("content-range:") }),
+                let start = Self.contentRangeStart(String(line.dropFirst("content-range:".count))),
+                let end = Self.contentRangeEnd(String(line.dropFirst("content-range:".count)))
+            else { break }
+            let dataStart = headers.upperBound
+            let count = Int(end - start + 1)
+            guard count >= 0, body.distance(from: dataStart, to: body.endIndex) >= count else {
+                throw ButlerError(.storageFailure, "\(url): a part of the multi-range answer is cut short", isRetryable: true)
+            }
+            parts.append((start..<end + 1, body.subdata(in: dataStart..<body.index(dataStart, offsetBy: count))))
+            cursor = body.index(dataStart, offsetBy: count)
+        }
+        // Each range asked for, from the part that holds it (servers may merge neighbours).
+        return try asked.map { range in
+            guard let part = parts.first(where: { $0.0.lowerBound <= range.lowerBound && $0.0.upperBound >= range.upperBound }) else {
+                throw ButlerError(
+                    .storageFailure, "\(url) did not send bytes \(range.lowerBound)..<\(range.upperBound) it was asked for",
+                    isRetryable: true)
+            }
+            let lower = part.1.startIndex + Int(range.lowerBound - part.0.lowerBound)
+            return (range, part.1.subdata(in: lower..<lower + range.count))
+        }
+    }
+
+    /// The first byte of a `Content-Range: bytes a-b/n` value.
+    private static func contentRangeStart(_ value: String) -> Int64? {
+        bounds(value).map(\.0)
+    }
+
+    /// The last byte of a `Content-Range: bytes a-b/n` value.
+    private static func contentRangeEnd(_ value: String) -> Int64? {
+        bounds(value).map(\.1)
+    }
+
+    private static func bounds(_ value: String) -> (Int64, Int64)? {
+        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        guard trimmed.lowercased().hasPrefix("bytes ") else { return nil }
+        let spec = trimmed.dropFirst(6).split(separator: "/").first ?? ""
+        let ends = spec.split(separator: "-").compactMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
+        return ends.count == 2 && ends[0] <= ends[1] ? (ends[0], ends[1]) : nil
+    }
+
     package func download(_ key: String, to destination: String) throws -> Bool {
-        let reply = try HTTPTransport.shared.send("download", policy: retry, download: destination, request("GET", key))
+        let reply = try HTTPTransport.shared.send("download", policy: retry, download: destination, counting: counters, request("GET", key))
         if reply.status == 404 || reply.status == 410 { return false }
         guard reply.isSuccess else { throw failure("download", key, reply) }
         return true
     }
 
     package func objectSize(_ key: String) throws -> Int64? {
-        let reply = try HTTPTransport.shared.send("look up", policy: retry, request("HEAD", key))
+        let reply = try HTTPTransport.shared.send("look up", policy: retry, counting: counters, request("HEAD", key))
         if reply.status == 404 || reply.status == 410 { return nil }
         guard reply.isSuccess else { throw failure("look up", key, reply) }
         return reply.headers["content-length"].flatMap(Int64.init)
@@ -57,7 +168,7 @@ package struct HTTPObjectReader: RemoteObjectReader {
     /// or nil when the server gives none.
     func index(of directory: String) throws -> [(name: String, isDirectory: Bool, size: Int64, modified: Date)]? {
         let key = directory.isEmpty ? "" : directory + "/"
-        let reply = try HTTPTransport.shared.send("list", policy: retry) {
+        let reply = try HTTPTransport.shared.send("list", policy: retry, counting: counters) {
             HTTPRequestParts(method: "GET", url: base + "/" + S3Request.encodePath(key), headers: [("Accept", "application/json")])
         }
         if reply.status == 404 { return [] }

@@ -3,6 +3,7 @@ package import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -122,7 +123,7 @@ package final class HTTPTransport: Sendable {
     /// - Throws: ``ButlerError/Code/storageFailure`` naming `what` and the URL when every
     ///   attempt failed, retryable when the last failure was.
     package func send(
-        _ what: String, policy: RetryPolicy, body: Data? = nil, download: String? = nil,
+        _ what: String, policy: RetryPolicy, body: Data? = nil, download: String? = nil, counting counters: TransferCounters,
         _ makeRequest: () throws -> HTTPRequestParts
     ) throws -> HTTPReply {
         let start = Date()
@@ -132,7 +133,7 @@ package final class HTTPTransport: Sendable {
             let parts = try makeRequest()
             let outcome: Result<HTTPReply, any Error>
             do {
-                outcome = .success(try perform(parts, body: body, download: download))
+                outcome = .success(try perform(parts, body: body, download: download, counters: counters))
             } catch {
                 outcome = .failure(error)
             }
@@ -170,7 +171,8 @@ package final class HTTPTransport: Sendable {
     }
 
     /// One attempt.
-    private func perform(_ parts: HTTPRequestParts, body: Data?, download: String?) throws -> HTTPReply {
+    private func perform(_ parts: HTTPRequestParts, body: Data?, download: String?, counters: TransferCounters) throws -> HTTPReply {
+        counters.requests.add(1, ordering: .relaxed)
         var headers = HTTPHeaders()
         for (name, value) in parts.headers { headers.add(name: name, value: value) }
         let request = try HTTPClient.Request(
@@ -198,6 +200,7 @@ package final class HTTPTransport: Sendable {
                 try? FileManager.default.removeItem(atPath: download)
                 return HTTPReply(status: status, headers: fields, body: text)
             }
+            counters.bytesReceived.add(progress.receivedBytes, ordering: .relaxed)
             if let total = progress.totalBytes, total != progress.receivedBytes {
                 try? FileManager.default.removeItem(atPath: download)
                 throw TruncatedBody(expected: total, received: progress.receivedBytes)
@@ -208,6 +211,7 @@ package final class HTTPTransport: Sendable {
         let fields = Self.fields(response.headers)
         var data = Data()
         if var buffer = response.body, let bytes = buffer.readBytes(length: buffer.readableBytes) { data = Data(bytes) }
+        counters.bytesReceived.add(data.count, ordering: .relaxed)
         if parts.method != "HEAD", (200..<300).contains(Int(response.status.code)),
             let length = fields["content-length"].flatMap(Int.init), length != data.count
         {
@@ -261,5 +265,29 @@ package final class HTTPTransport: Sendable {
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         return { formatter.date(from: $0) }
+    }
+}
+
+/// Requests and bytes a Butler exchanged with its remote storages
+/// (``Butler/remoteTransferStatistics``).
+public struct RemoteTransferStatistics: Sendable, Hashable {
+    /// Requests sent, every attempt counted.
+    public let requests: Int
+    /// Response body bytes received.
+    public let bytesReceived: Int
+}
+
+/// The running totals of one storage's requests (see ``RemoteTransferStatistics``).
+package final class TransferCounters: Sendable {
+    /// Requests sent, every attempt counted.
+    let requests = Atomic<Int>(0)
+    /// Response body bytes received.
+    let bytesReceived = Atomic<Int>(0)
+
+    package init() {}
+
+    /// The totals so far.
+    package var statistics: RemoteTransferStatistics {
+        RemoteTransferStatistics(requests: requests.load(ordering: .relaxed), bytesReceived: bytesReceived.load(ordering: .relaxed))
     }
 }

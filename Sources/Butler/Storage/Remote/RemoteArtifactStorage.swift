@@ -1,5 +1,6 @@
 import Formatters
 package import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -16,6 +17,36 @@ package protocol RemoteObjectReader: Sendable {
     func objectSize(_ key: String) throws -> Int64?
     /// The object's URL, for messages.
     func url(_ key: String) -> String
+    /// What the reader has sent and received.
+    var counters: TransferCounters { get }
+    /// Several ranges of an object (sorted, disjoint, none empty), each delivered to
+    /// `receive` once with its bytes (in any order, possibly from several threads); false when
+    /// the object does not exist. The default fetches them in parallel, one request each (S3
+    /// takes one range per GET).
+    func get(_ key: String, ranges: [Range<Int64>], receive: @escaping @Sendable (Range<Int64>, Data) throws -> Void) throws -> Bool
+    /// Neighbouring ranges closer than this are fetched as one: where each range costs a
+    /// request, the gap's bytes cost less.
+    var coalescingGap: Int64 { get }
+}
+
+extension RemoteObjectReader {
+    package var coalescingGap: Int64 { 64 << 10 }
+
+    /// Ranged requests in flight at once for one read.
+    static var rangeParallelism: Int { 8 }
+
+    package func get(_ key: String, ranges: [Range<Int64>], receive: @escaping @Sendable (Range<Int64>, Data) throws -> Void) throws -> Bool
+    {
+        let missing = Atomic<Bool>(false)
+        try concurrently(ranges, width: Self.rangeParallelism) { range in
+            guard let data = try get(key, range: range) else {
+                missing.store(true, ordering: .relaxed)
+                return
+            }
+            try receive(range, data)
+        }
+        return !missing.load(ordering: .relaxed)
+    }
 }
 
 /// A storage whose artifacts are objects behind a ``RemoteObjectReader``: reads are written
@@ -85,6 +116,49 @@ extension RemoteArtifactStorage {
         ).path
     }
 
+    package var readsByRange: Bool { true }
+
+    package var transferStatistics: RemoteTransferStatistics { reader.counters.statistics }
+
+    package func partialFile(for record: StoredFileInfo, ranges: [Range<Int64>]) throws -> String? {
+        if record.isExternal { return nil }
+        let name = ArtifactCache.entryName(location: location, path: record.path, version: record.checksum ?? "size:\(record.fileSize)")
+        if try cache.cachedFile(named: name) != nil { return nil }
+        let key = try key(record.path)
+        let file = scratchDirectory + "/part-\(UUID().uuidString)"
+        let descriptor = open(file, O_CREAT | O_EXCL | O_WRONLY, 0o600)
+        guard descriptor >= 0 else {
+            throw ButlerError(
+                .storageFailure, "cannot create \(file) for ranges of \(reader.url(key)): \(String(cString: strerror(errno)))")
+        }
+        do {
+            defer { close(descriptor) }
+            guard ftruncate(descriptor, off_t(record.fileSize)) == 0 else {
+                throw ButlerError(.storageFailure, "cannot size \(file) for \(reader.url(key)): \(String(cString: strerror(errno)))")
+            }
+            let wanted = ByteLayout.coalesce(ranges, gap: reader.coalescingGap).map { $0.clamped(to: 0..<record.fileSize) }
+            let url = reader.url(key)
+            let found = try reader.get(key, ranges: wanted.filter { !$0.isEmpty }) { range, data in
+                guard data.count == range.count else {
+                    throw ButlerError(
+                        .storageFailure,
+                        "\(url) answered bytes \(range.lowerBound)..<\(range.upperBound) with \(data.count) bytes (was it replaced?)",
+                        isRetryable: true)
+                }
+                let written = data.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, off_t(range.lowerBound)) }
+                guard written == data.count else {
+                    throw ButlerError(
+                        .storageFailure, "cannot write \(file) while reading ranges of \(url): \(String(cString: strerror(errno)))")
+                }
+            }
+            guard found else { throw missing(key) }
+        } catch {
+            unlink(file)
+            throw error
+        }
+        return file
+    }
+
     package func checksum(of path: String, algorithm: ChecksumAlgorithm) throws -> String? {
         if path.hasPrefix("/") { return try algorithm.checksum(ofFileAt: path) }
         let key = try key(path)
@@ -150,4 +224,32 @@ extension RemoteArtifactStorage {
     /// Nothing: staging is local, and an object a killed writer left is an orphan `verify`
     /// finds.
     package func leftovers(besides path: String) -> [StagingLeftover] { [] }
+}
+
+/// Runs `body` on every item, at most `width` at once on threads of their own (the work blocks
+/// on the network; dispatch's pool would run only as many as there are cores), and throws the
+/// first error after all have finished.
+func concurrently<Item: Sendable>(_ items: [Item], width: Int, _ body: @escaping @Sendable (Item) throws -> Void) throws {
+    if items.count <= 1 {
+        for item in items { try body(item) }
+        return
+    }
+    let next = Atomic<Int>(0)
+    let failure = Mutex<(any Error)?>(nil)
+    let group = DispatchGroup()
+    for _ in 0..<min(width, items.count) {
+        group.enter()
+        Thread.detachNewThread {
+            defer { group.leave() }
+            while failure.withLock({ $0 == nil }) {
+                let index = next.add(1, ordering: .relaxed).oldValue
+                guard index < items.count else { return }
+                do { try body(items[index]) } catch {
+                    failure.withLock { if $0 == nil { $0 = error } }
+                }
+            }
+        }
+    }
+    group.wait()
+    if let error = failure.withLock({ $0 }) { throw error }
 }

@@ -32,6 +32,8 @@ package struct S3Client: RemoteObjectReader {
     package let settings: S3Settings
     private let signer: SigV4Signer
     private let transport: HTTPTransport
+    /// What this client has sent and received.
+    package let counters = TransferCounters()
 
     /// A client for one bucket.
     package init(settings: S3Settings, transport: HTTPTransport = .shared) {
@@ -63,7 +65,7 @@ package struct S3Client: RemoteObjectReader {
             method: method, scheme: settings.scheme, host: host, port: settings.port, path: S3Request.encodePath(path),
             query: query, headers: allHeaders, payloadHash: payloadHash)
         let base = "\(settings.scheme)://\(request.hostHeader)\(request.path)" + (query.isEmpty ? "" : "?" + request.encodedQuery)
-        return try transport.send(what, policy: settings.retry, body: body, download: download) {
+        return try transport.send(what, policy: settings.retry, body: body, download: download, counting: counters) {
             let signed = signer.sign(request, date: Date()).filter { $0.0.lowercased() != "host" }
             return HTTPRequestParts(method: method, url: base, headers: signed)
         }
@@ -128,39 +130,27 @@ package struct S3Client: RemoteObjectReader {
         let partSize = settings.multipartThreshold
         let count = (size + partSize - 1) / partSize
         let etags = Mutex<[Int: String]>([:])
-        let firstError = Mutex<(any Error)?>(nil)
-        let next = Mutex(0)
         let handle: FileHandle
         do { handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: file)) } catch {
             throw ButlerError(.storageFailure, "cannot read \(file) to upload it to \(url(key))", cause: error)
         }
         defer { try? handle.close() }
         let readLock = Mutex(())
-        DispatchQueue.concurrentPerform(iterations: min(4, count)) { _ in
-            while firstError.withLock({ $0 == nil }) {
-                let index = next.withLock { value -> Int in
-                    defer { value += 1 }
-                    return value
+        do {
+            try concurrently(Array(0..<count), width: 4) { index in
+                let data = try readLock.withLock { _ in
+                    try handle.seek(toOffset: UInt64(index * partSize))
+                    return try handle.read(upToCount: partSize) ?? Data()
                 }
-                guard index < count else { return }
-                do {
-                    let data = try readLock.withLock { _ in
-                        try handle.seek(toOffset: UInt64(index * partSize))
-                        return try handle.read(upToCount: partSize) ?? Data()
-                    }
-                    let reply = try send(
-                        "upload part \(index + 1) of \(count) of", "PUT", key: key,
-                        query: [("partNumber", String(index + 1)), ("uploadId", uploadId)], body: data)
-                    guard reply.isSuccess, let etag = reply.headers["etag"] else {
-                        throw failure("upload part \(index + 1) of", reply, key: key)
-                    }
-                    etags.withLock { $0[index + 1] = etag }
-                } catch {
-                    firstError.withLock { if $0 == nil { $0 = error } }
+                let reply = try send(
+                    "upload part \(index + 1) of \(count) of", "PUT", key: key,
+                    query: [("partNumber", String(index + 1)), ("uploadId", uploadId)], body: data)
+                guard reply.isSuccess, let etag = reply.headers["etag"] else {
+                    throw failure("upload part \(index + 1) of", reply, key: key)
                 }
+                etags.withLock { $0[index + 1] = etag }
             }
-        }
-        if let error = firstError.withLock({ $0 }) {
+        } catch {
             _ = try? send("abort multipart upload of", "DELETE", key: key, query: [("uploadId", uploadId)])
             throw error
         }
