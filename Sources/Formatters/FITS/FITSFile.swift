@@ -104,12 +104,17 @@ final class FITSFile {
 
     // MARK: HDUs
 
-    /// The number of HDUs.
+    /// The number of HDUs; the current HDU stays current. Counted by stepping through them
+    /// with each header checked first (``moveIfPresent(to:)``), not with cfitsio's `ffthdu`,
+    /// which parses every header unchecked and aborts on the keyword values it cannot hold
+    /// (FuzzFITS).
     func hduCount() throws -> Int {
-        var count: Int32 = 0, status: Int32 = 0
-        ffthdu(handle, &count, &status)
-        try check(status, "ffthdu", "counting HDUs")
-        return Int(count)
+        var current: Int32 = 0
+        ffghdn(handle, &current)
+        var count = max(Int(current), 1)
+        while try moveIfPresent(to: count) != nil { count += 1 }
+        try move(to: max(Int(current), 1) - 1)
+        return count
     }
 
     /// Moves to HDU `index` (0-based: 0 is the primary). Returns whether it is an image.

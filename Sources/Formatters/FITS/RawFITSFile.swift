@@ -103,9 +103,14 @@ final class RawFITSFile {
                 let key = Self.keyword(block, start)
                 guard Self.isNumericCompressionKey(key) else { continue }
                 let value = Self.value(block, start)
-                if value.isEmpty || value.count > 30 || !value.allSatisfy({ "0123456789+-.EeDd ".contains($0) }) {
+                // One number, no blanks inside: cfitsio reads "0    4" as 0.
+                if value.isEmpty || value.count > 30 || !value.allSatisfy({ "0123456789+-.EeDd".contains($0) }) {
                     let shown = value.count > 20 ? String(value.prefix(20)) + "…" : value
                     return "compression keyword \(key) holds \(shown.isEmpty ? "no value" : shown), not a number"
+                }
+                // cfitsio divides by tile sizes as it opens the HDU (FuzzFITS: a zero is SIGFPE).
+                if key.hasPrefix("ZTILE"), (Double(value) ?? 0) < 1 {
+                    return "compression keyword \(key) holds \(value), not a tile size of at least 1"
                 }
             }
             position += 2880
