@@ -60,10 +60,10 @@ package protocol ArtifactStorage: Sendable {
     /// Whether reading part of an artifact is worth fetching only its byte ranges (a remote
     /// storage); a local one reads its files in place.
     var readsByRange: Bool { get }
-    /// A local file of the artifact's size holding the bytes of `ranges` at their offsets (the
-    /// rest is a hole), for a reader that needs only those; the caller deletes it. Nil when a
-    /// whole copy is at hand (a local file, a cached download): read that instead.
-    func partialFile(for record: StoredFileInfo, ranges: [Range<Int64>]) throws -> String?
+    /// A file of the artifact's size holding the bytes of `ranges` at their offsets (the rest
+    /// is a hole), for a reader that needs only those; it lasts as long as the returned
+    /// object. Nil when a whole copy is at hand (a local file, a cached download): read that.
+    func partialFile(for record: StoredFileInfo, ranges: [Range<Int64>]) throws -> PartialArtifact?
     /// The checksum of the artifact's current bytes by `algorithm` (a remote artifact is read
     /// afresh, never from a cache), or nil when it does not exist.
     func checksum(of path: String, algorithm: ChecksumAlgorithm) throws -> String?

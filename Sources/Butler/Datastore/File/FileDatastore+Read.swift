@@ -15,7 +15,7 @@ extension FileDatastore {
         }
         let formatter = try formatter(named: info.formatter)
         let (url, partial) = try readableURL(info, ref, formatter: formatter, component: component, parameters: parameters)
-        defer { if partial { unlink(url.path) } }
+        defer { withExtendedLifetime(partial) {} }
         return try reporting(ref, component: component, info) {
             guard let component else { return try formatter.read(from: url, storageClass: storageClass, parameters: parameters) }
             return try formatter.readComponent(component, from: url, storageClass: storageClass, parameters: parameters)
@@ -33,7 +33,7 @@ extension FileDatastore {
         }
         let formatter = try formatter(named: info.formatter)
         let (url, partial) = try readableURL(info, ref, formatter: formatter, component: nil, parameters: parameters)
-        defer { if partial { unlink(url.path) } }
+        defer { withExtendedLifetime(partial) {} }
         return try reporting(ref, component: nil, info, as: T.self) {
             try formatter.read(type, from: url, storageClass: storageClass, parameters: parameters)
         }
@@ -49,23 +49,23 @@ extension FileDatastore {
 
     /// The file a read of `component` with `parameters` opens: for a remote artifact with a
     /// byte layout that the read needs only part of (a cutout, a header component), a file
-    /// holding just those byte ranges (`partial`: the caller deletes it); otherwise the local
-    /// or cached copy (``localURL(_:_:)``).
+    /// holding just those byte ranges (`partial`: the caller keeps it alive while reading);
+    /// otherwise the local or cached copy (``localURL(_:_:)``).
     private func readableURL(
         _ info: StoredFileInfo, _ ref: DatasetRef, formatter: any FileFormatter, component: String?, parameters: ReadParameters
-    ) throws -> (url: URL, partial: Bool) {
+    ) throws -> (url: URL, partial: PartialArtifact?) {
         if config.verifyChecksums != true, let layout = info.layout,
             let need = formatter.partialNeed(component: component, parameters: parameters),
             // A box outside the image: the headers are enough for the formatter to say so.
             let ranges = layout.ranges(for: need) ?? layout.ranges(for: .metadata)
         {
-            let file: String?
+            let file: PartialArtifact?
             do { file = try storage.partialFile(for: info, ranges: ranges) } catch let error as ButlerError {
                 throw ButlerError(error.code, "cannot read \(ref) from \(info.path)", cause: error, isRetryable: error.isRetryable)
             }
-            if let file { return (URL(filePath: file, directoryHint: .notDirectory), true) }
+            if let file { return (URL(filePath: file.path, directoryHint: .notDirectory), file) }
         }
-        return (try localURL(info, ref), false)
+        return (try localURL(info, ref), nil)
     }
 
     /// A local file URL for a recorded artifact, its checksum verified first when the datastore

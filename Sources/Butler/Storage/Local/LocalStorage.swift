@@ -269,7 +269,7 @@ package final class LocalStorage: ArtifactStorage {
 
     package var transferStatistics: RemoteTransferStatistics { RemoteTransferStatistics(requests: 0, bytesReceived: 0) }
 
-    package func partialFile(for record: StoredFileInfo, ranges: [Range<Int64>]) throws -> String? { nil }
+    package func partialFile(for record: StoredFileInfo, ranges: [Range<Int64>]) throws -> PartialArtifact? { nil }
 
     package func localFile(for record: StoredFileInfo, admit: (String) throws -> Void) throws -> String? {
         try resolve(record.path)

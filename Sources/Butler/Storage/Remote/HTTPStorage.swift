@@ -93,32 +93,46 @@ package struct HTTPObjectReader: RemoteObjectReader {
                 .first(where: { $0.lowercased().hasPrefix("boundary=") })?.dropFirst("boundary=".count)
         else {
             // One range: the server may coalesce neighbours into a single part.
-            if let start = reply.headers["content-range"].flatMap(Self.contentRangeStart), let merged = slices(of: reply.body, at: start) {
+            if let (start, _) = reply.headers["content-range"].flatMap(Self.bounds), let merged = slices(of: reply.body, at: start) {
                 return merged
             }
             throw ButlerError(
                 .storageFailure, "\(url) answered a request for \(asked.count) byte ranges with \(type.isEmpty ? "no content type" : type)")
         }
-        let delimiter = Data("--\(boundary.trimmingCharacters(in: CharacterSet(charactersIn: "\"")))".utf8)
-        let headerEnd = Data("\r\n\r\n".utf8)
+        let delimiter = Array("--\(boundary.trimmingCharacters(in: CharacterSet(charactersIn: "\"")))".utf8)
+        let headerEnd = Array("\r\n\r\n".utf8)
         let body = reply.body
+        // Searched in place (memchr for the first byte, then a compare): Data.range(of:)
+        // copies the whole body on each call.
+        func find(_ needle: [UInt8], from offset: Int) -> Int? {
+            body.withUnsafeBytes { raw -> Int? in
+                guard let base = raw.baseAddress, let first = needle.first else { return nil }
+                var position = offset
+                while position + needle.count <= raw.count {
+                    guard let hit = memchr(base + position, Int32(first), raw.count - position) else { return nil }
+                    let index = base.distance(to: UnsafeRawPointer(hit))
+                    guard index + needle.count <= raw.count else { return nil }
+                    if needle.withUnsafeBytes({ memcmp(base + index, $0.baseAddress!, needle.count) }) == 0 { return index }
+                    position = index + 1
+                }
+                return nil
+            }
+        }
         var parts: [(Range<Int64>, Data)] = []
-        var cursor = body.startIndex
-        while let mark = body.range(of: delimiter, in: cursor..<body.endIndex) {
-            guard let headers = body.range(of: headerEnd, in: mark.upperBound..<body.endIndex) else { break }
-            let text = String(decoding: body[mark.upperBound..<headers.lowerBound], as: UTF8.self)
+        var cursor = 0
+        while let mark = find(delimiter, from: cursor), let headers = find(headerEnd, from: mark + delimiter.count) {
+            let text = String(decoding: body[(body.startIndex + mark + delimiter.count)..<(body.startIndex + headers)], as: UTF8.self)
             guard
                 let line = text.split(whereSeparator: \.isNewline).first(where: { $0.lowercased().hasPrefix("content-range:") }),
-                let start = Self.contentRangeStart(String(line.dropFirst("content-range:".count))),
-                let end = Self.contentRangeEnd(String(line.dropFirst("content-range:".count)))
+                let (start, end) = Self.bounds(String(line.dropFirst("content-range:".count)))
             else { break }
-            let dataStart = headers.upperBound
+            let dataStart = headers + headerEnd.count
             let count = Int(end - start + 1)
-            guard count >= 0, body.distance(from: dataStart, to: body.endIndex) >= count else {
+            guard body.count - dataStart >= count else {
                 throw ButlerError(.storageFailure, "\(url): a part of the multi-range answer is cut short", isRetryable: true)
             }
-            parts.append((start..<end + 1, body.subdata(in: dataStart..<body.index(dataStart, offsetBy: count))))
-            cursor = body.index(dataStart, offsetBy: count)
+            parts.append((start..<end + 1, body.subdata(in: (body.startIndex + dataStart)..<(body.startIndex + dataStart + count))))
+            cursor = dataStart + count
         }
         // Each range asked for, from the part that holds it (servers may merge neighbours).
         return try asked.map { range in
@@ -132,16 +146,7 @@ package struct HTTPObjectReader: RemoteObjectReader {
         }
     }
 
-    /// The first byte of a `Content-Range: bytes a-b/n` value.
-    private static func contentRangeStart(_ value: String) -> Int64? {
-        bounds(value).map(\.0)
-    }
-
-    /// The last byte of a `Content-Range: bytes a-b/n` value.
-    private static func contentRangeEnd(_ value: String) -> Int64? {
-        bounds(value).map(\.1)
-    }
-
+    /// The first and last byte of a `Content-Range: bytes a-b/n` value.
     private static func bounds(_ value: String) -> (Int64, Int64)? {
         let trimmed = value.trimmingCharacters(in: .whitespaces)
         guard trimmed.lowercased().hasPrefix("bytes ") else { return nil }

@@ -120,42 +120,23 @@ extension RemoteArtifactStorage {
 
     package var transferStatistics: RemoteTransferStatistics { reader.counters.statistics }
 
-    package func partialFile(for record: StoredFileInfo, ranges: [Range<Int64>]) throws -> String? {
+    package func partialFile(for record: StoredFileInfo, ranges: [Range<Int64>]) throws -> PartialArtifact? {
         if record.isExternal { return nil }
         let name = ArtifactCache.entryName(location: location, path: record.path, version: record.checksum ?? "size:\(record.fileSize)")
         if try cache.cachedFile(named: name) != nil { return nil }
         let key = try key(record.path)
-        let file = scratchDirectory + "/part-\(UUID().uuidString)"
-        let descriptor = open(file, O_CREAT | O_EXCL | O_WRONLY, 0o600)
-        guard descriptor >= 0 else {
-            throw ButlerError(
-                .storageFailure, "cannot create \(file) for ranges of \(reader.url(key)): \(String(cString: strerror(errno)))")
-        }
-        do {
-            defer { close(descriptor) }
-            guard ftruncate(descriptor, off_t(record.fileSize)) == 0 else {
-                throw ButlerError(.storageFailure, "cannot size \(file) for \(reader.url(key)): \(String(cString: strerror(errno)))")
+        let url = reader.url(key)
+        let file = try PartialArtifact(size: record.fileSize, of: url, in: scratchDirectory)
+        let wanted = ByteLayout.coalesce(ranges, gap: reader.coalescingGap).map { $0.clamped(to: 0..<record.fileSize) }
+        let found = try reader.get(key, ranges: wanted.filter { !$0.isEmpty }) { range, data in
+            guard data.count == range.count else {
+                throw ButlerError(
+                    .storageFailure, "\(url) answered bytes \(range.lowerBound)..<\(range.upperBound) with \(data.count) bytes (was it replaced?)",
+                    isRetryable: true)
             }
-            let wanted = ByteLayout.coalesce(ranges, gap: reader.coalescingGap).map { $0.clamped(to: 0..<record.fileSize) }
-            let url = reader.url(key)
-            let found = try reader.get(key, ranges: wanted.filter { !$0.isEmpty }) { range, data in
-                guard data.count == range.count else {
-                    throw ButlerError(
-                        .storageFailure,
-                        "\(url) answered bytes \(range.lowerBound)..<\(range.upperBound) with \(data.count) bytes (was it replaced?)",
-                        isRetryable: true)
-                }
-                let written = data.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, off_t(range.lowerBound)) }
-                guard written == data.count else {
-                    throw ButlerError(
-                        .storageFailure, "cannot write \(file) while reading ranges of \(url): \(String(cString: strerror(errno)))")
-                }
-            }
-            guard found else { throw missing(key) }
-        } catch {
-            unlink(file)
-            throw error
+            try file.write(data, at: range.lowerBound)
         }
+        guard found else { throw missing(key) }
         return file
     }
 
@@ -252,4 +233,43 @@ func concurrently<Item: Sendable>(_ items: [Item], width: Int, _ body: @escaping
     }
     group.wait()
     if let error = failure.withLock({ $0 }) { throw error }
+}
+
+/// Some byte ranges of a remote artifact at their offsets in a sparse local file of the
+/// artifact's size (the rest reads as zeros, and readers never touch it), under a scratch name
+/// while this object lives and removed with it.
+package final class PartialArtifact: Sendable {
+    /// The file.
+    package let path: String
+    private let descriptor: Int32
+    private let source: String
+
+    /// An empty sparse file of `size` bytes for ranges of `source` (a URL, for messages).
+    init(size: Int64, of source: String, in directory: String) throws {
+        self.source = source
+        path = directory + "/ranges-\(UUID().uuidString)"
+        descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw ButlerError(.storageFailure, "cannot create \(path) for byte ranges of \(source): \(String(cString: strerror(errno)))")
+        }
+        guard ftruncate(descriptor, off_t(size)) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(descriptor)
+            unlink(path)
+            throw ButlerError(.storageFailure, "cannot size \(path) for byte ranges of \(source): \(reason)")
+        }
+    }
+
+    /// Writes `data` at `offset` (from any thread: `pwrite` keeps no position).
+    func write(_ data: Data, at offset: Int64) throws {
+        let written = data.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, off_t(offset)) }
+        guard written == data.count else {
+            throw ButlerError(.storageFailure, "cannot write \(path) with bytes of \(source): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    deinit {
+        close(descriptor)
+        unlink(path)
+    }
 }
