@@ -89,6 +89,11 @@ extension RemoteArtifactStorage {
         return prefix.isEmpty ? path : prefix + "/" + path
     }
 
+    /// The cache entry of an artifact: a rewritten artifact (another checksum) is another entry.
+    private func cacheEntryName(_ record: StoredFileInfo) -> String {
+        ArtifactCache.entryName(location: location, path: record.path, version: record.checksum ?? "size:\(record.fileSize)")
+    }
+
     private func missing(_ key: String) -> ButlerError {
         ButlerError(.missingArtifact, "artifact \(reader.url(key)) does not exist")
     }
@@ -96,7 +101,7 @@ extension RemoteArtifactStorage {
     package func localFile(for record: StoredFileInfo, admit: (String) throws -> Void) throws -> String? {
         if record.isExternal { return record.path }
         let key = try key(record.path)
-        let name = ArtifactCache.entryName(location: location, path: record.path, version: record.checksum ?? "size:\(record.fileSize)")
+        let name = cacheEntryName(record)
         return try cache.file(
             named: name, dataset: record.datasetId,
             fetch: { file in
@@ -122,7 +127,7 @@ extension RemoteArtifactStorage {
 
     package func partialFile(for record: StoredFileInfo, ranges: [Range<Int64>]) throws -> PartialArtifact? {
         if record.isExternal { return nil }
-        let name = ArtifactCache.entryName(location: location, path: record.path, version: record.checksum ?? "size:\(record.fileSize)")
+        let name = cacheEntryName(record)
         if try cache.cachedFile(named: name) != nil { return nil }
         let key = try key(record.path)
         let url = reader.url(key)
@@ -131,7 +136,8 @@ extension RemoteArtifactStorage {
         let found = try reader.get(key, ranges: wanted.filter { !$0.isEmpty }) { range, data in
             guard data.count == range.count else {
                 throw ButlerError(
-                    .storageFailure, "\(url) answered bytes \(range.lowerBound)..<\(range.upperBound) with \(data.count) bytes (was it replaced?)",
+                    .storageFailure,
+                    "\(url) answered bytes \(range.lowerBound)..<\(range.upperBound) with \(data.count) bytes (was it replaced?)",
                     isRetryable: true)
             }
             try file.write(data, at: range.lowerBound)
