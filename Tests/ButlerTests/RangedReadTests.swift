@@ -214,6 +214,9 @@ struct RangedReadTests {
         try ExposureHDF5.write(exposure, to: h5, layout: HDF5Layout(chunk: Extent2I(64, 64)))
         let h5Layout = try ExposureHDF5.byteLayout(of: h5)
         #expect(h5Layout.planes.map(\.name) == ["/image", "/mask", "/variance"])
+        // The metadata lies together (64 KiB metadata blocks): one range before the chunks.
+        let h5Metadata = try #require(h5Layout.ranges(for: .metadata))
+        #expect(h5Metadata.count == 1 && h5Metadata[0].lowerBound == 0, "\(h5Metadata)")
         if case .tiles(let width, let height, let chunks) = h5Layout.planes[0].storage {
             #expect(width == 64 && height == 64 && chunks.count == 8 * 6 && chunks.allSatisfy { $0.count == 2 && $0[1] == 64 * 64 * 4 })
         } else {
