@@ -70,6 +70,7 @@ let package = Package(
             dependencies: [
                 "Composites", "CFitsShim", "CHDF5Shim",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),

@@ -1,5 +1,6 @@
 import CFitsShim
 public import Composites
+import Crypto
 import Foundation
 import Synchronization
 
@@ -256,15 +257,22 @@ final class FITSFile {
         }
         var inflated = [UInt8](repeating: 0, count: 0)
         // Tiles found sound stay sound while the file is unchanged: a second cutout of the
-        // same image inflates nothing here (each check costs a decode of the tile).
+        // same image inflates nothing here (each check costs a decode of the tile). So do the
+        // same compressed bytes in another file, known by their SHA-256 (a ranged read of a
+        // remote artifact is a new file each time; hashing a tile costs a fortieth of its decode).
         var info = stat()
         let file = stat(path, &info) == 0 ? VerifiedTiles.File(info, dataStart: dataStart) : nil
         try forEachTile(rows: rows, heap: heap) { name, row, offset, bytes in
             let inflates = name == "GZIP_COMPRESSED_DATA" || (name == "COMPRESSED_DATA" && gzip)
             guard inflates, bytes > 0, touched(row) else { return }
             if let file, VerifiedTiles.shared.contains(file, tile: row) { return }
-            if inflated.isEmpty { inflated = [UInt8](repeating: 0, count: Int(tileBytes)) }
             let compressed = try raw.bytes(at: heapStart + offset, count: Int(bytes))
+            let content = VerifiedTiles.Content(compressed, bound: tileBytes)
+            if VerifiedTiles.shared.contains(content) {
+                if let file { VerifiedTiles.shared.insert(file, tile: row) }
+                return
+            }
+            if inflated.isEmpty { inflated = [UInt8](repeating: 0, count: Int(tileBytes)) }
             let sound = compressed.withUnsafeBufferPointer { input in
                 inflated.withUnsafeMutableBufferPointer { output in
                     butler_gzip_tile_is_sound(input.baseAddress, input.count, output.baseAddress, output.count) == 0
@@ -277,6 +285,7 @@ final class FITSFile {
                     context: "checking the compressed image's tiles")
             }
             if let file { VerifiedTiles.shared.insert(file, tile: row) }
+            VerifiedTiles.shared.insert(content)
         }
     }
 
@@ -748,7 +757,20 @@ final class VerifiedTiles: Sendable {
         let row: Int64
     }
 
+    /// A tile's compressed bytes (their SHA-256) and the bound they were found to inflate
+    /// within.
+    struct Content: Hashable, Sendable {
+        let digest: SHA256Digest
+        let bound: Int64
+
+        init(_ compressed: [UInt8], bound: Int64) {
+            digest = SHA256.hash(data: compressed)
+            self.bound = bound
+        }
+    }
+
     private let tiles = Mutex<Set<Tile>>([])
+    private let contents = Mutex<Set<Content>>([])
     private static let capacity = 1 << 20
 
     func contains(_ file: File, tile row: Int64) -> Bool {
@@ -759,6 +781,17 @@ final class VerifiedTiles: Sendable {
         tiles.withLock { tiles in
             if tiles.count >= Self.capacity { tiles.removeAll() }
             tiles.insert(Tile(file: file, row: row))
+        }
+    }
+
+    func contains(_ content: Content) -> Bool {
+        contents.withLock { $0.contains(content) }
+    }
+
+    func insert(_ content: Content) {
+        contents.withLock { contents in
+            if contents.count >= Self.capacity { contents.removeAll() }
+            contents.insert(content)
         }
     }
 }
