@@ -76,14 +76,15 @@ package struct HTTPObjectReader: RemoteObjectReader {
 
     /// The ranges a reply to a several-range request holds: the parts of a
     /// `multipart/byteranges` body, or slices of a whole body (a server that ignored the
-    /// ranges), or the one range a server merged them into.
+    /// ranges), or the one range a server merged them into. Slices share the body's storage
+    /// (copying them was a fifth of a cutout's time); their indices are the body's.
     static func parts(of reply: HTTPReply, asked: [Range<Int64>], url: String) throws -> [(Range<Int64>, Data)] {
         func slices(of body: Data, at start: Int64) -> [(Range<Int64>, Data)]? {
             let end = start + Int64(body.count)
             guard asked.allSatisfy({ $0.lowerBound >= start && $0.upperBound <= end }) else { return nil }
             return asked.map { range in
                 let lower = body.startIndex + Int(range.lowerBound - start)
-                return (range, body.subdata(in: lower..<lower + range.count))
+                return (range, body[lower..<lower + range.count])
             }
         }
         if reply.status == 200, let whole = slices(of: reply.body, at: 0) { return whole }
@@ -131,7 +132,7 @@ package struct HTTPObjectReader: RemoteObjectReader {
             guard body.count - dataStart >= count else {
                 throw ButlerError(.storageFailure, "\(url): a part of the multi-range answer is cut short", isRetryable: true)
             }
-            parts.append((start..<end + 1, body.subdata(in: (body.startIndex + dataStart)..<(body.startIndex + dataStart + count))))
+            parts.append((start..<end + 1, body[(body.startIndex + dataStart)..<(body.startIndex + dataStart + count)]))
             cursor = dataStart + count
         }
         // Each range asked for, from the part that holds it (servers may merge neighbours).
@@ -142,7 +143,7 @@ package struct HTTPObjectReader: RemoteObjectReader {
                     isRetryable: true)
             }
             let lower = part.1.startIndex + Int(range.lowerBound - part.0.lowerBound)
-            return (range, part.1.subdata(in: lower..<lower + range.count))
+            return (range, part.1[lower..<lower + range.count])
         }
     }
 

@@ -131,8 +131,9 @@ extension RemoteArtifactStorage {
         if try cache.cachedFile(named: name) != nil { return nil }
         let key = try key(record.path)
         let url = reader.url(key)
-        let file = try PartialArtifact(size: record.fileSize, of: url, in: scratchDirectory)
         let wanted = ByteLayout.coalesce(ranges, gap: reader.coalescingGap).map { $0.clamped(to: 0..<record.fileSize) }
+        let bytes = wanted.reduce(Int64(0)) { $0 + Int64($1.count) }
+        let file = try PartialArtifact(size: record.fileSize, of: url, in: PartialArtifact.directory(holding: bytes, else: scratchDirectory))
         let found = try reader.get(key, ranges: wanted.filter { !$0.isEmpty }) { range, data in
             guard data.count == range.count else {
                 throw ButlerError(
@@ -245,6 +246,18 @@ func concurrently<Item: Sendable>(_ items: [Item], width: Int, _ body: @escaping
 /// artifact's size (the rest reads as zeros, and readers never touch it), under a scratch name
 /// while this object lives and removed with it.
 package final class PartialArtifact: Sendable {
+    /// Where a file holding `bytes` goes: in shared memory (`/dev/shm`, tmpfs) when it has room
+    /// to spare — writing the ranges to ext4 and evicting them again was a third of a cutout's
+    /// time — else in `fallback`, beside the cache.
+    static func directory(holding bytes: Int64, else fallback: String) -> String {
+        let shared = "/dev/shm"
+        var info = statvfs()
+        guard bytes <= 256 << 20, access(shared, W_OK) == 0, statvfs(shared, &info) == 0,
+            Int64(info.f_bavail) * Int64(info.f_frsize) > 4 * bytes
+        else { return fallback }
+        return shared
+    }
+
     /// The file.
     package let path: String
     private let descriptor: Int32
@@ -253,7 +266,7 @@ package final class PartialArtifact: Sendable {
     /// An empty sparse file of `size` bytes for ranges of `source` (a URL, for messages).
     init(size: Int64, of source: String, in directory: String) throws {
         self.source = source
-        path = directory + "/ranges-\(UUID().uuidString)"
+        path = directory + "/butler-ranges-\(UUID().uuidString)"
         descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw ButlerError(.storageFailure, "cannot create \(path) for byte ranges of \(source): \(String(cString: strerror(errno)))")
