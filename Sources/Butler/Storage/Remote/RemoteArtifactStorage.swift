@@ -133,7 +133,8 @@ extension RemoteArtifactStorage {
         let url = reader.url(key)
         let wanted = ByteLayout.coalesce(ranges, gap: reader.coalescingGap).map { $0.clamped(to: 0..<record.fileSize) }
         let bytes = wanted.reduce(Int64(0)) { $0 + Int64($1.count) }
-        let file = try PartialArtifact(size: record.fileSize, of: url, in: PartialArtifact.directory(holding: bytes, else: scratchDirectory))
+        let file = try PartialArtifact(
+            size: record.fileSize, of: url, in: PartialArtifact.directory(holding: bytes, else: scratchDirectory))
         let found = try reader.get(key, ranges: wanted.filter { !$0.isEmpty }) { range, data in
             guard data.count == range.count else {
                 throw ButlerError(
