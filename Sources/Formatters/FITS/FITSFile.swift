@@ -224,21 +224,10 @@ final class FITSFile {
     /// Only the GZIP tiles overlapping `region` (when given) are inflated; every descriptor is
     /// checked.
     private func requireTilesInHeap(_ raw: RawFITSFile, dataStart: Int64, region: Box2I?) throws {
-        var status: Int32 = 0
-        var heap: Int64 = 0, rows: Int64 = 0, rowBytes: Int64 = 0
-        ffgkyjj(handle, "PCOUNT", &heap, nil, &status)
-        ffgkyjj(handle, "NAXIS2", &rows, nil, &status)
-        ffgkyjj(handle, "NAXIS1", &rowBytes, nil, &status)
-        try check(status, "ffgkyjj", "reading the tile table's size")
-        var headStart: Int64 = 0, dataStartAgain: Int64 = 0, dataEnd: Int64 = 0
-        ffghadll(handle, &headStart, &dataStartAgain, &dataEnd, &status)
-        try check(status, "ffghadll", "locating the tile table")
-        let cards = try raw.cardValues(from: headStart, to: dataStart)
-        func optional(_ key: String, _ fallback: Int64) -> Int64 {
-            cards[key].flatMap { Int64($0) } ?? fallback
-        }
-        let heapStart = dataStart + optional("THEAP", rowBytes * rows)
-        let gzip = cards["ZCMPTYPE"]?.hasPrefix("'GZIP") ?? false
+        let table = try tileTable(raw)
+        let (rows, heap, heapStart) = (table.rows, table.heap, table.heapStart)
+        let optional = table.value
+        let gzip = table.cards["ZCMPTYPE"]?.hasPrefix("'GZIP") ?? false
         // The most bytes one tile inflates to: its pixels at 8 bytes each. Tiles run along
         // the first axis, ZTILE1 × ZTILE2 pixels each (by default whole rows).
         // Bounded as image axes are, so that tile arithmetic cannot overflow on a hostile card.
@@ -287,6 +276,33 @@ final class FITSFile {
             if let file { VerifiedTiles.shared.insert(file, tile: row) }
             VerifiedTiles.shared.insert(content)
         }
+    }
+
+    /// The tile table of the current tile-compressed HDU: its rows (one per tile), its heap's
+    /// size and first byte, and its header's cards as written (values cfitsio does not expose).
+    private struct TileTable {
+        let rows: Int64
+        let heap: Int64
+        let heapStart: Int64
+        let cards: [String: String]
+
+        /// An integer card's value, or `fallback`.
+        func value(_ key: String, _ fallback: Int64) -> Int64 { cards[key].flatMap { Int64($0) } ?? fallback }
+    }
+
+    private func tileTable(_ raw: RawFITSFile) throws -> TileTable {
+        var status: Int32 = 0
+        var heap: Int64 = 0, rows: Int64 = 0, rowBytes: Int64 = 0
+        ffgkyjj(handle, "PCOUNT", &heap, nil, &status)
+        ffgkyjj(handle, "NAXIS2", &rows, nil, &status)
+        ffgkyjj(handle, "NAXIS1", &rowBytes, nil, &status)
+        try check(status, "ffgkyjj", "reading the tile table's size")
+        var headStart: Int64 = 0, dataStart: Int64 = 0, dataEnd: Int64 = 0
+        ffghadll(handle, &headStart, &dataStart, &dataEnd, &status)
+        try check(status, "ffghadll", "locating the tile table")
+        let cards = try raw.cardValues(from: headStart, to: dataStart)
+        let heapStart = dataStart + (cards["THEAP"].flatMap { Int64($0) } ?? rowBytes * rows)
+        return TileTable(rows: rows, heap: heap, heapStart: heapStart, cards: cards)
     }
 
     /// Calls `body` with each tile's piece in every data column of the current tile-compressed
@@ -691,7 +707,7 @@ extension FITSFile {
             var headStart: Int64 = 0, dataStart: Int64 = 0, dataEnd: Int64 = 0
             ffghadll(handle, &headStart, &dataStart, &dataEnd, &status)
             try check(status, "ffghadll", "locating HDU \(index)")
-            let xy0 = FITSWcs.xy0(from: try readHeader(keeping: { $0.hasPrefix("LTV") || $0.hasSuffix("A") }))
+            let xy0 = FITSWcs.xy0(from: try readHeader(keeping: FITSWcs.isWcsKeyword))
             let box = Box2I(min: xy0, extent: Extent2I(axes[0], axes[1]))
             let end = min(dataEnd, raw.size)
             if fits_is_compressed_image(handle, &status) == 0 {
@@ -704,22 +720,14 @@ extension FITSFile {
                         storage: .rows(start: dataStart, bytesPerPixel: Int64(abs(bitpix) / 8))))
                 continue
             }
-            var rows: Int64 = 0, rowBytes: Int64 = 0
-            ffgkyjj(handle, "NAXIS2", &rows, nil, &status)
-            ffgkyjj(handle, "NAXIS1", &rowBytes, nil, &status)
-            try check(status, "ffgkyjj", "reading the tile table's size in HDU \(index)")
-            let cards = try raw.cardValues(from: headStart, to: dataStart)
-            func value(_ key: String, _ fallback: Int64) -> Int64 { cards[key].flatMap { Int64($0) } ?? fallback }
-            let heapStart = dataStart + value("THEAP", rowBytes * rows)
-            let tileWidth = Int(max(min(value("ZTILE1", Int64(axes[0])), Int64(axes[0])), 1))
-            let tileHeight = Int(max(min(value("ZTILE2", 1), Int64(axes[1])), 1))
-            var heap: Int64 = 0
-            ffgkyjj(handle, "PCOUNT", &heap, nil, &status)
-            try check(status, "ffgkyjj", "reading the heap size of HDU \(index)")
-            var tiles = [[Int64]](repeating: [], count: Int(max(0, min(rows, 1 << 24))))
-            try forEachTile(rows: Int64(tiles.count), heap: heap) { _, row, offset, bytes in
-                if bytes > 0 { tiles[Int(row)] += [heapStart + offset, bytes] }
+            let table = try tileTable(raw)
+            let tileWidth = Int(max(min(table.value("ZTILE1", Int64(axes[0])), Int64(axes[0])), 1))
+            let tileHeight = Int(max(min(table.value("ZTILE2", 1), Int64(axes[1])), 1))
+            var tiles = [[Int64]](repeating: [], count: Int(max(0, min(table.rows, 1 << 24))))
+            try forEachTile(rows: Int64(tiles.count), heap: table.heap) { _, row, offset, bytes in
+                if bytes > 0 { tiles[Int(row)] += [table.heapStart + offset, bytes] }
             }
+            let heapStart = table.heapStart
             planes.append(
                 ByteLayout.Plane(
                     name: "HDU \(index)", box: box, spans: [heapStart..<max(heapStart, end)],

@@ -3,10 +3,10 @@ import Foundation
 import Logging
 import Synchronization
 
-/// Byte layouts of remote artifacts: where their pixels lie, recorded when they are written so
-/// that a cutout or a header component of an artifact on S3 or HTTP fetches only the byte
-/// ranges it needs (ARCHITECTURE decision 53). A table of its own, read only by such reads:
-/// a get of a whole dataset never loads a layout.
+/// Byte layouts of artifacts: where their pixels lie, recorded when they are written so that a
+/// cutout or a header component of an artifact on S3 or HTTP fetches only the byte ranges it
+/// needs (ARCHITECTURE decision 53). A table of its own, read only by such reads: a get of a
+/// whole dataset never loads a layout.
 extension FileDatastore {
     /// The layout table (created with the repository; by the first write that records a layout
     /// in a repository made before it existed).
@@ -37,7 +37,7 @@ extension FileDatastore {
 
     /// Records an artifact's layout inside the caller's transaction.
     func insertLayout(_ layout: ByteLayout, of record: StoredFileInfo, session: any SQLSession) throws {
-        if !layoutTableKnown.withLock({ $0 }) {
+        if try !hasLayoutTable(session) {
             try session.execute(Self.layoutTableDDL(session.dialect, ifNotExists: true))
             layoutTableKnown.withLock { $0 = true }
         }

@@ -1,3 +1,4 @@
+import Formatters
 package import Foundation
 
 /// The datastore's own tables in the registry database: one record per artifact, and the trash
@@ -40,8 +41,8 @@ extension FileDatastore {
             """)
     }
 
-    /// Inserts one record of this datastore.
-    func insertRecord(_ record: StoredFileInfo, session: any SQLSession) throws {
+    /// Inserts one record of this datastore, with its artifact's byte layout when it has one.
+    func insertRecord(_ record: StoredFileInfo, layout: ByteLayout? = nil, session: any SQLSession) throws {
         try session.execute(
             """
             INSERT INTO \(Self.recordTable) (datastore_name, dataset_id, component, path, formatter, storage_class, file_size, checksum)
@@ -51,6 +52,7 @@ extension FileDatastore {
                 .text(name), .uuid(record.datasetId), .text(record.component), .text(record.path), .text(record.formatter),
                 .text(record.storageClass), .integer(record.fileSize), record.checksum.map(SQLValue.text) ?? .null,
             ])
+        if let layout { try insertLayout(layout, of: record, session: session) }
     }
 
     package func records(_ session: any SQLSession, datasetId: UUID) throws -> [StoredFileInfo] {

@@ -144,13 +144,11 @@ extension FileDatastore {
             // The same component bytes are stored already (a visitInfo or PSF shared by many
             // disassembled datasets): point at them. Removal keeps a file while any record
             // names it.
-            try insertRecord(artifact.record.at(path: shared), session: session)
-            if let layout = artifact.layout { try insertLayout(layout, of: artifact.record, session: session) }
+            try insertRecord(artifact.record.at(path: shared), layout: artifact.layout, session: session)
             if let staged = artifact.staged { storage.discard(staged) }
             return nil
         }
-        try insertRecord(artifact.record, session: session)
-        if let layout = artifact.layout { try insertLayout(layout, of: artifact.record, session: session) }
+        try insertRecord(artifact.record, layout: artifact.layout, session: session)
         guard let staged = artifact.staged else { return nil }
         // Hold the path against a concurrent emptying of the trash, and take it out of the
         // trash: the file published here must not be deleted as the old one's leftover.
