@@ -160,9 +160,9 @@ def rows():
            "the same get on POSIX", None, ("p50 ≤ 1 ms", lambda p50: p50 <= 1000))
     # Point 6: cutouts of remote artifacts by byte range, beside the bare client fetching the
     # same ranges in parallel (bytes and requests: ranged_reads_table).
-    section = "Remote cutouts by byte range: 4096² Exposure on S3 (moto) and HTTP (nginx)"
+    section = "Remote cutouts by byte range: 4096² Exposure (and its image plane) on S3 (moto) and HTTP (nginx)"
     for remote in ["S3", "HTTP"]:
-        for fmt in ["FITS gzip tiles 256²", "HDF5 chunks 256²"]:
+        for fmt in ["FITS gzip tiles 256²", "HDF5 chunks 256²", "FITS image gzip tiles 256²"]:
             for box in ["256²", "51×51"]:
                 label = f"{remote} cutout {box} ({fmt})"
                 yield (section, "Remote", f"{label}: butler get", f"{label} limit: bare ranged GETs",
@@ -324,21 +324,36 @@ def main():
 def ranged_reads_table(path):
     """What one remote cutout fetched (the Remote target's ranged-reads.json): bytes against
     the bytes it touches (its tiles or chunks plus the file's headers, tables and attributes,
-    goal ≤ 2×) and requests (goal ≤ 2 with the layout recorded at put time)."""
+    goal ≤ 2×) and requests — warm (the layout recorded at put time) goal ≤ 2, cold (no layout)
+    goal ≤ 3. Three reads of each: the timed copy once more (its headers kept in the cache by
+    the first iteration), the first read of a copy with a layout, the first of one without."""
     if not os.path.exists(path):
         return []
     import json
 
     with open(path, encoding="utf-8") as handle:
         reads = json.load(handle)
-    lines = ["", "Remote cutouts: what one read fetched (warm: the layout recorded at put time).", "",
-             "| read | file | touched (tiles/chunks + headers) | fetched | ÷ touched | goal ≤ 2× | requests | goal ≤ 2 |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["", "Remote cutouts: what one read fetched. Warm: the layout recorded at put time (headers cached by an "
+             "earlier read, or not yet); cold: no layout recorded, learned from the headers (HDF5: read whole).", "",
+             "| read | file | touched (tiles/chunks + headers) | warm, headers cached: fetched, requests "
+             "| warm, first read: fetched (÷ touched), requests | cold: fetched (÷ touched), requests "
+             "| bytes ≤ 2× | warm ≤ 2 requests | cold ≤ 3 requests |",
+             "|---|---|---|---|---|---|---|---|---|"]
+
+    def yes(ok):
+        return "yes" if ok else "no"
+
     for label in sorted(reads):
         r = reads[label]
-        ratio = r["bytes"] / r["touched"] if r["touched"] else float("nan")
-        lines.append(f"| {label} | {r['fileSize'] / 2**20:.1f} MiB | {r['touched'] / 2**10:.0f} KiB | {r['bytes'] / 2**10:.0f} KiB "
-                     f"| {ratio:.2f} | {'yes' if ratio <= 2 else 'no'} | {r['requests']} | {'yes' if r['requests'] <= 2 else 'no'} |")
+        touched = r["touched"] or float("nan")
+        first, cold = r.get("firstBytes", r["bytes"]), r.get("coldBytes", float("nan"))
+        first_requests, cold_requests = r.get("firstRequests", r["requests"]), r.get("coldRequests", float("nan"))
+        bytes_ok = max(r["bytes"], first) <= 2 * touched and cold <= 2 * touched
+        lines.append(f"| {label} | {r['fileSize'] / 2**20:.1f} MiB | {r['touched'] / 2**10:.0f} KiB "
+                     f"| {r['bytes'] / 2**10:.0f} KiB, {r['requests']} "
+                     f"| {first / 2**10:.0f} KiB ({first / touched:.2f}), {first_requests} "
+                     f"| {cold / 2**10:.0f} KiB ({cold / touched:.2f}), {cold_requests} "
+                     f"| {yes(bytes_ok)} | {yes(max(r['requests'], first_requests) <= 2)} | {yes(cold_requests <= 3)} |")
     return lines
 
 

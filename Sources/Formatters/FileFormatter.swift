@@ -31,6 +31,11 @@ public protocol FileFormatter: Sendable {
     /// What a read of `component` (nil: the whole value) with `parameters` needs of a file
     /// with a byte layout; nil (the default) when it needs the whole file.
     func partialNeed(component: String?, parameters: ReadParameters) -> ByteLayout.Need?
+    /// Where a file's headers, tables and attributes lie (everything ``byteLayout(of:)`` reads),
+    /// found from the file's own bytes through `read` — for an artifact read by range that has
+    /// no recorded layout. Nil (the default) for formats whose metadata cannot be found that
+    /// way: such an artifact is then read whole.
+    func metadataRanges(fileSize: Int64, path: String, read: (Range<Int64>) throws -> [UInt8]) throws -> [Range<Int64>]?
 }
 
 /// Read parameters (daf_butler's `parameters=`), by name; the storage class says which exist.
@@ -65,6 +70,10 @@ extension FileFormatter {
     public func byteLayout(of url: URL) throws -> ByteLayout? { nil }
 
     public func partialNeed(component: String?, parameters: ReadParameters) -> ByteLayout.Need? { nil }
+
+    public func metadataRanges(fileSize: Int64, path: String, read: (Range<Int64>) throws -> [UInt8]) throws -> [Range<Int64>]? {
+        nil
+    }
 
     public func configured(with parameters: [String: JSONValue]) throws -> any FileFormatter {
         guard parameters.isEmpty else {

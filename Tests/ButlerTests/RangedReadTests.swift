@@ -8,7 +8,8 @@ import Testing
 
 /// Cutouts and header components of remote artifacts read by byte range (decision 53): the
 /// values equal the in-memory ones, far fewer bytes come over the wire than the artifact
-/// holds, nothing enters the cache, and a cached artifact is read from the cache instead.
+/// holds, only the headers enter the cache (a later read fetches pixels alone), a layout never
+/// recorded is learned from FITS headers, and a cached artifact is read from the cache instead.
 @Suite("Ranged reads of remote artifacts", .serialized)
 struct RangedReadTests {
     /// The formats a cutout is read from: plain and tile-compressed FITS, chunked HDF5 (plain
@@ -49,62 +50,95 @@ struct RangedReadTests {
         Backend.available.flatMap { backend in Remote.allCases.filter(\.isAvailable).map { (backend, $0) } }
     }
 
-    @Test("cutouts and header components fetch only their byte ranges and equal the in-memory values", arguments: cases)
-    func rangedReads(backend: Backend, remote: Remote) async throws {
-        let scratch = try TemporaryDirectory()
-        let served = remote == .http ? try HTTPServer.directory() : scratch.url
-        defer { try? FileManager.default.removeItem(at: served) }
-        let local = served.appendingPathComponent("repo")
-        try FileManager.default.createDirectory(at: local, withIntermediateDirectories: true)
-        try await TestRepository.create(in: local, backend: backend) { config in
-            if remote == .s3 { DatastoreBackend.s3.configure(&config, local) }
-            for format in Self.formats { config.datastore.formatters[format.type] = format.choice }
-        }
-        let writer = try await Butler(repository: local, run: "run/a")
-        try await TestRepository.insertInstrument(writer)
-        let exposure = Self.exposure()
-        let dataId: DataId = ["instrument": "HSC", "visit": 1, "detector": 2]
-        var refs: [String: DatasetRef] = [:]
-        for format in Self.formats {
-            try await writer.registerDatasetType(format.type, dimensions: ["visit", "detector"], storageClass: format.storageClass)
-            let value: any Sendable = format.storageClass == "ImageF" ? exposure.image : exposure
-            refs[format.type] = try await writer.put(value, format.type, dataId: dataId)
-        }
-        try await writer.close()
+    /// A repository on `remote` holding the exposure of ``exposure()`` in each of `formats`,
+    /// and a read-only Butler of it with a cache of its own (over HTTP its datastore root is
+    /// the server's URL).
+    struct Setup {
+        let reader: Butler
+        let refs: [String: DatasetRef]
+        /// The writer's repository (the artifacts, over HTTP).
+        let local: URL
+        let cache: URL
+        let directories: [TemporaryDirectory]
+        let served: URL
 
-        // The reader: the same registry; over HTTP the datastore root is the server's URL.
-        let client = try TemporaryDirectory()
-        var config = try RepositoryConfig.load(root: local)
-        if config.registry.db.hasPrefix("sqlite:///"), !config.registry.db.hasPrefix("sqlite:////") {
-            config.registry.db = "sqlite:///" + local.appendingPathComponent(String(config.registry.db.dropFirst(10))).path
-        }
-        if remote == .http { config.datastore.root = HTTPServer.endpoint! + "/" + served.lastPathComponent + "/repo" }
-        let cache = client.url.appendingPathComponent("cache")
-        config.datastore.cache = RepositoryConfig.CacheOptions(directory: cache.path)
-        try config.write(root: client.url)
-        let reader = try await Butler(repository: client.url, collections: ["run/a"], writeable: false)
-        defer { Task { try? await reader.close() } }
+        init(
+            backend: Backend, remote: Remote, formats: [(type: String, storageClass: String, choice: RepositoryConfig.FormatterChoice)],
+            recordLayouts: Bool = true
+        ) async throws {
+            let scratch = try TemporaryDirectory()
+            served = remote == .http ? try HTTPServer.directory() : scratch.url
+            let local = served.appendingPathComponent("repo")
+            self.local = local
+            try FileManager.default.createDirectory(at: local, withIntermediateDirectories: true)
+            try await TestRepository.create(in: local, backend: backend) { config in
+                if remote == .s3 { DatastoreBackend.s3.configure(&config, local) }
+                for format in formats { config.datastore.formatters[format.type] = format.choice }
+                if !recordLayouts { config.datastore.recordLayouts = false }
+            }
+            let writer = try await Butler(repository: local, run: "run/a")
+            try await TestRepository.insertInstrument(writer)
+            let exposure = RangedReadTests.exposure()
+            let dataId: DataId = ["instrument": "HSC", "visit": 1, "detector": 2]
+            var refs: [String: DatasetRef] = [:]
+            for format in formats {
+                try await writer.registerDatasetType(format.type, dimensions: ["visit", "detector"], storageClass: format.storageClass)
+                let value: any Sendable = format.storageClass == "ImageF" ? exposure.image : exposure
+                refs[format.type] = try await writer.put(value, format.type, dataId: dataId)
+            }
+            try await writer.close()
+            self.refs = refs
 
+            let client = try TemporaryDirectory()
+            var config = try RepositoryConfig.load(root: local)
+            if config.registry.db.hasPrefix("sqlite:///"), !config.registry.db.hasPrefix("sqlite:////") {
+                config.registry.db = "sqlite:///" + local.appendingPathComponent(String(config.registry.db.dropFirst(10))).path
+            }
+            if remote == .http { config.datastore.root = HTTPServer.endpoint! + "/" + served.lastPathComponent + "/repo" }
+            cache = client.url.appendingPathComponent("cache")
+            config.datastore.cache = RepositoryConfig.CacheOptions(directory: cache.path)
+            try config.write(root: client.url)
+            reader = try await Butler(repository: client.url, collections: ["run/a"], writeable: false)
+            directories = [scratch, client]
+        }
+
+        /// A read's value and the requests and bytes it cost.
         func fetched<R>(_ body: () async throws -> R) async throws -> (R, requests: Int, bytes: Int) {
             let before = reader.remoteTransferStatistics
             let value = try await body()
             let after = reader.remoteTransferStatistics
             return (value, after.requests - before.requests, after.bytesReceived - before.bytesReceived)
         }
+
+        /// The cache's entries.
+        var cached: [String] { (try? FileManager.default.contentsOfDirectory(atPath: cache.appendingPathComponent("objects").path)) ?? [] }
+
+        func remove() async {
+            try? await reader.close()
+            try? FileManager.default.removeItem(at: served)
+        }
+    }
+
+    @Test("cutouts and header components fetch only their byte ranges and equal the in-memory values", arguments: cases)
+    func rangedReads(backend: Backend, remote: Remote) async throws {
+        let setup = try await Setup(backend: backend, remote: remote, formats: Self.formats)
+        defer { Task { await setup.remove() } }
+        let (reader, refs, local, cache) = (setup.reader, setup.refs, setup.local, setup.cache)
+        let exposure = Self.exposure()
         let box = Box2I(min: Point2I(150, 260), extent: Extent2I(70, 50))
         let stamp = Box2I(min: Point2I(3, 4), extent: Extent2I(11, 11))
         for format in Self.formats {
             let ref = refs[format.type]!
             let size = try await reader.artifactRecords(ref)[0].fileSize
             if format.storageClass == "ImageF" {
-                let (cut, requests, bytes) = try await fetched {
+                let (cut, requests, bytes) = try await setup.fetched {
                     try await reader.get(ref, parameters: ["bbox": ImageParameters.value(box)], as: Image<Float>.self)
                 }
                 #expect(cut == (try exposure.image.subimage(box)), "\(format.type)")
                 #expect(requests >= 1 && bytes * 4 < size, "\(format.type): \(bytes) bytes in \(requests) requests of \(size)")
                 continue
             }
-            let (cut, requests, bytes) = try await fetched {
+            let (cut, requests, bytes) = try await setup.fetched {
                 try await reader.get(ref, parameters: ["bbox": ImageParameters.value(box)], as: ExposureF.self)
             }
             #expect(cut == (try exposure.subimage(box)), "\(format.type)")
@@ -116,9 +150,9 @@ struct RangedReadTests {
                 ref, component: "image", parameters: ["bbox": ImageParameters.value(box)], as: Image<Float>.self)
             #expect(plane == (try exposure.image.subimage(box)), "\(format.type)")
             for component in ["wcs", "psf", "photoCalib", "visitInfo", "bbox"] {
-                let (value, _, componentBytes) = try await fetched { try await reader.get(ref, component: component) }
-                // Headers and tables (on S3 with the gaps under 64 KiB between them).
-                #expect(componentBytes * 4 < size, "\(format.type).\(component): \(componentBytes) bytes of \(size)")
+                let (value, componentRequests, _) = try await setup.fetched { try await reader.get(ref, component: component) }
+                // The headers and tables came with the first cutout and were kept in the cache.
+                #expect(componentRequests == 0, "\(format.type).\(component): \(componentRequests) requests")
                 switch component {
                 case "wcs": #expect(value as? Wcs == exposure.wcs)
                 case "psf": #expect(value as? Psf == exposure.psf)
@@ -129,22 +163,27 @@ struct RangedReadTests {
             }
             // A box outside the image is refused as locally, naming the dataset.
             let outside = Box2I(min: Point2I(0, 0), extent: Extent2I(5, 5))
-            let (refusal, _, refusalBytes) = try await fetched {
+            let (refusal, _, refusalBytes) = try await setup.fetched {
                 await #expect(throws: ButlerError.self) { try await reader.get(ref, parameters: ["bbox": ImageParameters.value(outside)]) }
             }
             #expect(refusal?.code == .invalidParameter && "\(String(describing: refusal))".contains(format.type))
-            #expect(refusalBytes * 4 < size, "\(format.type): \(refusalBytes) bytes to refuse a box outside of \(size)")
+            #expect(refusalBytes == 0, "\(format.type): \(refusalBytes) bytes to refuse a box outside")
+            // A second cutout fetches pixels only: fewer requests (S3) or bytes (HTTP).
+            let (again, againRequests, againBytes) = try await setup.fetched {
+                try await reader.get(ref, parameters: ["bbox": ImageParameters.value(box)], as: ExposureF.self)
+            }
+            #expect(again == cut && againBytes < bytes && againRequests <= requests, "\(format.type): \(againRequests) requests")
         }
-        // Nothing partial entered the cache, and no range file was left behind.
-        let cached = (try? FileManager.default.contentsOfDirectory(atPath: cache.appendingPathComponent("objects").path)) ?? []
-        #expect(cached.isEmpty, "\(cached)")
+        // No artifact entered the cache, only the packs of headers; no range file was left.
+        let cached = setup.cached
+        #expect(cached.count == Self.formats.count && cached.allSatisfy { $0.hasSuffix(".ranges") }, "\(cached)")
         let staging = (try? FileManager.default.contentsOfDirectory(atPath: cache.appendingPathComponent("staging").path)) ?? []
         #expect(staging.isEmpty, "\(staging)")
 
         // Once an artifact is cached whole, its cutouts read the cached copy: no request.
         let tiled = refs["calexpTiled"]!
         #expect(try await reader.get(tiled, as: ExposureF.self) == exposure)
-        let (cut, requests, _) = try await fetched {
+        let (cut, requests, _) = try await setup.fetched {
             try await reader.get(tiled, parameters: ["bbox": ImageParameters.value(box)], as: ExposureF.self)
         }
         #expect(cut == (try exposure.subimage(box)) && requests == 0, "\(requests) requests for a cached artifact")
@@ -162,6 +201,46 @@ struct RangedReadTests {
         }
         let message = String(describing: missing)
         #expect(missing?.code == .missingArtifact && message.contains("calexpPlain") && message.contains(path), "\(message)")
+    }
+
+    @Test("with no layout recorded, FITS cutouts learn it from the headers; HDF5 is read whole", arguments: cases)
+    func coldRangedReads(backend: Backend, remote: Remote) async throws {
+        let formats = Self.formats.filter { ["calexpTiled", "imagePlane", "calexpH5"].contains($0.type) }
+        let setup = try await Setup(backend: backend, remote: remote, formats: formats, recordLayouts: false)
+        defer { Task { await setup.remove() } }
+        let exposure = Self.exposure()
+        let box = Box2I(min: Point2I(150, 260), extent: Extent2I(70, 50))
+        for format in formats {
+            let ref = setup.refs[format.type]!
+            let size = try await setup.reader.artifactRecords(ref)[0].fileSize
+            func cutout() async throws -> (Bool, requests: Int, bytes: Int) {
+                let parameters: ReadParameters = ["bbox": ImageParameters.value(box)]
+                if format.storageClass == "ImageF" {
+                    let (cut, requests, bytes) = try await setup.fetched {
+                        try await setup.reader.get(ref, parameters: parameters, as: Image<Float>.self)
+                    }
+                    return (cut == (try exposure.image.subimage(box)), requests, bytes)
+                }
+                let (cut, requests, bytes) = try await setup.fetched {
+                    try await setup.reader.get(ref, parameters: parameters, as: ExposureF.self)
+                }
+                return (cut == (try exposure.subimage(box)), requests, bytes)
+            }
+            let (equal, requests, bytes) = try await cutout()
+            #expect(equal, "\(format.type)")
+            if format.type == "calexpH5" {
+                // HDF5 keeps its chunk index where only the library can find it: read whole.
+                #expect(bytes >= size && setup.cached.contains { $0.hasSuffix(".h5") }, "\(setup.cached)")
+                continue
+            }
+            #expect(bytes * 4 < size, "\(format.type): \(bytes) bytes in \(requests) requests of \(size)")
+            // One image: its first header block brings the tile table; then the tiles.
+            if format.type == "imagePlane" { #expect(requests <= 3, "\(format.type): \(requests) requests") }
+            // The learned layout was kept with the headers: the next cutout fetches tiles only.
+            let (again, againRequests, againBytes) = try await cutout()
+            #expect(again && againBytes < bytes && againRequests < requests, "\(format.type): \(againRequests) of \(requests) requests")
+        }
+        #expect(setup.cached.filter { $0.hasSuffix(".ranges") }.count == 2, "\(setup.cached)")
     }
 
     @Test("multi-range answers: multipart parts, merged neighbours, a whole body, a missing part refused")
@@ -209,6 +288,26 @@ struct RangedReadTests {
         // One tile of each of three planes beyond the metadata, each at most its raw size.
         #expect(total(oneTile) > total(metadata) && total(oneTile) - total(metadata) <= 3 * 64 * 64 * 4 + 3 * 2880)
         #expect(layout.ranges(for: .box(Box2I(min: Point2I(0, 0), extent: Extent2I(10, 10)), .parent)) == nil)
+
+        // The header walk (no layout recorded) finds the same metadata as cfitsio, plain or
+        // tiled, and names the file when a header is damaged.
+        let plain = directory.url.appendingPathComponent("plain.fits").path
+        try ExposureFITS.write(exposure, to: plain)
+        for path in [file, plain] {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            let walked = try FitsExposureFormatter().metadataRanges(fileSize: Int64(bytes.count), path: path) { range in
+                [UInt8](bytes[Int(range.lowerBound)..<Int(range.upperBound)])
+            }
+            let cfitsio = try ByteLayout.fits(at: path).ranges(for: .metadata)
+            #expect(ByteLayout.coalesce(try #require(walked), gap: 0) == cfitsio, "\(path): \(walked!) \(cfitsio!)")
+            var damaged = bytes
+            damaged.replaceSubrange(2880..<2888, with: Data("GARBAGE ".utf8))
+            #expect(throws: FITSError.self) {
+                try FitsExposureFormatter().metadataRanges(fileSize: Int64(damaged.count), path: path) { range in
+                    [UInt8](damaged[Int(range.lowerBound)..<Int(range.upperBound)])
+                }
+            }
+        }
 
         let h5 = directory.url.appendingPathComponent("chunked.h5").path
         try ExposureHDF5.write(exposure, to: h5, layout: HDF5Layout(chunk: Extent2I(64, 64)))

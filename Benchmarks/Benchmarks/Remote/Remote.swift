@@ -202,9 +202,10 @@ final class RemoteFixture: @unchecked Sendable {
     }
 }
 
-/// A 4096² exposure stored twice (gzip-tiled FITS, 256² tiles; chunked HDF5, 256² chunks) in
-/// the S3 repository and in the POSIX one nginx serves, read back by box; the same files
-/// written by the bare client for the limit rows, whose ranges come from their layouts.
+/// A 4096² exposure stored as gzip-tiled FITS (256² tiles) and chunked HDF5 (256² chunks), and
+/// its image plane as tiled FITS, in the S3 repository and in the POSIX one nginx serves, read
+/// back by box; the same files written by the bare client for the limit rows, whose ranges
+/// come from their layouts.
 final class CutoutFixture: @unchecked Sendable {
     // The runner calls setup and the measured closures one at a time.
     static let shared = CutoutFixture()
@@ -217,14 +218,43 @@ final class CutoutFixture: @unchecked Sendable {
     enum Format: String, CaseIterable {
         case fits = "FITS gzip tiles 256²"
         case hdf5 = "HDF5 chunks 256²"
+        /// One image plane (the "tiled FITS"): an exposure is three planes, and on S3
+        /// every plane's tiles are a request of their own.
+        case image = "FITS image gzip tiles 256²"
 
-        var datasetType: String { self == .fits ? "calexpTiled" : "calexpChunked" }
-        var choice: RepositoryConfig.FormatterChoice {
-            self == .fits
-                ? .init(formatter: "FitsExposureFormatter", parameters: ["compression": "gzip", "tile": [256, 256]])
-                : .init(formatter: "HDF5ExposureFormatter", parameters: ["chunk": [256, 256]])
+        var datasetType: String {
+            switch self {
+            case .fits: "calexpTiled"
+            case .hdf5: "calexpChunked"
+            case .image: "imageTiled"
+            }
         }
-        var fileName: String { self == .fits ? "tiled.fits" : "chunked.h5" }
+        var storageClass: String { self == .image ? "ImageF" : "ExposureF" }
+        var choice: RepositoryConfig.FormatterChoice {
+            switch self {
+            case .fits: .init(formatter: "FitsExposureFormatter", parameters: ["compression": "gzip", "tile": [256, 256]])
+            case .hdf5: .init(formatter: "HDF5ExposureFormatter", parameters: ["chunk": [256, 256]])
+            case .image: .init(formatter: "FitsImageFormatter", parameters: ["compression": "gzip", "tile": [256, 256]])
+            }
+        }
+        var fileName: String {
+            switch self {
+            case .fits: "tiled.fits"
+            case .hdf5: "chunked.h5"
+            case .image: "image.fits"
+            }
+        }
+    }
+
+    /// Which copy of the dataset a read gets: the timed one (its headers cached after the
+    /// first iteration), one read once with its layout recorded and nothing cached (`first`),
+    /// one written with no layout recorded (`cold`, as in a repository older than layouts).
+    enum Copy: Int, CaseIterable {
+        case timed = 1
+        case first = 2
+        case cold = 4
+
+        func detector(_ box: Box) -> Int { self == .timed ? rawValue : rawValue + (box == .cutout ? 0 : 1) }
     }
 
     enum Box: String, CaseIterable {
@@ -245,10 +275,13 @@ final class CutoutFixture: @unchecked Sendable {
 
     func butler(_ remote: Remote) -> Butler { remote == .s3 ? s3 : http }
 
-    func cutout(_ butler: Butler, _ format: Format, _ box: Box) async throws -> ExposureF {
-        try await butler.get(
-            format.datasetType, dataId: ["instrument": "Cam", "visit": 1, "detector": 1], collections: ["cutouts"],
-            parameters: ["bbox": ImageParameters.value(box.box)], as: ExposureF.self)
+    func cutout(_ butler: Butler, _ format: Format, _ box: Box, copy: Copy = .timed) async throws -> any Sendable {
+        let dataId: DataId = ["instrument": "Cam", "visit": 1, "detector": .int(Int64(copy.detector(box)))]
+        let parameters: ReadParameters = ["bbox": ImageParameters.value(box.box)]
+        if format == .image {
+            return try await butler.get(format.datasetType, dataId: dataId, collections: ["cutouts"], parameters: parameters, as: Image<Float>.self)
+        }
+        return try await butler.get(format.datasetType, dataId: dataId, collections: ["cutouts"], parameters: parameters, as: ExposureF.self)
     }
 
     /// The bare client fetching a read's ranges, all at once.
@@ -268,18 +301,21 @@ final class CutoutFixture: @unchecked Sendable {
         }
     }
 
-    /// One more read, counted: requests, bytes fetched, and the bytes it touches (its tiles or
-    /// chunks and the file's headers, tables and attributes), written for report.py.
+    /// Reads counted (requests, bytes fetched) against the bytes a read touches (its tiles or
+    /// chunks and the file's headers, tables and attributes), written for report.py: one more
+    /// of the timed copy (headers cached), the first read of a copy with a layout, the first
+    /// of a copy without.
     func record(_ label: String, _ remote: Remote, _ format: Format, _ box: Box) async throws {
         let butler = butler(remote)
-        let before = butler.remoteTransferStatistics
-        blackHole(try await cutout(butler, format, box))
-        let after = butler.remoteTransferStatistics
         let plan = bareRanges["\(remote.rawValue) \(format.rawValue) \(box.rawValue)"]!
-        let counted: [String: Int64] = [
-            "requests": Int64(after.requests - before.requests), "bytes": Int64(after.bytesReceived - before.bytesReceived),
-            "touched": plan.touched, "fileSize": plan.size, "bareRequests": Int64(plan.ranges.count),
-        ]
+        var counted: [String: Int64] = ["touched": plan.touched, "fileSize": plan.size, "bareRequests": Int64(plan.ranges.count)]
+        for (copy, prefix) in [(Copy.timed, ""), (.first, "first"), (.cold, "cold")] {
+            let before = butler.remoteTransferStatistics
+            blackHole(try await cutout(butler, format, box, copy: copy))
+            let after = butler.remoteTransferStatistics
+            counted[prefix.isEmpty ? "requests" : prefix + "Requests"] = Int64(after.requests - before.requests)
+            counted[prefix.isEmpty ? "bytes" : prefix + "Bytes"] = Int64(after.bytesReceived - before.bytesReceived)
+        }
         guard let output = ProcessInfo.processInfo.environment["BUTLER_BENCH_RESULTS"] else { return }
         let file = URL(fileURLWithPath: output).appendingPathComponent("ranged-reads.json")
         var all = (try? JSONDecoder().decode([String: [String: Int64]].self, from: Data(contentsOf: file))) ?? [:]
@@ -298,38 +334,50 @@ final class CutoutFixture: @unchecked Sendable {
         directory = URL(fileURLWithPath: RemoteFixture.httpRoot!).appendingPathComponent("cutouts-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let exposure = Self.exposure(size: 4096)
-        let dataId: DataId = ["instrument": "Cam", "visit": 1, "detector": 1]
         for butler in [remote.s3!, remote.local!] {
             for format in Format.allCases {
-                try await butler.registerDatasetType(format.datasetType, dimensions: ["visit", "detector"], storageClass: "ExposureF")
+                try await butler.registerDatasetType(format.datasetType, dimensions: ["visit", "detector"], storageClass: format.storageClass)
             }
         }
-        // Formatter parameters come from each repository's configuration: written there.
-        for name in ["s3", "local"] {
-            let root = remote.repositoryRoot(name)
-            var config = try RepositoryConfig.load(root: root)
-            for format in Format.allCases { config.datastore.formatters[format.datasetType] = format.choice }
-            try config.write(root: root)
+        // Formatter parameters come from each repository's configuration: written there; the
+        // cold copies by repositories told to record no layout.
+        for recordLayouts in [true, false] {
+            for name in ["s3", "local"] {
+                let root = remote.repositoryRoot(name)
+                var config = try RepositoryConfig.load(root: root)
+                for format in Format.allCases { config.datastore.formatters[format.datasetType] = format.choice }
+                config.datastore.recordLayouts = recordLayouts ? nil : false
+                try config.write(root: root)
+            }
+            let s3Writer = try await Butler(repository: remote.repositoryRoot("s3"), run: "cutouts")
+            let localWriter = try await Butler(repository: remote.repositoryRoot("local"), run: "cutouts")
+            let copies = recordLayouts ? [Copy.timed, .first] : [.cold]
+            let detectors = Set(copies.flatMap { copy in Box.allCases.map { copy.detector($0) } })
+            for format in Format.allCases {
+                let value: any Sendable = format == .image ? exposure.image : exposure
+                for detector in detectors.sorted() {
+                    let dataId: DataId = ["instrument": "Cam", "visit": 1, "detector": .int(Int64(detector))]
+                    try await s3Writer.put(value, format.datasetType, dataId: dataId)
+                    try await localWriter.put(value, format.datasetType, dataId: dataId)
+                }
+            }
+            try await s3Writer.close()
+            try await localWriter.close()
         }
-        let s3Writer = try await Butler(repository: remote.repositoryRoot("s3"), run: "cutouts")
-        let localWriter = try await Butler(repository: remote.repositoryRoot("local"), run: "cutouts")
-        for format in Format.allCases {
-            try await s3Writer.put(exposure, format.datasetType, dataId: dataId)
-            try await localWriter.put(exposure, format.datasetType, dataId: dataId)
-        }
-        try await s3Writer.close()
-        try await localWriter.close()
         s3 = try await Butler(repository: remote.repositoryRoot("s3"), writeable: false)
         http = try await Butler(repository: remote.repositoryRoot("http"), writeable: false)
         // The bare copies: the same formats written locally, served by nginx and put on S3.
         for format in Format.allCases {
             let path = directory.appendingPathComponent(format.fileName).path
-            if format == .fits {
-                try ExposureFITS.write(exposure, to: path, compression: FITSCompression(.gzip, tile: Extent2I(256, 256)))
-            } else {
-                try ExposureHDF5.write(exposure, to: path, layout: HDF5Layout(chunk: Extent2I(256, 256)))
+            switch format {
+            case .fits: try ExposureFITS.write(exposure, to: path, compression: FITSCompression(.gzip, tile: Extent2I(256, 256)))
+            case .hdf5: try ExposureHDF5.write(exposure, to: path, layout: HDF5Layout(chunk: Extent2I(256, 256)))
+            case .image:
+                try FitsImageFormatter(compression: FITSCompression(.gzip, tile: Extent2I(256, 256))).write(
+                    exposure.image, storageClass: try StorageClassRegistry().storageClass(named: "ImageF"),
+                    to: URL(fileURLWithPath: path))
             }
-            let layout = format == .fits ? try ByteLayout.fits(at: path) : try ExposureHDF5.byteLayout(of: path)
+            let layout = format == .hdf5 ? try ExposureHDF5.byteLayout(of: path) : try ByteLayout.fits(at: path)
             let s3URL = "\(RemoteFixture.s3Endpoint!)/\(remote.bucket)/bare-cutouts/\(format.fileName)"
             try await remote.bare("PUT", s3URL, body: try Data(contentsOf: URL(fileURLWithPath: path)))
             let httpURL = "\(RemoteFixture.httpEndpoint!)/\(directory.lastPathComponent)/\(format.fileName)"

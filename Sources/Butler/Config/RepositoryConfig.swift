@@ -63,6 +63,12 @@ public struct RepositoryConfig: Sendable, Codable, Equatable {
         /// a pass over the whole file, also for a cutout). `Butler(…, verifyChecksums: true)`
         /// and `butler get --verify` turn it on for one Butler.
         public var verifyChecksums: Bool?
+        /// Whether each put of an image or exposure records the artifact's byte layout (where
+        /// its headers, tiles and chunks lie: decision 53), so that its cutouts on S3 or HTTP
+        /// fetch only those bytes at once; on unless set false (it costs a walk of the headers
+        /// per put). Without a layout a ranged read of FITS learns it from the file's headers,
+        /// a few requests more; HDF5 is then read whole.
+        public var recordLayouts: Bool?
         /// Whether artifacts (and their directories) are fsynced before their rows commit.
         public var fsync: Bool
         /// File templates by dataset type name, storage class name, or `default`.

@@ -1,3 +1,4 @@
+package import Formatters
 package import Foundation
 
 /// Where a datastore's bytes live: a POSIX directory (``LocalStorage``) or an S3 bucket
@@ -60,10 +61,13 @@ package protocol ArtifactStorage: Sendable {
     /// Whether reading part of an artifact is worth fetching only its byte ranges (a remote
     /// storage); a local one reads its files in place.
     var readsByRange: Bool { get }
-    /// A file of the artifact's size holding the bytes of `ranges` at their offsets (the rest
-    /// is a hole), for a reader that needs only those; it lasts as long as the returned
-    /// object. Nil when a whole copy is at hand (a local file, a cached download): read that.
-    func partialFile(for record: StoredFileInfo, ranges: [Range<Int64>]) throws -> PartialArtifact?
+    /// A file of the artifact's size holding the bytes a read with `need` touches at their
+    /// offsets (the rest is a hole), for a reader that needs only those; it lasts as long as
+    /// the returned object. The ranges come from the record's byte layout or, when none was
+    /// recorded, from the file's own headers (`formatter`'s `metadataRanges`, then its
+    /// `byteLayout`). Nil when a whole copy is at hand (a local file, a cached download) or the
+    /// artifact cannot be read in part: read it whole.
+    func partialFile(for record: StoredFileInfo, need: ByteLayout.Need, formatter: any FileFormatter) throws -> PartialArtifact?
     /// The checksum of the artifact's current bytes by `algorithm` (a remote artifact is read
     /// afresh, never from a cache), or nil when it does not exist.
     func checksum(of path: String, algorithm: ChecksumAlgorithm) throws -> String?

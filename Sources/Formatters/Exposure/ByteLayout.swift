@@ -94,7 +94,7 @@ public struct ByteLayout: Sendable, Hashable, Codable {
     }
 
     /// The parts of `whole` no range covers.
-    static func complement(of ranges: [Range<Int64>], within whole: Range<Int64>) -> [Range<Int64>] {
+    public static func complement(of ranges: [Range<Int64>], within whole: Range<Int64>) -> [Range<Int64>] {
         var gaps: [Range<Int64>] = []
         var cursor = whole.lowerBound
         for range in coalesce(ranges, gap: 0) {

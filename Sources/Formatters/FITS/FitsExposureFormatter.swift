@@ -38,6 +38,10 @@ public struct FitsExposureFormatter: ExposureFileFormatter {
 
     public func byteLayout(of url: URL) throws -> ByteLayout? { try ByteLayout.fits(at: url.path) }
 
+    public func metadataRanges(fileSize: Int64, path: String, read: (Range<Int64>) throws -> [UInt8]) throws -> [Range<Int64>]? {
+        try FITSHeaderWalk.metadataRanges(fileSize: fileSize, path: path, read: read)
+    }
+
     public func writeExposure<P: ImagePixel>(_ exposure: Exposure<P>, to path: String) throws {
         try ExposureFITS.write(exposure, to: path, compression: compression)
     }

@@ -57,6 +57,10 @@ public struct FitsImageFormatter: FileFormatter {
 
     public func byteLayout(of url: URL) throws -> ByteLayout? { try ByteLayout.fits(at: url.path) }
 
+    public func metadataRanges(fileSize: Int64, path: String, read: (Range<Int64>) throws -> [UInt8]) throws -> [Range<Int64>]? {
+        try FITSHeaderWalk.metadataRanges(fileSize: fileSize, path: path, read: read)
+    }
+
     public func partialNeed(component: String?, parameters: ReadParameters) -> ByteLayout.Need? {
         ByteLayout.need(component: component, parameters: parameters, pixelComponents: [])
     }

@@ -72,7 +72,7 @@ final class RawFITSFile {
     ]
     private static let numericCompressionPrefixes = ["ZNAXIS", "ZTILE", "ZVAL"]
     /// The most header blocks read for one HDU (100,000 cards).
-    private static let maxHeaderBlocks = 2778
+    static let maxHeaderBlocks = 2778
 
     /// What is wrong with the header that starts at `offset`, or nil when cfitsio can parse it
     /// safely. Only binary tables (where compressed images live) need more than a first look.
@@ -127,7 +127,7 @@ final class RawFITSFile {
     }
 
     /// The keyword of the card at `start` (columns 1–8, trailing blanks removed).
-    private static func keyword(_ block: [UInt8], _ start: Int) -> String {
+    static func keyword(_ block: [UInt8], _ start: Int) -> String {
         var end = start + 8
         while end > start && block[end - 1] == 0x20 { end -= 1 }
         return String(decoding: block[start..<end], as: UTF8.self)
@@ -135,7 +135,7 @@ final class RawFITSFile {
 
     /// The value field of a card with a value indicator (columns 11–80, up to a comment),
     /// trimmed; empty when the card has none.
-    private static func value(_ block: [UInt8], _ start: Int) -> String {
+    static func value(_ block: [UInt8], _ start: Int) -> String {
         guard block[start + 8] == UInt8(ascii: "="), block[start + 9] == 0x20 else { return "" }
         var bytes = block[(start + 10)..<(start + 80)]
         if bytes.first(where: { $0 != 0x20 }) != UInt8(ascii: "'"), let slash = bytes.firstIndex(of: UInt8(ascii: "/")) {

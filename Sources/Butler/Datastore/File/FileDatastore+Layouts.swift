@@ -24,11 +24,13 @@ extension FileDatastore {
         """
     }
 
-    /// The layout of a staged artifact, or nil when its formatter has none or cannot read
-    /// it back (the artifact is then always read whole: a layout is an optimisation). Every
+    /// The layout of a staged artifact, or nil when the repository records none or its
+    /// formatter has none or cannot read it back (a ranged read then learns it from the
+    /// headers, or reads the artifact whole: a layout is an optimisation). Every
     /// put records one, on POSIX too: a repository written locally may be served over HTTP
     /// (or copied to S3) and read by range there; reading it back costs a header walk.
     func layout(ofStaged file: String, formatter: any FileFormatter) -> ByteLayout? {
+        guard config.recordLayouts != false else { return nil }
         do { return try formatter.byteLayout(of: URL(filePath: file, directoryHint: .notDirectory)) } catch {
             Self.logger.warning("no byte layout for \(file): \(error); reads of it will fetch it whole")
             return nil

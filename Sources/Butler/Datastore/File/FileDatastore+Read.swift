@@ -47,20 +47,18 @@ extension FileDatastore {
         return info
     }
 
-    /// The file a read of `component` with `parameters` opens: for a remote artifact with a
-    /// byte layout that the read needs only part of (a cutout, a header component), a file
-    /// holding just those byte ranges (`partial`: the caller keeps it alive while reading);
+    /// The file a read of `component` with `parameters` opens: for a remote artifact that the
+    /// read needs only part of (a cutout, a header component), a file holding just those byte
+    /// ranges (`partial`: the caller keeps it alive while reading);
     /// otherwise the local or cached copy (``localURL(_:_:)``).
     private func readableURL(
         _ info: StoredFileInfo, _ ref: DatasetRef, formatter: any FileFormatter, component: String?, parameters: ReadParameters
     ) throws -> (url: URL, partial: PartialArtifact?) {
-        if config.verifyChecksums != true, let layout = info.layout,
-            let need = formatter.partialNeed(component: component, parameters: parameters),
-            // A box outside the image: the headers are enough for the formatter to say so.
-            let ranges = layout.ranges(for: need) ?? layout.ranges(for: .metadata)
+        if config.verifyChecksums != true, storage.readsByRange,
+            let need = formatter.partialNeed(component: component, parameters: parameters)
         {
             let file: PartialArtifact?
-            do { file = try storage.partialFile(for: info, ranges: ranges) } catch let error as ButlerError {
+            do { file = try storage.partialFile(for: info, need: need, formatter: formatter) } catch let error as ButlerError {
                 throw ButlerError(error.code, "cannot read \(ref) from \(info.path)", cause: error, isRetryable: error.isRetryable)
             }
             if let file { return (URL(filePath: file.path, directoryHint: .notDirectory), file) }

@@ -1,5 +1,5 @@
 import CPosixShim
-import Formatters
+package import Formatters
 package import Foundation
 import Synchronization
 
@@ -269,7 +269,9 @@ package final class LocalStorage: ArtifactStorage {
 
     package var transferStatistics: RemoteTransferStatistics { RemoteTransferStatistics(requests: 0, bytesReceived: 0) }
 
-    package func partialFile(for record: StoredFileInfo, ranges: [Range<Int64>]) throws -> PartialArtifact? { nil }
+    package func partialFile(for record: StoredFileInfo, need: ByteLayout.Need, formatter: any FileFormatter) throws -> PartialArtifact? {
+        nil
+    }
 
     package func localFile(for record: StoredFileInfo, admit: (String) throws -> Void) throws -> String? {
         try resolve(record.path)

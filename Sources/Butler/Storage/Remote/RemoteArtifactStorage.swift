@@ -1,10 +1,13 @@
-import Formatters
+package import Formatters
 package import Foundation
+import Logging
 import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
+
+private let storageLogger = Logger(label: "butler.storage")
 
 /// What the reads of a remote storage need from its protocol (S3, HTTP): whole and ranged
 /// gets, streamed downloads and sizes of objects named by key.
@@ -125,27 +128,69 @@ extension RemoteArtifactStorage {
 
     package var transferStatistics: RemoteTransferStatistics { reader.counters.statistics }
 
-    package func partialFile(for record: StoredFileInfo, ranges: [Range<Int64>]) throws -> PartialArtifact? {
+    package func partialFile(for record: StoredFileInfo, need: ByteLayout.Need, formatter: any FileFormatter) throws -> PartialArtifact? {
         if record.isExternal { return nil }
         let name = cacheEntryName(record)
         if try cache.cachedFile(named: name) != nil { return nil }
         let key = try key(record.path)
         let url = reader.url(key)
-        let wanted = ByteLayout.coalesce(ranges, gap: reader.coalescingGap).map { $0.clamped(to: 0..<record.fileSize) }
-        let bytes = wanted.reduce(Int64(0)) { $0 + Int64($1.count) }
-        let file = try PartialArtifact(
-            size: record.fileSize, of: url, in: PartialArtifact.directory(holding: bytes, else: scratchDirectory))
-        let found = try reader.get(key, ranges: wanted.filter { !$0.isEmpty }) { range, data in
-            guard data.count == range.count else {
-                throw ButlerError(
-                    .storageFailure,
-                    "\(url) answered bytes \(range.lowerBound)..<\(range.upperBound) with \(data.count) bytes (was it replaced?)",
-                    isRetryable: true)
+        // The artifact's headers and tables (and its layout, if it had to be learned) from an
+        // earlier read: this one fetches pixels only. A damaged pack is fetched again.
+        let packName = name + ".ranges"
+        let pack = try cache.cachedFile(named: packName).flatMap { try? RangePack(contentsOf: $0) }
+        let fetcher = try RangeFetcher(
+            reader: reader, key: key, size: record.fileSize,
+            in: PartialArtifact.directory(holding: Self.partialSizeGuess, else: scratchDirectory))
+        if let pack { try fetcher.place(pack) }
+        guard let layout = try record.layout ?? pack?.layout ?? learnLayout(fetcher, formatter: formatter, path: record.path),
+            // A box outside the image: the headers are enough for the formatter to say so.
+            let ranges = layout.ranges(for: need) ?? layout.ranges(for: .metadata)
+        else { return nil }
+        try fetcher.fetch(ranges)
+        if pack == nil, let metadata = layout.ranges(for: .metadata) {
+            let packed = RangePack(layout: record.layout == nil ? layout : nil, ranges: metadata)
+            do {
+                _ = try cache.file(
+                    named: packName, dataset: record.datasetId, fetch: { try packed.write(to: $0, from: fetcher.file) }, admit: { _ in })
+            } catch {
+                // An optimisation only: the next read fetches the headers again.
+                storageLogger.warning("cannot keep the headers of \(url) in the cache: \(error)")
             }
-            try file.write(data, at: range.lowerBound)
         }
-        guard found else { throw missing(key) }
-        return file
+        return fetcher.file
+    }
+
+    /// Bytes fetched at least when a header walk reaches bytes not yet fetched: a header of
+    /// a few blocks and the tile table after it, in one request.
+    private static var headerReadAhead: Int64 { 16 << 10 }
+
+    /// Room a ranged read is assumed to need before its layout is known.
+    private static var partialSizeGuess: Int64 { 32 << 20 }
+
+    /// The layout of an artifact with none recorded, found from its own headers: the
+    /// formatter says where they lie (fetched through `fetcher`), then reads the layout from
+    /// the partial file. Nil when the format cannot say (the artifact is read whole) or the
+    /// headers do not make sense (the whole read reports what is wrong).
+    private func learnLayout(_ fetcher: RangeFetcher<Reader>, formatter: any FileFormatter, path: String) throws -> ByteLayout? {
+        let file = fetcher.file
+        let metadata: [Range<Int64>]?
+        do {
+            metadata = try formatter.metadataRanges(fileSize: fetcher.size, path: fetcher.url) { range in
+                try fetcher.fetch([range], readingAhead: Self.headerReadAhead)
+                return try file.read(range)
+            }
+        } catch let error as ButlerError {
+            throw error
+        } catch {
+            storageLogger.info("no byte layout from the headers of \(fetcher.url): \(error); reading it whole")
+            return nil
+        }
+        guard let metadata else { return nil }
+        try fetcher.fetch(metadata)
+        do { return try formatter.byteLayout(of: URL(filePath: file.path, directoryHint: .notDirectory)) } catch {
+            storageLogger.info("no byte layout from the headers of \(fetcher.url): \(error); reading it whole")
+            return nil
+        }
     }
 
     package func checksum(of path: String, algorithm: ChecksumAlgorithm) throws -> String? {
@@ -268,7 +313,7 @@ package final class PartialArtifact: Sendable {
     init(size: Int64, of source: String, in directory: String) throws {
         self.source = source
         path = directory + "/butler-ranges-\(UUID().uuidString)"
-        descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        descriptor = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw ButlerError(.storageFailure, "cannot create \(path) for byte ranges of \(source): \(String(cString: strerror(errno)))")
         }
@@ -288,8 +333,69 @@ package final class PartialArtifact: Sendable {
         }
     }
 
+    /// The bytes of `range` (zeros where nothing was written).
+    func read(_ range: Range<Int64>) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: range.count)
+        let count = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(range.lowerBound)) }
+        guard count == range.count else {
+            throw ButlerError(.storageFailure, "cannot read \(path) holding bytes of \(source): \(String(cString: strerror(errno)))")
+        }
+        return bytes
+    }
+
     deinit {
         close(descriptor)
         unlink(path)
+    }
+}
+
+/// Fetches byte ranges of one object into a ``PartialArtifact``, each byte once: ranges
+/// already fetched are not asked for again, neighbours are coalesced as the reader prefers.
+final class RangeFetcher<Reader: RemoteObjectReader> {
+    let reader: Reader
+    let key: String
+    let size: Int64
+    let file: PartialArtifact
+    /// What the file holds so far (sorted, disjoint).
+    private var held: [Range<Int64>] = []
+
+    var url: String { reader.url(key) }
+
+    init(reader: Reader, key: String, size: Int64, in directory: String) throws {
+        self.reader = reader
+        self.key = key
+        self.size = size
+        file = try PartialArtifact(size: size, of: reader.url(key), in: directory)
+    }
+
+    /// Fetches what the file lacks of `ranges`, in one batch of requests, each missing part
+    /// extended to `readingAhead` bytes at least (a header walk reads block by block).
+    func fetch(_ ranges: [Range<Int64>], readingAhead: Int64 = 0) throws {
+        let whole = 0..<size
+        var missing: [Range<Int64>] = []
+        for range in ByteLayout.coalesce(ranges.map { $0.clamped(to: whole) }, gap: 0) {
+            missing += ByteLayout.complement(of: held.filter { $0.overlaps(range) }, within: range)
+        }
+        missing = missing.map { ($0.lowerBound..<max($0.upperBound, $0.lowerBound + readingAhead)).clamped(to: whole) }
+        let requests = ByteLayout.coalesce(missing, gap: reader.coalescingGap)
+        guard !requests.isEmpty else { return }
+        let (file, url) = (file, url)
+        let found = try reader.get(key, ranges: requests) { range, data in
+            guard data.count == range.count else {
+                throw ButlerError(
+                    .storageFailure,
+                    "\(url) answered bytes \(range.lowerBound)..<\(range.upperBound) with \(data.count) bytes (was it replaced?)",
+                    isRetryable: true)
+            }
+            try file.write(data, at: range.lowerBound)
+        }
+        guard found else { throw ButlerError(.missingArtifact, "artifact \(url) does not exist") }
+        held = ByteLayout.coalesce(held + requests, gap: 0)
+    }
+
+    /// Writes a pack's bytes into the file.
+    func place(_ pack: RangePack) throws {
+        for (range, bytes) in pack.contents { try file.write(bytes, at: range.lowerBound) }
+        held = ByteLayout.coalesce(held + pack.contents.map(\.0), gap: 0)
     }
 }
