@@ -302,6 +302,23 @@ struct CLITests {
         #expect(try butler("image-info", cut).stdout.contains("10×10"))
         let noOutput = try butler("get", repo, "calexp", "--collections", "HSC/calib", "--data-id", "instrument=HSC,detector=16")
         #expect(noOutput.status != 0 && noOutput.stderr.contains("-o FILE"))
+        // The dataset named by a file: a row of query-datasets --json, or a serialized ref.
+        let rows = try butler("query-datasets", repo, "calexp", "--collections", "HSC/calib", "--json")
+        let refFile = directory.url.appendingPathComponent("ref.json")
+        try rows.stdout.write(to: refFile, atomically: true, encoding: .utf8)
+        let byRow = try butler("get", repo, "--ref-file", refFile.path, "--component", "bbox")
+        #expect(byRow.status == 0 && byRow.stdout == bbox.stdout, "\(byRow.stderr)")
+        let id = try #require((try json(rows.stdout)).first?["id"] as? String)
+        let serialized =
+            #"{"id": "\#(id)", "run": "HSC/calib", "datasetType": {"name": "calexp", "storageClass": "ExposureF", "dimensions": ["instrument", "detector"]}, "dataId": {"dataId": {"instrument": "HSC", "detector": 16}}}"#
+        try serialized.write(to: refFile, atomically: true, encoding: .utf8)
+        let byRef = try butler("get", repo, "--ref-file", refFile.path, "--component", "bbox")
+        #expect(byRef.status == 0 && byRef.stdout == bbox.stdout, "\(byRef.stderr)")
+        try "{\"id\": 3}".write(to: refFile, atomically: true, encoding: .utf8)
+        let badRef = try butler("get", repo, "--ref-file", refFile.path)
+        #expect(badRef.status != 0 && badRef.stderr.contains(refFile.path), "\(badRef.stderr)")
+        let both = try butler("get", repo, "calexp", "--ref-file", refFile.path)
+        #expect(both.status != 0 && both.stderr.contains("not both"), "\(both.stderr)")
         // A byte changed in the artifact: --verify refuses it, naming the dataset and the path.
         let verified = try butler(
             "get", repo, "calexp.bbox", "--collections", "HSC/calib", "--data-id", "instrument=HSC,detector=16", "--verify")

@@ -9,7 +9,13 @@ struct Get: AsyncParsableCommand {
         abstract: "Read a dataset (or one component) and write it to a file, or print a small value as JSON.")
 
     @Argument(help: "The repository root.") var repo: String
-    @Argument(help: "The dataset type (or parent.component).") var datasetType: String
+    @Argument(help: "The dataset type (or parent.component); not with --ref-file.") var datasetType: String?
+    @Option(
+        name: .customLong("ref-file"),
+        help:
+            "Read the dataset named in this JSON file: a serialized dataset reference (daf_butler's to_json, Butler.encodeRefs) or a row of query-datasets --json."
+    )
+    var refFile: String?
     @OptionGroup var collections: CollectionOptions
     @Option(name: .customLong("data-id"), parsing: .singleValue, help: "A dimension value KEY=VALUE (repeatable, comma-separated).")
     var dataIds: [String] = []
@@ -30,11 +36,20 @@ struct Get: AsyncParsableCommand {
             guard ImageOrigin(rawValue: origin) != nil else { throw ValidationError("--origin must be parent or local") }
             parameters["origin"] = .string(origin)
         }
-        let name = component.map { "\(datasetType).\($0)" } ?? datasetType
-        let value = try await withButler(repo, writeable: false, verifyChecksums: verify) { butler in
-            try await butler.get(
+        guard (datasetType == nil) != (refFile == nil) else {
+            throw ValidationError("name the dataset by a dataset type and --data-id, or by --ref-file, not both")
+        }
+        let (name, value) = try await withButler(repo, writeable: false, verifyChecksums: verify) { butler -> (String, any Sendable) in
+            if let refFile {
+                let ref = try await readRef(refFile, butler)
+                let name = component.map { "\(ref.datasetType.name).\($0)" } ?? ref.datasetType.name
+                return (name, try await butler.get(ref, component: component, parameters: parameters))
+            }
+            let name = component.map { "\(datasetType!).\($0)" } ?? datasetType!
+            let value = try await butler.get(
                 name, dataId: try parseDataId(dataIds), collections: collections.list.isEmpty ? nil : collections.list,
                 parameters: parameters)
+            return (name, value)
         }
         guard let output else {
             guard let encodable = value as? any Encodable, !(value is Data) else {
@@ -48,6 +63,48 @@ struct Get: AsyncParsableCommand {
         try ValueFile.write(value, to: output)
         print("Wrote \(name) to \(output)")
     }
+}
+
+/// The one dataset a `--ref-file` names: a serialized reference, or a row of
+/// `query-datasets --json` (found by its ID).
+func readRef(_ path: String, _ butler: Butler) async throws -> DatasetRef {
+    let data: Data
+    do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+        throw CommandFailure("cannot read the reference file \(path): \(error.localizedDescription)")
+    }
+    let refs: [DatasetRef]
+    do { refs = try butler.decodeRefs(from: data) } catch let decoding {
+        // query-datasets --json: rows with the dataset's ID among their columns.
+        guard let rows = try? JSONDecoder().decode(JSONValue.self, from: data), let ids = queryRowIds(rows) else {
+            throw CommandFailure("\(path): \(decoding)")
+        }
+        var found: [DatasetRef] = []
+        for id in ids {
+            guard let ref = try await butler.dataset(id: id) else {
+                throw CommandFailure("\(path): dataset \(id.uuidString.lowercased()) is not in \(butler.root.path)")
+            }
+            found.append(ref)
+        }
+        refs = found
+    }
+    guard refs.count == 1 else { throw CommandFailure("\(path) names \(refs.count) datasets; get reads one") }
+    return refs[0]
+}
+
+/// The dataset IDs of `query-datasets --json` rows, or nil when `value` is not such rows.
+private func queryRowIds(_ value: JSONValue) -> [UUID]? {
+    let rows: [JSONValue]
+    switch value {
+    case .array(let array): rows = array
+    case .object: rows = [value]
+    default: return nil
+    }
+    var ids: [UUID] = []
+    for row in rows {
+        guard case .object(let fields) = row, let text = fields["id"]?.stringValue, let id = UUID(uuidString: text) else { return nil }
+        ids.append(id)
+    }
+    return ids
 }
 
 struct Put: AsyncParsableCommand {

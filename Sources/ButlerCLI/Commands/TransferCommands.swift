@@ -96,3 +96,57 @@ struct RetrieveArtifacts: AsyncParsableCommand {
         print("Retrieved \(written.count) artifact(s)")
     }
 }
+
+struct Export: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Export datasets, their artifacts and the records they need, as daf_butler's export.yaml (its `butler import` reads it).")
+
+    @Argument(help: "The repository root.") var repo: String
+    @Argument(help: "The directory to write (the export file and the artifacts).") var directory: String
+    @Option(name: .customLong("dataset-type"), parsing: .singleValue, help: "Dataset types (repeatable; all when none).")
+    var datasetTypes: [String] = []
+    @OptionGroup var collections: CollectionOptions
+    @Option(name: .long, help: "A where-expression the datasets' data IDs must match.") var `where`: String?
+    @Option(name: .long, help: "How artifacts are placed: copy, symlink or hardlink.") var transfer = "copy"
+    @Option(name: .customLong("export-file"), help: "The export file's name in the directory.") var exportFile = "export.yaml"
+
+    func run() async throws {
+        guard let mode = ExportTransfer(rawValue: transfer) else {
+            throw ValidationError(
+                "unknown transfer '\(transfer)'; use one of \(ExportTransfer.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let export = try await withButler(repo, writeable: false) { butler in
+            try await butler.export(
+                to: URL(fileURLWithPath: directory), collections: collections.list.isEmpty ? ["*"] : collections.list, where: `where`,
+                datasetTypes: splitCommas(datasetTypes), transfer: mode, exportFile: exportFile)
+        }
+        print(
+            "Exported \(export.datasetCount) dataset(s), \(export.dimensions.reduce(0) { $0 + $1.records.count }) dimension record(s) and \(export.collections.count) collection(s) to \(directory)/\(exportFile)"
+        )
+    }
+}
+
+struct Import: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Import an export directory (daf_butler's export.yaml and its artifacts), keeping dataset IDs; all or nothing.")
+
+    @Argument(help: "The repository root.") var repo: String
+    @Argument(help: "The export directory (artifact paths are relative to it).") var directory: String
+    @Option(name: .customLong("export-file"), help: "The export file (default: DIRECTORY/export.yaml).") var exportFile: String?
+    @Option(name: .long, help: "copy, move, symlink, hardlink or direct (auto: copy).") var transfer = "copy"
+
+    func run() async throws {
+        let name = transfer == "auto" ? "copy" : transfer
+        guard let mode = TransferMode(rawValue: name) else {
+            throw ValidationError(
+                "unknown transfer '\(transfer)'; use one of auto, \(TransferMode.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let summary = try await withButler(repo) { butler in
+            try await butler.import(
+                from: URL(fileURLWithPath: directory), exportFile: exportFile.map { URL(fileURLWithPath: $0) }, transfer: mode)
+        }
+        print(
+            "Imported \(summary.imported) dataset(s)\(summary.alreadyPresent > 0 ? " (\(summary.alreadyPresent) already present)" : ""), \(summary.dimensionRecords) dimension record(s), \(summary.collections) collection(s)"
+        )
+    }
+}

@@ -21,7 +21,8 @@ enum FITSHeaderWalk {
             guard hdu.dataBytes <= fileSize - dataStart else {
                 throw FITSError(
                     path: path, kind: .corruptFile,
-                    message: "HDU \(index) holds \(hdu.dataBytes) bytes of data after byte \(dataStart), past the file's end at \(fileSize) (truncated?)",
+                    message:
+                        "HDU \(index) holds \(hdu.dataBytes) bytes of data after byte \(dataStart), past the file's end at \(fileSize) (truncated?)",
                     context: "walking the headers")
             }
             let dataEnd = dataStart + (hdu.dataBytes + 2879) / 2880 * 2880

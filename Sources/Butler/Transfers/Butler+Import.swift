@@ -1,0 +1,244 @@
+import Composites
+import Formatters
+public import Foundation
+
+/// What an import did.
+public struct ImportSummary: Sendable, Equatable {
+    /// Datasets registered.
+    public var imported: Int
+    /// Datasets already in the repository with the same ID, type, data ID and run (a re-run).
+    public var alreadyPresent: Int
+    /// Dimension records in the file (those already present are kept as they are).
+    public var dimensionRecords: Int
+    /// Collections in the file.
+    public var collections: Int
+}
+
+extension Butler {
+    /// Imports an export directory: daf_butler's `export.yaml` (its own `butler export`'s, or
+    /// ``export(to:collections:where:datasetTypes:transfer:exportFile:)``'s) and the artifacts
+    /// beside it, keeping every dataset ID.
+    ///
+    /// All or nothing: dimension records, collections, dataset types, datasets, artifacts and
+    /// memberships go in one registry transaction, and a failure leaves the repository as it
+    /// was (no artifact either). Running it again is safe: a dataset already present with the
+    /// same ID, type, data ID and run is skipped, dimension records already present are kept.
+    /// - Parameters:
+    ///   - directory: The export directory; artifact paths in the file are relative to it.
+    ///   - exportFile: The export file (default `directory/export.yaml`).
+    ///   - transfer: How artifacts come in (`copy`, `move`, `symlink`, `hardlink`, `direct`).
+    /// - Throws: ``ButlerError/Code/invalidParameter`` naming the file and line for a malformed
+    ///   file; ``ButlerError/Code/conflict`` naming the dataset for an ID taken by a different
+    ///   dataset.
+    @discardableResult
+    public func `import`(from directory: URL, exportFile: URL? = nil, transfer: TransferMode = .copy) async throws -> ImportSummary {
+        try requireWriteable("import from \(directory.path)")
+        let file = exportFile ?? directory.appendingPathComponent("export.yaml")
+        let text: String
+        do { text = try String(contentsOf: file, encoding: .utf8) } catch {
+            throw ButlerError(.invalidParameter, "cannot read the export file \(file.path)", cause: error)
+        }
+        let export = try ExportFile.read(text, source: file.path)
+        guard export.universeNamespace == "daf_butler", export.universeVersion == 8 else {
+            throw ButlerError(
+                .invalidParameter,
+                "\(file.path) was written for dimension universe \(export.universeNamespace) \(export.universeVersion); this repository's is daf_butler 8 (migrate it with daf_butler first)"
+            )
+        }
+        let plan = try ImportPlan(export, universe: universe, directory: directory, source: file.path)
+        let registry = self.registry
+        let writeResult: (ImportSummary, [any DatastoreWrite])
+        do {
+            writeResult = try await importTransaction(export, plan, file: file, transfer: transfer)
+        } catch {
+            // The registry caches what it registers as it goes; what the rolled-back
+            // transaction registered is gone again.
+            for collection in export.collections { registry.forget(collection: collection.name) }
+            for run in Set(plan.datasets.map(\.ref.run)) { registry.forget(collection: run) }
+            for type in plan.datasetTypes { registry.forget(datasetType: type.name) }
+            for dimension in plan.dimensions { registry.forgetRecords(of: dimension.element) }
+            throw error
+        }
+        let (summary, writes) = writeResult
+        for write in writes { write.finish() }
+        return summary
+    }
+
+    /// The import's one registry transaction: records, collections, types, datasets with
+    /// their staged artifacts, memberships. Returns the writes to finish once it committed.
+    private func importTransaction(
+        _ export: RepositoryExport, _ plan: ImportPlan, file: URL, transfer: TransferMode
+    ) async throws -> (ImportSummary, [any DatastoreWrite]) {
+        let registry = self.registry
+        let datastore = self.datastore
+        let universe = self.universe
+        return try await registry.database.write { session -> (ImportSummary, [any DatastoreWrite]) in
+            var writes: [any DatastoreWrite] = []
+            do {
+                // Elements in universe order: a record's required and implied records first.
+                for element in universe.sorted(Set(plan.dimensions.map(\.element))) {
+                    for dimension in plan.dimensions where dimension.element == element {
+                        _ = try registry.insertDimensionRecords(session, element: element, records: dimension.records, mode: .skipExisting)
+                    }
+                }
+                for collection in export.collections where collection.type != .chained {
+                    try registry.registerCollection(session, collection.name, type: collection.type, doc: collection.doc ?? "")
+                }
+                for run in Set(plan.datasets.map(\.ref.run)) where try registry.findCollection(session, named: run) == nil {
+                    try registry.registerCollection(session, run, type: .run)
+                }
+                for collection in export.collections where collection.type == .chained {
+                    try registry.registerCollection(session, collection.name, type: .chained, doc: collection.doc ?? "")
+                    try registry.setChain(session, parent: collection.name, children: collection.children, mode: .redefine)
+                }
+                var typeRecords: [String: DatasetTypeRecord] = [:]
+                for type in plan.datasetTypes {
+                    try registry.registerDatasetType(session, type)
+                    typeRecords[type.name] = try registry.datasetTypeRecord(session, named: type.name)
+                }
+                var fresh: [(DatasetRef, DatasetTypeRecord, any DatastoreWrite)] = []
+                var present = 0
+                for dataset in plan.datasets {
+                    let typeRecord = typeRecords[dataset.ref.datasetType.name]!
+                    let expanded = try registry.expand(session, dataset.ref.dataId, context: "data ID of \(dataset.ref.id) in \(file.path)")
+                    let ref = DatasetRef(id: dataset.ref.id, datasetType: typeRecord.datasetType, dataId: expanded, run: dataset.ref.run)
+                    if let existing = try registry.dataset(session, id: ref.id) {
+                        guard existing.datasetType.name == ref.datasetType.name, existing.run == ref.run,
+                            existing.dataId.required.map(\.value) == expanded.required.map(\.value)
+                        else {
+                            throw ButlerError(
+                                .conflict,
+                                "\(file.path): dataset ID \(ref.id.uuidString.lowercased()) is \(ref) there but \(existing) here")
+                        }
+                        present += 1
+                        continue
+                    }
+                    let write = try datastore.prepareIngest(dataset.artifact, for: ref, formatter: dataset.formatter, transfer: transfer)
+                    writes.append(write)
+                    fresh.append((ref, typeRecord, write))
+                }
+                try datastore.makeDurable(writes)
+                for (ref, typeRecord, write) in fresh {
+                    try registry.insertDataset(session, ref, type: typeRecord)
+                    try write.commit(session)
+                }
+                let imported = Dictionary(uniqueKeysWithValues: fresh.map { ($0.0.id, $0.0) })
+                for association in export.associations {
+                    let refs = association.ids.compactMap { imported[$0] }
+                    guard !refs.isEmpty else { continue }
+                    if let timespan = association.timespan {
+                        try registry.certify(session, collection: association.collection, refs: refs, timespan: timespan)
+                    } else {
+                        try registry.associate(session, tag: association.collection, refs: refs)
+                    }
+                }
+                try datastore.makePublicationDurable(writes)
+                return (
+                    ImportSummary(
+                        imported: fresh.count, alreadyPresent: present,
+                        dimensionRecords: export.dimensions.reduce(0) { $0 + $1.records.count },
+                        collections: export.collections.count), writes
+                )
+            } catch {
+                for write in writes { write.abandon() }
+                throw error
+            }
+        }
+    }
+}
+
+/// The datasets and types of an export, checked before any write: types resolved against the
+/// universe, data IDs standardized, artifact files found, formatters named as this Butler names
+/// them.
+struct ImportPlan {
+    struct Dataset {
+        let ref: DatasetRef
+        let artifact: URL
+        let formatter: String?
+    }
+
+    var datasetTypes: [DatasetType] = []
+    var datasets: [Dataset] = []
+    /// The records, with fields this universe lacks dropped when they are null.
+    var dimensions: [RepositoryExport.DimensionData] = []
+
+    init(_ export: RepositoryExport, universe: DimensionUniverse, directory: URL, source: String) throws {
+        for dimension in export.dimensions {
+            guard let element = universe.elements[dimension.element] else {
+                throw ButlerError(
+                    .invalidParameter, "\(source): dimension element \(dimension.element) is not in this repository's universe")
+            }
+            let known = Set(universe.recordColumns(of: element).map(\.name))
+            let records = try dimension.records.map { record in
+                try record.filter { key, value in
+                    if known.contains(key) { return true }
+                    // A field daf_butler's universe has and this one lacks (visit.seq_num): only
+                    // an empty one can be dropped without losing anything.
+                    guard value == .null else {
+                        throw ButlerError(
+                            .invalidParameter,
+                            "\(source): \(dimension.element) record field \(key) = \(value) has no column in this repository's universe")
+                    }
+                    return false
+                }
+            }
+            dimensions.append(.init(element: dimension.element, records: records))
+        }
+        var types: [String: DatasetType] = [:]
+        var seen: [UUID: DatasetRef] = [:]
+        for group in export.datasets {
+            let entry = group.datasetType
+            let type: DatasetType
+            if let known = types[entry.name] {
+                type = known
+            } else {
+                do {
+                    type = DatasetType(
+                        name: entry.name, dimensions: try universe.group(identifiedBy: entry.dimensions), storageClass: entry.storageClass,
+                        isCalibration: entry.isCalibration)
+                } catch {
+                    throw ButlerError(.invalidParameter, "\(source): dataset type \(entry.name): \(error)", cause: error)
+                }
+                types[entry.name] = type
+                datasetTypes.append(type)
+            }
+            for file in group.files {
+                guard file.ids.count == 1 else {
+                    throw ButlerError(
+                        .invalidParameter,
+                        "\(source): \(file.path) holds \(file.ids.count) datasets; this Butler stores one dataset per artifact")
+                }
+                let artifact = file.path.hasPrefix("/") ? URL(fileURLWithPath: file.path) : directory.appendingPathComponent(file.path)
+                guard FileManager.default.fileExists(atPath: artifact.path) else {
+                    throw ButlerError(
+                        .missingArtifact,
+                        "\(source): the artifact of dataset \(file.ids[0].uuidString.lowercased()) is missing: \(artifact.path)")
+                }
+                let formatter = try file.formatter.map { name -> String in
+                    guard let ours = FormatterNames.ours(name) else {
+                        throw ButlerError(
+                            .configuration, "\(source): \(file.path) was written by \(name), which this Butler has no formatter for")
+                    }
+                    return ours
+                }
+                let dataId: DataCoordinate
+                do {
+                    dataId = try universe.standardize(file.dataIds[0], for: type.dimensions, context: "\(source): data ID of \(file.path)")
+                } catch {
+                    throw ButlerError(.invalidParameter, "\(error)", cause: error)
+                }
+                let ref = DatasetRef(id: file.ids[0], datasetType: type, dataId: dataId, run: group.run)
+                // daf_butler lists a dataset once per collection it was found in.
+                if let earlier = seen[ref.id] {
+                    guard earlier == ref else {
+                        throw ButlerError(
+                            .conflict, "\(source): dataset ID \(ref.id.uuidString.lowercased()) is both \(earlier) and \(ref)")
+                    }
+                    continue
+                }
+                seen[ref.id] = ref
+                datasets.append(Dataset(ref: ref, artifact: artifact, formatter: formatter))
+            }
+        }
+    }
+}

@@ -1,0 +1,238 @@
+import ButlerTestSupport
+import Composites
+import Foundation
+import Sky
+import Testing
+
+@testable import Butler
+
+/// Export and import in daf_butler's YAML format, both ways against the real daf_butler
+/// (`Tests/Interop/export_import.py`): a repository daf_butler exports imports here with the
+/// same IDs, values, collections, memberships and records; one exported here imports into
+/// daf_butler the same way. Imports are all or nothing and safe to run again.
+@Suite("Export and import, daf_butler's format", .serialized)
+struct ExportImportTests {
+    /// What `export_import.py` prints about a repository as daf_butler sees it.
+    struct Summary: Decodable {
+        struct Dataset: Decodable {
+            let id: String
+            let datasetType: String
+            let run: String
+            let dataId: [String: DataIdValue]
+            let value: [String: JSONValue]
+        }
+        struct Collection: Decodable {
+            let type: String
+            let children: [String]?
+            let members: [String]?
+            let ranges: [[String?]]?
+        }
+        struct Visit: Decodable {
+            let id: Int
+            let begin: String?
+            let end: String?
+            let region: String?
+        }
+        let datasets: [Dataset]
+        let collections: [String: Collection]
+        let visits: [Visit]
+    }
+
+    /// The same summary of a repository here.
+    static func summary(_ butler: Butler) async throws -> Summary {
+        let refs = Dictionary(try await butler.queryDatasets([], collections: ["*"]).map { ($0.id, $0) }) { first, _ in first }
+        var datasets: [Summary.Dataset] = []
+        for ref in refs.values.sorted(by: { $0.id.uuidString.lowercased() < $1.id.uuidString.lowercased() }) {
+            datasets.append(
+                .init(
+                    id: ref.id.uuidString.lowercased(), datasetType: ref.datasetType.name, run: ref.run,
+                    dataId: Dictionary(uniqueKeysWithValues: ref.dataId.required.map { ($0.name, $0.value) }),
+                    value: try await butler.get(ref, as: [String: JSONValue].self)))
+        }
+        var collections: [String: Summary.Collection] = [:]
+        for info in try await butler.collections() {
+            var members: [String]?
+            var ranges: [[String?]]?
+            if info.type == .tagged {
+                members = try await butler.queryDatasets([], collections: [info.name]).map { $0.id.uuidString.lowercased() }.sorted()
+            }
+            if info.type == .calibration {
+                ranges = try await butler.queryDatasetAssociations("bias", collections: [info.name]).map { association in
+                    [
+                        association.ref.id.uuidString.lowercased(), association.timespan?.begin?.isot(fractionDigits: 0),
+                        association.timespan?.end?.isot(fractionDigits: 0),
+                    ]
+                }.sorted { $0[0]! < $1[0]! }
+            }
+            collections[info.name] = .init(
+                type: info.type.rawValue, children: info.type == .chained ? info.children : nil, members: members, ranges: ranges)
+        }
+        let visits = try await butler.dimensionRecords("visit").map { record -> Summary.Visit in
+            func time(_ field: String) -> String? {
+                guard case .int(let nanoseconds) = record[field] else { return nil }
+                return AstroTime(taiNanoseconds: nanoseconds).isot(fractionDigits: 0)
+            }
+            var region: String?
+            if case .string(let text) = record["region"] {
+                region = (try? Region(base64: text))?.encoded.map { String(format: "%02x", $0) }.joined()
+            }
+            guard case .int(let id) = record["id"] else { return Summary.Visit(id: -1, begin: nil, end: nil, region: nil) }
+            return .init(id: Int(id), begin: time("timespan_begin"), end: time("timespan_end"), region: region)
+        }
+        return Summary(datasets: datasets, collections: collections, visits: visits.sorted { $0.id < $1.id })
+    }
+
+    static func expectSame(_ ours: Summary, _ theirs: Summary, _ context: String) {
+        #expect(ours.datasets.map(\.id) == theirs.datasets.map(\.id), "\(context): dataset IDs")
+        for (a, b) in zip(ours.datasets, theirs.datasets) {
+            #expect(a.datasetType == b.datasetType && a.run == b.run && a.dataId == b.dataId, "\(context): \(a.id)")
+            #expect(a.value == b.value, "\(context): value of \(a.id): \(a.value) vs \(b.value)")
+        }
+        #expect(Set(ours.collections.keys) == Set(theirs.collections.keys), "\(context): collections")
+        for (name, a) in ours.collections {
+            guard let b = theirs.collections[name] else { continue }
+            #expect(a.type == b.type && a.children == b.children && a.members == b.members, "\(context): collection \(name)")
+            #expect(
+                a.ranges == b.ranges, "\(context): ranges of \(name): \(String(describing: a.ranges)) vs \(String(describing: b.ranges))")
+        }
+        // Records travel with the datasets that need them: visits no dataset names stay behind.
+        let visits = ours.visits.filter { visit in theirs.visits.contains { $0.id == visit.id } }
+        #expect(visits.map(\.id) == theirs.visits.map(\.id) && !visits.isEmpty, "\(context): visits")
+        for (a, b) in zip(visits, theirs.visits) {
+            #expect(a.begin == b.begin && a.end == b.end && a.region == b.region, "\(context): visit \(a.id)")
+        }
+    }
+
+    @Test("a repository daf_butler exports imports here with the same IDs, values, collections and records", arguments: Backend.available)
+    func importDafButlerExport(backend: Backend) async throws {
+        let work = try TemporaryDirectory()
+        let theirs = try JSONDecoder().decode(Summary.self, from: try ReferencePython.run("export_import.py", ["export", work.url.path]))
+        let export = work.url.appendingPathComponent("export")
+        let root = work.url.appendingPathComponent("ours")
+        try await TestRepository.create(in: root, backend: backend)
+        let butler = try await Butler(repository: root)
+        let summary = try await butler.import(from: export)
+        #expect(summary.imported == theirs.datasets.count && summary.alreadyPresent == 0)
+        Self.expectSame(try await Self.summary(butler), theirs, "daf_butler → here")
+        // The calibration is found by time, as certified there.
+        let bias = try await butler.get(
+            "bias", dataId: ["instrument": "HSC", "detector": 1], collections: ["chain"],
+            timespan: try .instant(try AstroTime(value: "2013-11-05T00:00:00", scale: .tai)), as: [String: JSONValue].self)
+        #expect(bias == ["bias": 1])
+        // Again: nothing changes, nothing fails.
+        let again = try await butler.import(from: export)
+        #expect(again.imported == 0 && again.alreadyPresent == theirs.datasets.count)
+        try await butler.close()
+    }
+
+    @Test("a repository exported here imports into daf_butler the same", arguments: Backend.available)
+    func exportToDafButler(backend: Backend) async throws {
+        let work = try TemporaryDirectory()
+        let root = work.url.appendingPathComponent("ours")
+        try await TestRepository.create(in: root, backend: backend)
+        let butler = try await Butler(repository: root, run: "run/a")
+        try await TestRepository.insertInstrument(butler, visits: 2, detectors: 2)
+        // A visit with a timespan and a region, and its detectors' regions.
+        let polygon = try Region(
+            encoded: Array(
+                Data(
+                    base64Encoded:
+                        "cCdoHYkosuu/ZgW/eAL73z8n3PfJWN6hP1U1C3ZnwOu/k7R0E3bJ3z8n3PfJWN6hP2s17DhiuOu/4qULBTTh3z+SJTEhkaejPw==")!))
+        let begin = try AstroTime(value: "2013-11-02T10:00:00", scale: .tai).taiNanoseconds
+        try await butler.insertDimensionRecords(
+            "visit",
+            [
+                [
+                    "instrument": "HSC", "id": 42, "name": "v42", "physical_filter": "HSC-I", "day_obs": 20131102,
+                    "timespan_begin": .int(begin), "timespan_end": .int(begin + 30_000_000_000), "region": .string(polygon.base64),
+                ]
+            ])
+        try await butler.insertDimensionRecords(
+            "visit_detector_region",
+            [0, 1].map { ["instrument": "HSC", "visit": 42, "detector": .int($0), "region": .string(polygon.base64)] })
+        try await butler.registerDatasetType("metrics", dimensions: ["visit", "detector"], storageClass: "StructuredDataDict")
+        try await butler.registerDatasetType(
+            "bias", dimensions: ["instrument", "detector"], storageClass: "StructuredDataDict", isCalibration: true)
+        var metrics: [DatasetRef] = []
+        for detector in [0, 1] {
+            metrics.append(
+                try await butler.put(
+                    ["detector": .int(Int64(detector)), "seeing": .double(0.5 + Double(detector) / 10), "band": "i"] as [String: JSONValue],
+                    "metrics", dataId: ["instrument": "HSC", "visit": 42, "detector": .int(Int64(detector))]))
+        }
+        let biases = try await [0, 1].asyncMap { detector in
+            try await butler.put(
+                ["bias": .int(Int64(detector))] as [String: JSONValue], "bias",
+                dataId: ["instrument": "HSC", "detector": .int(Int64(detector))],
+                run: "calib/run")
+        }
+        try await butler.registerCollection("calib", type: .calibration)
+        try await butler.certify(
+            biases, collection: "calib", timespan: try Timespan(begin: try AstroTime(value: "2013-11-01T00:00:00", scale: .tai), end: nil))
+        try await butler.setCollectionChain("chain", children: ["run/a", "calib"])
+        try await butler.associate("tag", [metrics[0]])
+
+        let directory = work.url.appendingPathComponent("export")
+        let export = try await butler.export(to: directory, collections: ["chain", "tag"])
+        #expect(export.datasetCount == 4)
+        #expect(export.dimensions.map(\.element).contains("visit_detector_region"))
+        let theirs = try JSONDecoder().decode(
+            Summary.self, from: try ReferencePython.run("export_import.py", ["import", directory.path, work.url.path]))
+        Self.expectSame(try await Self.summary(butler), theirs, "here → daf_butler")
+        // Read back here too, into another repository.
+        let copy = work.url.appendingPathComponent("copy")
+        try await TestRepository.create(in: copy, backend: backend)
+        let other = try await Butler(repository: copy)
+        try await other.import(from: directory)
+        Self.expectSame(try await Self.summary(other), theirs, "here → here")
+        // An export file is never overwritten.
+        await #expect(throws: ButlerError.self) { try await butler.export(to: directory, collections: ["chain"]) }
+        try await other.close()
+        try await butler.close()
+    }
+
+    @Test("a broken export changes nothing and names what is wrong")
+    func brokenExports() async throws {
+        let work = try TemporaryDirectory()
+        let theirs = try JSONDecoder().decode(Summary.self, from: try ReferencePython.run("export_import.py", ["export", work.url.path]))
+        let export = work.url.appendingPathComponent("export")
+        let root = work.url.appendingPathComponent("ours")
+        try await TestRepository.create(in: root, backend: .sqlite)
+        let butler = try await Butler(repository: root)
+        let file = export.appendingPathComponent("export.yaml")
+        let text = try String(contentsOf: file, encoding: .utf8)
+
+        // A missing artifact: refused before anything is written.
+        let artifact = try #require(
+            FileManager.default.enumerator(atPath: export.path)?.compactMap { $0 as? String }.first {
+                $0.hasSuffix(".yaml") && $0.contains("bias")
+            })
+        let moved = work.url.appendingPathComponent("moved.yaml")
+        try FileManager.default.moveItem(at: export.appendingPathComponent(artifact), to: moved)
+        let missing = await #expect(throws: ButlerError.self) { try await butler.import(from: export) }
+        #expect(missing?.code == .missingArtifact && "\(missing!)".contains(artifact), "\(String(describing: missing))")
+        try FileManager.default.moveItem(at: moved, to: export.appendingPathComponent(artifact))
+
+        // An ID that clashes with a different dataset fails inside the transaction: nothing stays.
+        let tampered = text.replacingOccurrences(of: "detector: 2\n", with: "detector: 1\n")
+        let clash = work.url.appendingPathComponent("clash.yaml")
+        try tampered.write(to: clash, atomically: true, encoding: .utf8)
+        await #expect(throws: ButlerError.self) { try await butler.import(from: export, exportFile: clash) }
+        #expect(try await butler.collections().isEmpty)
+        #expect(try await butler.dimensionRecords("instrument").isEmpty)
+
+        // A malformed file names the file and the line.
+        let broken = work.url.appendingPathComponent("broken.yaml")
+        try text.replacingOccurrences(of: "!uuid '", with: "!uuid 'x").write(to: broken, atomically: true, encoding: .utf8)
+        let malformed = await #expect(throws: ButlerError.self) { try await butler.import(from: export, exportFile: broken) }
+        #expect(malformed?.code == .invalidParameter && "\(malformed!)".contains("broken.yaml line"), "\(String(describing: malformed))")
+        let newer = work.url.appendingPathComponent("newer.yaml")
+        try text.replacingOccurrences(of: "version: 1.0.2", with: "version: 1.1.0").write(to: newer, atomically: true, encoding: .utf8)
+        let version = await #expect(throws: ButlerError.self) { try await butler.import(from: export, exportFile: newer) }
+        #expect("\(version!)".contains("1.1.0"), "\(String(describing: version))")
+
+        // The good file still imports whole.
+        #expect(try await butler.import(from: export).imported == theirs.datasets.count)
+        try await butler.close()
+    }
+}
