@@ -174,6 +174,23 @@ struct CLITests {
         #expect(retrieved.status == 0, "\(retrieved.stderr)")
         #expect(retrieved.stdout.contains("Retrieved 4 artifact(s)"))
 
+        // Export (daf_butler's format) and import into another repository, IDs kept.
+        let exported = directory.url.appendingPathComponent("export").path
+        let export = try butler("export", repo, exported, "--collections", "HSC/defaults", "--where", "visit = 1")
+        #expect(export.status == 0 && export.stdout.contains("Exported 4 dataset(s)"), "\(export.stdout) \(export.stderr)")
+        let copy = directory.url.appendingPathComponent("copy").path
+        #expect(try butler("create", copy).status == 0)
+        let imported = try butler("import", copy, exported, "--transfer", "copy")
+        #expect(imported.status == 0 && imported.stdout.contains("Imported 4 dataset(s)"), "\(imported.stdout) \(imported.stderr)")
+        let again = try butler("import", copy, exported)
+        #expect(again.status == 0 && again.stdout.contains("(4 already present)"), "\(again.stdout) \(again.stderr)")
+        let copied = try json(butler("query-datasets", copy, "plot", "--collections", "HSC/defaults", "--json").stdout)
+        let original = try json(
+            butler("query-datasets", repo, "plot", "--collections", "HSC/defaults", "--where", "visit = 1", "--json").stdout)
+        #expect(Set(copied.compactMap { $0["id"] as? String }) == Set(original.compactMap { $0["id"] as? String }) && copied.count == 4)
+        let badTransfer = try butler("export", repo, exported + "2", "--transfer", "teleport")
+        #expect(badTransfer.status == 64 && badTransfer.stderr.contains("teleport"))
+
         let verified = try butler("verify", repo)
         #expect(
             verified.status == 0 && verified.stdout.contains("Checked 8 artifact(s).") && verified.stdout.contains("OK"),

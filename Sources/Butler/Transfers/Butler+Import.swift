@@ -45,7 +45,7 @@ extension Butler {
                 "\(file.path) was written for dimension universe \(export.universeNamespace) \(export.universeVersion); this repository's is daf_butler 8 (migrate it with daf_butler first)"
             )
         }
-        let plan = try ImportPlan(export, universe: universe, directory: directory, source: file.path)
+        let plan = try ImportPlan(export, universe: universe, formatters: formatters, directory: directory, source: file.path)
         let registry = self.registry
         let writeResult: (ImportSummary, [any DatastoreWrite])
         do {
@@ -162,7 +162,7 @@ struct ImportPlan {
     /// The records, with fields this universe lacks dropped when they are null.
     var dimensions: [RepositoryExport.DimensionData] = []
 
-    init(_ export: RepositoryExport, universe: DimensionUniverse, directory: URL, source: String) throws {
+    init(_ export: RepositoryExport, universe: DimensionUniverse, formatters: FormatterRegistry, directory: URL, source: String) throws {
         for dimension in export.dimensions {
             guard let element = universe.elements[dimension.element] else {
                 throw ButlerError(
@@ -215,7 +215,7 @@ struct ImportPlan {
                         "\(source): the artifact of dataset \(file.ids[0].uuidString.lowercased()) is missing: \(artifact.path)")
                 }
                 let formatter = try file.formatter.map { name -> String in
-                    guard let ours = FormatterNames.ours(name) else {
+                    guard let ours = FormatterNames.ours(name, registry: formatters) else {
                         throw ButlerError(
                             .configuration, "\(source): \(file.path) was written by \(name), which this Butler has no formatter for")
                     }

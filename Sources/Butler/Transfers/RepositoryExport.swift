@@ -1,4 +1,5 @@
 public import Composites
+import Formatters
 public import Foundation
 
 /// What an export holds, as daf_butler's export file lists it (`export.yaml`, format 1.0.2):
@@ -165,8 +166,8 @@ enum FormatterNames {
     static func theirs(_ ours: String) -> String { pairs.first { $0.ours == ours }?.theirs ?? ours }
 
     /// Our name for daf_butler's (or ours) — nil for a class this Butler has no formatter for.
-    static func ours(_ name: String) -> String? {
-        if pairs.contains(where: { $0.ours == name }) { return name }
+    static func ours(_ name: String, registry: FormatterRegistry) -> String? {
+        if (try? registry.formatter(named: name)) != nil { return name }
         if let pair = pairs.first(where: { $0.theirs == name }) { return pair.ours }
         // Other daf_butler classes of the same formats (`lsst.daf.butler.formatters.json.JsonFormatter`
         // has relatives that write the same bytes).
