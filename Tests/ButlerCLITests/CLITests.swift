@@ -188,6 +188,16 @@ struct CLITests {
         let original = try json(
             butler("query-datasets", repo, "plot", "--collections", "HSC/defaults", "--where", "visit = 1", "--json").stdout)
         #expect(Set(copied.compactMap { $0["id"] as? String }) == Set(original.compactMap { $0["id"] as? String }) && copied.count == 4)
+        let moved = directory.url.appendingPathComponent("moved").path
+        #expect(try butler("create", moved).status == 0)
+        let noType = try butler("transfer-datasets", repo, moved, "--collections", "HSC/plots")
+        #expect(noType.status == 1 && noType.stderr.contains("--register-dataset-types"), "\(noType.stderr)")
+        let transferred = try butler(
+            "transfer-datasets", repo, moved, "--collections", "HSC/plots", "--where", "visit = 2", "--register-dataset-types")
+        #expect(
+            transferred.status == 0 && transferred.stdout.contains("Transferred 4 dataset(s)"),
+            "\(transferred.stdout) \(transferred.stderr)")
+        #expect(try json(butler("query-datasets", moved, "plot", "--collections", "HSC/plots", "--json").stdout).count == 4)
         let badTransfer = try butler("export", repo, exported + "2", "--transfer", "teleport")
         #expect(badTransfer.status == 64 && badTransfer.stderr.contains("teleport"))
 

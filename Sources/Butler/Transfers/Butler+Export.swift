@@ -34,46 +34,60 @@ extension Butler {
         if FileManager.default.fileExists(atPath: file.path) {
             throw ButlerError(.conflict, "export file \(file.path) exists; choose another directory or file name")
         }
-        let search = try searchCollections(collections, for: "export")
-        let refs = try await queryDatasets(datasetTypes, collections: search, where: expression)
-            .sorted { ($0.datasetType.name, $0.run, $0.id.uuidString) < ($1.datasetType.name, $1.run, $1.id.uuidString) }
-        var export = RepositoryExport(universeNamespace: "daf_butler", universeVersion: 8)
-        export.collections = try await exportedCollections(named: search, runs: Set(refs.map(\.run)))
-        export.dimensions = try await exportedRecords(for: refs.map(\.dataId))
-
+        var (export, refs) = try await exportContents(collections: collections, where: expression, datasetTypes: datasetTypes)
         // Artifacts first: a failure leaves no export file (and removes what was placed).
         var placed: [URL] = []
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            var groups: [String: RepositoryExport.DatasetGroup] = [:]
-            var order: [String] = []
+            var paths: [UUID: String] = [:]
             for ref in refs {
                 let (path, written) = try await placeArtifact(of: ref, in: directory, transfer: transfer)
                 placed.append(written)
-                let key = ref.datasetType.name + "\n" + ref.run
-                if groups[key] == nil {
-                    order.append(key)
-                    let type = ref.datasetType
-                    groups[key] = .init(
-                        datasetType: .init(
-                            name: type.name, dimensions: type.dimensions.names, storageClass: type.storageClassName,
-                            isCalibration: type.isCalibration),
-                        run: ref.run, files: [])
-                }
-                let formatter = try await artifactRecords(ref).first.map { FormatterNames.theirs($0.formatter) }
-                groups[key]!.files.append(
-                    .init(
-                        ids: [ref.id], dataIds: [Dictionary(uniqueKeysWithValues: ref.dataId.required.map { ($0.name, $0.value) })],
-                        path: path, formatter: formatter))
+                paths[ref.id] = path
             }
-            export.datasets = order.map { groups[$0]! }
-            export.associations = try await exportedAssociations(export.collections, ids: Set(refs.map(\.id)), refs: refs)
+            export.setPaths { paths[$0]! }
             try FileIO.write(Data(try ExportFile.yaml(export).utf8), to: file)
         } catch {
             for url in placed { try? FileManager.default.removeItem(at: url) }
             throw error
         }
         return export
+    }
+
+    /// What an export of these datasets holds — records, collections, types, datasets (their
+    /// files' paths the datastore's, to be replaced by where they are placed), memberships —
+    /// and the datasets, in the order the file lists them.
+    func exportContents(
+        collections: [String]?, where expression: String?, datasetTypes: [String], findFirst: Bool = false
+    ) async throws -> (RepositoryExport, [DatasetRef]) {
+        let search = try searchCollections(collections, for: "export")
+        let refs = try await queryDatasets(datasetTypes, collections: search, where: expression, findFirst: findFirst)
+            .sorted { ($0.datasetType.name, $0.run, $0.id.uuidString) < ($1.datasetType.name, $1.run, $1.id.uuidString) }
+        var export = RepositoryExport(universeNamespace: "daf_butler", universeVersion: 8)
+        export.collections = try await exportedCollections(named: search, runs: Set(refs.map(\.run)))
+        export.dimensions = try await exportedRecords(for: refs.map(\.dataId))
+        var groups: [String: RepositoryExport.DatasetGroup] = [:]
+        var order: [String] = []
+        for ref in refs {
+            let key = ref.datasetType.name + "\n" + ref.run
+            if groups[key] == nil {
+                order.append(key)
+                let type = ref.datasetType
+                groups[key] = .init(
+                    datasetType: .init(
+                        name: type.name, dimensions: type.dimensions.names, storageClass: type.storageClassName,
+                        isCalibration: type.isCalibration),
+                    run: ref.run, files: [])
+            }
+            let record = try await artifactRecords(ref).first
+            groups[key]!.files.append(
+                .init(
+                    ids: [ref.id], dataIds: [Dictionary(uniqueKeysWithValues: ref.dataId.required.map { ($0.name, $0.value) })],
+                    path: record?.path ?? "", formatter: record.map { FormatterNames.theirs($0.formatter) }))
+        }
+        export.datasets = order.map { groups[$0]! }
+        export.associations = try await exportedAssociations(export.collections, ids: Set(refs.map(\.id)), refs: refs)
+        return (export, refs)
     }
 
     /// The collections named (globs expanded), chains' children recursively, and `runs`;

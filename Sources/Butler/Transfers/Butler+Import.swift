@@ -45,11 +45,17 @@ extension Butler {
                 "\(file.path) was written for dimension universe \(export.universeNamespace) \(export.universeVersion); this repository's is daf_butler 8 (migrate it with daf_butler first)"
             )
         }
-        let plan = try ImportPlan(export, universe: universe, formatters: formatters, directory: directory, source: file.path)
+        return try await importContents(export, directory: directory, source: file.path, transfer: transfer)
+    }
+
+    /// Registers what `export` lists, its artifacts found under `directory` (or at their
+    /// absolute paths), in one transaction; `source` names the file or repository in messages.
+    func importContents(_ export: RepositoryExport, directory: URL, source: String, transfer: TransferMode) async throws -> ImportSummary {
+        let plan = try ImportPlan(export, universe: universe, formatters: formatters, directory: directory, source: source)
         let registry = self.registry
         let writeResult: (ImportSummary, [any DatastoreWrite])
         do {
-            writeResult = try await importTransaction(export, plan, file: file, transfer: transfer)
+            writeResult = try await importTransaction(export, plan, source: source, transfer: transfer)
         } catch {
             // The registry caches what it registers as it goes; what the rolled-back
             // transaction registered is gone again.
@@ -67,7 +73,7 @@ extension Butler {
     /// The import's one registry transaction: records, collections, types, datasets with
     /// their staged artifacts, memberships. Returns the writes to finish once it committed.
     private func importTransaction(
-        _ export: RepositoryExport, _ plan: ImportPlan, file: URL, transfer: TransferMode
+        _ export: RepositoryExport, _ plan: ImportPlan, source: String, transfer: TransferMode
     ) async throws -> (ImportSummary, [any DatastoreWrite]) {
         let registry = self.registry
         let datastore = self.datastore
@@ -100,7 +106,7 @@ extension Butler {
                 var present = 0
                 for dataset in plan.datasets {
                     let typeRecord = typeRecords[dataset.ref.datasetType.name]!
-                    let expanded = try registry.expand(session, dataset.ref.dataId, context: "data ID of \(dataset.ref.id) in \(file.path)")
+                    let expanded = try registry.expand(session, dataset.ref.dataId, context: "data ID of \(dataset.ref.id) in \(source)")
                     let ref = DatasetRef(id: dataset.ref.id, datasetType: typeRecord.datasetType, dataId: expanded, run: dataset.ref.run)
                     if let existing = try registry.dataset(session, id: ref.id) {
                         guard existing.datasetType.name == ref.datasetType.name, existing.run == ref.run,
@@ -108,7 +114,7 @@ extension Butler {
                         else {
                             throw ButlerError(
                                 .conflict,
-                                "\(file.path): dataset ID \(ref.id.uuidString.lowercased()) is \(ref) there but \(existing) here")
+                                "\(source): dataset ID \(ref.id.uuidString.lowercased()) is \(ref) there but \(existing) here")
                         }
                         present += 1
                         continue

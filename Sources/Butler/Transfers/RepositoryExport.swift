@@ -146,6 +146,15 @@ public struct RepositoryExport: Sendable, Equatable {
         self.associations = associations
     }
 
+    /// Replaces every file's path by `path(id of its first dataset)`.
+    mutating func setPaths(_ path: (UUID) throws -> String) rethrows {
+        for group in datasets.indices {
+            for file in datasets[group].files.indices {
+                datasets[group].files[file].path = try path(datasets[group].files[file].ids[0])
+            }
+        }
+    }
+
     /// How many datasets it holds.
     public var datasetCount: Int { datasets.reduce(0) { $0 + $1.files.reduce(0) { $0 + $1.ids.count } } }
 }

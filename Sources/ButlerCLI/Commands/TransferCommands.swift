@@ -150,3 +150,41 @@ struct Import: AsyncParsableCommand {
         )
     }
 }
+
+struct TransferDatasets: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transfer-datasets",
+        abstract: "Copy datasets (IDs kept) with their runs and artifacts from one repository to another; skips what the destination has.")
+
+    @Argument(help: "The source repository root.") var source: String
+    @Argument(help: "The destination repository root.") var dest: String
+    @Option(name: .customLong("dataset-type"), parsing: .singleValue, help: "Dataset types (repeatable; all when none).")
+    var datasetTypes: [String] = []
+    @OptionGroup var collections: CollectionOptions
+    @Option(name: .long, help: "A where-expression the datasets' data IDs must match.") var `where`: String?
+    @Flag(name: .customLong("find-first"), help: "Only the first dataset per data ID along --collections.") var findFirst = false
+    @Option(name: .long, help: "copy, hardlink, symlink or direct (auto: copy).") var transfer = "auto"
+    @Flag(name: .customLong("register-dataset-types"), help: "Register dataset types the destination lacks.")
+    var registerDatasetTypes = false
+    @Flag(
+        name: .customLong("transfer-dimensions"), inversion: .prefixedNo,
+        help: "Bring the dimension records the datasets' data IDs need (default on).")
+    var transferDimensions = true
+
+    func run() async throws {
+        let name = transfer == "auto" ? "copy" : transfer
+        guard let mode = TransferMode(rawValue: name), mode != .move else {
+            throw ValidationError("unknown transfer '\(transfer)'; use auto, copy, hardlink, symlink or direct")
+        }
+        let summary = try await withButler(source, writeable: false) { from in
+            try await withButler(dest) { to in
+                try await to.transfer(
+                    from: from, datasetTypes: splitCommas(datasetTypes), collections: collections.list.isEmpty ? ["*"] : collections.list,
+                    where: `where`, findFirst: findFirst, transfer: mode, registerDatasetTypes: registerDatasetTypes,
+                    transferDimensions: transferDimensions)
+            }
+        }
+        print(
+            "Transferred \(summary.imported) dataset(s)\(summary.alreadyPresent > 0 ? " (\(summary.alreadyPresent) already present)" : "")")
+    }
+}
