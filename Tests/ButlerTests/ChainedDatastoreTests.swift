@@ -6,6 +6,10 @@ import Testing
 
 @testable import Butler
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Chained datastores: a put goes to every member that accepts it, a get reads from the first
 /// that has the dataset, a removal removes from all, and the records say which member holds what.
 @Suite("Chained datastores")
@@ -114,5 +118,47 @@ struct ChainedDatastoreTests {
         #expect(try await butler.verify().isClean)
         try await butler.close()
         _ = directory
+    }
+
+    @Test("an in-memory member holds intermediates while the Butler lives; products persist", arguments: Backend.available)
+    func inMemoryMember(backend: Backend) async throws {
+        let (butler, directory) = try await Self.makeButler(backend) { config in
+            config.datastore.chain = [
+                .init(name: "scratch", root: "memory://scratch", constraints: .init(accept: ["metrics"])),
+                .init(name: "products", root: "products", constraints: .init(reject: ["metrics"])),
+            ]
+        }
+        let exposure = try DatastoreConformance.calexp()
+        let calexp = try await butler.put(exposure, "calexp", dataId: ["instrument": "HSC", "visit": 1, "detector": 2])
+        let metrics = try await butler.put(["seeing": JSONValue.double(0.7)], "metrics", dataId: ["instrument": "HSC", "visit": 1])
+        // The intermediate lives in shared memory (tmpfs), nowhere under the repository.
+        let scratch = try #require(try await butler.artifactURLs(metrics).first)
+        #expect(scratch.path.hasPrefix("/dev/shm/butler-memory-") || scratch.path.hasPrefix(FileManager.default.temporaryDirectory.path))
+        #expect(!scratch.path.hasPrefix(directory.url.path))
+        #expect(try await butler.get(metrics, as: [String: JSONValue].self) == ["seeing": 0.7])
+        #expect(try await butler.get(calexp, as: ExposureF.self) == exposure)
+        try await butler.close()
+
+        // A later Butler has a fresh memory: the intermediate's bytes are gone (its get says
+        // so, naming it), the product is there.
+        let later = try await Butler(repository: directory.url, collections: ["run/a"])
+        #expect(try await later.get(calexp, as: ExposureF.self) == exposure)
+        let gone = await #expect(throws: ButlerError.self) { try await later.get(metrics) }
+        #expect(gone?.code == .missingArtifact && "\(gone!)".contains("metrics"), "\(String(describing: gone))")
+        try await later.close()
+        // What a killed process left in shared memory goes with the next one's first use.
+        let shm = try TemporaryDirectory()
+        var dead: Int32 = 3_000_000
+        while kill(dead, 0) == 0 || errno != ESRCH { dead += 1 }
+        for name in ["butler-memory-\(dead)-scratch-1", "butler-memory-\(getpid())-scratch-2"] {
+            try FileManager.default.createDirectory(at: shm.url.appendingPathComponent(name), withIntermediateDirectories: true)
+        }
+        ProcessScratch.sweep(shm.url.path, prefix: "butler-memory-")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: shm.url.path) == ["butler-memory-\(getpid())-scratch-2"])
+        let bad = try TemporaryDirectory()
+        var config = TestRepository.config(backend)
+        config.datastore.root = "memroy://scratch"
+        let refused = await #expect(throws: ButlerError.self) { try await Butler.createRepository(at: bad.url, config: config) }
+        #expect("\(String(describing: refused))".contains("memory"))
     }
 }

@@ -77,9 +77,12 @@ enum DatastoreConfiguration {
                     cache: ArtifactCache.configured(datastore.cache))
             case "http", "https":
                 return try HTTPStorage(root: datastore.root, cache: ArtifactCache.configured(datastore.cache))
+            case "memory":
+                return try LocalStorage.ephemeral(named: String(datastore.root.dropFirst("memory://".count)))
             default:
                 throw ButlerError(
-                    .configuration, "datastore root \(datastore.root): the scheme \(scheme) is not one of s3, http, https or a directory")
+                    .configuration,
+                    "datastore root \(datastore.root): the scheme \(scheme) is not one of s3, http, https, memory or a directory")
             }
         }
         return LocalStorage(root: Butler.resolve(datastore.root, root: root))

@@ -23,10 +23,40 @@ package final class LocalStorage: ArtifactStorage {
     /// Directories this process has looked through for staging leftovers.
     private let sweptDirectories = Mutex<Set<String>>([])
 
+    /// Whether the root is this object's own, removed with it (``ephemeral(named:)``).
+    private let ownsRoot: Bool
+
     /// A storage rooted at `root` (created on the first write).
     package init(root: URL) {
         self.root = root.standardizedFileURL
         self.rootPath = self.root.path
+        self.ownsRoot = false
+    }
+
+    private init(ownedRoot: URL) {
+        self.root = ownedRoot.standardizedFileURL
+        self.rootPath = self.root.path
+        self.ownsRoot = true
+    }
+
+    /// A storage that lives as long as this object, in memory: a directory of its own in
+    /// `/dev/shm` (tmpfs: pages of RAM; the system's temporary directory where there is none),
+    /// removed with the object — daf_butler's in-memory datastore, for intermediates of a
+    /// chain (`memory://NAME`). Readers still get files, as formatters need paths.
+    package static func ephemeral(named name: String) throws -> LocalStorage {
+        let shared = "/dev/shm"
+        let base = access(shared, W_OK) == 0 ? URL(fileURLWithPath: shared) : FileManager.default.temporaryDirectory
+        ProcessScratch.sweep(base.path, prefix: "butler-memory-")
+        let safe = name.map { $0.isLetter || $0.isNumber ? $0 : "_" }
+        let directory = base.appendingPathComponent("butler-memory-\(getpid())-\(String(safe))-\(UUID().uuidString.prefix(8))")
+        do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
+            throw ButlerError(.storageFailure, "cannot make the in-memory datastore memory://\(name) at \(directory.path)", cause: error)
+        }
+        return LocalStorage(ownedRoot: directory)
+    }
+
+    deinit {
+        if ownsRoot { try? FileManager.default.removeItem(atPath: rootPath) }
     }
 
     package var location: String { rootPath }
@@ -400,6 +430,27 @@ package final class LocalStorage: ArtifactStorage {
         while let slash = directory.lastIndex(of: "/") {
             directory = directory[..<slash]
             guard directory.count > rootPath.count, rmdir(String(directory)) == 0 else { return }
+        }
+    }
+}
+
+/// Scratch names that carry their process ID (`<prefix><pid>-…`), so that what a killed
+/// process left in shared memory — RAM until the machine reboots — is removed by the next
+/// process that makes such names there.
+enum ProcessScratch {
+    private static let swept = Mutex<Set<String>>([])
+
+    /// Removes `prefix<pid>-*` entries of `directory` whose process is gone (once per
+    /// directory and prefix in this process).
+    static func sweep(_ directory: String, prefix: String) {
+        guard swept.withLock({ $0.insert(directory + "\n" + prefix).inserted }),
+            let names = try? FileManager.default.contentsOfDirectory(atPath: directory)
+        else { return }
+        for name in names where name.hasPrefix(prefix) {
+            guard let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }), pid > 0, pid != getpid(),
+                kill(pid, 0) != 0, errno == ESRCH
+            else { continue }
+            try? FileManager.default.removeItem(atPath: directory + "/" + name)
         }
     }
 }

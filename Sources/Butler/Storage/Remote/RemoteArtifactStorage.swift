@@ -312,7 +312,8 @@ package final class PartialArtifact: Sendable {
     /// An empty sparse file of `size` bytes for ranges of `source` (a URL, for messages).
     init(size: Int64, of source: String, in directory: String) throws {
         self.source = source
-        path = directory + "/butler-ranges-\(UUID().uuidString)"
+        ProcessScratch.sweep(directory, prefix: "butler-ranges-")
+        path = directory + "/butler-ranges-\(getpid())-\(UUID().uuidString)"
         descriptor = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw ButlerError(.storageFailure, "cannot create \(path) for byte ranges of \(source): \(String(cString: strerror(errno)))")
