@@ -30,7 +30,7 @@ case "$action" in
       fresh=true
       as_postgres "'$bin/initdb' -D '$dir/data' --auth=trust --username=postgres -E UTF8 >'$dir/initdb.log' 2>&1"
     fi
-    as_postgres "'$bin/pg_ctl' -D '$dir/data' -l '$dir/server.log' -w -o \"-p $port -k '$dir' -c listen_addresses=127.0.0.1 -c fsync=off -c max_locks_per_transaction=512\" start >/dev/null"
+    as_postgres "'$bin/pg_ctl' -D '$dir/data' -l '$dir/server.log' -w -o \"-p $port -k '$dir' -c listen_addresses=127.0.0.1 -c fsync=off -c max_locks_per_transaction=512 -c max_connections=400\" start >/dev/null"
     if $fresh; then as_postgres "'$bin/createdb' -h 127.0.0.1 -p $port -U postgres butler_test"; fi
     echo "postgresql://postgres@127.0.0.1:$port/butler_test"
     ;;

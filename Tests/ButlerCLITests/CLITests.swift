@@ -188,6 +188,13 @@ struct CLITests {
         let original = try json(
             butler("query-datasets", repo, "plot", "--collections", "HSC/defaults", "--where", "visit = 1", "--json").stdout)
         #expect(Set(copied.compactMap { $0["id"] as? String }) == Set(original.compactMap { $0["id"] as? String }) && copied.count == 4)
+        let same = try butler("verify", repo, "--against", copy, "--collections", "HSC/defaults", "--where", "visit = 1")
+        #expect(
+            same.status == 0 && same.stdout.contains("Compared 4 dataset(s)") && same.stdout.contains("OK"), "\(same.stdout) \(same.stderr)"
+        )
+        let differs = try butler("verify", repo, "--against", copy, "--collections", "HSC/defaults", "--json")
+        let comparison = try JSONSerialization.jsonObject(with: Data(differs.stdout.utf8)) as? [String: Any]
+        #expect(differs.status == 1 && (comparison?["onlyHere"] as? [String])?.count == 4, "\(differs.stdout) \(differs.stderr)")
         let moved = directory.url.appendingPathComponent("moved").path
         #expect(try butler("create", moved).status == 0)
         let noType = try butler("transfer-datasets", repo, moved, "--collections", "HSC/plots")

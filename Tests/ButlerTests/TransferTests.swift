@@ -72,3 +72,48 @@ struct TransferTests {
         for butler in [source, dest, third] { try await butler.close() }
     }
 }
+
+/// `butler verify --against` (issue 15 point 4): two repositories compared dataset by dataset.
+@Suite("Comparing repositories")
+struct CompareTests {
+    @Test(
+        "a transferred copy compares clean; a changed byte, a dataset on one side and one ID for two datasets are named",
+        arguments: Backend.available)
+    func compare(backend: Backend) async throws {
+        let work = try TemporaryDirectory()
+        let roots = ["a", "b"].map { work.url.appendingPathComponent($0) }
+        try await TestRepository.create(in: roots[0], backend: backend)
+        // The copy checksums with SHA-256, the original with CRC-32C: bytes are compared anyway.
+        try await TestRepository.create(in: roots[1], backend: backend) { $0.datastore.checksum = .sha256 }
+        let here = try await Butler(repository: roots[0], run: "run/a")
+        try await TestRepository.insertInstrument(here, visits: 2, detectors: 2)
+        try await here.registerDatasetType("metrics", dimensions: ["visit", "detector"], storageClass: "StructuredDataDict")
+        var refs: [DatasetRef] = []
+        for visit in 1...2 {
+            for detector in 0..<2 {
+                refs.append(
+                    try await here.put(
+                        ["v": .int(Int64(visit * 10 + detector))] as [String: JSONValue], "metrics",
+                        dataId: ["instrument": "HSC", "visit": .int(Int64(visit)), "detector": .int(Int64(detector))]))
+            }
+        }
+        let there = try await Butler(repository: roots[1], run: "run/a")
+        try await there.transfer(from: here, collections: ["run/a"], registerDatasetTypes: true, transferDimensions: true)
+        let clean = try await here.compare(with: there)
+        #expect(clean.isClean && clean.compared == 4, "\(clean)")
+
+        // One artifact rewritten there, one dataset only here, one put twice with two IDs.
+        let file = try #require(try await there.artifactURLs(refs[0]).first)
+        try Data(#"{"v": 99}"#.utf8).write(to: file)
+        try await there.pruneDatasets([refs[1]], purge: true)
+        try await there.pruneDatasets([refs[2]], purge: true)
+        try await there.put(["v": 21] as [String: JSONValue], "metrics", dataId: ["instrument": "HSC", "visit": 2, "detector": 0])
+        let report = try await here.compare(with: there)
+        #expect(!report.isClean && report.compared == 2)
+        #expect(report.differences.map(\.what).sorted() == ["ID", "checksum"], "\(report.differences)")
+        #expect(report.onlyHere.count == 1 && report.onlyHere[0].contains(refs[1].id.uuidString.lowercased()))
+        #expect(report.onlyThere.isEmpty)
+        try await here.close()
+        try await there.close()
+    }
+}

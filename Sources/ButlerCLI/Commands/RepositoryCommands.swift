@@ -188,9 +188,19 @@ struct Verify: AsyncParsableCommand {
     @Argument(help: "The repository root.") var repo: String
     @Flag(name: .long, help: "Remove leftovers of killed writers (staged and unregistered files).") var repair = false
     @Flag(name: .customLong("no-checksums"), help: "Check existence and size only (faster).") var noChecksums = false
+    @Option(
+        name: .long,
+        help: "Compare with another repository instead: datasets on one side only, IDs naming different datasets, differing bytes.")
+    var against: String?
+    @OptionGroup var collections: CollectionOptions
+    @Option(name: .long, help: "With --against: a where-expression the compared datasets match.") var `where`: String?
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
+        if let against {
+            try await compare(with: against)
+            return
+        }
         let report = try await withButler(repo, writeable: repair) { butler in
             try await butler.verify(checksums: !noChecksums, repair: repair)
         }
@@ -210,6 +220,28 @@ struct Verify: AsyncParsableCommand {
             for path in report.orphans { print("\(removed.contains(path) ? "removed" : "unregistered"): \(path)") }
             for path in report.leftovers { print("\(removed.contains(path) ? "removed" : "staging leftover"): \(path)") }
             if report.isClean { print("OK") }
+        }
+        if !report.isClean { throw ExitCode.failure }
+    }
+
+    private func compare(with other: String) async throws {
+        let report = try await withButler(repo, writeable: false) { here in
+            try await withButler(other, writeable: false) { there in
+                try await here.compare(with: there, collections: collections.list.isEmpty ? ["*"] : collections.list, where: `where`)
+            }
+        }
+        if output.json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print("Compared \(report.compared) dataset(s) found in both.")
+            for dataset in report.onlyHere { print("only in \(repo): \(dataset)") }
+            for dataset in report.onlyThere { print("only in \(other): \(dataset)") }
+            for difference in report.differences {
+                print("\(difference.what) differs: \(difference.dataset): \(difference.here) here, \(difference.there) in \(other)")
+            }
+            if report.isClean { print("OK: the same datasets with the same bytes") }
         }
         if !report.isClean { throw ExitCode.failure }
     }
