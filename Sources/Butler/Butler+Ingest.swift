@@ -18,18 +18,32 @@ extension Butler {
     /// Registers existing files as datasets of `datasetType` in `run`, all or none.
     ///
     /// The formatter follows each file's extension unless the repository configures one for
-    /// the dataset type or `formatter` names one.
+    /// the dataset type or `formatter` names one. With `ifExists: .skipIdentical` a file whose
+    /// dataset the run already holds with the same bytes is skipped (a re-run of an ingest);
+    /// the result lists the new datasets, then those found.
     @discardableResult
     public func ingest(
         _ files: [FileToIngest], datasetType: String, run: String, transfer: TransferMode = .copy,
-        idGenerationMode: DatasetIdGenerationMode = .unique, formatter: String? = nil
+        idGenerationMode: DatasetIdGenerationMode = .unique, formatter: String? = nil, ifExists: ExistingDatasetPolicy = .fail
     ) async throws -> [DatasetRef] {
         try requireWriteable("ingest into \(run)")
         var staged: [(DatasetRef, DatasetTypeRecord, any DatastoreWrite)] = []
+        var skipped: [DatasetRef] = []
         do {
             for file in files {
                 let (typeRecord, ref) = try await resolveNewRef(datasetType, dataId: file.dataId, run: run, mode: idGenerationMode)
-                staged.append((ref, typeRecord, try datastore.prepareIngest(file.url, for: ref, formatter: formatter, transfer: transfer)))
+                let write = try datastore.prepareIngest(file.url, for: ref, formatter: formatter, transfer: transfer)
+                // A re-run: a file already ingested (the same bytes) is left as it is.
+                if ifExists == .skipIdentical, let existing = try await existingDataset(like: ref, typeRecord) {
+                    write.abandon()
+                    do { skipped.append(try Self.requireIdentical(existing, staged: write.records, new: ref)) } catch let error
+                        as ButlerError
+                    {
+                        throw ButlerError(error.code, "cannot ingest \(file.url.path): \(error.message)", cause: error)
+                    }
+                    continue
+                }
+                staged.append((ref, typeRecord, write))
             }
         } catch {
             for (_, _, write) in staged { write.abandon() }
@@ -45,6 +59,6 @@ extension Butler {
                     cause: error)
             }
         }
-        return refs
+        return refs + skipped
     }
 }

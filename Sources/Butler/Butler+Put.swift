@@ -18,7 +18,7 @@ extension Butler {
     @discardableResult
     public func put<T: Sendable>(
         _ value: T, _ datasetType: String, dataId: DataId, run: String? = nil,
-        idGenerationMode: DatasetIdGenerationMode = .unique
+        idGenerationMode: DatasetIdGenerationMode = .unique, ifExists: ExistingDatasetPolicy = .fail
     ) async throws -> DatasetRef {
         try requireWriteable("put of \(datasetType) \(DimensionUniverse.render(dataId))")
         guard let run = run ?? defaultRun else {
@@ -31,9 +31,76 @@ extension Butler {
         // A fitted WCS moves the detector on the sky: its region changes with the put.
         let regionUpdate = try await detectorRegionUpdate(for: value, ref: ref)
         let write = try datastore.prepare(value, for: ref, storageClass: storageClass)
-        try await commit(
-            [(ref, typeRecord, write)], fieldValues: fields.map { [ref.id: $0] } ?? [:], regionUpdates: regionUpdate.map { [$0] } ?? [])
+        let staged = write.records
+        if ifExists == .skipIdentical, let existing = try await existingDataset(like: ref, typeRecord) {
+            write.abandon()
+            return try Self.requireIdentical(existing, staged: staged, new: ref)
+        }
+        do {
+            try await commit(
+                [(ref, typeRecord, write)], fieldValues: fields.map { [ref.id: $0] } ?? [:], regionUpdates: regionUpdate.map { [$0] } ?? [])
+        } catch let error as ButlerError where ifExists == .skipIdentical && error.code == .conflict {
+            // Another writer put it between the look-up and the commit.
+            guard let existing = try await existingDataset(like: ref, typeRecord) else { throw error }
+            return try Self.requireIdentical(existing, staged: staged, new: ref)
+        }
         return ref
+    }
+
+    /// Writes once or compares (for provenance and configuration datasets written by every
+    /// process of a run): stores `value` when the run has no dataset of the type and data ID;
+    /// returns the existing one when its bytes are the same as `value` would be written;
+    /// refuses otherwise, naming both checksums. Safe when several processes race: the losers
+    /// compare against the winner's.
+    @discardableResult
+    public func putOrCompare<T: Sendable>(_ value: T, _ datasetType: String, dataId: DataId, run: String? = nil) async throws -> DatasetRef
+    {
+        try await put(value, datasetType, dataId: dataId, run: run, ifExists: .skipIdentical)
+    }
+
+    /// The dataset of `ref`'s type and data ID already in its run (with its artifact
+    /// records), or the dataset with its ID; nil when neither exists.
+    func existingDataset(like ref: DatasetRef, _ typeRecord: DatasetTypeRecord) async throws -> (DatasetRef, [StoredFileInfo])? {
+        let registry = self.registry
+        let datastore = self.datastore
+        return try await registry.database.readLatest { session in
+            var found = try registry.dataset(session, id: ref.id)
+            if found == nil, let run = try registry.findCollection(session, named: ref.run) {
+                found = try registry.find(session, typeRecord, ref.dataId, in: [run])
+            }
+            guard let found else { return nil }
+            return (found, try datastore.records(session, datasetId: found.id))
+        }
+    }
+
+    /// The existing dataset when its artifacts hold the bytes `staged` would (compared by
+    /// checksum, component by component).
+    /// - Throws: ``ButlerError/Code/conflict`` naming the dataset and both checksums when they
+    ///   differ, or when either side has no checksum to compare.
+    static func requireIdentical(
+        _ existing: (DatasetRef, [StoredFileInfo]), staged: [StoredFileInfo], new ref: DatasetRef
+    ) throws -> DatasetRef {
+        let (found, records) = existing
+        func sums(_ records: [StoredFileInfo]) -> [String: Set<String>] {
+            Dictionary(grouping: records, by: \.component).mapValues { Set($0.map { $0.checksum ?? "" }) }
+        }
+        let (old, new) = (sums(records), sums(staged))
+        let comparable = !old.values.contains { $0.contains("") } && !new.values.contains { $0.contains("") }
+        guard comparable, found.datasetType.name == ref.datasetType.name, found.run == ref.run else {
+            throw ButlerError(
+                .conflict,
+                "\(found) already exists and cannot be compared with the new \(ref.datasetType.name) (no checksums recorded, or another dataset has this ID)"
+            )
+        }
+        guard old == new else {
+            let show = { (sums: [String: Set<String>]) in
+                sums.keys.sorted().map { "\($0.isEmpty ? "" : $0 + ": ")\(sums[$0]!.sorted().joined(separator: " "))" }.joined(
+                    separator: ", ")
+            }
+            throw ButlerError(
+                .conflict, "\(found) already exists with different contents: its checksum is \(show(old)), the new one's \(show(new))")
+        }
+        return found
     }
 
     /// Stores many datasets in one registry transaction, all or none, with one durability

@@ -119,6 +119,13 @@ struct CLITests {
             "--data-id", "instrument=HSC", "--transfer", "copy", "--id-generation-mode", "dataid_type_run")
         #expect(ingested.status == 0, "\(ingested.stderr)")
         #expect(ingested.stdout.contains("Ingested 8 file(s)"))
+        // A re-run: refused as it stands, skipped with --skip-existing (the same bytes).
+        let rerun =
+            ["ingest-files", repo, "plot", "HSC/plots", files.appendingPathComponent("table.csv").path, "--data-id", "instrument=HSC"]
+            + ["--id-generation-mode", "dataid_type_run"]
+        #expect(try butler(rerun).status == 1)
+        let skipped = try butler(rerun + ["--skip-existing"])
+        #expect(skipped.status == 0 && skipped.stdout.contains("Ingested 8 file(s)"), "\(skipped.stdout) \(skipped.stderr)")
 
         let all = try json(butler("query-datasets", repo, "plot", "--collections", "HSC/plots", "--json").stdout)
         #expect(all.count == 8)

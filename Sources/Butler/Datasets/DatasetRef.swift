@@ -86,3 +86,14 @@ public enum DatasetIdFactory {
         bytes.withUnsafeBytes { UUID(uuid: $0.loadUnaligned(as: uuid_t.self)) }
     }
 }
+
+/// What a put or an ingest does when its run already holds a dataset of the type and data ID
+/// (or the dataset ID is taken): restart semantics for re-run pipelines and ingests.
+public enum ExistingDatasetPolicy: String, Sendable, CaseIterable {
+    /// Refuse: a conflict error naming the existing dataset (the default).
+    case fail
+    /// Keep the existing dataset when its artifacts hold the same bytes (compared by recorded
+    /// checksum) and return it; refuse, naming both checksums, when they differ
+    /// (`--skip-existing`, ``Butler/putOrCompare(_:_:dataId:run:)``).
+    case skipIdentical = "skip-identical"
+}

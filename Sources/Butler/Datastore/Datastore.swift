@@ -109,6 +109,8 @@ package protocol Datastore: Sendable {
 /// A write a datastore prepared: its bytes are in place under a name nobody reads, waiting for
 /// the registry transaction that registers the dataset.
 package protocol DatastoreWrite: Sendable {
+    /// The records of the staged artifacts (path, size, checksum), before they are committed.
+    var records: [StoredFileInfo] { get }
     /// Records the artifacts and publishes them, inside the registry transaction.
     func commit(_ session: any SQLSession) throws
     /// Undoes everything after a failed transaction: nothing stays visible.

@@ -205,8 +205,8 @@ extension Registry {
     ) throws {
         let dims = typeRecord.datasetType.dimensions.required
         let sql =
-            "INSERT INTO \(table) (dataset_type_id, collection_id, dataset_id, run_id, "
-            + dims.map { dialect.quote($0) }.joined(separator: ", ") + ", validity_begin, validity_end) VALUES (?, ?, ?, ?"
+            "INSERT INTO \(table) (dataset_type_id, collection_id, dataset_id, run_id"
+            + dims.map { ", " + dialect.quote($0) }.joined() + ", validity_begin, validity_end) VALUES (?, ?, ?, ?"
             + String(repeating: ", ?", count: dims.count + 2) + ")"
         let run = try self.collection(session, named: ref.run)
         let values: [SQLValue] =
@@ -271,7 +271,7 @@ extension Registry {
         ]
         if let dataIds {
             if dataIds.isEmpty { return 0 }
-            let one = "(" + dims.map { "\(dialect.quote($0)) = ?" }.joined(separator: " AND ") + ")"
+            let one = "(" + (dims.isEmpty ? "1 = 1" : dims.map { "\(dialect.quote($0)) = ?" }.joined(separator: " AND ")) + ")"
             sql += " AND (" + Array(repeating: one, count: dataIds.count).joined(separator: " OR ") + ")"
             for dataId in dataIds {
                 for dimension in dims {

@@ -41,8 +41,8 @@ extension Registry {
     ) throws {
         let dims = typeRecord.datasetType.dimensions.required
         let sql =
-            "INSERT INTO \(typeRecord.tagTable) (dataset_type_id, collection_id, dataset_id, run_id, "
-            + dims.map { dialect.quote($0) }.joined(separator: ", ") + ") VALUES (?, ?, ?, ?"
+            "INSERT INTO \(typeRecord.tagTable) (dataset_type_id, collection_id, dataset_id, run_id"
+            + dims.map { ", " + dialect.quote($0) }.joined() + ") VALUES (?, ?, ?, ?"
             + String(repeating: ", ?", count: dims.count) + ")"
         let values: [SQLValue] =
             [.integer(typeRecord.id), .integer(collection.id), .uuid(ref.id), .integer(runId)]
@@ -110,8 +110,9 @@ extension Registry {
                     + (join.map { ", " + $0.columns } ?? "")
                     + " FROM \(typeRecord.tagTable) t " + (join.map { $0.clause + " " } ?? "")
                     + "WHERE t.dataset_type_id = ? AND "
-                    + dims.map { "t.\(dialect.quote($0)) = ?" }.joined(separator: " AND ")
-                    + " AND " + inList("t", tagged.count))
+                    // A type with no dimensions (a run's config) has no data ID terms.
+                    + dims.map { "t.\(dialect.quote($0)) = ? AND " }.joined()
+                    + inList("t", tagged.count))
             arguments += (join?.arguments ?? []) + [.integer(typeRecord.id)] + dimensionValues + tagged.map { .integer($0.id) }
         }
         if let table = calibTableName, let timespan, !calibrations.isEmpty {
@@ -121,8 +122,9 @@ extension Registry {
                     + (join.map { ", " + $0.columns } ?? "")
                     + " FROM \(table) c " + (join.map { $0.clause + " " } ?? "")
                     + "WHERE c.dataset_type_id = ? AND "
-                    + dims.map { "c.\(dialect.quote($0)) = ?" }.joined(separator: " AND ")
-                    + " AND " + inList("c", calibrations.count)
+                    // A type with no dimensions (a run's config) has no data ID terms.
+                    + dims.map { "c.\(dialect.quote($0)) = ? AND " }.joined()
+                    + inList("c", calibrations.count)
                     + " AND c.validity_begin < ? AND ? < c.validity_end")
             arguments +=
                 (join?.arguments ?? []) + [.integer(typeRecord.id)] + dimensionValues + calibrations.map { .integer($0.id) }

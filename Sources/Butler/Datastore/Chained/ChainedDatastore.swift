@@ -69,6 +69,8 @@ package struct ChainedDatastore: Datastore {
 
         init(parts: [(member: String, write: any DatastoreWrite)]) { self.parts = parts }
 
+        var records: [StoredFileInfo] { parts.flatMap(\.write.records) }
+
         func commit(_ session: any SQLSession) throws {
             for part in parts { try part.write.commit(session) }
         }

@@ -61,6 +61,8 @@ extension FileDatastore {
             }
         }
 
+        var records: [StoredFileInfo] { artifacts.map(\.record) }
+
         /// The paths this write has published so far.
         var publishedPaths: [String] { published.withLock { $0 } }
 
