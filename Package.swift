@@ -95,6 +95,7 @@ let package = Package(
                 "Butler", "Composites", "Formatters", "Sky", "SkyMaps",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SwiftCSV", package: "SwiftCSV"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),

@@ -1,6 +1,7 @@
 public import Composites
 public import Formatters
 public import Foundation
+import Logging
 import SkyMaps
 
 /// The data-access facade: store and retrieve datasets by dataset type, data ID and
@@ -96,7 +97,19 @@ public final class Butler: Sendable {
             registry: registry, universe: universe,
             components: ComponentResolver(
                 registry: registry, datastore: datastore, storageClasses: storageClasses, bindings: config.componentBindings ?? [:]))
+        Self.logger.debug(
+            "opened \(root.path) \(writeable ? "read-write" : "read-only"): registry \(Self.withoutCredentials(config.registry.db)), datastore \(config.datastore.root)"
+        )
     }
+
+    /// A database URL with any user and password replaced, for logs.
+    static func withoutCredentials(_ url: String) -> String {
+        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@") else { return url }
+        return url[..<scheme.upperBound] + "…" + url[at...]
+    }
+
+    /// What a Butler tells about its work (`butler --log-level DEBUG`).
+    static let logger = Logger(label: "butler")
 
     /// Creates a new, empty repository at `root` and returns its root.
     /// - Throws: ``ButlerError/Code/configuration`` if a repository already exists there.

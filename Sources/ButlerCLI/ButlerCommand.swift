@@ -10,6 +10,12 @@ struct ButlerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "butler",
         abstract: "Store and retrieve astronomical datasets by dataset type, data ID and collections.",
+        discussion: """
+            Global options, before or after the subcommand (as daf_butler's): --log-level [COMPONENT=]LEVEL (DEBUG, INFO, \
+            WARNING, ERROR, CRITICAL; repeatable; COMPONENT is a logger label such as butler.storage), --long-log (times, \
+            sources and metadata), --log-file FILE (also write the log there). Logs go to standard error. Shell completion: \
+            butler --generate-completion-script bash|zsh|fish.
+            """,
         subcommands: [
             Create.self, ConfigDump.self, Demo.self,
             RegisterDatasetType.self, RemoveDatasetType.self, QueryDatasetTypes.self, IndexFields.self,
@@ -29,9 +35,14 @@ struct ButlerCommand: AsyncParsableCommand {
     /// `syntax` for a where-expression that does not parse, with its 1-based position).
     /// Command-line mistakes keep the usage text and status 64.
     static func main() async {
-        let arguments = Array(CommandLine.arguments.dropFirst())
+        let arguments: [String]
         let command: any ParsableCommand
-        do { command = try parseAsRoot(arguments) } catch { exit(withError: error) }
+        do {
+            let globals: GlobalOptions
+            (globals, arguments) = try GlobalOptions.extract(Array(CommandLine.arguments.dropFirst()))
+            try globals.bootstrap()
+            command = try parseAsRoot(arguments)
+        } catch { exit(withError: error) }
         do {
             var runnable = command
             if var asynchronous = runnable as? any AsyncParsableCommand {

@@ -215,6 +215,17 @@ struct CLITests {
         let badTransfer = try butler("export", repo, exported + "2", "--transfer", "teleport")
         #expect(badTransfer.status == 64 && badTransfer.stderr.contains("teleport"))
 
+        // daf_butler's global options, before the subcommand; logs go to stderr and the file.
+        let logFile = directory.url.appendingPathComponent("butler.log").path
+        let logged = try butler("--log-level", "DEBUG", "--long-log", "--log-file", logFile, "query-collections", repo, "--json")
+        let loggedRows = try json(logged.stdout)
+        #expect(logged.status == 0 && loggedRows.count == 2, "\(logged.stdout) \(logged.stderr)")
+        #expect(logged.stderr.contains("DEBUG butler") && logged.stderr.contains("opened \(repo)"), "\(logged.stderr)")
+        #expect((try? String(contentsOfFile: logFile, encoding: .utf8))?.contains("opened \(repo)") == true)
+        #expect(try butler("query-collections", repo).stderr.isEmpty)
+        let badLevel = try butler("--log-level", "LOUD", "query-collections", repo)
+        #expect(badLevel.status == 64 && badLevel.stderr.contains("LOUD"), "\(badLevel.stderr)")
+        #expect(try butler("--generate-completion-script", "bash").stdout.contains("complete"))
         let verified = try butler("verify", repo)
         #expect(
             verified.status == 0 && verified.stdout.contains("Checked 8 artifact(s).") && verified.stdout.contains("OK"),
