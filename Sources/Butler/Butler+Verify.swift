@@ -19,3 +19,13 @@ extension Butler {
         return report
     }
 }
+
+extension Butler {
+    /// What keeps the repository's configuration from storing datasets of its registered
+    /// dataset types (those matching `datasetTypes`, all when empty) — an unknown storage
+    /// class, no formatter, a file template that cannot give unique paths, no chain member
+    /// accepting the type — as sentences naming the type (daf_butler's `config-validate`).
+    public func configurationProblems(datasetTypes: [String] = []) async throws -> [String] {
+        try await self.datasetTypes(matching: datasetTypes).flatMap { datastore.configurationProblems(for: $0) }
+    }
+}

@@ -17,7 +17,7 @@ struct ButlerCommand: AsyncParsableCommand {
             butler --generate-completion-script bash|zsh|fish.
             """,
         subcommands: [
-            Create.self, ConfigDump.self, Demo.self,
+            Create.self, ConfigDump.self, ConfigValidate.self, Demo.self,
             RegisterDatasetType.self, RemoveDatasetType.self, QueryDatasetTypes.self, IndexFields.self,
             QueryCollections.self, CollectionChain.self, RemoveCollections.self, Associate.self,
             CertifyCalibrations.self, DecertifyCalibrations.self, QueryDatasetAssociations.self, FindCalibrations.self,

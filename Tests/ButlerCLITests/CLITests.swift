@@ -226,6 +226,17 @@ struct CLITests {
         let badLevel = try butler("--log-level", "LOUD", "query-collections", repo)
         #expect(badLevel.status == 64 && badLevel.stderr.contains("LOUD"), "\(badLevel.stderr)")
         #expect(try butler("--generate-completion-script", "bash").stdout.contains("complete"))
+        let valid = try butler("config-validate", repo)
+        #expect(valid.status == 0 && valid.stdout.contains("No problems"), "\(valid.stdout) \(valid.stderr)")
+        var config = try RepositoryConfig.load(root: URL(fileURLWithPath: repo))
+        let saved = config
+        config.datastore.templates["plot"] = "{run}/{datasetType}/{visit}"
+        config.datastore.formatters["plot"] = .init(formatter: "NoSuchFormatter")
+        try config.write(root: URL(fileURLWithPath: repo))
+        let invalid = try butler("config-validate", repo, "-d", "plot")
+        #expect(
+            invalid.status == 1 && invalid.stdout.contains("NoSuchFormatter") && invalid.stdout.contains("{detector}"), "\(invalid.stdout)")
+        try saved.write(root: URL(fileURLWithPath: repo))
         let verified = try butler("verify", repo)
         #expect(
             verified.status == 0 && verified.stdout.contains("Checked 8 artifact(s).") && verified.stdout.contains("OK"),

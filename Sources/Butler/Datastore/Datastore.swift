@@ -57,6 +57,9 @@ package protocol Datastore: Sendable {
     /// artifacts (a cutout or a header component of a remote artifact), so that it needs their
     /// byte layouts (``withLayouts(_:_:)``) first.
     func readsInPart(_ records: [StoredFileInfo], component: String?, parameters: ReadParameters) -> Bool
+    /// What keeps this datastore from storing datasets of `datasetType` (no formatter for it,
+    /// a file template that cannot give unique paths…), as sentences; empty when it can.
+    func configurationProblems(for datasetType: DatasetType) -> [String]
     /// Requests and bytes exchanged with remote storages so far.
     var transferStatistics: RemoteTransferStatistics { get }
     /// The records with the byte layouts recorded when their artifacts were written.

@@ -271,3 +271,26 @@ struct DefineVisits: AsyncParsableCommand {
                 + defined.map { String($0.visit) }.joined(separator: ", "))
     }
 }
+
+struct ConfigValidate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config-validate",
+        abstract:
+            "Check that the repository's configuration can store every registered dataset type (formatters, templates, chain constraints).")
+
+    @Argument(help: "The repository root.") var repo: String
+    @Option(
+        name: [.customShort("d"), .customLong("dataset-type")], parsing: .singleValue,
+        help: "Dataset types to check (repeatable; all when none).")
+    var datasetTypes: [String] = []
+    @Flag(name: .shortAndLong, help: "Print nothing when all is well.") var quiet = false
+
+    func run() async throws {
+        let problems = try await withButler(repo, writeable: false) { butler in
+            try await butler.configurationProblems(datasetTypes: splitCommas(datasetTypes))
+        }
+        for problem in problems { print(problem) }
+        if problems.isEmpty, !quiet { print("No problems found with the configuration of \(repo)") }
+        if !problems.isEmpty { throw ExitCode.failure }
+    }
+}

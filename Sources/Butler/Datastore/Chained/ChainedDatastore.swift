@@ -49,6 +49,12 @@ package struct ChainedDatastore: Datastore {
 
     // MARK: Writing
 
+    package func configurationProblems(for datasetType: DatasetType) -> [String] {
+        do { return try accepting(datasetType).flatMap { $0.datastore.configurationProblems(for: datasetType) } } catch {
+            return ["\(error)"]
+        }
+    }
+
     /// The members accepting a dataset of `datasetType`, in chain order.
     private func accepting(_ datasetType: DatasetType) throws -> [Member] {
         var classes = [datasetType.storageClassName]

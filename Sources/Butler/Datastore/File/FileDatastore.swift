@@ -63,6 +63,27 @@ package final class FileDatastore: Datastore {
         return try formatterChoice(names: names)
     }
 
+    package func configurationProblems(for datasetType: DatasetType) -> [String] {
+        var problems: [String] = []
+        let storageClass: StorageClass
+        do { storageClass = try storageClasses.storageClass(named: datasetType.storageClassName) } catch {
+            return ["\(datasetType.name): storage class \(datasetType.storageClassName) is not known to this process"]
+        }
+        if isDisassembled(datasetType) {
+            for (component, className) in storageClass.components.sorted(by: { $0.key < $1.key }) {
+                do { _ = try formatterChoice(names: ["\(datasetType.name).\(component)", className]) } catch {
+                    problems.append("\(datasetType.name).\(component) in \(name): \(error)")
+                }
+            }
+        } else {
+            do { _ = try formatterChoice(for: datasetType) } catch { problems.append("\(datasetType.name) in \(name): \(error)") }
+        }
+        do { try template(for: datasetType).validate(required: datasetType.dimensions.required, datasetType: datasetType.name) } catch {
+            problems.append("\(datasetType.name) in \(name): \(error)")
+        }
+        return problems
+    }
+
     /// The first configured formatter among `names` (dataset type, parent, storage class).
     func formatterChoice(names: [String]) throws -> (any FileFormatter, String) {
         // A storage class added after the repository was made takes the built-in default.
