@@ -43,6 +43,24 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
         stderr: String(decoding: stderr, as: UTF8.self))
 }
 
+/// Runs the built `butler` on a pseudo-terminal (util-linux's `script`, in every Debian),
+/// typing `answer` and a newline as a user at its prompt would; returns its status.
+func butlerOnTerminal(_ arguments: [String], answer: String) throws -> Int32 {
+    let quoted = ([BuiltProducts.butler.path] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+    process.arguments = ["-qec", quoted.joined(separator: " "), "/dev/null"]
+    let input = Pipe()
+    process.standardInput = input
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    input.fileHandleForWriting.write(Data((answer + "\n").utf8))
+    try input.fileHandleForWriting.close()
+    process.waitUntilExit()
+    return process.terminationStatus
+}
+
 func json(_ text: String) throws -> [[String: Any]] {
     try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]] ?? []
 }
@@ -253,6 +271,12 @@ struct CLITests {
         #expect(pruned.status == 0, "\(pruned.stderr)")
         #expect(try json(butler("query-datasets", repo, "plot", "--collections", "HSC/plots", "--json").stdout).count == 4)
 
+        // On a terminal a removal asks first: "n" keeps everything, "y" goes ahead.
+        #expect(try butlerOnTerminal(["remove-collections", repo, "HSC/defaults"], answer: "n") == 0)
+        #expect(try json(butler("query-collections", repo, "--json").stdout).count == 2)
+        #expect(try butlerOnTerminal(["remove-collections", repo, "HSC/defaults"], answer: "y") == 0)
+        #expect(try json(butler("query-collections", repo, "--json").stdout).map { $0["name"] as? String } == ["HSC/plots"])
+        #expect(try butler("collection-chain", repo, "HSC/defaults", "HSC/plots").status == 0)
         let refused = try butler("remove-runs", repo, "HSC/plots", "--no-confirm")
         #expect(refused.status != 0 && refused.stderr.contains("HSC/defaults"))
         let removed = try butler("remove-runs", repo, "HSC/plots", "--no-confirm", "--force")

@@ -30,13 +30,21 @@ struct RemoveCollections: AsyncParsableCommand {
 
     @Argument(help: "The repository root.") var repo: String
     @Argument(help: "Collections to remove.") var collections: [String]
-    @Flag(name: .customLong("no-confirm"), help: "Accepted for daf_butler compatibility; this command never prompts.") var noConfirm = false
+    @Flag(name: .customLong("no-confirm"), help: "Do not ask on a terminal before removing.") var noConfirm = false
 
     func run() async throws {
-        try await withButler(repo) { butler in
+        let removed = try await withButler(repo) { butler -> Bool in
+            guard Confirmation.proceed(collections, action: "Removing \(collections.count) collection(s)", noConfirm: noConfirm) else {
+                return false
+            }
             for name in collections { try await butler.removeCollection(name) }
+            return true
         }
-        print("Removed \(collections.count) collection(s)")
+        guard removed else {
+            print("Nothing removed")
+            return
+        }
+        print("Removed \(collections.count) collection(s): \(collections.joined(separator: ", "))")
     }
 }
 
@@ -69,13 +77,22 @@ struct RemoveRuns: AsyncParsableCommand {
     @Argument(help: "The repository root.") var repo: String
     @Argument(help: "RUN collections (globs allowed).") var collections: [String]
     @Flag(name: .long, help: "Also remove the runs from CHAINED collections that contain them.") var force = false
-    @Flag(name: .customLong("no-confirm"), help: "Accepted for daf_butler compatibility; this command never prompts.") var noConfirm = false
+    @Flag(name: .customLong("no-confirm"), help: "Do not ask on a terminal before removing.") var noConfirm = false
 
     func run() async throws {
         let (names, count) = try await withButler(repo) { butler in
             let names = try await butler.collections(matching: collections, types: [.run]).map(\.name)
             if names.isEmpty { throw CommandFailure("no RUN collection matches \(collections)") }
+            var lines: [String] = []
+            for name in names { lines.append("\(name): \(try await butler.queryDatasets([], collections: [name]).count) dataset(s)") }
+            guard Confirmation.proceed(lines, action: "Removing \(names.count) run(s) with their datasets", noConfirm: noConfirm) else {
+                return ([String](), -1)
+            }
             return (names, try await butler.removeRuns(names, unlinkFromChains: force))
+        }
+        guard count >= 0 else {
+            print("Nothing removed")
+            return
         }
         print("Removed \(names.count) run(s) (\(names.joined(separator: ", "))) and \(count) dataset(s)")
     }
@@ -95,7 +112,7 @@ struct PruneDatasets: AsyncParsableCommand {
     @Flag(name: .long, help: "Delete the artifacts but keep the registry entries.") var unstore = false
     @Option(name: .customLong("disassociate"), parsing: .singleValue, help: "TAGGED collections to remove the datasets from.")
     var disassociate: [String] = []
-    @Flag(name: .customLong("no-confirm"), help: "Accepted for daf_butler compatibility; this command never prompts.") var noConfirm = false
+    @Flag(name: .customLong("no-confirm"), help: "Do not ask on a terminal before removing.") var noConfirm = false
 
     func run() async throws {
         guard purge != nil || unstore || !disassociate.isEmpty else {
@@ -109,8 +126,16 @@ struct PruneDatasets: AsyncParsableCommand {
             if let purge, let stray = refs.first(where: { $0.run != purge }) {
                 throw CommandFailure("--purge \(purge) would remove \(stray), which is in run \(stray.run); nothing was removed")
             }
+            let action = purge != nil ? "Deleting" : unstore ? "Deleting the artifacts of" : "Disassociating"
+            guard Confirmation.proceed(refs.map(\.description), action: "\(action) \(refs.count) dataset(s)", noConfirm: noConfirm) else {
+                return -1
+            }
             try await butler.pruneDatasets(refs, disassociateFrom: splitCommas(disassociate), unstore: unstore, purge: purge != nil)
             return refs.count
+        }
+        guard count >= 0 else {
+            print("Nothing removed")
+            return
         }
         print("Pruned \(count) dataset(s)")
     }
