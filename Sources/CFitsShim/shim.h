@@ -29,4 +29,19 @@ static inline int butler_gzip_tile_is_sound(const unsigned char *input, size_t l
     inflateEnd(&stream);
     return result == Z_STREAM_END ? 0 : -1;
 }
+
+/* zlib for PNG previews: one deflate stream, and the CRC of a chunk. */
+static inline unsigned long butler_zlib_bound(unsigned long length) { return compressBound(length); }
+
+static inline int butler_zlib_compress(unsigned char *destination, unsigned long *destinationLength,
+                                       const unsigned char *source, unsigned long sourceLength, int level) {
+    uLongf length = *destinationLength;
+    int status = compress2(destination, &length, source, sourceLength, level);
+    *destinationLength = length;
+    return status;
+}
+
+static inline unsigned long butler_crc32(unsigned long crc, const unsigned char *bytes, unsigned int length) {
+    return crc32(crc, bytes, length);
+}
 #endif

@@ -387,6 +387,21 @@ struct CLITests {
             "--bbox", "0,0,9,9", "-o", cut)
         #expect(cutout.status == 0, "\(cutout.stderr)")
         #expect(try butler("image-info", cut).stdout.contains("10×10"))
+        // A PNG preview of a cutout: zlib-deflated, 10 × 10 in its IHDR chunk.
+        let preview = directory.url.appendingPathComponent("cut.png").path
+        let previewed = try butler(
+            "get", repo, "calexp", "--collections", "HSC/calib", "--data-id", "instrument=HSC,detector=16", "--bbox", "0,0,9,9", "-o",
+            preview,
+            "--stretch", "asinh")
+        #expect(previewed.status == 0, "\(previewed.stderr)")
+        let pngBytes = try Data(contentsOf: URL(fileURLWithPath: preview))
+        #expect(
+            pngBytes.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+                && pngBytes[16..<24] == Data([0, 0, 0, 10, 0, 0, 0, 10]))
+        let badStretch = try butler(
+            "get", repo, "calexp", "--collections", "HSC/calib", "--data-id", "instrument=HSC,detector=16", "-o", preview + "2.png",
+            "--stretch", "log")
+        #expect(badStretch.status == 64 && badStretch.stderr.contains("log"))
         let noOutput = try butler("get", repo, "calexp", "--collections", "HSC/calib", "--data-id", "instrument=HSC,detector=16")
         #expect(noOutput.status != 0 && noOutput.stderr.contains("-o FILE"))
         // The dataset named by a file: a row of query-datasets --json, or a serialized ref.

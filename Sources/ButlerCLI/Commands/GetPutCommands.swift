@@ -22,10 +22,15 @@ struct Get: AsyncParsableCommand {
     @Option(name: .long, help: "A component (wcs, psf, photoCalib, visitInfo, bbox, image…).") var component: String?
     @Option(name: .long, help: "Cutout box x0,y0,x1,y1 (inclusive corners).") var bbox: String?
     @Option(name: .long, help: "Coordinates of --bbox: parent (default) or local.") var origin: String?
-    @Option(name: .shortAndLong, help: "Write to this file (.fits, .h5, .json, or raw bytes for anything else).") var output: String?
+    @Option(name: .shortAndLong, help: "Write to this file (.fits, .h5, .json, .png preview, or raw bytes for anything else).") var output:
+        String?
     @Flag(name: .long, help: "Check the artifact against its recorded checksum before reading it.") var verify = false
+    @Option(name: .long, help: "For -o FILE.png: zscale (default), asinh or linear.") var stretch = "zscale"
 
     func run() async throws {
+        guard let scale = ImageStretch(rawValue: stretch) else {
+            throw ValidationError("--stretch \(stretch): use one of \(ImageStretch.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         var parameters: ReadParameters = [:]
         if let bbox {
             let corners = bbox.split(separator: ",").compactMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
@@ -60,7 +65,7 @@ struct Get: AsyncParsableCommand {
             print(String(decoding: try encoder.encode(encodable), as: UTF8.self))
             return
         }
-        try ValueFile.write(value, to: output)
+        try ValueFile.write(value, to: output, stretch: scale)
         print("Wrote \(name) to \(output)")
     }
 }
@@ -139,7 +144,7 @@ struct Put: AsyncParsableCommand {
 
 /// Writes in-memory values to files chosen by extension.
 enum ValueFile {
-    static func write(_ value: any Sendable, to path: String) throws {
+    static func write(_ value: any Sendable, to path: String, stretch: ImageStretch = .zscale) throws {
         if FileManager.default.fileExists(atPath: path) { throw CommandFailure("\(path) exists; refusing to overwrite") }
         let url = URL(fileURLWithPath: path)
         switch url.pathExtension.lowercased() {
@@ -152,6 +157,19 @@ enum ValueFile {
                 throw CommandFailure("a \(type(of: value)) cannot be written as \(url.pathExtension); use .json")
             }
             try write(exposure)
+        case "png":
+            // A preview of the image plane, stretched to 8-bit gray.
+            func preview<E: AnyExposure>(_ exposure: E) -> GrayscalePNG { stretch.preview(exposure.exposure.image) }
+            func preview<I: AnyImage>(_ image: I) -> GrayscalePNG { stretch.preview(image.image) }
+            let png: GrayscalePNG
+            if let exposure = value as? any AnyExposure {
+                png = preview(exposure)
+            } else if let image = value as? any AnyImage {
+                png = preview(image)
+            } else {
+                throw CommandFailure("a \(type(of: value)) has no image to preview as PNG; use .fits, .h5 or .json")
+            }
+            try png.encoded().write(to: url)
         case "json":
             guard let encodable = value as? any Encodable else { throw CommandFailure("a \(type(of: value)) cannot be written as JSON") }
             let encoder = JSONEncoder()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Butler
 import Composites
+import Formatters
 import Foundation
 
 /// The main job: a small night of a small camera on a fresh embedded repository.
@@ -108,7 +109,7 @@ struct Demo: AsyncParsableCommand {
         }
 
         let plot = try await timed("put QA plot") {
-            var image = PNGImage(width: 120, height: 60)
+            var image = GrayscalePNG(width: 120, height: 60)
             let values = (1...visits).map { backgrounds[$0]!.reduce(0, +) / Double(detectors) }
             let low = values.min()! - 10, high = values.max()! + 10
             for (index, value) in values.enumerated() {
@@ -116,7 +117,7 @@ struct Demo: AsyncParsableCommand {
                 let top = 55 - Int((value - low) / (high - low) * 50)
                 for x in x0..<x0 + max(2, 110 / visits - 3) { for y in top..<56 { image.set(x, y, 40) } }
             }
-            let png = image.encoded()
+            let png = try image.encoded()
             let ref = try await butler.put(png, "qaPlot", dataId: ["instrument": "DemoCam", "visit": 1])
             return ((ref, png), "a \(png.count)-byte PNG of mean background per visit")
         }

@@ -41,13 +41,30 @@ public enum PixelKind: String, Sendable, Hashable, Codable, CaseIterable {
 public protocol ImagePixel: PixelValue {
     /// How files store it.
     static var kind: PixelKind { get }
+    /// The value as a double (for previews and statistics).
+    var doubleValue: Double { get }
 }
 
-extension Float: ImagePixel { public static var kind: PixelKind { .float32 } }
-extension Double: ImagePixel { public static var kind: PixelKind { .float64 } }
-extension Int32: ImagePixel { public static var kind: PixelKind { .int32 } }
-extension UInt16: ImagePixel { public static var kind: PixelKind { .uint16 } }
-extension UInt8: ImagePixel { public static var kind: PixelKind { .uint8 } }
+extension Float: ImagePixel {
+    public static var kind: PixelKind { .float32 }
+    public var doubleValue: Double { Double(self) }
+}
+extension Double: ImagePixel {
+    public static var kind: PixelKind { .float64 }
+    public var doubleValue: Double { self }
+}
+extension Int32: ImagePixel {
+    public static var kind: PixelKind { .int32 }
+    public var doubleValue: Double { Double(self) }
+}
+extension UInt16: ImagePixel {
+    public static var kind: PixelKind { .uint16 }
+    public var doubleValue: Double { Double(self) }
+}
+extension UInt8: ImagePixel {
+    public static var kind: PixelKind { .uint8 }
+    public var doubleValue: Double { Double(self) }
+}
 
 /// An ``Exposure`` of any supported pixel type, seen generically: `value as? any AnyExposure`
 /// opens a type-erased value into a call generic over its pixel type, the one pixel dispatch
