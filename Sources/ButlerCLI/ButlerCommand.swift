@@ -25,7 +25,8 @@ struct ButlerCommand: AsyncParsableCommand {
             PackDataIds.self,
             IngestRefcat.self,
             QueryRefcat.self,
-            QueryDatasets.self, IngestFiles.self, IngestRaws.self, RetrieveArtifacts.self, Export.self, Import.self, TransferDatasets.self,
+            QueryDatasets.self, IngestFiles.self, IngestRaws.self, RetrieveArtifacts.self, Export.self, ExportCalibs.self, Import.self,
+            TransferDatasets.self,
             Get.self, Put.self,
             RemoveRuns.self, PruneDatasets.self, Verify.self, ImageInfo.self, ImageConvert.self,
         ])

@@ -52,10 +52,11 @@ struct CalibrationCLITests {
             "query-datasets", repo, "bias", "--collections", "calib", "--where", "exposure = 1", "--find-first", "--json")
         #expect(joined.status == 0, "\(joined.stderr)")
         #expect(try json(joined.stdout).compactMap { ($0["dataId"] as? [String: Any])?["detector"] as? Int } == [0])
-        let none = try butler("query-datasets", repo, "bias", "--collections", "calib", "--where", "exposure = 1 AND detector = 1")
+        let noneFound = try butler("query-datasets", repo, "bias", "--collections", "calib", "--where", "exposure = 1 AND detector = 1")
         #expect(
-            none.stdout.contains("No results.\nWhy:\n  - bias: each of the 2 terms matches something alone, but not all of them together"),
-            "\(none.stdout)")
+            noneFound.stdout.contains(
+                "No results.\nWhy:\n  - bias: each of the 2 terms matches something alone, but not all of them together"),
+            "\(noneFound.stdout)")
         let noneJSON = try butler("query-datasets", repo, "bias", "--collections", "calib", "--where", "detector = 7", "--json")
         #expect(
             noneJSON.stderr.contains("{\"noResults\":{\"reasons\":[\"bias: `detector = 7` alone matches nothing\""), "\(noneJSON.stderr)")
@@ -64,5 +65,25 @@ struct CalibrationCLITests {
         let fetched = try butler(
             "get", repo, "bias", "--collections", "calib", "--data-id", "instrument=HSC,detector=0,exposure=1")
         #expect(fetched.status == 0 && fetched.stdout.contains("\"level\""), "\(fetched.stderr)")
+
+        // export-calibs: the CALIBRATION collection, its certified datasets and their run;
+        // imported elsewhere, the same validity ranges answer the same look-up.
+        let calibs = directory.url.appendingPathComponent("calibs").path
+        let exported = try butler("export-calibs", repo, calibs)
+        #expect(
+            exported.status == 0 && exported.stdout.contains("Exported 2 calibration(s) in 1 CALIBRATION collection(s)"),
+            "\(exported.stdout) \(exported.stderr)")
+        let other = directory.url.appendingPathComponent("other").path
+        #expect(try butler("create", other).status == 0)
+        let imported = try butler("import", other, calibs)
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let ranges = try butler("query-dataset-associations", other, "bias", "--collections", "calib", "--json")
+        let here = try json(butler("query-dataset-associations", repo, "bias", "--collections", "calib", "--json").stdout)
+        let there = try json(ranges.stdout)
+        #expect(
+            there.count == here.count
+                && Set(there.compactMap { $0["begin"] as? String }) == Set(here.compactMap { $0["begin"] as? String }), "\(ranges.stdout)")
+        let none = try butler("export-calibs", repo, calibs + "2", "nothing*")
+        #expect(none.status == 1 && none.stderr.contains("no CALIBRATION collection"), "\(none.stderr)")
     }
 }

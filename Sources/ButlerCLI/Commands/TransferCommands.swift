@@ -193,3 +193,36 @@ struct TransferDatasets: AsyncParsableCommand {
             "Transferred \(summary.imported) dataset(s)\(summary.alreadyPresent > 0 ? " (\(summary.alreadyPresent) already present)" : "")")
     }
 }
+
+struct ExportCalibs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export-calibs",
+        abstract: "Export CALIBRATION collections with the datasets certified in them (and their runs) as daf_butler's export.yaml.")
+
+    @Argument(help: "The repository root.") var repo: String
+    @Argument(help: "The directory to write.") var directory: String
+    @Argument(help: "CALIBRATION collections (globs allowed; all when none).") var collections: [String] = []
+    @Option(name: .customLong("dataset-type"), parsing: .singleValue, help: "Calibration dataset types (repeatable; all when none).")
+    var datasetTypes: [String] = []
+    @Option(name: .long, help: "How artifacts are placed: copy, symlink or hardlink.") var transfer = "copy"
+
+    func run() async throws {
+        guard let mode = ExportTransfer(rawValue: transfer) else {
+            throw ValidationError(
+                "unknown transfer '\(transfer)'; use one of \(ExportTransfer.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let export = try await withButler(repo, writeable: false) { butler in
+            let calibrations = try await butler.collections(matching: collections, types: [.calibration]).map(\.name)
+            guard !calibrations.isEmpty else {
+                throw CommandFailure("no CALIBRATION collection matches \(collections.isEmpty ? "*" : collections.joined(separator: ", "))")
+            }
+            let types = try await butler.datasetTypes(matching: splitCommas(datasetTypes)).filter(\.isCalibration).map(\.name)
+            guard !types.isEmpty else { throw CommandFailure("no calibration dataset type matches \(datasetTypes)") }
+            return try await butler.export(
+                to: URL(fileURLWithPath: directory), collections: calibrations, datasetTypes: types, transfer: mode)
+        }
+        print(
+            "Exported \(export.datasetCount) calibration(s) in \(export.collections.filter { $0.type == .calibration }.count) CALIBRATION collection(s) to \(directory)"
+        )
+    }
+}
