@@ -280,9 +280,11 @@ final class CutoutFixture: @unchecked Sendable {
         let dataId: DataId = ["instrument": "Cam", "visit": 1, "detector": .int(Int64(copy.detector(box)))]
         let parameters: ReadParameters = ["bbox": ImageParameters.value(box.box)]
         if format == .image {
-            return try await butler.get(format.datasetType, dataId: dataId, collections: ["cutouts"], parameters: parameters, as: Image<Float>.self)
+            return try await butler.get(
+                format.datasetType, dataId: dataId, collections: ["cutouts"], parameters: parameters, as: Image<Float>.self)
         }
-        return try await butler.get(format.datasetType, dataId: dataId, collections: ["cutouts"], parameters: parameters, as: ExposureF.self)
+        return try await butler.get(
+            format.datasetType, dataId: dataId, collections: ["cutouts"], parameters: parameters, as: ExposureF.self)
     }
 
     /// The bare client fetching a read's ranges, all at once.
@@ -340,7 +342,8 @@ final class CutoutFixture: @unchecked Sendable {
         let exposure = Self.exposure(size: 4096)
         for butler in [remote.s3!, remote.local!] {
             for format in Format.allCases {
-                try await butler.registerDatasetType(format.datasetType, dimensions: ["visit", "detector"], storageClass: format.storageClass)
+                try await butler.registerDatasetType(
+                    format.datasetType, dimensions: ["visit", "detector"], storageClass: format.storageClass)
             }
         }
         // Formatter parameters come from each repository's configuration: written there; the
