@@ -6,6 +6,10 @@ import Testing
 
 @testable import Butler
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Export and import in daf_butler's YAML format, both ways against the real daf_butler
 /// (`Tests/Interop/export_import.py`): a repository daf_butler exports imports here with the
 /// same IDs, values, collections, memberships and records; one exported here imports into
@@ -234,5 +238,51 @@ struct ExportImportTests {
         // The good file still imports whole.
         #expect(try await butler.import(from: export).imported == theirs.datasets.count)
         try await butler.close()
+    }
+
+    @Test("an import killed mid-way (kill -9) leaves all or nothing, and a re-run completes it", arguments: Backend.available)
+    func killedImport(backend: Backend) async throws {
+        let work = try TemporaryDirectory()
+        let sourceRoot = work.url.appendingPathComponent("source")
+        try await TestRepository.create(in: sourceRoot, backend: backend)
+        let source = try await Butler(repository: sourceRoot, run: "run/a")
+        try await TestRepository.insertInstrument(source, visits: 12, detectors: 50)
+        try await source.registerDatasetType("metrics", dimensions: ["visit", "detector"], storageClass: "StructuredDataDict")
+        for visit in 1...12 {
+            try await source.put(
+                contentsOf: (0..<50).map { detector in
+                    DatasetToPut(
+                        ["visit": .int(Int64(visit)), "detector": .int(Int64(detector))] as [String: JSONValue], "metrics",
+                        dataId: ["instrument": "HSC", "visit": .int(Int64(visit)), "detector": .int(Int64(detector))])
+                })
+        }
+        let directory = work.url.appendingPathComponent("export")
+        try await source.export(to: directory, collections: ["run/a"])
+        try await source.close()
+
+        let destRoot = work.url.appendingPathComponent("dest")
+        try await TestRepository.create(in: destRoot, backend: backend)
+        for delay in [100_000, 300_000, 600_000] as [UInt32] {
+            let process = Process()
+            process.executableURL = BuiltProducts.butler
+            process.arguments = ["import", destRoot.path, directory.path]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            usleep(delay)
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+            let dest = try await Butler(repository: destRoot, writeable: false)
+            let count = try await dest.queryDatasets(["*"], collections: ["*"]).count
+            #expect(count == 0 || count == 600, "\(count) datasets after an import killed at \(delay) µs")
+            try await dest.close()
+        }
+        let dest = try await Butler(repository: destRoot)
+        let summary = try await dest.import(from: directory)
+        #expect(summary.imported + summary.alreadyPresent == 600)
+        #expect(try await dest.queryDatasets(["metrics"], collections: ["run/a"]).count == 600)
+        let report = try await dest.verify()
+        #expect(report.missing.isEmpty && report.corrupt.isEmpty, "\(report)")
+        try await dest.close()
     }
 }
