@@ -101,19 +101,12 @@ extension Butler {
     }
 
     private static func sha256(of ref: DatasetRef, in butler: Butler) async throws -> String {
+        let urls = try await butler.artifactURLs(ref)
+        var files = urls.filter(\.isFileURL)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("butler-compare-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
-        var sums: [String] = []
-        for url in try await butler.artifactURLs(ref) {
-            let file: URL
-            if url.isFileURL {
-                file = url
-            } else {
-                guard let fetched = try await butler.retrieveArtifacts([ref], destination: scratch).first else { continue }
-                file = fetched
-            }
-            sums.append(try ChecksumAlgorithm.sha256.checksum(ofFileAt: file.path) ?? "")
-        }
-        return sums.joined(separator: ",")
+        // Remote artifacts: every one fetched once, in record order as the URLs are.
+        if files.count < urls.count { files = try await butler.retrieveArtifacts([ref], destination: scratch) }
+        return try files.map { try ChecksumAlgorithm.sha256.checksum(ofFileAt: $0.path) ?? "" }.joined(separator: ",")
     }
 }

@@ -34,14 +34,14 @@ extension Butler {
         if FileManager.default.fileExists(atPath: file.path) {
             throw ButlerError(.conflict, "export file \(file.path) exists; choose another directory or file name")
         }
-        var (export, refs) = try await exportContents(collections: collections, where: expression, datasetTypes: datasetTypes)
+        var (export, datasets) = try await exportContents(collections: collections, where: expression, datasetTypes: datasetTypes)
         // Artifacts first: a failure leaves no export file (and removes what was placed).
         var placed: [URL] = []
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             var paths: [UUID: String] = [:]
-            for ref in refs {
-                let (path, written) = try await placeArtifact(of: ref, in: directory, transfer: transfer)
+            for (ref, record) in datasets {
+                let (path, written) = try placeArtifact(record, of: ref, in: directory, transfer: transfer)
                 placed.append(written)
                 paths[ref.id] = path
             }
@@ -56,10 +56,12 @@ extension Butler {
 
     /// What an export of these datasets holds — records, collections, types, datasets (their
     /// files' paths the datastore's, to be replaced by where they are placed), memberships —
-    /// and the datasets, in the order the file lists them.
+    /// and the datasets with their one artifact each, in the order the file lists them.
+    /// - Throws: ``ButlerError/Code/invalidParameter`` for a dataset stored disassembled:
+    ///   daf_butler's format (and so an export or a transfer) has one artifact per dataset.
     func exportContents(
         collections: [String]?, where expression: String?, datasetTypes: [String], findFirst: Bool = false
-    ) async throws -> (RepositoryExport, [DatasetRef]) {
+    ) async throws -> (RepositoryExport, [(ref: DatasetRef, record: StoredFileInfo)]) {
         let search = try searchCollections(collections, for: "export")
         let refs = try await queryDatasets(datasetTypes, collections: search, where: expression, findFirst: findFirst)
             .sorted { ($0.datasetType.name, $0.run, $0.id.uuidString) < ($1.datasetType.name, $1.run, $1.id.uuidString) }
@@ -68,7 +70,16 @@ extension Butler {
         export.dimensions = try await exportedRecords(for: refs.map(\.dataId))
         var groups: [String: RepositoryExport.DatasetGroup] = [:]
         var order: [String] = []
+        var datasets: [(ref: DatasetRef, record: StoredFileInfo)] = []
         for ref in refs {
+            let records = try await artifactRecords(ref)
+            guard records.count == 1, let record = records.first, record.component.isEmpty else {
+                throw ButlerError(
+                    .invalidParameter,
+                    "cannot export \(ref): it is stored disassembled (\(records.count) artifacts), which daf_butler's export format has no entry for"
+                )
+            }
+            datasets.append((ref, record))
             let key = ref.datasetType.name + "\n" + ref.run
             if groups[key] == nil {
                 order.append(key)
@@ -79,15 +90,14 @@ extension Butler {
                         isCalibration: type.isCalibration),
                     run: ref.run, files: [])
             }
-            let record = try await artifactRecords(ref).first
             groups[key]!.files.append(
                 .init(
                     ids: [ref.id], dataIds: [Dictionary(uniqueKeysWithValues: ref.dataId.required.map { ($0.name, $0.value) })],
-                    path: record?.path ?? "", formatter: record.map { FormatterNames.theirs($0.formatter) }))
+                    path: record.path, formatter: FormatterNames.theirs(record.formatter)))
         }
         export.datasets = order.map { groups[$0]! }
         export.associations = try await exportedAssociations(export.collections, ids: Set(refs.map(\.id)), refs: refs)
-        return (export, refs)
+        return (export, datasets)
     }
 
     /// The collections named (globs expanded), chains' children recursively, and `runs`;
@@ -196,14 +206,11 @@ extension Butler {
 
     /// Places a dataset's artifact under `directory` at its datastore path; returns that path
     /// (relative) and the file written.
-    private func placeArtifact(of ref: DatasetRef, in directory: URL, transfer: ExportTransfer) async throws -> (String, URL) {
-        let located = try await located(ref)
-        guard located.records.count == 1, let record = located.records.first, record.component.isEmpty else {
-            throw ButlerError(
-                .invalidParameter,
-                "cannot export \(ref): it is stored disassembled (\(located.records.count) artifacts), which daf_butler's export format has no entry for"
-            )
-        }
+    private func placeArtifact(
+        _ record: StoredFileInfo, of ref: DatasetRef, in directory: URL, transfer: ExportTransfer
+    ) throws -> (
+        String, URL
+    ) {
         let relative =
             record.isExternal
             ? "external/" + ref.id.uuidString.lowercased() + "/" + (record.path as NSString).lastPathComponent : record.path

@@ -23,7 +23,7 @@ extension Butler {
             throw ButlerError(
                 .invalidParameter, "transfer-datasets cannot move artifacts out of \(source.root.path); use copy, hardlink or symlink")
         }
-        var (export, refs) = try await source.exportContents(
+        var (export, datasets) = try await source.exportContents(
             collections: collections, where: expression, datasetTypes: datasetTypes, findFirst: findFirst)
         // As daf_butler's transfer: the datasets and their runs, not other collections.
         export.collections = export.collections.filter { $0.type == .run }
@@ -31,7 +31,7 @@ extension Butler {
         if !transferDimensions { export.dimensions = [] }
         if !registerDatasetTypes {
             let known = Set(try await self.datasetTypes().map(\.name))
-            if let missing = Set(refs.map(\.datasetType.name)).subtracting(known).sorted().first {
+            if let missing = Set(datasets.map(\.ref.datasetType.name)).subtracting(known).sorted().first {
                 throw ButlerError(
                     .missingDatasetType,
                     "dataset type \(missing) is not registered in \(root.path) (pass registerDatasetTypes / --register-dataset-types)")
@@ -41,15 +41,20 @@ extension Butler {
         let staging = FileManager.default.temporaryDirectory.appendingPathComponent("butler-transfer-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: staging) }
         var paths: [UUID: String] = [:]
-        for ref in refs {
-            if let url = try await source.artifactURLs(ref).first, url.isFileURL {
+        for (ref, record) in datasets {
+            if let url = try source.datastore.urls([record]).first, url.isFileURL {
                 paths[ref.id] = url.path
             } else {
-                let fetched = try await source.retrieveArtifacts([ref], destination: staging.appendingPathComponent(ref.id.uuidString))
-                guard let first = fetched.first else {
+                let target = staging.appendingPathComponent(ref.id.uuidString)
+                guard
+                    let fetched = try source.datastore.retrieveArtifacts(
+                        ref, records: [record], to: target, preservePath: false, overwrite: false
+                    )
+                    .first
+                else {
                     throw ButlerError(.missingArtifact, "\(ref) in \(source.root.path) has no artifact to transfer")
                 }
-                paths[ref.id] = first.path
+                paths[ref.id] = fetched.path
             }
         }
         export.setPaths { paths[$0]! }

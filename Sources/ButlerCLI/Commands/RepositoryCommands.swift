@@ -205,9 +205,7 @@ struct Verify: AsyncParsableCommand {
             try await butler.verify(checksums: !noChecksums, repair: repair)
         }
         if output.json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try printJSON(encoding: report)
         } else {
             print("Checked \(report.checked) artifact(s).")
             for problem in report.missing {
@@ -231,9 +229,7 @@ struct Verify: AsyncParsableCommand {
             }
         }
         if output.json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try printJSON(encoding: report)
         } else {
             print("Compared \(report.compared) dataset(s) found in both.")
             for dataset in report.onlyHere { print("only in \(repo): \(dataset)") }

@@ -87,11 +87,14 @@ struct Rows {
 
 /// Prints a JSON value with sorted keys.
 func printJSON(_ value: JSONValue) {
+    try? printJSON(encoding: value)
+}
+
+/// Prints any encodable value as indented JSON with sorted keys (a command's `--json` report).
+func printJSON(encoding value: some Encodable) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-    if let data = try? encoder.encode(value), let text = String(data: data, encoding: .utf8) {
-        print(text)
-    }
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 
 extension DataIdValue {

@@ -56,10 +56,18 @@ public enum ImageStretch: String, Sendable, CaseIterable {
         _ values: [Double], samples count: Int = 1000, contrast: Double = 0.25, maxReject: Double = 0.5, minPixels: Int = 5,
         rejection: Double = 2.5, iterations: Int = 5
     ) -> (Double, Double) {
-        let finite = values.filter(\.isFinite)
-        guard !finite.isEmpty else { return (0, 1) }
-        let stride = max(1, finite.count / count)
-        var samples = Swift.stride(from: 0, to: finite.count, by: stride).prefix(count).map { finite[$0] }
+        // Every `stride`-th finite value, without copying the image's finite values first.
+        let finiteCount = values.reduce(0) { $0 + ($1.isFinite ? 1 : 0) }
+        guard finiteCount > 0 else { return (0, 1) }
+        let stride = max(1, finiteCount / count)
+        var samples: [Double] = []
+        samples.reserveCapacity(min(count, finiteCount))
+        var seen = 0
+        for value in values where value.isFinite {
+            if seen % stride == 0 { samples.append(value) }
+            seen += 1
+            if samples.count == count { break }
+        }
         samples.sort()
         let n = samples.count
         var low = samples[0]

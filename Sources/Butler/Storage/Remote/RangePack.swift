@@ -22,12 +22,6 @@ struct RangePack {
         var ranges: [[Int64]]
     }
 
-    /// A pack of `ranges` to be written from a partial file.
-    init(layout: ByteLayout?, ranges: [Range<Int64>]) {
-        self.layout = layout
-        contents = ranges.map { ($0, Data()) }
-    }
-
     /// Reads a pack.
     /// - Throws: when the file is not a whole pack.
     init(contentsOf path: String) throws {
@@ -52,14 +46,14 @@ struct RangePack {
         self.contents = contents
     }
 
-    /// Writes the pack to `path`, its ranges' bytes read from `file`.
-    func write(to path: String, from file: PartialArtifact) throws {
-        let description = Description(layout: layout, ranges: contents.map { [$0.0.lowerBound, $0.0.upperBound] })
+    /// Writes a pack of `ranges` of `file` (and `layout`, when learned) to `path`.
+    static func write(layout: ByteLayout?, ranges: [Range<Int64>], of file: PartialArtifact, to path: String) throws {
+        let description = Description(layout: layout, ranges: ranges.map { [$0.lowerBound, $0.upperBound] })
         let json = try JSONEncoder().encode(description)
-        var data = Self.magic
+        var data = magic
         data.append(contentsOf: (0..<8).reversed().map { UInt8(truncatingIfNeeded: json.count >> ($0 * 8)) })
         data.append(json)
-        for (range, _) in contents { data.append(contentsOf: try file.read(range)) }
+        for range in ranges { data.append(contentsOf: try file.read(range)) }
         try FileIO.write(data, to: URL(filePath: path, directoryHint: .notDirectory))
     }
 

@@ -148,10 +148,11 @@ extension RemoteArtifactStorage {
         else { return nil }
         try fetcher.fetch(ranges)
         if pack == nil, let metadata = layout.ranges(for: .metadata) {
-            let packed = RangePack(layout: record.layout == nil ? layout : nil, ranges: metadata)
+            let learned = record.layout == nil ? layout : nil
             do {
                 _ = try cache.file(
-                    named: packName, dataset: record.datasetId, fetch: { try packed.write(to: $0, from: fetcher.file) }, admit: { _ in })
+                    named: packName, dataset: record.datasetId,
+                    fetch: { try RangePack.write(layout: learned, ranges: metadata, of: fetcher.file, to: $0) }, admit: { _ in })
             } catch {
                 // An optimisation only: the next read fetches the headers again.
                 storageLogger.warning("cannot keep the headers of \(url) in the cache: \(error)")
