@@ -168,7 +168,7 @@ extension Butler {
             return try readStored(located, component: component, parameters: parameters)
         } catch let error as ButlerError where error.code == .missingComponent {
             // The parent stored no such component: a binding may supply it.
-            guard let bound = candidates.first(where: { $0.boundComponent != nil }) else { throw error }
+            guard let bound = candidates.first(where: \.isBinding) else { throw error }
             return try overrideValue(bound, parameters: parameters)
         }
     }

@@ -26,7 +26,7 @@ struct ButlerCommand: AsyncParsableCommand {
             IngestRefcat.self,
             QueryRefcat.self,
             QueryDatasets.self, IngestFiles.self, IngestRaws.self, RetrieveArtifacts.self, Export.self, ExportCalibs.self, Import.self,
-            TransferDatasets.self,
+            TransferDatasets.self, Subset.self,
             Get.self, Put.self,
             RemoveRuns.self, PruneDatasets.self, Verify.self, ImageInfo.self, ImageConvert.self,
         ])

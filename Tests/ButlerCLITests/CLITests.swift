@@ -498,8 +498,8 @@ struct CLITests {
         #expect(try json(butler("query-datasets", repo, "raw", "--collections", "LATISS/raw/*", "--json").stdout).count == 3)
     }
 
-    @Test("the demo runs on a fresh embedded repository")
-    func demo() throws {
+    @Test("the demo runs on a fresh embedded repository, and a subset of it stands alone")
+    func demo() async throws {
         let directory = try TemporaryDirectory()
         let repo = directory.url.appendingPathComponent("demo").path
         let result = try butler("demo", repo)
@@ -524,6 +524,67 @@ struct CLITests {
             "get", repo, "deepCoadd", "--collections", "DemoCam/coadds", "--data-id", "skymap=demo_field,tract=0,patch=28,band=r",
             "--component", "wcs")
         #expect(coaddWcs.status == 0 && coaddWcs.stdout.contains("crval"), "\(coaddWcs.stderr)")
+        try await Self.expectStandaloneSubset(of: repo, in: directory.url)
+    }
+
+    /// `butler subset` (issue 15 point 3) of one detector of one visit of the demo: the
+    /// coadds overlapping it, the calexp's refitted WCS and shared visitInfo, the bias and
+    /// flat valid for it; the subset verifies clean and answers the same gets.
+    static func expectStandaloneSubset(of repo: String, in directory: URL) async throws {
+        let subset = directory.appendingPathComponent("subset").path
+        let searched = ["DemoCam/night", "DemoCam/calib", "DemoCam/coadds"]
+        let made = try butler(
+            "subset", repo, subset, "--collections", searched.joined(separator: ","), "--dataset-type", "calexp,deepCoadd",
+            "--dataset-type", "deepCoadd_src", "--data-id", "instrument=DemoCam,visit=1,detector=0", "--json")
+        #expect(made.status == 0, "\(made.stderr)")
+        let summary = try JSONDecoder().decode(SubsetSummary.self, from: Data(made.stdout.utf8))
+        #expect(summary.componentDatasets == 2 && summary.calibrations == 2 && summary.boundComponents == 0, "\(summary)")
+        let verified = try butler("verify", subset)
+        #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+        // A second subset into the same place is refused and leaves the first as it was.
+        let again = try butler("subset", repo, subset, "--dataset-type", "calexp", "--collections", "DemoCam/night")
+        #expect(again.status != 0 && again.stderr.contains(subset), "\(again.stderr)")
+
+        let source = try await Butler(repository: URL(fileURLWithPath: repo), writeable: false)
+        let copy = try await Butler(repository: URL(fileURLWithPath: subset), writeable: false)
+        // The coadds are those overlapping the detector, in its visit's band.
+        let overlapping = try await source.queryDatasets(
+            ["deepCoadd", "deepCoadd_src"], collections: searched, where: "instrument = 'DemoCam' AND visit = 1 AND detector = 0",
+            findFirst: true)
+        let held = try await copy.queryDatasets(["deepCoadd", "deepCoadd_src"], collections: searched, findFirst: true)
+        #expect(!held.isEmpty && Set(held.map(\.id)) == Set(overlapping.map(\.id)) && Set(held.compactMap { $0.dataId["band"] }) == ["g"])
+        #expect(summary.datasets == 1 + held.count)
+        for ref in held {
+            let dataId = ref.dataId.requiredMapping
+            if ref.datasetType.name == "deepCoadd" {
+                let expected = try await source.get("deepCoadd", dataId: dataId, collections: searched, as: ExposureF.self)
+                #expect(try await copy.get("deepCoadd", dataId: dataId, collections: searched, as: ExposureF.self) == expected)
+            } else {
+                let expected = try await source.get("deepCoadd_src", dataId: dataId, collections: searched, as: SourceCatalog.self)
+                #expect(try await copy.get("deepCoadd_src", dataId: dataId, collections: searched, as: SourceCatalog.self) == expected)
+            }
+        }
+        // The calexp through the chain: stored disassembled, with the refitted WCS and the
+        // visit's visitInfo from their own runs, as in the source.
+        let calexpId: DataId = ["instrument": "DemoCam", "visit": 1, "detector": 0]
+        let expected = try await source.get("calexp", dataId: calexpId, collections: searched, as: ExposureF.self)
+        #expect(try await copy.get("calexp", dataId: calexpId, collections: searched, as: ExposureF.self) == expected)
+        let sources = try await copy.componentSources("calexp", dataId: calexpId, collections: searched)
+        #expect(sources["wcs"]?.run == "DemoCam/runs/fit2" && sources["visitInfo"]?.run == "DemoCam/runs/visits")
+        let chain = try await copy.collections(matching: ["DemoCam/night"]).first
+        #expect(chain?.children == ["DemoCam/runs/fit2", "DemoCam/runs/visits", "DemoCam/runs/calib", "DemoCam/raw/all"])
+        // The calibrations the visit's exposure needs, found by time as in the source.
+        for type in ["bias", "flat"] {
+            let want = try await source.findDataset(type, dataId: calexpId, collections: ["DemoCam/calib"])
+            let have = try await copy.findDataset(type, dataId: calexpId, collections: ["DemoCam/calib"])
+            #expect(want != nil && have?.id == want?.id, "\(type)")
+        }
+        // Another visit's calexp is not there.
+        #expect(
+            try await copy.findDataset("calexp", dataId: ["instrument": "DemoCam", "visit": 2, "detector": 0], collections: searched) == nil
+        )
+        try await source.close()
+        try await copy.close()
     }
 
     /// Whether this run can act as another user under Linux hard-link protection.

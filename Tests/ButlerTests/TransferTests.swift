@@ -117,3 +117,95 @@ struct CompareTests {
         try await there.close()
     }
 }
+
+/// `butler subset` (issue 15 point 3) on both engines: a `src` subset carries the
+/// `calexp.photoCalib` it binds (not the calexp's pixels), the bias valid at its visit's time,
+/// the records and the chain; it verifies clean and calibrates its catalog as the source does.
+@Suite("Standalone subsets")
+struct SubsetTests {
+    @Test("a src subset brings its bound photoCalib, its calibration and its chain, and nothing else", arguments: Backend.available)
+    func boundComponentsAndCalibrations(backend: Backend) async throws {
+        let work = try TemporaryDirectory()
+        let sourceRoot = work.url.appendingPathComponent("source")
+        try await TestRepository.create(in: sourceRoot, backend: backend)
+        let source = try await Butler(repository: sourceRoot)
+        try await source.insertDimensionRecords("instrument", [["name": "HSC", "detector_max": 200, "visit_max": 1000]])
+        try await source.insertDimensionRecords("physical_filter", [["instrument": "HSC", "name": "HSC-I", "band": "i"]])
+        try await source.insertDimensionRecords("day_obs", [["instrument": "HSC", "id": 20261122]])
+        try await source.insertDimensionRecords(
+            "detector", (0..<2).map { ["instrument": "HSC", "id": .int(Int64($0)), "full_name": .string("ccd\($0)")] })
+        try await source.insertDimensionRecords(
+            "visit",
+            (1...2).map { visit in
+                [
+                    "instrument": "HSC", "id": .int(Int64(visit)), "name": .string("v\(visit)"), "physical_filter": "HSC-I",
+                    "day_obs": 20261122,
+                    "timespan": ["begin": .string("2026-11-23T0\(visit):00:00"), "end": .string("2026-11-23T0\(visit):00:30")],
+                ]
+            })
+        try await source.registerDatasetType("calexp", dimensions: ["visit", "detector"], storageClass: "ExposureF")
+        try await source.registerDatasetType("src", dimensions: ["visit", "detector"], storageClass: "SourceCatalog")
+        try await source.registerDatasetType("bias", dimensions: ["detector"], storageClass: "StructuredDataDict", isCalibration: true)
+        let catalog = try SourceCatalog(columns: ["x": [1, 2], "psfFlux_instFlux": [100, 300], "psfFlux_instFluxErr": [10, 10]])
+        var calexps: [Int: DatasetRef] = [:]
+        for visit in 1...2 {
+            for detector in 0..<2 {
+                let dataId: DataId = ["instrument": "HSC", "visit": .int(Int64(visit)), "detector": .int(Int64(detector))]
+                var calexp = try makeCalexp()
+                calexp.photoCalib = PhotoCalib(calibrationMean: Double(visit * 10 + detector), calibrationErr: 0.1)
+                let ref = try await source.put(calexp, "calexp", dataId: dataId, run: "proc/calexp")
+                if detector == 0 { calexps[visit] = ref }
+                try await source.put(catalog, "src", dataId: dataId, run: "proc/src")
+            }
+        }
+        // Two biases for detector 0, each valid during one visit.
+        _ = try await source.registerCollection("calib", type: .calibration)
+        for visit in 1...2 {
+            let bias = try await source.put(
+                ["level": .int(Int64(visit))] as [String: JSONValue], "bias", dataId: ["instrument": "HSC", "detector": 0],
+                run: "calib/bias\(visit)")
+            try await source.certify(
+                [bias], collection: "calib",
+                timespan: try Timespan(
+                    begin: AstroTime(value: "2026-11-23T0\(visit):00:00", scale: .tai),
+                    end: AstroTime(value: "2026-11-23T0\(visit):30:00", scale: .tai)))
+        }
+        try await source.setCollectionChain("proc", children: ["proc/src", "proc/calexp"])
+
+        let destRoot = work.url.appendingPathComponent("subset")
+        let searched = ["proc", "calib"]
+        let dataId: DataId = ["instrument": "HSC", "visit": 1, "detector": 0]
+        let summary = try await source.subset(to: destRoot, datasetTypes: ["src"], collections: searched, dataIds: [dataId])
+        #expect(summary.datasets == 1 && summary.boundComponents == 1 && summary.calibrations == 1 && summary.componentDatasets == 0)
+
+        let subset = try await Butler(repository: destRoot)
+        #expect(try await subset.verify().isClean)
+        // The catalog calibrates as in the source, from a standalone calexp.photoCalib.
+        let expected = try await source.get("src", dataId: dataId, collections: searched, as: CalibratedCatalog.self)
+        #expect(try await subset.get("src", dataId: dataId, collections: searched, as: CalibratedCatalog.self) == expected)
+        #expect(expected.photoCalib.calibrationMean == 10)
+        let photoCalib = try #require(try await subset.findDataset("calexp.photoCalib", dataId: dataId, collections: searched))
+        #expect(photoCalib.run == "proc/calexp" && photoCalib.id == DatasetIdFactory.uuid5(namespace: calexps[1]!.id, name: "photoCalib"))
+        // No pixels: no calexp at all; only visit 1's bias, found by time; the chain as it was.
+        #expect(Set(try await subset.datasetTypes().map(\.name)) == ["src", "calexp.photoCalib", "bias"])
+        let biases = try await subset.queryDatasets(["bias"], collections: ["*"])
+        #expect(biases.map(\.run) == ["calib/bias1"])
+        #expect(try await subset.get("bias", dataId: dataId, collections: searched, as: [String: JSONValue].self) == ["level": 1])
+        #expect(try await subset.collections(matching: ["proc"]).first?.children == ["proc/src", "proc/calexp"])
+        #expect(try await subset.queryDatasets(["src"], collections: ["*"]).count == 1)
+
+        // Bad requests change nothing and name what is wrong.
+        let taken = await #expect(throws: ButlerError.self) {
+            try await source.subset(to: destRoot, datasetTypes: ["src"], collections: searched, dataIds: [dataId])
+        }
+        #expect("\(taken!)".contains(destRoot.path))
+        let empty = work.url.appendingPathComponent("empty")
+        let nothing = await #expect(throws: ButlerError.self) {
+            try await source.subset(to: empty, datasetTypes: ["src"], collections: searched, where: "visit = 7")
+        }
+        #expect("\(nothing!)".contains("nothing to subset") && !FileManager.default.fileExists(atPath: empty.path))
+        await #expect(throws: ButlerError.self) { try await source.subset(to: empty, datasetTypes: ["nosuch"], collections: searched) }
+        try await subset.close()
+        try await source.close()
+    }
+}

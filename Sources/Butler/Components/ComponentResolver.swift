@@ -50,17 +50,27 @@ struct ComponentResolver: Sendable {
             overrides.append(
                 ComponentOverride(
                     component: component, ref: found.ref, records: datastore.records(attached: found.attached, datasetId: found.ref.id),
-                    winsByRank: true, boundComponent: nil))
+                    winsByRank: true, isBinding: false, boundComponent: nil))
         }
         for binding in bindings(of: parentName, storageClass) where !overrides.contains(where: { $0.component == binding.component }) {
-            guard let record = try registry.findDatasetType(session, named: binding.targetType), let found = try find(record) else {
-                continue
+            // The bound component comes out of the target dataset, or from a standalone
+            // `target.component` dataset (what a subset carries instead of the target's
+            // pixels); the one found earlier in the search path supplies it.
+            var supplier: (found: Registry.Found, component: String?)?
+            if let record = try registry.findDatasetType(session, named: binding.targetType), let found = try find(record) {
+                supplier = (found, binding.targetComponent)
             }
+            if let record = try registry.findDatasetType(session, named: binding.targetType + "." + binding.targetComponent),
+                let found = try find(record), found.rank < supplier?.found.rank ?? .max
+            {
+                supplier = (found, nil)
+            }
+            guard let (found, component) = supplier else { continue }
             overrides.append(
                 ComponentOverride(
                     component: binding.component, ref: found.ref,
                     records: datastore.records(attached: found.attached, datasetId: found.ref.id),
-                    winsByRank: found.rank < located.rank, boundComponent: binding.targetComponent))
+                    winsByRank: found.rank < located.rank, isBinding: true, boundComponent: component))
         }
         return overrides
     }
@@ -91,14 +101,17 @@ struct ComponentOverride: Sendable {
     let records: [StoredFileInfo]
     /// Found earlier in the search path than the parent's run: it wins outright.
     let winsByRank: Bool
-    /// For a binding, the component to read out of `ref` (`photoCalib` of a calexp).
+    /// Supplied through a component binding (`src.photoCalib: calexp.photoCalib`).
+    let isBinding: Bool
+    /// For a binding to a composite, the component to read out of `ref` (`photoCalib` of a
+    /// calexp); nil when `ref` is the component itself.
     let boundComponent: String?
 
     /// Whether it replaces the stored copy: by search order, or (bindings) when the parent
     /// stored none.
     func applies(storedIn value: (any Sendable)?, assembler: (any CompositeAssembler)?) -> Bool {
         if winsByRank { return true }
-        guard boundComponent != nil, let value, let assembler else { return false }
+        guard isBinding, let value, let assembler else { return false }
         return (try? assembler.component(component, of: value)) == nil
     }
 }

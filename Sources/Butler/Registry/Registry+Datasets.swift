@@ -289,13 +289,10 @@ extension Registry {
             var conditions: [String] = []
             for name in temporal {
                 let element = universe.elements[name]!
+                // What the record implies agrees with the dataset's own dimensions (a flat's
+                // physical_filter is the exposure's): the join says so.
                 let alias = builder.joinElement(element, keySources: [:])
                 temporalColumns.append(try builder.source(forDimension: name, context: context))
-                // What the record implies must agree with the dataset's own dimensions (a
-                // flat's physical_filter is the exposure's).
-                for implied in element.implies where dims.contains(implied) {
-                    conditions.append("\(alias).\(dialect.quote(implied)) = t.\(dialect.quote(implied))")
-                }
                 let table = Self.dimensionTable(name)
                 conditions.append(
                     validity
@@ -310,6 +307,7 @@ extension Registry {
                 guard let element = universe.elements[name], !element.isSkypix else { continue }
                 builder.joinElement(element, keySources: [:])
             }
+            builder.joinImplied(agreeingWith: Set(datasetType.dimensions.names))
             if spatial.families.count >= 2 { try builder.joinSpatially(spatial.families, context: context) }
             let condition = try predicate.map { try builder.compile($0, bind: bind, context: context) }
             regionFilters = builder.regionFilters

@@ -64,22 +64,48 @@ extension Butler {
     ) async throws -> (RepositoryExport, [(ref: DatasetRef, record: StoredFileInfo)]) {
         let search = try searchCollections(collections, for: "export")
         let refs = try await queryDatasets(datasetTypes, collections: search, where: expression, findFirst: findFirst)
-            .sorted { ($0.datasetType.name, $0.run, $0.id.uuidString) < ($1.datasetType.name, $1.run, $1.id.uuidString) }
+        let (export, datasets) = try await exportContents(refs: refs, collections: search)
+        return (
+            export,
+            try datasets.map { ref, records in
+                guard records.count == 1, let record = records.first, record.component.isEmpty else {
+                    throw ButlerError(
+                        .invalidParameter,
+                        "cannot export \(ref): it is stored disassembled (\(records.count) artifacts), which daf_butler's export format has no entry for"
+                    )
+                }
+                return (ref, record)
+            }
+        )
+    }
+
+    /// What an export of `refs` holds, with `collections` (globs, chains followed) and the
+    /// runs of the datasets; and the datasets in file order, each with its artifact records.
+    /// `made` are datasets the caller makes for the target (a subset's standalone
+    /// components): they are listed, with their runs and records, but have no artifact here.
+    func exportContents(
+        refs: [DatasetRef], collections: [String], made: [DatasetRef] = []
+    ) async throws -> (RepositoryExport, [(ref: DatasetRef, records: [StoredFileInfo])]) {
+        let madeIds = Set(made.map(\.id))
+        let refs = (refs + made).sorted {
+            ($0.datasetType.name, $0.run, $0.id.uuidString) < ($1.datasetType.name, $1.run, $1.id.uuidString)
+        }
         var export = RepositoryExport(universeNamespace: "daf_butler", universeVersion: 8)
-        export.collections = try await exportedCollections(named: search, runs: Set(refs.map(\.run)))
+        export.collections = try await exportedCollections(named: collections, runs: Set(refs.map(\.run)))
         export.dimensions = try await exportedRecords(for: refs.map(\.dataId))
+        let registry = self.registry
+        let datastore = self.datastore
+        let stored = refs.filter { !madeIds.contains($0.id) }
+        let records = try await registry.database.read { session in
+            try stored.map { try datastore.records(session, datasetId: $0.id) }
+        }
+        let recordsById = Dictionary(uniqueKeysWithValues: zip(stored.map(\.id), records))
         var groups: [String: RepositoryExport.DatasetGroup] = [:]
         var order: [String] = []
-        var datasets: [(ref: DatasetRef, record: StoredFileInfo)] = []
+        var datasets: [(ref: DatasetRef, records: [StoredFileInfo])] = []
         for ref in refs {
-            let records = try await artifactRecords(ref)
-            guard records.count == 1, let record = records.first, record.component.isEmpty else {
-                throw ButlerError(
-                    .invalidParameter,
-                    "cannot export \(ref): it is stored disassembled (\(records.count) artifacts), which daf_butler's export format has no entry for"
-                )
-            }
-            datasets.append((ref, record))
+            let records = recordsById[ref.id] ?? []
+            datasets.append((ref, records))
             let key = ref.datasetType.name + "\n" + ref.run
             if groups[key] == nil {
                 order.append(key)
@@ -90,13 +116,15 @@ extension Butler {
                         isCalibration: type.isCalibration),
                     run: ref.run, files: [])
             }
+            let single = records.count == 1 && records[0].component.isEmpty ? records.first : nil
             groups[key]!.files.append(
                 .init(
                     ids: [ref.id], dataIds: [Dictionary(uniqueKeysWithValues: ref.dataId.required.map { ($0.name, $0.value) })],
-                    path: record.path, formatter: FormatterNames.theirs(record.formatter)))
+                    path: single?.path ?? "", formatter: single.map { FormatterNames.theirs($0.formatter) }))
         }
         export.datasets = order.map { groups[$0]! }
-        export.associations = try await exportedAssociations(export.collections, ids: Set(refs.map(\.id)), refs: refs)
+        // Made datasets belong to no TAGGED or CALIBRATION collection here.
+        export.associations = try await exportedAssociations(export.collections, ids: Set(stored.map(\.id)), refs: stored)
         return (export, datasets)
     }
 
@@ -194,7 +222,7 @@ extension Butler {
     }
 
     /// Elements daf_butler derives rather than stores.
-    private static let derivedElements: Set<String> = ["band"]
+    static let derivedElements: Set<String> = ["band"]
 
     private static func dataIdValue(_ value: JSONValue) -> DataIdValue? {
         switch value {

@@ -50,8 +50,12 @@ extension Butler {
 
     /// Registers what `export` lists, its artifacts found under `directory` (or at their
     /// absolute paths), in one transaction; `source` names the file or repository in messages.
-    func importContents(_ export: RepositoryExport, directory: URL, source: String, transfer: TransferMode) async throws -> ImportSummary {
-        let plan = try ImportPlan(export, universe: universe, formatters: formatters, directory: directory, source: source)
+    /// Datasets with an entry in `values` are written from it instead of from a file (a
+    /// subset's disassembled datasets and standalone components).
+    func importContents(
+        _ export: RepositoryExport, directory: URL, source: String, transfer: TransferMode, values: [UUID: any Sendable] = [:]
+    ) async throws -> ImportSummary {
+        let plan = try ImportPlan(export, universe: universe, formatters: formatters, directory: directory, source: source, values: values)
         let registry = self.registry
         let writeResult: (ImportSummary, [any DatastoreWrite])
         do {
@@ -78,6 +82,7 @@ extension Butler {
         let registry = self.registry
         let datastore = self.datastore
         let universe = self.universe
+        let storageClasses = self.storageClasses
         return try await registry.database.write { session -> (ImportSummary, [any DatastoreWrite]) in
             var writes: [any DatastoreWrite] = []
             do {
@@ -119,7 +124,14 @@ extension Butler {
                         present += 1
                         continue
                     }
-                    let write = try datastore.prepareIngest(dataset.artifact, for: ref, formatter: dataset.formatter, transfer: transfer)
+                    let write: any DatastoreWrite
+                    switch dataset.content {
+                    case .file(let artifact, let formatter):
+                        write = try datastore.prepareIngest(artifact, for: ref, formatter: formatter, transfer: transfer)
+                    case .value(let value):
+                        write = try datastore.prepare(
+                            value, for: ref, storageClass: try storageClasses.storageClass(named: ref.datasetType.storageClassName))
+                    }
                     writes.append(write)
                     fresh.append((ref, typeRecord, write))
                 }
@@ -158,9 +170,16 @@ extension Butler {
 /// them.
 struct ImportPlan {
     struct Dataset {
+        /// Where a dataset's bytes come from.
+        enum Content {
+            /// A file and the formatter that reads it (the datastore's choice when nil).
+            case file(URL, formatter: String?)
+            /// An in-memory value the datastore writes as it would a put.
+            case value(any Sendable)
+        }
+
         let ref: DatasetRef
-        let artifact: URL
-        let formatter: String?
+        let content: Content
     }
 
     var datasetTypes: [DatasetType] = []
@@ -168,7 +187,10 @@ struct ImportPlan {
     /// The records, with fields this universe lacks dropped when they are null.
     var dimensions: [RepositoryExport.DimensionData] = []
 
-    init(_ export: RepositoryExport, universe: DimensionUniverse, formatters: FormatterRegistry, directory: URL, source: String) throws {
+    init(
+        _ export: RepositoryExport, universe: DimensionUniverse, formatters: FormatterRegistry, directory: URL, source: String,
+        values: [UUID: any Sendable] = [:]
+    ) throws {
         for dimension in export.dimensions {
             guard let element = universe.elements[dimension.element] else {
                 throw ButlerError(
@@ -214,19 +236,6 @@ struct ImportPlan {
                         .invalidParameter,
                         "\(source): \(file.path) holds \(file.ids.count) datasets; this Butler stores one dataset per artifact")
                 }
-                let artifact = file.path.hasPrefix("/") ? URL(fileURLWithPath: file.path) : directory.appendingPathComponent(file.path)
-                guard FileManager.default.fileExists(atPath: artifact.path) else {
-                    throw ButlerError(
-                        .missingArtifact,
-                        "\(source): the artifact of dataset \(file.ids[0].uuidString.lowercased()) is missing: \(artifact.path)")
-                }
-                let formatter = try file.formatter.map { name -> String in
-                    guard let ours = FormatterNames.ours(name, registry: formatters) else {
-                        throw ButlerError(
-                            .configuration, "\(source): \(file.path) was written by \(name), which this Butler has no formatter for")
-                    }
-                    return ours
-                }
                 let dataId: DataCoordinate
                 do {
                     dataId = try universe.standardize(file.dataIds[0], for: type.dimensions, context: "\(source): data ID of \(file.path)")
@@ -243,8 +252,42 @@ struct ImportPlan {
                     continue
                 }
                 seen[ref.id] = ref
-                datasets.append(Dataset(ref: ref, artifact: artifact, formatter: formatter))
+                if let value = values[ref.id] {
+                    datasets.append(Dataset(ref: ref, content: .value(value)))
+                    continue
+                }
+                let artifact = file.path.hasPrefix("/") ? URL(fileURLWithPath: file.path) : directory.appendingPathComponent(file.path)
+                guard FileManager.default.fileExists(atPath: artifact.path) else {
+                    throw ButlerError(
+                        .missingArtifact,
+                        "\(source): the artifact of dataset \(file.ids[0].uuidString.lowercased()) is missing: \(artifact.path)")
+                }
+                let formatter = try file.formatter.map { name -> String in
+                    guard let ours = FormatterNames.ours(name, registry: formatters) else {
+                        throw ButlerError(
+                            .configuration, "\(source): \(file.path) was written by \(name), which this Butler has no formatter for")
+                    }
+                    return ours
+                }
+                datasets.append(Dataset(ref: ref, content: .file(artifact, formatter: formatter)))
             }
+        }
+        addDerivedRecords(universe: universe)
+    }
+
+    /// Records of elements an export never carries (daf_butler derives `band` from
+    /// `physical_filter` and keeps no table for it), made from the values the physical
+    /// filters and data IDs name; those already present are kept at import.
+    private mutating func addDerivedRecords(universe: DimensionUniverse) {
+        for name in Butler.derivedElements {
+            guard let element = universe.elements[name], let key = element.primaryKey?.name else { continue }
+            var values = Set<String>()
+            for dimension in dimensions {
+                for record in dimension.records { if case .string(let text) = record[name] { values.insert(text) } }
+            }
+            for dataset in datasets { if case .string(let text) = dataset.ref.dataId[name] { values.insert(text) } }
+            guard !values.isEmpty else { continue }
+            dimensions.append(.init(element: name, records: values.sorted().map { [key: .string($0)] }))
         }
     }
 }

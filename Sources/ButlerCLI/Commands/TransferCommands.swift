@@ -226,3 +226,57 @@ struct ExportCalibs: AsyncParsableCommand {
         )
     }
 }
+
+struct Subset: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "subset",
+        abstract:
+            "Make a standalone repository of part of this one: datasets by data ID or where-clause, with what they need to read alike.",
+        discussion: """
+            Coadd-keyed types are found by overlap with the visits and detectors given; components supplied by other \
+            datasets (a refitted calexp.wcs, a per-visit calexp.visitInfo, the calexp.photoCalib a src binds — without \
+            the calexp's pixels), the calibrations valid for the exposures, the dimension records and the collections \
+            searched (chains in order) come along. Example: butler subset REPO SUBSET --collections DemoCam/night,DemoCam/calib,DemoCam/coadds \
+            --dataset-type calexp --dataset-type deepCoadd --data-id instrument=DemoCam,visit=1,detector=0
+            """)
+
+    @Argument(help: "The source repository root.") var source: String
+    @Argument(help: "Where to create the subset repository (must not hold one).") var dest: String
+    @Option(name: .customLong("dataset-type"), parsing: .singleValue, help: "Dataset types (repeatable, comma-separated; at least one).")
+    var datasetTypes: [String] = []
+    @OptionGroup var collections: CollectionOptions
+    @Option(name: .long, help: "A where-expression the datasets' data IDs must match.") var `where`: String?
+    @Option(
+        name: .customLong("data-id"), parsing: .singleValue,
+        help: "One data ID KEY=VALUE,KEY=VALUE (repeatable: each is an alternative, e.g. one per visit and detector).")
+    var dataIds: [String] = []
+    @Option(name: .long, parsing: .singleValue, help: "A value for :NAME in --where, as NAME=VALUE (repeatable).") var bind: [String] = []
+    @Flag(inversion: .prefixedNo, help: "Bring the calibrations valid for the datasets' exposures and visits (default on).")
+    var calibrations = true
+    @Option(name: .long, help: "copy, hardlink or symlink (symbolic links make the subset depend on the source's files).")
+    var transfer = "copy"
+    @Flag(name: .long, help: "Print the summary as JSON.") var json = false
+
+    func run() async throws {
+        guard let mode = TransferMode(rawValue: transfer), [.copy, .hardlink, .symlink].contains(mode) else {
+            throw ValidationError("unknown transfer '\(transfer)'; use copy, hardlink or symlink")
+        }
+        let types = splitCommas(datasetTypes)
+        guard !types.isEmpty else { throw ValidationError("give at least one --dataset-type") }
+        let dataIds = try self.dataIds.map { try parseDataId([$0]) }
+        let binds = try ConstraintOptions.parse(bind.flatMap { ["--bind", $0] }).binds()
+        let summary = try await withButler(source, writeable: false) { butler in
+            try await butler.subset(
+                to: URL(fileURLWithPath: dest), datasetTypes: types, collections: collections.list.isEmpty ? nil : collections.list,
+                where: `where`, bind: binds, dataIds: dataIds, calibrations: calibrations, transfer: mode)
+        }
+        if json {
+            try printJSON(encoding: summary)
+        } else {
+            print(
+                "Subset at \(dest): \(summary.datasets) dataset(s), \(summary.componentDatasets) component dataset(s), "
+                    + "\(summary.boundComponents) bound component(s), \(summary.calibrations) calibration(s), "
+                    + "\(summary.dimensionRecords) dimension record(s), \(summary.collections) collection(s)")
+        }
+    }
+}

@@ -43,9 +43,14 @@ struct QueryBuilder {
         count += 1
         let alias = "e\(count)"
         let keys = universe.requiredClosure(of: element) + (element.isDimension ? [element.name] : [])
-        let conditions = keys.compactMap { name -> String? in
+        var conditions = keys.compactMap { name -> String? in
             guard let source = sources[name] ?? keySources[name] else { return nil }
             return "\(alias).\(dialect.quote(universe.column(for: name, in: element))) = \(source)"
+        }
+        // What the record implies must agree with the value the query already has (a visit's
+        // physical_filter with a flat's, a physical_filter's band with a coadd's).
+        for name in element.implies {
+            if let source = sources[name] { conditions.append("\(alias).\(dialect.quote(name)) = \(source)") }
         }
         let table = Registry.dimensionTable(element.name)
         if from.isEmpty {
@@ -65,6 +70,23 @@ struct QueryBuilder {
         available.formUnion(element.implies)
         elementAliases[element.name] = alias
         return alias
+    }
+
+    /// Joins the records of dimensions that the joined elements imply when those records
+    /// imply one of `names` (a visit's physical_filter, whose band must be a coadd's), so that
+    /// the query's rows agree on them.
+    mutating func joinImplied(agreeingWith names: Set<String>) {
+        var frontier = Array(elementAliases.keys)
+        while let joined = frontier.popLast() {
+            guard let element = universe.elements[joined] else { continue }
+            for implied in element.implies where elementAliases[implied] == nil && !names.contains(implied) {
+                guard let impliedElement = universe.elements[implied], impliedElement.implies.contains(where: names.contains) else {
+                    continue
+                }
+                joinElement(impliedElement, keySources: [:])
+                frontier.append(implied)
+            }
+        }
     }
 
     /// The SQL giving `dimension`'s value, joining the table of a dimension that implies it.
