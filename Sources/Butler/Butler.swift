@@ -147,6 +147,11 @@ public final class Butler: Sendable {
         try await registry.database.close()
     }
 
+    /// Registry statements (queries and writes) this Butler has sent so far: the difference
+    /// across an operation is what it cost the registry (the transfer rows of `BENCHMARKS.md`
+    /// count with it).
+    public var registryStatementsSent: Int { registry.database.statements.total }
+
     /// The engine holding the registry: `sqlite` or `postgresql`.
     public var registryEngine: String { registry.dialect.name }
 

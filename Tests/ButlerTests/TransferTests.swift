@@ -73,6 +73,43 @@ struct TransferTests {
     }
 }
 
+/// The registry statements of a transfer grow with the dimension records it touches, not
+/// with its datasets: look-ups and inserts go out in batches.
+@Suite("Transfer statement counts")
+struct TransferStatementTests {
+    @Test("ten times the datasets over the same records costs a handful more statements, not ten per dataset", arguments: Backend.available)
+    func statementsDoNotGrowWithDatasets(backend: Backend) async throws {
+        let work = try TemporaryDirectory()
+        let sourceRoot = work.url.appendingPathComponent("source")
+        try await TestRepository.create(in: sourceRoot, backend: backend)
+        let source = try await Butler(repository: sourceRoot, run: "run/a")
+        try await TestRepository.insertInstrument(source, visits: 10, detectors: 10)
+        try await source.registerDatasetType("metrics", dimensions: ["visit", "detector"], storageClass: "StructuredDataDict")
+        for visit in 1...10 {
+            for detector in 0..<10 {
+                try await source.put(
+                    ["v": .int(Int64(visit * 100 + detector))] as [String: JSONValue], "metrics",
+                    dataId: ["instrument": "HSC", "visit": .int(Int64(visit)), "detector": .int(Int64(detector))])
+            }
+        }
+        var costs: [Int] = []
+        for (index, expression) in ["visit = 1", "visit >= 1"].enumerated() {
+            let destRoot = work.url.appendingPathComponent("dest\(index)")
+            try await TestRepository.create(in: destRoot, backend: backend)
+            let dest = try await Butler(repository: destRoot)
+            try await TestRepository.insertInstrument(dest, visits: 10, detectors: 10)
+            let before = source.registryStatementsSent + dest.registryStatementsSent
+            let summary = try await dest.transfer(from: source, collections: ["run/a"], where: expression, registerDatasetTypes: true)
+            costs.append(source.registryStatementsSent + dest.registryStatementsSent - before)
+            #expect(summary.imported == (index == 0 ? 10 : 100))
+            try await dest.close()
+        }
+        // 90 more datasets touch 9 more visit records (each looked up once when expanding).
+        #expect(costs[1] - costs[0] <= 20, "statements for 10 and 100 datasets: \(costs)")
+        try await source.close()
+    }
+}
+
 /// `butler verify --against` (issue 15 point 4): two repositories compared dataset by dataset.
 @Suite("Comparing repositories")
 struct CompareTests {

@@ -182,6 +182,7 @@ private final class RecordingSession: SQLSession, @unchecked Sendable {
 /// A database whose units of work run on a ``RecordingSession``.
 private struct RecordingDatabase: SQLDatabase {
     let session: RecordingSession
+    let statements = SQLStatementCounter()
     var dialect: SQLDialect { .postgresql }
     var localFile: String? { nil }
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T { try body(session) }

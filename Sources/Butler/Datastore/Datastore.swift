@@ -40,6 +40,10 @@ package protocol Datastore: Sendable {
     /// transaction after every write's commit and before the transaction commits: a committed
     /// row never names an artifact a power cut could lose.
     func makePublicationDurable(_ writes: [any DatastoreWrite]) throws
+    /// Commits many writes inside the caller's registry transaction, as each one's
+    /// ``DatastoreWrite/commit(_:)`` would, in as few statements as the datastore can
+    /// (imports and transfers of many datasets).
+    func commit(_ writes: [any DatastoreWrite], session: any SQLSession) throws
 
     // MARK: Records
 
@@ -50,6 +54,8 @@ package protocol Datastore: Sendable {
     func records(attached rows: [ArraySlice<SQLValue>], datasetId: UUID) -> [StoredFileInfo]
     /// The records of one dataset.
     func records(_ session: any SQLSession, datasetId: UUID) throws -> [StoredFileInfo]
+    /// The records of many datasets, by ID, in as few statements as the datastore can.
+    func records(_ session: any SQLSession, datasetIds: [UUID]) throws -> [UUID: [StoredFileInfo]]
     /// Inserts records made elsewhere (an import), checking that each names an artifact this
     /// datastore can read.
     func importRecords(_ session: any SQLSession, _ records: [StoredFileInfo]) throws
@@ -229,4 +235,18 @@ public enum TransferMode: String, Sendable, CaseIterable {
     case hardlink
     /// Record its absolute path; the datastore never moves or deletes it.
     case direct
+}
+
+extension Datastore {
+    /// One dataset at a time.
+    package func records(_ session: any SQLSession, datasetIds: [UUID]) throws -> [UUID: [StoredFileInfo]] {
+        var result: [UUID: [StoredFileInfo]] = [:]
+        for id in datasetIds { result[id] = try records(session, datasetId: id) }
+        return result
+    }
+
+    /// One write at a time.
+    package func commit(_ writes: [any DatastoreWrite], session: any SQLSession) throws {
+        for write in writes { try write.commit(session) }
+    }
 }

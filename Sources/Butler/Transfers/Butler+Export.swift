@@ -96,10 +96,8 @@ extension Butler {
         let registry = self.registry
         let datastore = self.datastore
         let stored = refs.filter { !madeIds.contains($0.id) }
-        let records = try await registry.database.read { session in
-            try stored.map { try datastore.records(session, datasetId: $0.id) }
-        }
-        let recordsById = Dictionary(uniqueKeysWithValues: zip(stored.map(\.id), records))
+        let storedIds = stored.map(\.id)
+        let recordsById = try await registry.database.read { session in try datastore.records(session, datasetIds: storedIds) }
         var groups: [String: RepositoryExport.DatasetGroup] = [:]
         var order: [String] = []
         var datasets: [(ref: DatasetRef, records: [StoredFileInfo])] = []

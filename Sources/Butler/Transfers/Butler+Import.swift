@@ -107,13 +107,16 @@ extension Butler {
                     try registry.registerDatasetType(session, type)
                     typeRecords[type.name] = try registry.datasetTypeRecord(session, named: type.name)
                 }
+                // Statements per batch, not per dataset: IDs looked up together, data IDs
+                // expanded from cached records, rows inserted many at a time.
+                let existing = try registry.datasets(session, ids: plan.datasets.map(\.ref.id))
                 var fresh: [(DatasetRef, DatasetTypeRecord, any DatastoreWrite)] = []
                 var present = 0
                 for dataset in plan.datasets {
                     let typeRecord = typeRecords[dataset.ref.datasetType.name]!
                     let expanded = try registry.expand(session, dataset.ref.dataId, context: "data ID of \(dataset.ref.id) in \(source)")
                     let ref = DatasetRef(id: dataset.ref.id, datasetType: typeRecord.datasetType, dataId: expanded, run: dataset.ref.run)
-                    if let existing = try registry.dataset(session, id: ref.id) {
+                    if let existing = existing[ref.id] {
                         guard existing.datasetType.name == ref.datasetType.name, existing.run == ref.run,
                             existing.dataId.required.map(\.value) == expanded.required.map(\.value)
                         else {
@@ -136,10 +139,12 @@ extension Butler {
                     fresh.append((ref, typeRecord, write))
                 }
                 try datastore.makeDurable(writes)
-                for (ref, typeRecord, write) in fresh {
-                    try registry.insertDataset(session, ref, type: typeRecord)
-                    try write.commit(session)
+                var byType: [String: [DatasetRef]] = [:]
+                for (ref, _, _) in fresh { byType[ref.datasetType.name, default: []].append(ref) }
+                for (name, refs) in byType.sorted(by: { $0.key < $1.key }) {
+                    try registry.insertDatasets(session, refs, type: typeRecords[name]!)
                 }
+                try datastore.commit(fresh.map(\.2), session: session)
                 let imported = Dictionary(uniqueKeysWithValues: fresh.map { ($0.0.id, $0.0) })
                 for association in export.associations {
                     let refs = association.ids.compactMap { imported[$0] }

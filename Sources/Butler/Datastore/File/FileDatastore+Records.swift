@@ -55,6 +55,44 @@ extension FileDatastore {
         if let layout { try insertLayout(layout, of: record, session: session) }
     }
 
+    /// Inserts records (without layouts) in multi-row statements.
+    func insertRecords(_ records: [StoredFileInfo], session: any SQLSession) throws {
+        let rowsPerStatement = 100  // 8 parameters a row: well within both engines' limits
+        for start in stride(from: 0, to: records.count, by: rowsPerStatement) {
+            let chunk = records[start..<min(records.count, start + rowsPerStatement)]
+            try session.execute(
+                "INSERT INTO \(Self.recordTable) (datastore_name, dataset_id, component, path, formatter, storage_class, file_size, checksum) VALUES "
+                    + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", "),
+                chunk.flatMap { record -> [SQLValue] in
+                    [
+                        .text(name), .uuid(record.datasetId), .text(record.component), .text(record.path), .text(record.formatter),
+                        .text(record.storageClass), .integer(record.fileSize), record.checksum.map(SQLValue.text) ?? .null,
+                    ]
+                })
+        }
+    }
+
+    /// One statement per 400 IDs.
+    package func records(_ session: any SQLSession, datasetIds: [UUID]) throws -> [UUID: [StoredFileInfo]] {
+        var result: [UUID: [StoredFileInfo]] = [:]
+        for start in stride(from: 0, to: datasetIds.count, by: 400) {
+            let chunk = datasetIds[start..<min(datasetIds.count, start + 400)]
+            for id in chunk { result[id] = [] }
+            let rows = try session.query(
+                "SELECT dataset_id, " + Self.recordColumns.joined(separator: ", ")
+                    + " FROM \(Self.recordTable) WHERE datastore_name = ? AND dataset_id IN ("
+                    + Array(repeating: "?", count: chunk.count).joined(separator: ", ") + ")",
+                [.text(name)] + chunk.map(SQLValue.uuid))
+            for row in rows {
+                guard let id = row.values[0].uuidValue, let record = Self.record(row.values[1...], datasetId: id, datastore: name) else {
+                    continue
+                }
+                result[id, default: []].append(record)
+            }
+        }
+        return result
+    }
+
     package func records(_ session: any SQLSession, datasetId: UUID) throws -> [StoredFileInfo] {
         try session.query(
             "SELECT " + Self.recordColumns.joined(separator: ", ")

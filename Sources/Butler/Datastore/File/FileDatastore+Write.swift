@@ -52,6 +52,9 @@ extension FileDatastore {
             self.artifacts = artifacts
         }
 
+        /// Notes a path published by a batched commit, to remove if the transaction fails.
+        func notePublished(_ path: String) { published.withLock { $0.append(path) } }
+
         func commit(_ session: any SQLSession) throws {
             try datastore.resolve(artifacts.flatMap(\.leftovers), session: session)
             // In path order, as the trash is emptied: two transactions taking path locks in
@@ -73,6 +76,46 @@ extension FileDatastore {
 
         func finish() {
             for case let staged? in artifacts.map(\.staged) { datastore.storage.finish(staged) }
+        }
+    }
+
+    /// Writes of whole artifacts with no killed writer's leftovers beside them and no byte
+    /// layout (imports, transfers) are committed together: their records in multi-row
+    /// statements, their paths held and taken out of the trash in batches, then each staged
+    /// file published. Every other write commits as it would alone.
+    package func commit(_ writes: [any DatastoreWrite], session: any SQLSession) throws {
+        var batch: [Write] = []
+        for write in writes {
+            if let write = write as? Write, write.datastore === self,
+                write.artifacts.allSatisfy({ $0.leftovers.isEmpty && $0.layout == nil && $0.record.component.isEmpty })
+            {
+                batch.append(write)
+            } else {
+                try write.commit(session)
+            }
+        }
+        let artifacts = batch.flatMap { write in write.artifacts.map { (write, $0) } }
+        try insertRecords(artifacts.map(\.1.record), session: session)
+        let staged = artifacts.compactMap { write, artifact in artifact.staged.map { (write, artifact, $0) } }
+            .sorted { $0.2.path < $1.2.path }
+        let rowsPerStatement = 400
+        for start in stride(from: 0, to: staged.count, by: rowsPerStatement) {
+            let chunk = staged[start..<min(staged.count, start + rowsPerStatement)]
+            // The paths in order, as single writes take them: no two transactions deadlock.
+            if session.dialect.transactionLockQuery != nil {
+                _ = try session.query(
+                    "SELECT pg_advisory_xact_lock(hashtext(k)) FROM (VALUES "
+                        + Array(repeating: "(?)", count: chunk.count).joined(separator: ", ") + ") AS v(k) ORDER BY k",
+                    chunk.map { .text(name + "|" + $0.2.path) })
+            }
+            try session.execute(
+                "DELETE FROM \(Self.trashTable) WHERE datastore_name = ? AND path IN ("
+                    + Array(repeating: "?", count: chunk.count).joined(separator: ", ") + ")",
+                [.text(name)] + chunk.map { .text($0.2.path) })
+        }
+        for (write, artifact, file) in staged {
+            try publish(file, of: artifact.record, session: session)
+            write.notePublished(file.path)
         }
     }
 
@@ -156,21 +199,27 @@ extension FileDatastore {
         // trash: the file published here must not be deleted as the old one's leftover.
         try lockArtifactPath(staged.path, session: session)
         try session.execute("DELETE FROM \(Self.trashTable) WHERE datastore_name = ? AND path = ?", [.text(name), .text(staged.path)])
+        try publish(staged, of: artifact.record, session: session)
+        return staged.path
+    }
+
+    /// Publishes a staged artifact whose record is inserted and whose path is held, replacing
+    /// a file a crash left there without a record — never one another dataset's record names.
+    private func publish(_ staged: StagedArtifact, of record: StoredFileInfo, session: any SQLSession) throws {
         if try !storage.publish(staged, replacing: false) {
             // A file without a record can only be left by a crash between publication and
             // commit; one with a record belongs to another dataset and must not be touched.
             let owners = try session.query(
                 "SELECT dataset_id FROM \(Self.recordTable) WHERE path = ? AND dataset_id <> ?",
-                [.text(artifact.record.path), .uuid(artifact.record.datasetId)])
+                [.text(record.path), .uuid(record.datasetId)])
             guard owners.isEmpty else {
                 throw ButlerError(
                     .conflict,
-                    "artifact path \(artifact.record.path) is already used by dataset \(owners[0][0].uuidValue?.uuidString.lowercased() ?? "?"); the file template does not give unique paths"
+                    "artifact path \(record.path) is already used by dataset \(owners[0][0].uuidValue?.uuidString.lowercased() ?? "?"); the file template does not give unique paths"
                 )
             }
             _ = try storage.publish(staged, replacing: true)
         }
-        return staged.path
     }
 
     /// Removes what killed writers left: each staged file, and the final name it was

@@ -12,6 +12,7 @@ import Synchronization
 /// statement starts a task on the client and the queue's thread waits for its rows. That wait
 /// costs a few microseconds against a network round trip of ≈120 µs (DESIGN §5).
 final class PostgreSQLDatabase: SQLDatabase {
+    let statements = SQLStatementCounter()
     private let client: PostgresClient
     private let runTask: Task<Void, Never>
     private let queue = DispatchQueue(label: "butler.postgresql", attributes: .concurrent)
@@ -112,7 +113,7 @@ final class PostgreSQLDatabase: SQLDatabase {
 
     private func leased<T: Sendable>(begin: String?, _ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
         try await client.withConnection { connection in
-            let session = PostgreSQLSession(connection: connection)
+            let session = PostgreSQLSession(connection: connection, counter: self.statements)
             guard let begin else { return try await self.onQueue { try body(session) } }
             try await session.run(begin)
             do {
@@ -146,7 +147,12 @@ final class PostgreSQLSession: SQLSession, Sendable {
     /// `?` → `$n` rewrites, cached because the registry's statements are few and repeated.
     private static let rewrites = Mutex<[String: String]>([:])
 
-    init(connection: PostgresConnection) { self.connection = connection }
+    init(connection: PostgresConnection, counter: SQLStatementCounter) {
+        self.connection = connection
+        self.counter = counter
+    }
+
+    let counter: SQLStatementCounter
 
     var dialect: SQLDialect { .postgresql }
 
@@ -155,6 +161,7 @@ final class PostgreSQLSession: SQLSession, Sendable {
     }
 
     func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
+        counter.count()
         let semaphore = DispatchSemaphore(value: 0)
         let outcome = Mutex<Result<[SQLRow], any Error>?>(nil)
         let statement = Self.numbered(sql)

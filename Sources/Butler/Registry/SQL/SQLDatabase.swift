@@ -1,3 +1,18 @@
+import Synchronization
+/// Registry statements sent through one database (queries and writes, either engine): what
+/// a transfer's or an import's "number of registry queries" counts.
+package final class SQLStatementCounter: Sendable {
+    private let sent = Atomic<Int>(0)
+
+    package init() {}
+
+    /// Counts one statement.
+    func count() { sent.add(1, ordering: .relaxed) }
+
+    /// Statements sent so far.
+    var total: Int { sent.load(ordering: .relaxed) }
+}
+
 /// One engine's view of a registry database: how to run a unit of work.
 ///
 /// The registry is written once against this protocol. Work is a synchronous closure over a
@@ -6,6 +21,8 @@
 package protocol SQLDatabase: Sendable {
     /// How SQL must be written for this engine.
     var dialect: SQLDialect { get }
+    /// Statements sent so far through this database.
+    var statements: SQLStatementCounter { get }
     /// The database file, for an embedded engine (nil for a server).
     var localFile: String? { get }
     /// Runs `body` with read-only access to a consistent snapshot.

@@ -14,6 +14,7 @@ import Glibc
 /// `DatabasePool` gives concurrent readers and one writer; a busy timeout makes writers from
 /// other processes wait instead of failing.
 final class SQLiteDatabase: SQLDatabase {
+    let statements = SQLStatementCounter()
     // GRDB's DatabasePool is Sendable and serialises access to its connections itself.
     private let pool: DatabasePool
     /// A read-only connection of its own for look-ups, taken when no other task holds it.
@@ -106,8 +107,8 @@ final class SQLiteDatabase: SQLDatabase {
 
     private func readLatestNow<T>(_ body: (any SQLSession) throws -> T) throws -> T {
         try translatingErrors {
-            if let result = try withFastReader({ db in try body(SQLiteSession(db: db)) }) { return result }
-            return try pool.unsafeRead { db in try body(SQLiteSession(db: db)) }
+            if let result = try withFastReader({ db in try body(SQLiteSession(db: db, counter: self.statements)) }) { return result }
+            return try pool.unsafeRead { db in try body(SQLiteSession(db: db, counter: self.statements)) }
         }
     }
 
@@ -142,7 +143,7 @@ final class SQLiteDatabase: SQLDatabase {
                 // One deferred transaction: every statement of the unit sees the same snapshot.
                 try db.beginTransaction(.deferred)
                 do {
-                    let result = try body(SQLiteSession(db: db))
+                    let result = try body(SQLiteSession(db: db, counter: self.statements))
                     try db.commit()
                     return result
                 } catch {
@@ -151,7 +152,7 @@ final class SQLiteDatabase: SQLDatabase {
                 }
             }
             if let snapshot { return snapshot }
-            return try pool.read { db in try body(SQLiteSession(db: db)) }
+            return try pool.read { db in try body(SQLiteSession(db: db, counter: self.statements)) }
         }
     }
 
@@ -161,7 +162,7 @@ final class SQLiteDatabase: SQLDatabase {
             try pool.writeWithoutTransaction { db in
                 var result: T?
                 try db.inTransaction(.immediate) {
-                    result = try body(SQLiteSession(db: db))
+                    result = try body(SQLiteSession(db: db, counter: self.statements))
                     return .commit
                 }
                 return result!
@@ -178,9 +179,11 @@ final class SQLiteDatabase: SQLDatabase {
 /// Statements on one GRDB connection, through its statement cache.
 struct SQLiteSession: SQLSession {
     let db: Database
+    let counter: SQLStatementCounter
     var dialect: SQLDialect { .sqlite }
 
     func execute(_ sql: String, _ arguments: [SQLValue]) throws {
+        counter.count()
         do {
             if arguments.isEmpty && sql.contains(";") {
                 try db.execute(sql: sql)
@@ -218,6 +221,7 @@ struct SQLiteSession: SQLSession {
 
     /// Binds `arguments`, then calls `row` with the statement at each row and the column names.
     private func step(_ sql: String, _ arguments: [SQLValue], _ row: (OpaquePointer?, [String]) throws -> Void) throws {
+        counter.count()
         do {
             let statement = try db.cachedStatement(sql: sql)
             // Arguments are bound and rows stepped with the C API on GRDB's prepared statement:
