@@ -132,6 +132,14 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "Transfers",
+            dependencies: [
+                .product(name: "Butler", package: rootPackage), .product(name: "Composites", package: rootPackage),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
+            path: "Sources/Transfers"
+        ),
+        .executableTarget(
             name: "Writers",
             dependencies: [.product(name: "Butler", package: rootPackage), .product(name: "Composites", package: rootPackage)],
             path: "Sources/Writers"

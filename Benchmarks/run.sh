@@ -59,5 +59,18 @@ swift build -c release --product Writers >/dev/null
   .build/release/Writers 1 2 8 16 | sed 's/^/    /'
   .build/release/Writers --postgres "$BUTLER_BENCH_POSTGRES_URL" 1 2 8 16 | sed 's/^/    /'
 } > "$results/writers.txt"
+# Issue 15's rows (export, import beside daf_butler importing the same export, transfer with
+# statement counts, verify): not harness benchmarks either, each is one long operation.
+swift build -c release --product Transfers >/dev/null
+{
+  echo
+  echo "Export, import, transfer and verify (issue 15; SQLite, release build, medians of 3 where timed more than once):"
+  echo
+  if [ "${BUTLER_BENCH_DAF:-1}" != 0 ]; then
+    .build/release/Transfers --daf "$daf_python" daf_import_bench.py
+  else
+    .build/release/Transfers
+  fi
+} > "$results/transfers.txt"
 elapsed=$(( $(date +%s) - start ))
-{ python3 report.py "$results" --elapsed "$elapsed" --daf "$results/daf_butler.json" --bindings "$bindings_json"; cat "$results/writers.txt"; } | tee "$results/report.md"
+{ python3 report.py "$results" --elapsed "$elapsed" --daf "$results/daf_butler.json" --bindings "$bindings_json"; cat "$results/writers.txt" "$results/transfers.txt"; } | tee "$results/report.md"

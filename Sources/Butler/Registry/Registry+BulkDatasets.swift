@@ -32,7 +32,8 @@ extension Registry {
                 throw ButlerError.collection("run '\(name)' does not exist (register it first)")
             }
             guard run.type == .run else {
-                throw ButlerError.collection("'\(name)' is a \(run.type.rawValue) collection; datasets can only be put into RUN collections")
+                throw ButlerError.collection(
+                    "'\(name)' is a \(run.type.rawValue) collection; datasets can only be put into RUN collections")
             }
             runs[name] = run
         }
@@ -55,7 +56,8 @@ extension Registry {
                     + " ON CONFLICT DO NOTHING RETURNING dataset_id",
                 chunk.flatMap { ref -> [SQLValue] in
                     let run = runs[ref.run]!.id
-                    return [.integer(typeRecord.id), .integer(run), .uuid(ref.id), .integer(run)] + dims.map { Self.sqlValue(ref.dataId[$0]!) }
+                    return [.integer(typeRecord.id), .integer(run), .uuid(ref.id), .integer(run)]
+                        + dims.map { Self.sqlValue(ref.dataId[$0]!) }
                 })
             guard inserted.count < chunk.count else { continue }
             let done = Set(inserted.compactMap { $0[0].uuidValue })

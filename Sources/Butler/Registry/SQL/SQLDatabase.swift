@@ -1,4 +1,5 @@
 import Synchronization
+
 /// Registry statements sent through one database (queries and writes, either engine): what
 /// a transfer's or an import's "number of registry queries" counts.
 package final class SQLStatementCounter: Sendable {
