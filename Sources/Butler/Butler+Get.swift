@@ -69,12 +69,19 @@ extension Butler {
         let located = try await locateRequired(datasetType, dataId: dataId, collections: path)
         let storageClass = try storageClasses.storageClass(named: located.ref.datasetType.storageClassName)
         var sources = Dictionary(uniqueKeysWithValues: storageClass.components.keys.map { ($0, located.ref) })
+        for override in try applyingOverrides(located) { sources[override.component] = override.ref }
+        return sources
+    }
+
+    /// The overrides of a located composite's components that a get applies: those that win
+    /// by search order, and bindings of components the dataset stored none of (which reads
+    /// the stored dataset to tell, only when such a binding is a candidate).
+    func applyingOverrides(_ located: Located) throws -> [ComponentOverride] {
+        guard !located.overrides.isEmpty else { return [] }
+        let storageClass = try storageClasses.storageClass(named: located.ref.datasetType.storageClassName)
         let stored: (any Sendable)? =
             located.overrides.contains { !$0.winsByRank } ? try readStored(located, component: nil, parameters: [:]) : nil
-        for override in located.overrides where override.applies(storedIn: stored, assembler: storageClass.assembler) {
-            sources[override.component] = override.ref
-        }
-        return sources
+        return located.overrides.filter { $0.applies(storedIn: stored, assembler: storageClass.assembler) }
     }
 
     /// True when the dataset is registered in `collections` and its artifacts exist.

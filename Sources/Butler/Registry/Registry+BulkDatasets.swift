@@ -20,6 +20,18 @@ extension Registry {
         return found
     }
 
+    /// The RUN collection datasets go into; an error naming it when it is missing or of
+    /// another type.
+    func runRecord(_ session: any SQLSession, named name: String) throws -> CollectionRecord {
+        guard let run = try findCollection(session, named: name) else {
+            throw ButlerError.collection("run '\(name)' does not exist (register it, or pass a run to put)")
+        }
+        guard run.type == .run else {
+            throw ButlerError.collection("'\(name)' is a \(run.type.rawValue) collection; datasets can only be put into RUN collections")
+        }
+        return run
+    }
+
     /// Inserts new datasets of one type, each in its RUN, in multi-row statements: the
     /// dataset rows, then the run memberships. The IDs must be new (``datasets(_:ids:)``
     /// tells); a data ID its run already holds is refused naming the dataset there, as
@@ -27,16 +39,7 @@ extension Registry {
     func insertDatasets(_ session: any SQLSession, _ refs: [DatasetRef], type typeRecord: DatasetTypeRecord) throws {
         guard !refs.isEmpty else { return }
         var runs: [String: CollectionRecord] = [:]
-        for name in Set(refs.map(\.run)) {
-            guard let run = try findCollection(session, named: name) else {
-                throw ButlerError.collection("run '\(name)' does not exist (register it first)")
-            }
-            guard run.type == .run else {
-                throw ButlerError.collection(
-                    "'\(name)' is a \(run.type.rawValue) collection; datasets can only be put into RUN collections")
-            }
-            runs[name] = run
-        }
+        for name in Set(refs.map(\.run)) { runs[name] = try runRecord(session, named: name) }
         let now = AstroTime.now().taiNanoseconds
         let dims = typeRecord.datasetType.dimensions.required
         let tagRow = "(" + Array(repeating: "?", count: 4 + dims.count).joined(separator: ", ") + ")"

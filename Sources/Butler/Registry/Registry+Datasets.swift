@@ -6,12 +6,7 @@ extension Registry {
     /// - Throws: ``ButlerError/Code/conflict`` naming the existing ref when the run
     ///   already holds a dataset of this type and data ID, or the ID is taken.
     func insertDataset(_ session: any SQLSession, _ ref: DatasetRef, type typeRecord: DatasetTypeRecord) throws {
-        guard let run = try findCollection(session, named: ref.run) else {
-            throw ButlerError.collection("run '\(ref.run)' does not exist (register it, or pass a run to put)")
-        }
-        guard run.type == .run else {
-            throw ButlerError.collection("'\(ref.run)' is a \(run.type.rawValue) collection; datasets can only be put into RUN collections")
-        }
+        let run = try runRecord(session, named: ref.run)
         if let existing = try find(session, typeRecord, ref.dataId, in: [run]) {
             throw ButlerError.datasetExists("\(existing) is already in run '\(ref.run)'")
         }

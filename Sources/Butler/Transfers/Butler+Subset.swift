@@ -58,16 +58,17 @@ extension Butler {
         guard transfer != .move else {
             throw ButlerError(.invalidParameter, "a subset cannot move artifacts out of \(root.path); use copy, hardlink or symlink")
         }
-        let search = try searchCollections(collections, for: "subset")
-        let contents = try await subsetContents(
-            datasetTypes: datasetTypes, collections: search, where: expression, bind: bind, dataIds: dataIds, calibrations: calibrations)
-        let (export, values, paths, staging) = try await subsetExport(contents, collections: search)
-        defer { if let staging { try? FileManager.default.removeItem(at: staging) } }
-
         let destination = destination.standardizedFileURL
         if FileManager.default.fileExists(atPath: destination.appendingPathComponent("butler.yaml").path) {
             throw ButlerError.configuration("a repository already exists at \(destination.path); a subset makes a new one")
         }
+        let search = try searchCollections(collections, for: "subset")
+        let contents = try await subsetContents(
+            datasetTypes: datasetTypes, collections: search, where: expression, bind: bind, dataIds: dataIds, calibrations: calibrations)
+        let staging = FileManager.default.temporaryDirectory.appendingPathComponent("butler-subset-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: staging) }
+        let (export, values, paths) = try await subsetExport(contents, collections: search, staging: staging)
+
         // What was in the directory before stays whatever happens; only what the subset made is removed on failure.
         let before: Set<String>? = (try? FileManager.default.contentsOfDirectory(atPath: destination.path)).map(Set.init)
         do {
@@ -144,12 +145,9 @@ extension Butler {
         var boundSeen = Set<String>()
         for ref in contents.datasets {
             let storageClass = try storageClasses.storageClass(named: ref.datasetType.storageClassName)
-            guard storageClass.isComposite, let assembler = storageClass.assembler else { continue }
+            guard storageClass.isComposite, storageClass.assembler != nil else { continue }
             let located = try await locateRequired(ref.datasetType.name, dataId: ref.dataId.requiredMapping, collections: search)
-            let stored: (any Sendable)? =
-                located.overrides.contains { !$0.winsByRank }
-                ? try read(Located(ref: ref, records: located.records), component: nil, parameters: [:]) : nil
-            for override in located.overrides where override.applies(storedIn: stored, assembler: assembler) {
+            for override in try applyingOverrides(located) {
                 if let component = override.boundComponent {
                     if !held.contains(override.ref.id), boundSeen.insert("\(override.ref.id)/\(component)").inserted {
                         contents.bound.append((override.ref, component))
@@ -192,11 +190,11 @@ extension Butler {
     }
 
     /// The export the subset imports, the values written instead of files (disassembled
-    /// datasets, bound components), the local paths of files, and the directory remote
-    /// artifacts were fetched into.
+    /// datasets, bound components), and the local paths of files (remote ones fetched into
+    /// `staging`).
     private func subsetExport(
-        _ contents: SubsetContents, collections search: [String]
-    ) async throws -> (RepositoryExport, [UUID: any Sendable], [UUID: String], URL?) {
+        _ contents: SubsetContents, collections search: [String], staging: URL
+    ) async throws -> (RepositoryExport, [UUID: any Sendable], [UUID: String]) {
         // Bound components become standalone `parent.component` datasets in the parent's run.
         var made: [DatasetRef] = []
         var values: [UUID: any Sendable] = [:]
@@ -216,37 +214,15 @@ extension Butler {
         let (export, datasets) = try await exportContents(
             refs: contents.datasets + contents.components + contents.calibrations, collections: search, made: made)
         var paths: [UUID: String] = [:]
-        var staging: URL?
-        do {
-            for (ref, records) in datasets where values[ref.id] == nil {
-                if records.count == 1, let record = records.first, record.component.isEmpty {
-                    if let url = try datastore.urls([record]).first, url.isFileURL {
-                        paths[ref.id] = url.path
-                        continue
-                    }
-                    let directory =
-                        staging ?? FileManager.default.temporaryDirectory.appendingPathComponent("butler-subset-\(UUID().uuidString)")
-                    staging = directory
-                    guard
-                        let fetched = try datastore.retrieveArtifacts(
-                            ref, records: records, to: directory.appendingPathComponent(ref.id.uuidString), preservePath: false,
-                            overwrite: false
-                        )
-                        .first
-                    else {
-                        throw ButlerError(.missingArtifact, "\(ref) in \(root.path) has no artifact to copy")
-                    }
-                    paths[ref.id] = fetched.path
-                } else {
-                    // Stored disassembled: read as stored and written again by the subset's datastore.
-                    values[ref.id] = try read(Located(ref: ref, records: records), component: nil, parameters: [:])
-                }
+        for (ref, records) in datasets where values[ref.id] == nil {
+            if records.count == 1, let record = records.first, record.component.isEmpty {
+                paths[ref.id] = try localArtifactPath(ref, record, staging: staging)
+            } else {
+                // Stored disassembled: read as stored and written again by the subset's datastore.
+                values[ref.id] = try read(Located(ref: ref, records: records), component: nil, parameters: [:])
             }
-        } catch {
-            if let staging { try? FileManager.default.removeItem(at: staging) }
-            throw error
         }
-        return (export, values, paths, staging)
+        return (export, values, paths)
     }
 
     /// This repository's configuration for a new embedded repository: the same universe,

@@ -41,24 +41,24 @@ extension Butler {
         let staging = FileManager.default.temporaryDirectory.appendingPathComponent("butler-transfer-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: staging) }
         var paths: [UUID: String] = [:]
-        for (ref, record) in datasets {
-            if let url = try source.datastore.urls([record]).first, url.isFileURL {
-                paths[ref.id] = url.path
-            } else {
-                let target = staging.appendingPathComponent(ref.id.uuidString)
-                guard
-                    let fetched = try source.datastore.retrieveArtifacts(
-                        ref, records: [record], to: target, preservePath: false, overwrite: false
-                    )
-                    .first
-                else {
-                    throw ButlerError(.missingArtifact, "\(ref) in \(source.root.path) has no artifact to transfer")
-                }
-                paths[ref.id] = fetched.path
-            }
-        }
+        for (ref, record) in datasets { paths[ref.id] = try source.localArtifactPath(ref, record, staging: staging) }
         export.setPaths { paths[$0]! }
         return try await importContents(
             export, directory: URL(fileURLWithPath: "/"), source: "transfer from \(source.root.path)", transfer: transfer)
+    }
+
+    /// Where a dataset's one artifact can be read as a local file: its own path on POSIX
+    /// storage, else a copy fetched from remote storage under `staging`.
+    func localArtifactPath(_ ref: DatasetRef, _ record: StoredFileInfo, staging: URL) throws -> String {
+        if let url = try datastore.urls([record]).first, url.isFileURL { return url.path }
+        guard
+            let fetched = try datastore.retrieveArtifacts(
+                ref, records: [record], to: staging.appendingPathComponent(ref.id.uuidString), preservePath: false, overwrite: false
+            )
+            .first
+        else {
+            throw ButlerError(.missingArtifact, "\(ref) in \(root.path) has no artifact to copy")
+        }
+        return fetched.path
     }
 }

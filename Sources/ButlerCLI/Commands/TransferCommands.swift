@@ -264,7 +264,7 @@ struct Subset: AsyncParsableCommand {
         let types = splitCommas(datasetTypes)
         guard !types.isEmpty else { throw ValidationError("give at least one --dataset-type") }
         let dataIds = try self.dataIds.map { try parseDataId([$0]) }
-        let binds = try ConstraintOptions.parse(bind.flatMap { ["--bind", $0] }).binds()
+        let binds = try parseBinds(bind)
         let summary = try await withButler(source, writeable: false) { butler in
             try await butler.subset(
                 to: URL(fileURLWithPath: dest), datasetTypes: types, collections: collections.list.isEmpty ? nil : collections.list,

@@ -34,21 +34,23 @@ struct ConstraintOptions: ParsableArguments {
     func dataId() throws -> DataId { try parseDataId(dataIds) }
 
     /// The `--bind` values by name.
-    func binds() throws -> [String: BindValue] {
-        func scalar(_ text: String) -> BindValue {
-            if let int = Int64(text) { return .int(int) }
-            if let double = Double(text), double.isFinite { return .double(double) }
-            return .string(text)
-        }
-        var values: [String: BindValue] = [:]
-        for item in bind {
-            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--bind '\(item)' is not NAME=VALUE") }
-            values[parts[0]] =
-                parts[1].contains(",") ? .list(parts[1].split(separator: ",").map { scalar(String($0)) }) : scalar(parts[1])
-        }
-        return values
+    func binds() throws -> [String: BindValue] { try parseBinds(bind) }
+}
+
+/// `--bind NAME=VALUE` items by name: numbers stay numbers, `A,B,C` is a list for `IN (:NAME)`.
+func parseBinds(_ items: [String]) throws -> [String: BindValue] {
+    func scalar(_ text: String) -> BindValue {
+        if let int = Int64(text) { return .int(int) }
+        if let double = Double(text), double.isFinite { return .double(double) }
+        return .string(text)
     }
+    var values: [String: BindValue] = [:]
+    for item in items {
+        let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--bind '\(item)' is not NAME=VALUE") }
+        values[parts[0]] = parts[1].contains(",") ? .list(parts[1].split(separator: ",").map { scalar(String($0)) }) : scalar(parts[1])
+    }
+    return values
 }
 
 /// `--order-by` and `--limit`, as daf_butler's query commands take them.

@@ -102,11 +102,8 @@ extension FileDatastore {
         for start in stride(from: 0, to: staged.count, by: rowsPerStatement) {
             let chunk = staged[start..<min(staged.count, start + rowsPerStatement)]
             // The paths in order, as single writes take them: no two transactions deadlock.
-            if session.dialect.transactionLockQuery != nil {
-                _ = try session.query(
-                    "SELECT pg_advisory_xact_lock(hashtext(k)) FROM (VALUES "
-                        + Array(repeating: "(?)", count: chunk.count).joined(separator: ", ") + ") AS v(k) ORDER BY k",
-                    chunk.map { .text(name + "|" + $0.2.path) })
+            if let locks = session.dialect.transactionLocksQuery(count: chunk.count) {
+                _ = try session.query(locks, chunk.map { .text(name + "|" + $0.2.path) })
             }
             try session.execute(
                 "DELETE FROM \(Self.trashTable) WHERE datastore_name = ? AND path IN ("

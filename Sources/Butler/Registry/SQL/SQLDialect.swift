@@ -46,6 +46,14 @@ package struct SQLDialect: Sendable, Equatable {
         tableExistsQuery: "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename = ?",
         transactionLockQuery: "SELECT pg_advisory_xact_lock(hashtext(?))", overlapGuard: .exclusionConstraint)
 
+    /// ``transactionLockQuery`` for `count` keys in one statement, taken in key order (so two
+    /// transactions taking overlapping sets cannot deadlock); nil where locks are not needed.
+    package func transactionLocksQuery(count: Int) -> String? {
+        guard transactionLockQuery != nil else { return nil }
+        return "SELECT pg_advisory_xact_lock(hashtext(k)) FROM (VALUES " + Array(repeating: "(?)", count: count).joined(separator: ", ")
+            + ") AS v(k) ORDER BY k"
+    }
+
     /// Quotes an identifier (both engines accept standard double quotes).
     ///
     /// Identifiers without quotes (all of ours) take a byte scan: Foundation's
