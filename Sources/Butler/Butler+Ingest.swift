@@ -29,10 +29,12 @@ extension Butler {
         try requireWriteable("ingest into \(run)")
         var staged: [(DatasetRef, DatasetTypeRecord, any DatastoreWrite)] = []
         var skipped: [DatasetRef] = []
+        let progress = ProgressCounter("ingest", total: files.count)
         do {
             for file in files {
+                defer { progress.advance() }
                 let (typeRecord, ref) = try await resolveNewRef(datasetType, dataId: file.dataId, run: run, mode: idGenerationMode)
-                let write = try datastore.prepareIngest(file.url, for: ref, formatter: formatter, transfer: transfer)
+                let write = try datastore.prepareIngest(file.url, for: ref, formatter: formatter, transfer: transfer, known: nil)
                 // A re-run: a file already ingested (the same bytes) is left as it is.
                 if ifExists == .skipIdentical, let existing = try await existingDataset(like: ref, typeRecord) {
                     write.abandon()

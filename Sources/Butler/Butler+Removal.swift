@@ -72,6 +72,7 @@ extension Butler {
     public func emptyTrash() async throws -> [String] {
         try requireWriteable("empty trash")
         let datastore = self.datastore
-        return try await registry.database.write { session in try datastore.emptyTrash(session) }
+        let progress = ProgressCounter("remove", total: nil)
+        return try await registry.database.write { session in try datastore.emptyTrash(session, progress: progress) }
     }
 }

@@ -11,7 +11,8 @@ extension Butler {
         let datastore = self.datastore
         let inputs = try await registry.database.read { session in try datastore.verificationInputs(session) }
         let repositoryFiles = DatastoreConfiguration.repositoryFiles(config, root: root, database: registry.database.localFile)
-        var report = try datastore.verify(inputs, checksums: checksums, excluding: repositoryFiles)
+        var report = try datastore.verify(
+            inputs, checksums: checksums, excluding: repositoryFiles, progress: ProgressCounter("verify", total: nil))
         if repair && !(report.orphans.isEmpty && report.leftovers.isEmpty) {
             let found = report
             report.removed = try await registry.database.write { session in try datastore.repair(session, found) }

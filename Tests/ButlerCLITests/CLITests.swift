@@ -232,6 +232,21 @@ struct CLITests {
         #expect(try json(butler("query-datasets", moved, "plot", "--collections", "HSC/plots", "--json").stdout).count == 4)
         let badTransfer = try butler("export", repo, exported + "2", "--transfer", "teleport")
         #expect(badTransfer.status == 64 && badTransfer.stderr.contains("teleport"))
+        // The SQLite form, found by import without --export-file.
+        let database = directory.url.appendingPathComponent("export-sqlite").path
+        let exportedDatabase = try butler(
+            "export", repo, database, "--collections", "HSC/defaults", "--where", "visit = 2", "--format", "sqlite", "--transfer",
+            "hardlink")
+        #expect(
+            exportedDatabase.status == 0 && exportedDatabase.stdout.contains("export.sqlite3"),
+            "\(exportedDatabase.stdout) \(exportedDatabase.stderr)")
+        let fromDatabase = try butler("import", copy, database, "--transfer", "copy")
+        #expect(
+            fromDatabase.status == 0 && fromDatabase.stdout.contains("Imported 4 dataset(s)"),
+            "\(fromDatabase.stdout) \(fromDatabase.stderr)")
+        #expect(try butler("verify", copy).status == 0)
+        let badFormat = try butler("export", repo, database + "2", "--format", "xml")
+        #expect(badFormat.status == 64 && badFormat.stderr.contains("xml"))
 
         // daf_butler's global options, before the subcommand; logs go to stderr and the file.
         let logFile = directory.url.appendingPathComponent("butler.log").path

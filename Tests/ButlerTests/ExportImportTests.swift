@@ -192,7 +192,114 @@ struct ExportImportTests {
         // An export file is never overwritten.
         await #expect(throws: ButlerError.self) { try await butler.export(to: directory, collections: ["chain"]) }
         try await other.close()
+
+        // The SQLite form carries the same: records with timespans and regions, chains,
+        // TAGGED and CALIBRATION memberships with their ranges.
+        let database = work.url.appendingPathComponent("export-sqlite")
+        try await butler.export(to: database, collections: ["chain", "tag"], format: .sqlite)
+        #expect(ExportDatabase.isDatabase(database.appendingPathComponent("export.sqlite3")))
+        let fromDatabase = work.url.appendingPathComponent("from-sqlite")
+        try await TestRepository.create(in: fromDatabase, backend: backend)
+        let third = try await Butler(repository: fromDatabase)
+        #expect(try await third.import(from: database).imported == 4)
+        Self.expectSame(try await Self.summary(third), theirs, "here → here (SQLite form)")
+        #expect(try await third.import(from: database).alreadyPresent == 4)
+        try await third.close()
         try await butler.close()
+    }
+
+    @Test("the SQLite form is checked by size without reading artifacts, and names what is wrong", arguments: Backend.available)
+    func sqliteForm(backend: Backend) async throws {
+        let work = try TemporaryDirectory()
+        let sourceRoot = work.url.appendingPathComponent("source")
+        try await TestRepository.create(in: sourceRoot, backend: backend)
+        let source = try await Butler(repository: sourceRoot, run: "run/a")
+        try await TestRepository.insertInstrument(source, visits: 2, detectors: 3)
+        try await source.registerDatasetType("metrics", dimensions: ["visit", "detector"], storageClass: "StructuredDataDict")
+        let puts = (0..<6).map { (index: Int) -> DatasetToPut in
+            let value: [String: JSONValue] = ["index": .int(Int64(index))]
+            let dataId: DataId = ["instrument": "HSC", "visit": .int(Int64(index / 3 + 1)), "detector": .int(Int64(index % 3))]
+            return DatasetToPut(value, "metrics", dataId: dataId)
+        }
+        let refs = try await source.put(contentsOf: puts)
+        let directory = work.url.appendingPathComponent("export")
+        let export = try await source.export(to: directory, collections: ["run/a"], format: .sqlite)
+        try await source.close()
+        #expect(export.datasets.flatMap(\.files).allSatisfy { $0.size != nil && $0.checksum != nil })
+        let file = directory.appendingPathComponent("export.sqlite3")
+        // Read back it is the export written (sizes and checksums included).
+        let readBack = try ExportDatabase.read(file, universe: try DimensionUniverse.defaultUniverse())
+        #expect(readBack.dimensions == export.dimensions, "\(readBack.dimensions) \(export.dimensions)")
+        #expect(readBack.collections == export.collections, "\(readBack.collections) \(export.collections)")
+        #expect(readBack.datasets == export.datasets, "\(readBack.datasets) \(export.datasets)")
+        #expect(readBack.associations == export.associations)
+
+        let destRoot = work.url.appendingPathComponent("dest")
+        try await TestRepository.create(in: destRoot, backend: backend)
+        let dest = try await Butler(repository: destRoot)
+        let artifactPath = try #require(export.datasets.first?.files.first?.path)
+        let artifact = directory.appendingPathComponent(artifactPath)
+        let original = try Data(contentsOf: artifact)
+
+        // A truncated artifact: refused by its size, naming it; nothing registered.
+        try original.dropLast(2).write(to: artifact)
+        let truncated = await #expect(throws: ButlerError.self) { try await dest.import(from: directory, transfer: .direct) }
+        #expect(truncated?.code == .conflict && "\(truncated!)".contains(artifactPath), "\(String(describing: truncated))")
+        #expect(try await dest.collections().isEmpty)
+
+        // Bytes changed in place at the same size: the recorded checksum is taken, not
+        // recomputed (the import does not read artifacts again), and verify finds the change.
+        var changed = original
+        changed[changed.count - 2] = changed[changed.count - 2] == 0x20 ? 0x21 : 0x20
+        try changed.write(to: artifact)
+        #expect(try await dest.import(from: directory, transfer: .direct).imported == 6)
+        let report = try await dest.verify()
+        #expect(report.corrupt.count == 1 && report.checked == 6, "\(report)")
+        try original.write(to: artifact)
+        #expect(try await dest.verify().isClean)
+        #expect(try await dest.get(refs[0], as: [String: JSONValue].self) == ["index": 0])
+
+        // Malformed files name the file and what is wrong, and change nothing.
+        let other = work.url.appendingPathComponent("other")
+        try await TestRepository.create(in: other, backend: backend)
+        let empty = try await Butler(repository: other)
+        func tampered(_ name: String, _ sql: String) throws -> URL {
+            let copy = work.url.appendingPathComponent(name)
+            try FileManager.default.copyItem(at: file, to: copy)
+            try Self.executeSQL(sql, in: copy)
+            return copy
+        }
+        let cases: [(name: String, sql: String, expected: String)] = [
+            ("newer.sqlite3", "UPDATE butler_export SET value = '2' WHERE key = 'version'", "format version 2"),
+            ("bad-id.sqlite3", "UPDATE datasets SET id = 'x' WHERE position = 3", "datasets row 3"),
+            (
+                "no-visit.sqlite3", "UPDATE datasets SET data_id = '{\"instrument\":\"HSC\",\"detector\":1}' WHERE position = 2",
+                "has no visit"
+            ),
+            ("not-export.sqlite3", "DROP TABLE butler_export", "not an export database"),
+        ]
+        for (name, sql, expected) in cases {
+            let broken = try tampered(name, sql)
+            let error = await #expect(throws: ButlerError.self) { try await empty.import(from: directory, exportFile: broken) }
+            #expect(
+                error?.code == .invalidParameter && "\(error!)".contains(name) && "\(error!)".contains(expected),
+                "\(String(describing: error))")
+        }
+        #expect(try await empty.collections().isEmpty)
+        try await empty.close()
+        try await dest.close()
+    }
+
+    /// Runs `sql` on an SQLite file by Python's sqlite3, a client other than ours.
+    static func executeSQL(_ sql: String, in file: URL) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "python3", "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()", file.path, sql,
+        ]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "python3 sqlite3 failed on \(sql)")
     }
 
     @Test("a broken export changes nothing and names what is wrong")

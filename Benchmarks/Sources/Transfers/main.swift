@@ -1,6 +1,6 @@
-// Issue 15's rows: export and import of 10⁵ datasets (daf_butler's YAML; import goal ≥ 50k
-// datasets/s on SQLite, and its ratio to daf_butler importing the same export in the same
-// run), transfer of 10³ and 10⁴ datasets with the registry statements each sends, and verify
+// Issue 15's rows: export and import of 10⁵ datasets (daf_butler's YAML and our SQLite form;
+// import goal ≥ 50k datasets/s on SQLite, and its ratio to daf_butler importing the same export
+// in the same run), transfer of 10³ and 10⁴ datasets with the registry statements each sends, and verify
 // against read(2) of the same files. Not a harness benchmark: each workload is one long
 // operation on repositories made for it, timed a few times.
 //   swift build -c release --product Transfers
@@ -133,6 +133,47 @@ row(
     "import \(datasets) datasets (YAML, direct; goal ≥ 50000/s)", rate(datasets, importSeconds),
     String(format: "%.2f s (÷ limit %.2f)", limitSeconds, importSeconds / limitSeconds),
     dafSeconds.map { String(format: "daf_butler %.2f s: %.1f× faster", $0, $0 / importSeconds) } ?? "daf_butler not run")
+
+// The SQLite form of the same export (artifacts hard-linked), imported the same way: no YAML
+// tree, and each artifact checked by its size against the file's record instead of read.
+let databaseDirectory = work.appendingPathComponent("export-sqlite")
+let databaseExportSeconds = try await seconds {
+    try await source.export(to: databaseDirectory, collections: ["bench/run"], transfer: .hardlink, format: .sqlite)
+}
+row("export \(datasets) datasets (SQLite form + hard links)", rate(datasets, databaseExportSeconds), "—", "—")
+var databaseImportTimes: [Double] = []
+for attempt in 0..<3 {
+    let root = work.appendingPathComponent("import-sqlite\(attempt)")
+    try await Butler.createRepository(at: root)
+    let target = try await Butler(repository: root)
+    databaseImportTimes.append(
+        try await seconds {
+            let summary = try await target.import(from: databaseDirectory, transfer: .direct)
+            precondition(summary.imported == datasets, "imported \(summary.imported) of \(datasets)")
+        })
+    try await target.close()
+    try FileManager.default.removeItem(at: root)
+}
+// Its limit: the same rows by raw sqlite3, and stat(2) of every file (what the import must
+// still do: see that each artifact is there at its recorded size).
+let linkedFiles = files.map { databaseDirectory.path + $0.dropFirst(exportDirectory.path.count) }
+var statTimes: [Double] = []
+for attempt in 0..<3 {
+    let database = work.appendingPathComponent("limit-stat\(attempt).sqlite3").path
+    statTimes.append(
+        await seconds {
+            let inserted = rawImportRows(database, datasets)
+            precondition(inserted == datasets, "raw sqlite3 import limit failed")
+            var status = stat()
+            for file in linkedFiles { precondition(stat(file, &status) == 0 && status.st_size > 0, "cannot stat \(file)") }
+        })
+    try? FileManager.default.removeItem(atPath: database)
+}
+let databaseImportSeconds = median(databaseImportTimes)
+row(
+    "import \(datasets) datasets (SQLite form, direct; goal ≥ 50000/s)", rate(datasets, databaseImportSeconds),
+    String(format: "%.2f s (÷ limit %.2f)", median(statTimes), databaseImportSeconds / median(statTimes)),
+    dafSeconds.map { String(format: "daf_butler (YAML) %.2f s: %.1f× faster", $0, $0 / databaseImportSeconds) } ?? "daf_butler not run")
 
 // Transfers between two embedded repositories, copying the artifacts; the statements both
 // registries received.

@@ -31,7 +31,12 @@ package protocol Datastore: Sendable {
 
     /// Brings an existing file in as the artifact of `ref` by `transfer` (nothing the user
     /// owns is changed before the registry commits; `move` removes the source only after).
-    func prepareIngest(_ file: URL, for ref: DatasetRef, formatter: String?, transfer: TransferMode) throws -> any DatastoreWrite
+    /// `known` is what an export recorded of the file: its size is checked, and its checksum
+    /// taken instead of reading the file again when it is by this datastore's algorithm.
+    func prepareIngest(
+        _ file: URL, for ref: DatasetRef, formatter: String?, transfer: TransferMode, known: KnownArtifact?
+    ) throws
+        -> any DatastoreWrite
 
     /// Makes the bytes of writes this datastore prepared durable (if it syncs), with one barrier
     /// for the whole batch, before their registry transaction starts.
@@ -102,7 +107,10 @@ package protocol Datastore: Sendable {
     /// killed writer left: staged files and published files no record names, older than
     /// ``StagedArtifact/leftoverAge``. `repositoryFiles` (the registry database, `butler.yaml`)
     /// are never reported.
-    func verify(_ inputs: VerificationInputs, checksums: Bool, excluding repositoryFiles: Set<String>) throws -> VerificationReport
+    func verify(
+        _ inputs: VerificationInputs, checksums: Bool, excluding repositoryFiles: Set<String>, progress: ProgressCounter?
+    ) throws
+        -> VerificationReport
     /// Removes the leftovers and orphans of a report, inside the caller's transaction; an
     /// orphan a record has named since is kept. Returns the paths removed.
     func repair(_ session: any SQLSession, _ report: VerificationReport) throws -> [String]
@@ -112,7 +120,7 @@ package protocol Datastore: Sendable {
     /// Moves the records of datasets to the trash, inside the caller's transaction.
     func trash(_ session: any SQLSession, datasetIds: [UUID]) throws
     /// Deletes trashed artifacts no record names any more; returns their paths.
-    func emptyTrash(_ session: any SQLSession) throws -> [String]
+    func emptyTrash(_ session: any SQLSession, progress: ProgressCounter?) throws -> [String]
 }
 
 /// A write a datastore prepared: its bytes are in place under a name nobody reads, waiting for
@@ -126,6 +134,19 @@ package protocol DatastoreWrite: Sendable {
     func abandon()
     /// Completes the write after its transaction committed (a `move` ingest removes its source).
     func finish()
+}
+
+/// What an export recorded of an artifact it lists: its size and checksum when exported.
+package struct KnownArtifact: Sendable, Hashable {
+    /// Its size in bytes.
+    package let size: Int64
+    /// Its recorded checksum (`crc32c:<hex>`), if it had one.
+    package let checksum: String?
+
+    package init(size: Int64, checksum: String?) {
+        self.size = size
+        self.checksum = checksum
+    }
 }
 
 /// What the datastore records about one artifact (daf_butler's `StoredFileInfo`).

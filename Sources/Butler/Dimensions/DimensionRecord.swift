@@ -59,6 +59,12 @@ extension DimensionUniverse {
     /// Every dimension `element` requires, directly or through another element, in universe
     /// order (`visit_detector_region` → instrument, visit, detector; itself excluded).
     func requiredClosure(of element: DimensionElement) -> [String] {
+        requiredClosures[element.name] ?? computeRequiredClosure(of: element)
+    }
+
+    /// ``requiredClosure(of:)`` worked out from the elements (at load, and for an element
+    /// not in the table).
+    func computeRequiredClosure(of element: DimensionElement) -> [String] {
         var seen = Set<String>()
         var frontier = element.requires
         while let name = frontier.popLast() {

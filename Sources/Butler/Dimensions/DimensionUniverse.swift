@@ -87,6 +87,9 @@ public struct DimensionUniverse: Sendable {
     /// `topology.spatial`): a query relates one member of each family it spans.
     let spatialFamilyMembers: [(name: String, members: [String])]
     private let rank: [String: Int]
+    /// Each element's required closure (``requiredClosure(of:)``), computed once: data ID
+    /// expansion asks for it per dimension of every data ID.
+    private(set) var requiredClosures: [String: [String]] = [:]
 
     /// Loads the universe shipped with the package.
     public static func defaultUniverse(aliases: [String: String] = [:]) throws -> DimensionUniverse {
@@ -190,6 +193,7 @@ public struct DimensionUniverse: Sendable {
         }
         self.spatialFamilyMembers = families
         self.rank = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
+        self.requiredClosures = Dictionary(uniqueKeysWithValues: elements.values.map { ($0.name, computeRequiredClosure(of: $0)) })
     }
 
     /// YAML mappings lose their order in Swift dictionaries; recover it from the text so that

@@ -79,6 +79,9 @@ package protocol ArtifactStorage: Sendable {
     func size(of path: String) throws -> Int64?
     /// Whether the artifact is a regular file (a FIFO or device would block or never end).
     func isRegularFile(_ path: String) throws -> Bool
+    /// The size of a regular file, nil when there is none.
+    /// - Throws: ``ButlerError/Code/storageFailure`` when it is not a regular file.
+    func regularFileSize(of path: String) throws -> Int64?
     /// The artifact's URL (daf_butler's `getURI`).
     func url(for path: String) throws -> URL
     /// Copies the artifact to the local file `destination`, creating its directory; an
@@ -159,5 +162,14 @@ package struct StagedArtifact: Sendable, Hashable {
         self.path = path
         self.localFile = localFile
         self.sourceToRemove = sourceToRemove
+    }
+}
+
+extension ArtifactStorage {
+    /// By ``size(of:)`` and ``isRegularFile(_:)`` (local storage does it with one `stat`).
+    package func regularFileSize(of path: String) throws -> Int64? {
+        guard let size = try size(of: path) else { return nil }
+        guard try isRegularFile(path) else { throw ButlerError(.storageFailure, "\(path) is not a regular file") }
+        return size
     }
 }

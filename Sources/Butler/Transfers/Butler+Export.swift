@@ -12,10 +12,23 @@ public enum ExportTransfer: String, Sendable, CaseIterable {
     case hardlink
 }
 
+/// The form of an export file.
+public enum ExportFormat: String, Sendable, CaseIterable {
+    /// daf_butler's YAML (format 1.0.2): both Butlers read it.
+    case yaml
+    /// The SQLite form (``ExportDatabase``): for large exports, with artifact sizes and
+    /// checksums, imported without a YAML tree or reading the artifacts again.
+    case sqlite
+
+    /// The file name an export of this form is written to by default.
+    public var defaultFileName: String { self == .yaml ? "export.yaml" : "export.sqlite3" }
+}
+
 extension Butler {
     /// Exports datasets and everything needed to register them elsewhere into `directory`:
-    /// the artifacts (by `transfer`) and an export file in daf_butler's YAML format
-    /// (``ExportFile``), which daf_butler's `butler import` reads, as does ``import(from:exportFile:transfer:)``.
+    /// the artifacts (by `transfer`) and an export file, in daf_butler's YAML format
+    /// (``ExportFile``), which daf_butler's `butler import` reads, or in the SQLite form
+    /// (``ExportDatabase``) for large exports; ``import(from:exportFile:transfer:)`` reads both.
     ///
     /// The datasets are those of `datasetTypes` (all when empty) found in `collections` (the
     /// Butler's defaults when nil) matching `where`. The file holds the dimension records their
@@ -28,15 +41,16 @@ extension Butler {
     @discardableResult
     public func export(
         to directory: URL, collections: [String]? = nil, where expression: String? = nil, datasetTypes: [String] = [],
-        transfer: ExportTransfer = .copy, exportFile: String = "export.yaml"
+        transfer: ExportTransfer = .copy, format: ExportFormat = .yaml, exportFile: String? = nil
     ) async throws -> RepositoryExport {
-        let file = directory.appendingPathComponent(exportFile)
+        let file = directory.appendingPathComponent(exportFile ?? format.defaultFileName)
         if FileManager.default.fileExists(atPath: file.path) {
             throw ButlerError(.conflict, "export file \(file.path) exists; choose another directory or file name")
         }
         var (export, datasets) = try await exportContents(collections: collections, where: expression, datasetTypes: datasetTypes)
         // Artifacts first: a failure leaves no export file (and removes what was placed).
         var placed: [URL] = []
+        let progress = ProgressCounter("export", total: datasets.count)
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             var paths: [UUID: String] = [:]
@@ -44,9 +58,13 @@ extension Butler {
                 let (path, written) = try placeArtifact(record, of: ref, in: directory, transfer: transfer)
                 placed.append(written)
                 paths[ref.id] = path
+                progress.advance()
             }
             export.setPaths { paths[$0]! }
-            try FileIO.write(Data(try ExportFile.yaml(export).utf8), to: file)
+            switch format {
+            case .yaml: try FileIO.write(Data(try ExportFile.yaml(export).utf8), to: file)
+            case .sqlite: try ExportDatabase.write(export, to: file)
+            }
         } catch {
             for url in placed { try? FileManager.default.removeItem(at: url) }
             throw error
@@ -118,7 +136,8 @@ extension Butler {
             groups[key]!.files.append(
                 .init(
                     ids: [ref.id], dataIds: [Dictionary(uniqueKeysWithValues: ref.dataId.required.map { ($0.name, $0.value) })],
-                    path: single?.path ?? "", formatter: single.map { FormatterNames.theirs($0.formatter) }))
+                    path: single?.path ?? "", formatter: single.map { FormatterNames.theirs($0.formatter) }, size: single?.fileSize,
+                    checksum: single?.checksum))
         }
         export.datasets = order.map { groups[$0]! }
         // Made datasets belong to no TAGGED or CALIBRATION collection here.

@@ -16,8 +16,10 @@ public struct ImportSummary: Sendable, Equatable {
 
 extension Butler {
     /// Imports an export directory: daf_butler's `export.yaml` (its own `butler export`'s, or
-    /// ``export(to:collections:where:datasetTypes:transfer:exportFile:)``'s) and the artifacts
-    /// beside it, keeping every dataset ID.
+    /// ``export(to:collections:where:datasetTypes:transfer:format:exportFile:)``'s) or the
+    /// SQLite form (``ExportDatabase``, told apart by its contents), and the artifacts beside
+    /// it, keeping every dataset ID. Artifacts the SQLite form lists with a size and checksum
+    /// are checked by size and not read again.
     ///
     /// All or nothing: dimension records, collections, dataset types, datasets, artifacts and
     /// memberships go in one registry transaction, and a failure leaves the repository as it
@@ -25,7 +27,8 @@ extension Butler {
     /// same ID, type, data ID and run is skipped, dimension records already present are kept.
     /// - Parameters:
     ///   - directory: The export directory; artifact paths in the file are relative to it.
-    ///   - exportFile: The export file (default `directory/export.yaml`).
+    ///   - exportFile: The export file (default `directory/export.yaml`, or
+    ///     `directory/export.sqlite3` when there is no `export.yaml`).
     ///   - transfer: How artifacts come in (`copy`, `move`, `symlink`, `hardlink`, `direct`).
     /// - Throws: ``ButlerError/Code/invalidParameter`` naming the file and line for a malformed
     ///   file; ``ButlerError/Code/conflict`` naming the dataset for an ID taken by a different
@@ -33,12 +36,21 @@ extension Butler {
     @discardableResult
     public func `import`(from directory: URL, exportFile: URL? = nil, transfer: TransferMode = .copy) async throws -> ImportSummary {
         try requireWriteable("import from \(directory.path)")
-        let file = exportFile ?? directory.appendingPathComponent("export.yaml")
-        let text: String
-        do { text = try String(contentsOf: file, encoding: .utf8) } catch {
-            throw ButlerError(.invalidParameter, "cannot read the export file \(file.path)", cause: error)
+        let file =
+            exportFile
+            ?? ExportFormat.allCases.lazy.map { directory.appendingPathComponent($0.defaultFileName) }.first {
+                FileManager.default.fileExists(atPath: $0.path)
+            } ?? directory.appendingPathComponent(ExportFormat.yaml.defaultFileName)
+        let export: RepositoryExport
+        if ExportDatabase.isDatabase(file) {
+            export = try ExportDatabase.read(file, universe: universe)
+        } else {
+            let text: String
+            do { text = try String(contentsOf: file, encoding: .utf8) } catch {
+                throw ButlerError(.invalidParameter, "cannot read the export file \(file.path)", cause: error)
+            }
+            export = try ExportFile.read(text, source: file.path)
         }
-        let export = try ExportFile.read(text, source: file.path)
         guard export.universeNamespace == "daf_butler", export.universeVersion == 8 else {
             throw ButlerError(
                 .invalidParameter,
@@ -51,15 +63,18 @@ extension Butler {
     /// Registers what `export` lists, its artifacts found under `directory` (or at their
     /// absolute paths), in one transaction; `source` names the file or repository in messages.
     /// Datasets with an entry in `values` are written from it instead of from a file (a
-    /// subset's disassembled datasets and standalone components).
+    /// subset's disassembled datasets and standalone components). Progress is reported as
+    /// `operation`, a dataset at a time.
     func importContents(
-        _ export: RepositoryExport, directory: URL, source: String, transfer: TransferMode, values: [UUID: any Sendable] = [:]
+        _ export: RepositoryExport, directory: URL, source: String, transfer: TransferMode, values: [UUID: any Sendable] = [:],
+        operation: String = "import"
     ) async throws -> ImportSummary {
         let plan = try ImportPlan(export, universe: universe, formatters: formatters, directory: directory, source: source, values: values)
+        let progress = ProgressCounter(operation, total: plan.datasets.count)
         let registry = self.registry
         let writeResult: (ImportSummary, [any DatastoreWrite])
         do {
-            writeResult = try await importTransaction(export, plan, source: source, transfer: transfer)
+            writeResult = try await importTransaction(export, plan, source: source, transfer: transfer, progress: progress)
         } catch {
             // The registry caches what it registers as it goes; what the rolled-back
             // transaction registered is gone again.
@@ -77,7 +92,7 @@ extension Butler {
     /// The import's one registry transaction: records, collections, types, datasets with
     /// their staged artifacts, memberships. Returns the writes to finish once it committed.
     private func importTransaction(
-        _ export: RepositoryExport, _ plan: ImportPlan, source: String, transfer: TransferMode
+        _ export: RepositoryExport, _ plan: ImportPlan, source: String, transfer: TransferMode, progress: ProgressCounter
     ) async throws -> (ImportSummary, [any DatastoreWrite]) {
         let registry = self.registry
         let datastore = self.datastore
@@ -113,6 +128,7 @@ extension Butler {
                 var fresh: [(DatasetRef, DatasetTypeRecord, any DatastoreWrite)] = []
                 var present = 0
                 for dataset in plan.datasets {
+                    defer { progress.advance() }
                     let typeRecord = typeRecords[dataset.ref.datasetType.name]!
                     let expanded = try registry.expand(session, dataset.ref.dataId, context: "data ID of \(dataset.ref.id) in \(source)")
                     let ref = DatasetRef(id: dataset.ref.id, datasetType: typeRecord.datasetType, dataId: expanded, run: dataset.ref.run)
@@ -129,8 +145,8 @@ extension Butler {
                     }
                     let write: any DatastoreWrite
                     switch dataset.content {
-                    case .file(let artifact, let formatter):
-                        write = try datastore.prepareIngest(artifact, for: ref, formatter: formatter, transfer: transfer)
+                    case .file(let artifact, let formatter, let known):
+                        write = try datastore.prepareIngest(artifact, for: ref, formatter: formatter, transfer: transfer, known: known)
                     case .value(let value):
                         write = try datastore.prepare(
                             value, for: ref, storageClass: try storageClasses.storageClass(named: ref.datasetType.storageClassName))
@@ -139,6 +155,9 @@ extension Butler {
                     fresh.append((ref, typeRecord, write))
                 }
                 try datastore.makeDurable(writes)
+                // In ID order, the rows keyed by dataset ID go into their indexes in order
+                // rather than at random places (a bulk import's pages stay in cache).
+                fresh.sort { $0.0.id.isOrderedBefore($1.0.id) }
                 var byType: [String: [DatasetRef]] = [:]
                 for (ref, _, _) in fresh { byType[ref.datasetType.name, default: []].append(ref) }
                 for (name, refs) in byType.sorted(by: { $0.key < $1.key }) {
@@ -177,8 +196,9 @@ struct ImportPlan {
     struct Dataset {
         /// Where a dataset's bytes come from.
         enum Content {
-            /// A file and the formatter that reads it (the datastore's choice when nil).
-            case file(URL, formatter: String?)
+            /// A file and the formatter that reads it (the datastore's choice when nil), and
+            /// what the export recorded of it.
+            case file(URL, formatter: String?, known: KnownArtifact?)
             /// An in-memory value the datastore writes as it would a put.
             case value(any Sendable)
         }
@@ -219,6 +239,8 @@ struct ImportPlan {
         }
         var types: [String: DatasetType] = [:]
         var seen: [UUID: DatasetRef] = [:]
+        var formatterNames: [String: String] = [:]
+        let directoryPath = directory.path.hasSuffix("/") ? String(directory.path.dropLast()) : directory.path
         for group in export.datasets {
             let entry = group.datasetType
             let type: DatasetType
@@ -261,20 +283,26 @@ struct ImportPlan {
                     datasets.append(Dataset(ref: ref, content: .value(value)))
                     continue
                 }
-                let artifact = file.path.hasPrefix("/") ? URL(fileURLWithPath: file.path) : directory.appendingPathComponent(file.path)
-                guard FileManager.default.fileExists(atPath: artifact.path) else {
+                let artifact = URL(
+                    filePath: file.path.hasPrefix("/") ? file.path : directoryPath + "/" + file.path, directoryHint: .notDirectory)
+                let known = file.size.map { KnownArtifact(size: $0, checksum: file.checksum) }
+                // An artifact with a recorded size is looked at by the ingest (its size
+                // checked), once; others are looked for here, before any write.
+                guard known != nil || FileManager.default.fileExists(atPath: artifact.path) else {
                     throw ButlerError(
                         .missingArtifact,
                         "\(source): the artifact of dataset \(file.ids[0].uuidString.lowercased()) is missing: \(artifact.path)")
                 }
                 let formatter = try file.formatter.map { name -> String in
+                    if let known = formatterNames[name] { return known }
                     guard let ours = FormatterNames.ours(name, registry: formatters) else {
                         throw ButlerError(
                             .configuration, "\(source): \(file.path) was written by \(name), which this Butler has no formatter for")
                     }
+                    formatterNames[name] = ours
                     return ours
                 }
-                datasets.append(Dataset(ref: ref, content: .file(artifact, formatter: formatter)))
+                datasets.append(Dataset(ref: ref, content: .file(artifact, formatter: formatter, known: known)))
             }
         }
         addDerivedRecords(universe: universe)
@@ -293,6 +321,21 @@ struct ImportPlan {
             for dataset in datasets { if case .string(let text) = dataset.ref.dataId[name] { values.insert(text) } }
             guard !values.isEmpty else { continue }
             dimensions.append(.init(element: name, records: values.sorted().map { [key: .string($0)] }))
+        }
+    }
+}
+
+extension UUID {
+    /// Whether this ID sorts before `other` as their bytes do (as SQLite and PostgreSQL
+    /// order them in an index).
+    func isOrderedBefore(_ other: UUID) -> Bool {
+        withUnsafeBytes(of: uuid) { left in
+            withUnsafeBytes(of: other.uuid) { right in
+                let (a, b) = (left.loadUnaligned(as: UInt64.self).bigEndian, right.loadUnaligned(as: UInt64.self).bigEndian)
+                if a != b { return a < b }
+                return left.loadUnaligned(fromByteOffset: 8, as: UInt64.self).bigEndian
+                    < right.loadUnaligned(fromByteOffset: 8, as: UInt64.self).bigEndian
+            }
         }
     }
 }

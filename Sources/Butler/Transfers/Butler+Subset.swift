@@ -79,7 +79,8 @@ extension Butler {
                 var export = export
                 export.setPaths { paths[$0] ?? "" }
                 let imported = try await target.importContents(
-                    export, directory: URL(fileURLWithPath: "/"), source: "subset of \(root.path)", transfer: transfer, values: values)
+                    export, directory: URL(fileURLWithPath: "/"), source: "subset of \(root.path)", transfer: transfer, values: values,
+                    operation: "subset")
                 try await target.close()
                 return SubsetSummary(
                     datasets: contents.datasets.count, componentDatasets: contents.components.count,

@@ -44,7 +44,8 @@ extension Butler {
         for (ref, record) in datasets { paths[ref.id] = try source.localArtifactPath(ref, record, staging: staging) }
         export.setPaths { paths[$0]! }
         return try await importContents(
-            export, directory: URL(fileURLWithPath: "/"), source: "transfer from \(source.root.path)", transfer: transfer)
+            export, directory: URL(fileURLWithPath: "/"), source: "transfer from \(source.root.path)", transfer: transfer,
+            operation: "transfer")
     }
 
     /// Where a dataset's one artifact can be read as a local file: its own path on POSIX

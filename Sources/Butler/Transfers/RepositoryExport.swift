@@ -59,13 +59,20 @@ public struct RepositoryExport: Sendable, Equatable {
         /// The formatter that reads it, as daf_butler names it (a Python class path) or as
         /// this Butler does.
         public var formatter: String?
+        /// The artifact's size in bytes when exported (the SQLite form records it; daf_butler's
+        /// YAML does not).
+        public var size: Int64?
+        /// Its checksum when exported (`crc32c:<hex>`), if the SQLite form recorded one.
+        public var checksum: String?
 
         /// Describes one artifact.
-        public init(ids: [UUID], dataIds: [DataId], path: String, formatter: String?) {
+        public init(ids: [UUID], dataIds: [DataId], path: String, formatter: String?, size: Int64? = nil, checksum: String? = nil) {
             self.ids = ids
             self.dataIds = dataIds
             self.path = path
             self.formatter = formatter
+            self.size = size
+            self.checksum = checksum
         }
     }
 

@@ -104,7 +104,9 @@ struct RetrieveArtifacts: AsyncParsableCommand {
 
 struct Export: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Export datasets, their artifacts and the records they need, as daf_butler's export.yaml (its `butler import` reads it).")
+        abstract:
+            "Export datasets, their artifacts and the records they need, as daf_butler's export.yaml (its `butler import` reads it) or, for large exports, as export.sqlite3."
+    )
 
     @Argument(help: "The repository root.") var repo: String
     @Argument(help: "The directory to write (the export file and the artifacts).") var directory: String
@@ -113,31 +115,45 @@ struct Export: AsyncParsableCommand {
     @OptionGroup var collections: CollectionOptions
     @Option(name: .long, help: "A where-expression the datasets' data IDs must match.") var `where`: String?
     @Option(name: .long, help: "How artifacts are placed: copy, symlink or hardlink.") var transfer = "copy"
-    @Option(name: .customLong("export-file"), help: "The export file's name in the directory.") var exportFile = "export.yaml"
+    @Option(
+        name: .long,
+        help: "yaml (daf_butler's format 1.0.2) or sqlite (large exports: artifact sizes and checksums, fast to import).")
+    var format = "yaml"
+    @Option(name: .customLong("export-file"), help: "The export file's name in the directory (default: export.yaml or export.sqlite3).")
+    var exportFile: String?
 
     func run() async throws {
         guard let mode = ExportTransfer(rawValue: transfer) else {
             throw ValidationError(
                 "unknown transfer '\(transfer)'; use one of \(ExportTransfer.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        guard let form = ExportFormat(rawValue: format) else {
+            throw ValidationError("unknown format '\(format)'; use one of \(ExportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let fileName = exportFile ?? form.defaultFileName
         let export = try await withButler(repo, writeable: false) { butler in
             try await butler.export(
                 to: URL(fileURLWithPath: directory), collections: collections.list.isEmpty ? ["*"] : collections.list, where: `where`,
-                datasetTypes: splitCommas(datasetTypes), transfer: mode, exportFile: exportFile)
+                datasetTypes: splitCommas(datasetTypes), transfer: mode, format: form, exportFile: fileName)
         }
         print(
-            "Exported \(export.datasetCount) dataset(s), \(export.dimensions.reduce(0) { $0 + $1.records.count }) dimension record(s) and \(export.collections.count) collection(s) to \(directory)/\(exportFile)"
+            "Exported \(export.datasetCount) dataset(s), \(export.dimensions.reduce(0) { $0 + $1.records.count }) dimension record(s) and \(export.collections.count) collection(s) to \(directory)/\(fileName)"
         )
     }
 }
 
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Import an export directory (daf_butler's export.yaml and its artifacts), keeping dataset IDs; all or nothing.")
+        abstract:
+            "Import an export directory (daf_butler's export.yaml, or export.sqlite3, and its artifacts), keeping dataset IDs; all or nothing."
+    )
 
     @Argument(help: "The repository root.") var repo: String
     @Argument(help: "The export directory (artifact paths are relative to it).") var directory: String
-    @Option(name: .customLong("export-file"), help: "The export file (default: DIRECTORY/export.yaml).") var exportFile: String?
+    @Option(
+        name: .customLong("export-file"),
+        help: "The export file, YAML or SQLite (default: DIRECTORY/export.yaml, else DIRECTORY/export.sqlite3).")
+    var exportFile: String?
     @Option(name: .long, help: "copy, move, symlink, hardlink or direct (auto: copy).") var transfer = "copy"
 
     func run() async throws {

@@ -104,12 +104,14 @@ package struct ChainedDatastore: Datastore {
         try prepareEach(try accepting(ref.datasetType)) { _, member in try member.prepare(value, for: ref, storageClass: storageClass) }
     }
 
-    package func prepareIngest(_ file: URL, for ref: DatasetRef, formatter: String?, transfer: TransferMode) throws -> any DatastoreWrite {
+    package func prepareIngest(
+        _ file: URL, for ref: DatasetRef, formatter: String?, transfer: TransferMode, known: KnownArtifact?
+    ) throws -> any DatastoreWrite {
         let chosen = try accepting(ref.datasetType)
         // A move into several members copies into all but the last, which moves.
         return try prepareEach(chosen) { index, member in
             let mode = transfer == .move && index < chosen.count - 1 ? .copy : transfer
-            return try member.prepareIngest(file, for: ref, formatter: formatter, transfer: mode)
+            return try member.prepareIngest(file, for: ref, formatter: formatter, transfer: mode, known: known)
         }
     }
 
@@ -241,12 +243,13 @@ package struct ChainedDatastore: Datastore {
     /// repair finds the member again.
     private static func qualified(_ member: FileDatastore, _ path: String) -> String { member.storage.location + "/" + path }
 
-    package func verify(_ inputs: VerificationInputs, checksums: Bool, excluding repositoryFiles: Set<String>) throws -> VerificationReport
-    {
+    package func verify(
+        _ inputs: VerificationInputs, checksums: Bool, excluding repositoryFiles: Set<String>, progress: ProgressCounter?
+    ) throws -> VerificationReport {
         var report = VerificationReport()
         for member in members {
             guard let mine = inputs.members[member.datastore.name] else { continue }
-            let part = try member.datastore.verify(mine, checksums: checksums, excluding: repositoryFiles)
+            let part = try member.datastore.verify(mine, checksums: checksums, excluding: repositoryFiles, progress: progress)
             report.checked += part.checked
             report.missing += part.missing.map {
                 .init(datasetId: $0.datasetId, path: Self.qualified(member.datastore, $0.path), reason: $0.reason)
@@ -280,7 +283,9 @@ package struct ChainedDatastore: Datastore {
         for member in members { try member.datastore.trash(session, datasetIds: datasetIds) }
     }
 
-    package func emptyTrash(_ session: any SQLSession) throws -> [String] {
-        try members.flatMap { member in try member.datastore.emptyTrash(session).map { Self.qualified(member.datastore, $0) } }
+    package func emptyTrash(_ session: any SQLSession, progress: ProgressCounter?) throws -> [String] {
+        try members.flatMap { member in
+            try member.datastore.emptyTrash(session, progress: progress).map { Self.qualified(member.datastore, $0) }
+        }
     }
 }

@@ -20,10 +20,12 @@ extension FileDatastore {
         }
     }
 
-    package func emptyTrash(_ session: any SQLSession) throws -> [String] {
+    package func emptyTrash(_ session: any SQLSession, progress: ProgressCounter?) throws -> [String] {
         var removed: [String] = []
         let paths = try session.query("SELECT path FROM \(Self.trashTable) WHERE datastore_name = ? ORDER BY path", [.text(name)])
+        progress?.addToTotal(paths.count)
         for row in paths {
+            defer { progress?.advance() }
             guard let path = row[0].string else { continue }
             // A put publishing at this path, or sharing it, holds the same lock: it either
             // committed its record first (seen below, so the file stays) or waits until the

@@ -20,11 +20,15 @@ extension FileDatastore {
         return VerificationInputs(records: records, trashed: Set(trashed))
     }
 
-    package func verify(_ inputs: VerificationInputs, checksums: Bool, excluding repositoryFiles: Set<String>) throws -> VerificationReport
-    {
+    package func verify(
+        _ inputs: VerificationInputs, checksums: Bool, excluding repositoryFiles: Set<String>, progress: ProgressCounter?
+    ) throws -> VerificationReport {
         var report = VerificationReport()
         var checkedPaths = Set<String>()
-        for record in inputs.records.sorted(by: { $0.path < $1.path }) where checkedPaths.insert(record.path).inserted {
+        progress?.addToTotal(inputs.records.count)
+        for record in inputs.records.sorted(by: { $0.path < $1.path }) {
+            progress?.advance()
+            guard checkedPaths.insert(record.path).inserted else { continue }
             report.checked += 1
             func problem(_ reason: String) -> VerificationReport.Problem {
                 VerificationReport.Problem(datasetId: record.datasetId, path: record.path, reason: reason)

@@ -47,7 +47,11 @@ final class SQLiteDatabase: SQLDatabase {
         // WAL with synchronous=NORMAL: a commit survives a process crash; the WAL is synced
         // at checkpoints. Artifacts are fsynced before the row that names them commits.
         configuration.prepareDatabase { db in
-            if !db.configuration.readonly { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+            if !db.configuration.readonly {
+                // The writer's page cache holds a bulk import's indexes (SQLite's default is
+                // 2 MiB, which 10⁵ datasets' rows outgrow); it is only used as it fills.
+                try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536")
+            }
         }
         self.path = path
         do {

@@ -343,6 +343,17 @@ package final class LocalStorage: ArtifactStorage {
         return Int64(info.st_size)
     }
 
+    package func regularFileSize(of path: String) throws -> Int64? {
+        let file = try resolve(path)
+        var info = stat()
+        guard stat(file, &info) == 0 else {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw failure("stat", file)
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw ButlerError(.storageFailure, "\(file) is not a regular file") }
+        return Int64(info.st_size)
+    }
+
     package func isRegularFile(_ path: String) throws -> Bool {
         let file = try resolve(path)
         var info = stat()
