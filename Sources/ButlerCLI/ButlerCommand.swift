@@ -13,7 +13,9 @@ struct ButlerCommand: AsyncParsableCommand {
         discussion: """
             Global options, before or after the subcommand (as daf_butler's): --log-level [COMPONENT=]LEVEL (DEBUG, INFO, \
             WARNING, ERROR, CRITICAL; repeatable; COMPONENT is a logger label such as butler.storage), --long-log (times, \
-            sources and metadata), --log-file FILE (also write the log there). Logs go to standard error. Shell completion: \
+            sources and metadata), --log-file FILE (also write the log there), --progress/--no-progress (progress bars for \
+            ingest, import, export, transfer, subset, verify and removal; default: on when standard error is a terminal). \
+            Logs and progress go to standard error. Shell completion: \
             butler --generate-completion-script bash|zsh|fish.
             """,
         subcommands: [
@@ -38,19 +40,20 @@ struct ButlerCommand: AsyncParsableCommand {
     static func main() async {
         let arguments: [String]
         let command: any ParsableCommand
+        let display: ProgressDisplay?
         do {
             let globals: GlobalOptions
             (globals, arguments) = try GlobalOptions.extract(Array(CommandLine.arguments.dropFirst()))
             try globals.bootstrap()
+            display = globals.progressDisplay()
             command = try parseAsRoot(arguments)
         } catch { exit(withError: error) }
         do {
-            var runnable = command
-            if var asynchronous = runnable as? any AsyncParsableCommand {
-                try await asynchronous.run()
-            } else {
-                try runnable.run()
-            }
+            defer { display?.finish() }
+            var handler: (@Sendable (ProgressReport) -> Void)?
+            if let display { handler = { report in display.update(report) } }
+            let parsed = ParsedCommand(command: command)
+            try await ButlerProgress.$handler.withValue(handler) { try await parsed.run() }
         } catch {
             guard arguments.contains("--json"), !(error is ValidationError), !(error is CleanExit), !(error is ExitCode) else {
                 exit(withError: error)
@@ -78,5 +81,20 @@ struct ButlerCommand: AsyncParsableCommand {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = (try? encoder.encode(JSONValue.object(["error": .object(object)]))) ?? Data()
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// The parsed command, run once inside the progress handler's scope: it goes from `main` into
+/// that closure and nowhere else, so no two tasks ever touch it.
+private struct ParsedCommand: @unchecked Sendable {
+    let command: any ParsableCommand
+
+    func run() async throws {
+        var runnable = command
+        if var asynchronous = runnable as? any AsyncParsableCommand {
+            try await asynchronous.run()
+        } else {
+            try runnable.run()
+        }
     }
 }

@@ -240,11 +240,14 @@ struct CLITests {
         #expect(
             exportedDatabase.status == 0 && exportedDatabase.stdout.contains("export.sqlite3"),
             "\(exportedDatabase.stdout) \(exportedDatabase.stderr)")
-        let fromDatabase = try butler("import", copy, database, "--transfer", "copy")
+        let fromDatabase = try butler("--progress", "import", copy, database, "--transfer", "copy")
+        // Not a terminal: a line per tenth, the last at 4/4.
+        #expect(fromDatabase.stderr.contains("import [") && fromDatabase.stderr.contains("] 4/4 100%"), "\(fromDatabase.stderr)")
+        let quiet = try butler("--no-progress", "verify", copy)
+        #expect(quiet.status == 0 && !quiet.stderr.contains("verify ["), "\(quiet.stderr)")
         #expect(
             fromDatabase.status == 0 && fromDatabase.stdout.contains("Imported 4 dataset(s)"),
             "\(fromDatabase.stdout) \(fromDatabase.stderr)")
-        #expect(try butler("verify", copy).status == 0)
         let badFormat = try butler("export", repo, database + "2", "--format", "xml")
         #expect(badFormat.status == 64 && badFormat.stderr.contains("xml"))
 

@@ -2,6 +2,7 @@ import ButlerTestSupport
 import Composites
 import Foundation
 import Sky
+import Synchronization
 import Testing
 
 @testable import Butler
@@ -252,7 +253,16 @@ struct ExportImportTests {
         var changed = original
         changed[changed.count - 2] = changed[changed.count - 2] == 0x20 ? 0x21 : 0x20
         try changed.write(to: artifact)
-        #expect(try await dest.import(from: directory, transfer: .direct).imported == 6)
+        // Progress is reported to the handler bound for the task, a dataset at a time.
+        let reports = Mutex<[ProgressReport]>([])
+        try await ButlerProgress.$handler.withValue({ report in reports.withLock { $0.append(report) } }) {
+            #expect(try await dest.import(from: directory, transfer: .direct).imported == 6)
+            _ = try await dest.verify()
+        }
+        let seen = reports.withLock { $0 }
+        #expect(seen.filter { $0.operation == "import" }.map(\.completed) == Array(1...6), "\(seen)")
+        #expect(seen.last { $0.operation == "import" }?.total == 6)
+        #expect(seen.last { $0.operation == "verify" }.map { $0.completed == $0.total && $0.completed == 6 } == true, "\(seen)")
         let report = try await dest.verify()
         #expect(report.corrupt.count == 1 && report.checked == 6, "\(report)")
         try original.write(to: artifact)

@@ -4,7 +4,7 @@ import Logging
 import Synchronization
 
 /// daf_butler's global options — `--log-level [COMPONENT=]LEVEL` (repeatable), `--long-log`,
-/// `--log-file FILE` — taken out of the command line wherever they stand (daf_butler puts them
+/// `--log-file FILE`, `--progress`/`--no-progress` — taken out of the command line wherever they stand (daf_butler puts them
 /// before the subcommand: `butler --log-level DEBUG query-datasets …`), then used to set up
 /// logging. Messages go to standard error (never into a command's output, which may be JSON)
 /// and, with `--log-file`, to that file too.
@@ -13,6 +13,9 @@ struct GlobalOptions {
     var levels: [String: Logger.Level] = ["": .warning]
     var longLog = false
     var logFile: String?
+    /// Progress bars: on (`--progress`), off (`--no-progress`), or on when standard error is a
+    /// terminal (nil; daf_butler's default is off, but a bar on a terminal costs nothing).
+    var progress: Bool?
 
     /// The options, and the arguments without them.
     /// - Throws: ``ValidationError`` for a level that is not one, or an option without its value.
@@ -46,6 +49,8 @@ struct GlobalOptions {
                 options.levels[component.hasPrefix("lsst") ? "" : component] = level
             } else if argument == "--long-log" {
                 options.longLog = true
+            } else if argument == "--progress" || argument == "--no-progress" {
+                options.progress = argument == "--progress"
             } else if argument == "--log-file" || argument.hasPrefix("--log-file=") {
                 options.logFile = try value("--log-file")
             } else {
@@ -67,6 +72,13 @@ struct GlobalOptions {
         case "CRITICAL", "FATAL": .critical
         default: nil
         }
+    }
+
+    /// The progress display the options ask for, if any.
+    func progressDisplay() -> ProgressDisplay? {
+        let terminal = isatty(STDERR_FILENO) == 1
+        guard progress ?? terminal else { return nil }
+        return ProgressDisplay(isTerminal: terminal)
     }
 
     /// Sends the process's logging where the options say.
