@@ -255,7 +255,8 @@ struct ExportImportTests {
         try changed.write(to: artifact)
         // Progress is reported to the handler bound for the task, a dataset at a time.
         let reports = Mutex<[ProgressReport]>([])
-        try await ButlerProgress.$handler.withValue({ report in reports.withLock { $0.append(report) } }) {
+        let record: @Sendable (ProgressReport) -> Void = { report in reports.withLock { $0.append(report) } }
+        try await ButlerProgress.$handler.withValue(record) {
             #expect(try await dest.import(from: directory, transfer: .direct).imported == 6)
             _ = try await dest.verify()
         }
