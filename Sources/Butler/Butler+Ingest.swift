@@ -51,7 +51,7 @@ extension Butler {
             for (_, _, write) in staged { write.abandon() }
             throw error
         }
-        try await commit(staged)
+        try await commit(staged, replacing: ifExists == .replace)
         let refs = staged.map(\.0)
         if let type = refs.first?.datasetType, !type.fields.isEmpty {
             do { try await indexFields(of: refs) } catch {

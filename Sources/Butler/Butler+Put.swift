@@ -14,6 +14,8 @@ extension Butler {
     ///   - dataId: Values for the type's required dimensions (implied ones are looked up).
     ///   - run: The RUN collection (created if missing); the Butler's default run if nil.
     ///   - idGenerationMode: How the dataset ID is chosen.
+    ///   - ifExists: What to do when the run holds a dataset of the type and data ID: refuse,
+    ///     keep it when identical, or replace it (``ExistingDatasetPolicy``).
     /// - Throws: ``ButlerError/Code/conflict`` naming the existing dataset.
     @discardableResult
     public func put<T: Sendable>(
@@ -38,7 +40,8 @@ extension Butler {
         }
         do {
             try await commit(
-                [(ref, typeRecord, write)], fieldValues: fields.map { [ref.id: $0] } ?? [:], regionUpdates: regionUpdate.map { [$0] } ?? [])
+                [(ref, typeRecord, write)], fieldValues: fields.map { [ref.id: $0] } ?? [:], regionUpdates: regionUpdate.map { [$0] } ?? [],
+                replacing: ifExists == .replace)
         } catch let error as ButlerError where ifExists == .skipIdentical && error.code == .conflict {
             // Another writer put it between the look-up and the commit.
             guard let existing = try await existingDataset(like: ref, typeRecord) else { throw error }
@@ -171,14 +174,36 @@ extension Butler {
     /// synced before the transaction, and the names published inside it are synced before it
     /// commits.
     /// Declared field values go in the same transaction (``fieldValues`` by dataset ID).
+    ///
+    /// When `replacing`, datasets of the items' types and data IDs already in their runs are
+    /// removed first, in a transaction of their own, and their files deleted — with the new
+    /// artifacts already staged, so that a value that cannot be written never costs the old
+    /// dataset. Not one transaction: the new artifact usually goes to the old one's path, and
+    /// publishing over a file whose record a failed transaction would bring back could leave
+    /// that record naming the new bytes.
     func commit(
         _ items: [(DatasetRef, DatasetTypeRecord, any DatastoreWrite)], fieldValues: [UUID: [String: JSONValue]] = [:],
-        regionUpdates: [DetectorRegionUpdate] = []
+        regionUpdates: [DetectorRegionUpdate] = [], replacing: Bool = false
     ) async throws {
         let registry = self.registry
         let datastore = self.datastore
         let writes = items.map(\.2)
         do {
+            if replacing {
+                let removed = try await registry.database.write { session in
+                    var removed: [UUID] = []
+                    for (ref, typeRecord, _) in items {
+                        guard let run = try registry.findCollection(session, named: ref.run),
+                            let old = try registry.find(session, typeRecord, ref.dataId, in: [run])
+                        else { continue }
+                        removed.append(old.id)
+                    }
+                    try datastore.trash(session, datasetIds: removed)
+                    try registry.deleteDatasets(session, ids: removed)
+                    return removed
+                }
+                if !removed.isEmpty { try await emptyTrash() }
+            }
             try datastore.makeDurable(writes)
             try await registry.database.write { session in
                 for (ref, typeRecord, write) in items {

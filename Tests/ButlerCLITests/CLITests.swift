@@ -144,6 +144,11 @@ struct CLITests {
         #expect(try butler(rerun).status == 1)
         let skipped = try butler(rerun + ["--skip-existing"])
         #expect(skipped.status == 0 && skipped.stdout.contains("Ingested 8 file(s)"), "\(skipped.stdout) \(skipped.stderr)")
+        // --replace (--clobber) writes them again in place; it and --skip-existing exclude each other.
+        let replaced = try butler(rerun + ["--clobber"])
+        #expect(replaced.status == 0 && replaced.stdout.contains("Ingested 8 file(s)"), "\(replaced.stdout) \(replaced.stderr)")
+        let both = try butler(rerun + ["--replace", "--skip-existing"])
+        #expect(both.status == 64 && both.stderr.contains("exclude each other"), "\(both.stderr)")
 
         let all = try json(butler("query-datasets", repo, "plot", "--collections", "HSC/plots", "--json").stdout)
         #expect(all.count == 8)

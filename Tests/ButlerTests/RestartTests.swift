@@ -78,4 +78,47 @@ struct RestartTests {
         #expect("\(String(describing: changed))".contains("plot2.png") && "\(String(describing: changed))".contains("different contents"))
         try await butler.close()
     }
+
+    @Test(
+        "replace removes the run's dataset of the type and data ID and writes the new one; its file and memberships go",
+        arguments: Backend.available)
+    func replace(backend: Backend) async throws {
+        let (butler, directory) = try await Self.repository(backend)
+        let dataId: DataId = ["instrument": "HSC", "visit": 1]
+        let old = try await butler.put(["value": 1] as [String: JSONValue], "config", dataId: [:])
+        try await butler.associate("tagged", [old])
+        let oldFiles = try await butler.artifactURLs(old)
+        let new = try await butler.put(["value": 2] as [String: JSONValue], "config", dataId: [:], ifExists: .replace)
+        #expect(new.id != old.id)
+        #expect(try await butler.get("config", dataId: [:], collections: ["run/a"], as: [String: JSONValue].self) == ["value": 2])
+        #expect(try await butler.queryDatasets(["config"], collections: ["run/a"]).map(\.id) == [new.id])
+        #expect(try await butler.queryDatasets(["config"], collections: ["tagged"]).isEmpty)
+        #expect(try await butler.dataset(id: old.id) == nil)
+        // The new artifact took the old path (the template has no ID): the file holds the new bytes.
+        #expect(try await butler.artifactURLs(new) == oldFiles)
+        #expect(try await butler.verify().isClean)
+
+        // A value that cannot be written costs nothing: the old dataset stays.
+        await #expect(throws: ButlerError.self) {
+            try await butler.put(NotStorable(), "config", dataId: [:], ifExists: .replace)
+        }
+        #expect(try await butler.queryDatasets(["config"], collections: ["run/a"]).map(\.id) == [new.id])
+
+        // Ingest: files of the same data IDs replace the datasets, deterministic IDs kept.
+        let url = directory.url.appendingPathComponent("plot.png")
+        try Data("first".utf8).write(to: url)
+        let first = try await butler.ingest(
+            [FileToIngest(url: url, dataId: dataId)], datasetType: "plot", run: "run/a", idGenerationMode: .dataIdTypeRun)
+        try Data("second, longer".utf8).write(to: url)
+        let second = try await butler.ingest(
+            [FileToIngest(url: url, dataId: dataId)], datasetType: "plot", run: "run/a", idGenerationMode: .dataIdTypeRun,
+            ifExists: .replace)
+        #expect(first.map(\.id) == second.map(\.id))
+        #expect(try await butler.get("plot", dataId: dataId, collections: ["run/a"], as: Data.self) == Data("second, longer".utf8))
+        #expect(try await butler.verify().isClean)
+        try await butler.close()
+    }
 }
+
+/// A value no formatter writes.
+private struct NotStorable: Sendable {}

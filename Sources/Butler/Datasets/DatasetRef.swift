@@ -96,4 +96,11 @@ public enum ExistingDatasetPolicy: String, Sendable, CaseIterable {
     /// checksum) and return it; refuse, naming both checksums, when they differ
     /// (`--skip-existing`, ``Butler/putOrCompare(_:_:dataId:run:)``).
     case skipIdentical = "skip-identical"
+    /// Replace it (`--replace`, pipetask's `--clobber-outputs`): once the new artifact is
+    /// written (staged), the dataset of the type and data ID in the run is removed — registry
+    /// rows, memberships, artifacts — and the new one registered. Two transactions: a reader
+    /// between them finds neither, and a failure of the second leaves the old dataset removed
+    /// (run the put or ingest again). The new dataset gets its own ID (the same one when IDs
+    /// are derived from the data ID and run).
+    case replace
 }

@@ -122,12 +122,7 @@ struct Put: AsyncParsableCommand {
     @Option(name: .customLong("data-id"), parsing: .singleValue, help: "A dimension value KEY=VALUE (repeatable, comma-separated).")
     var dataIds: [String] = []
     @Option(name: .long, help: "The RUN collection to put into.") var run: String
-    @Flag(
-        name: .customLong("skip-existing"),
-        help:
-            "Write once or compare: if the run holds this dataset with the same bytes, keep it; with other bytes, fail naming both checksums."
-    )
-    var skipExisting = false
+    @OptionGroup var existing: ExistingDatasetOptions
 
     func run() async throws {
         let ref = try await withButler(repo) { butler in
@@ -136,7 +131,7 @@ struct Put: AsyncParsableCommand {
             let formatter = try butler.formatters.formatter(forExtension: URL(fileURLWithPath: file).pathExtension)
             let value = try formatter.read(from: URL(fileURLWithPath: file), storageClass: storageClass, parameters: [:])
             return try await butler.put(
-                value, datasetType, dataId: try parseDataId(dataIds), run: run, ifExists: skipExisting ? .skipIdentical : .fail)
+                value, datasetType, dataId: try parseDataId(dataIds), run: run, ifExists: try existing.policy())
         }
         print("Put \(ref)")
     }

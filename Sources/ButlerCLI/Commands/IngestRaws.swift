@@ -58,10 +58,7 @@ struct IngestRaws: AsyncParsableCommand {
     @Argument(help: "Raw FITS files.") var files: [String]
     @Option(name: .long, help: "RUN collection (default: <instrument>/raw/all).") var run: String?
     @Option(name: .long, help: "copy, move, symlink, hardlink or direct.") var transfer = "copy"
-    @Flag(
-        name: .customLong("skip-existing"),
-        help: "Skip raws already ingested with the same bytes (a re-run); a changed file is still an error.")
-    var skipExisting = false
+    @OptionGroup var existing: ExistingDatasetOptions
     @Option(
         name: .customLong("header-map"),
         help:
@@ -76,7 +73,7 @@ struct IngestRaws: AsyncParsableCommand {
             mapping = try YAMLSupport.decode(RawHeaderMapping.self, from: String(contentsOfFile: headerMap, encoding: .utf8))
         }
         let (count, runs) = try await withButler(repo) { butler in
-            try await Self.ingest(files, into: butler, mapping: mapping, run: run, transfer: mode, skipExisting: skipExisting)
+            try await Self.ingest(files, into: butler, mapping: mapping, run: run, transfer: mode, ifExists: try existing.policy())
         }
         print("Ingested \(count) raw file(s) into \(runs.joined(separator: ", "))")
     }
@@ -84,7 +81,8 @@ struct IngestRaws: AsyncParsableCommand {
     /// Reads each file's header, inserts the dimension records it implies (existing ones are
     /// kept) and ingests the files as `raw` datasets. Returns the count and the runs used.
     static func ingest(
-        _ files: [String], into butler: Butler, mapping: RawHeaderMapping, run: String?, transfer: TransferMode, skipExisting: Bool = false
+        _ files: [String], into butler: Butler, mapping: RawHeaderMapping, run: String?, transfer: TransferMode,
+        ifExists: ExistingDatasetPolicy = .fail
     ) async throws -> (Int, [String]) {
         var byRun: [String: [FileToIngest]] = [:]
         var records: [String: [String: [String: JSONValue]]] = [:]
@@ -170,7 +168,7 @@ struct IngestRaws: AsyncParsableCommand {
         for (run, files) in byRun.sorted(by: { $0.key < $1.key }) {
             total += try await butler.ingest(
                 files, datasetType: "raw", run: run, transfer: transfer, idGenerationMode: .dataIdTypeRun,
-                ifExists: skipExisting ? .skipIdentical : .fail
+                ifExists: ifExists
             )
             .count
         }

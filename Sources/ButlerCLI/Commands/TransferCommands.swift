@@ -18,10 +18,7 @@ struct IngestFiles: AsyncParsableCommand {
     @Option(name: .customLong("id-generation-mode"), help: "unique, dataid_type or dataid_type_run.") var idGenerationMode = "unique"
     @Option(name: .long, help: "Prefix for relative paths in the table (default: the table's directory).") var prefix: String?
     @Option(name: .long, help: "copy, move, symlink, hardlink or direct.") var transfer = "copy"
-    @Flag(
-        name: .customLong("skip-existing"),
-        help: "Skip files already ingested with the same bytes (a re-run); a changed file is still an error.")
-    var skipExisting = false
+    @OptionGroup var existing: ExistingDatasetOptions
 
     func run() async throws {
         guard let mode = TransferMode(rawValue: transfer) else {
@@ -69,7 +66,7 @@ struct IngestFiles: AsyncParsableCommand {
         let refs = try await withButler(repo) { butler in
             try await butler.ingest(
                 files, datasetType: datasetType, run: run, transfer: mode, idGenerationMode: idMode, formatter: formatter,
-                ifExists: skipExisting ? .skipIdentical : .fail)
+                ifExists: try existing.policy())
         }
         print("Ingested \(refs.count) file(s) into \(run)")
     }

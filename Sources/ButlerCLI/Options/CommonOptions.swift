@@ -128,3 +128,24 @@ func withButler<T>(
         throw error
     }
 }
+
+/// What a put or an ingest does about a dataset its run already holds: `--skip-existing`
+/// (keep it when its bytes are the same; a re-run) or `--replace` (pipetask's
+/// `--clobber-outputs`: write the new one in its place); neither refuses.
+struct ExistingDatasetOptions: ParsableArguments {
+    @Flag(
+        name: .customLong("skip-existing"),
+        help: "Keep a dataset the run already holds when its bytes are the same (a re-run); other bytes are an error naming both checksums."
+    )
+    var skipExisting = false
+    @Flag(
+        name: [.customLong("replace"), .customLong("clobber")],
+        help: "Replace a dataset of the same type and data ID the run already holds (its artifacts deleted).")
+    var replace = false
+
+    /// The policy the flags ask for.
+    func policy() throws -> ExistingDatasetPolicy {
+        if skipExisting && replace { throw ValidationError("--skip-existing and --replace exclude each other") }
+        return replace ? .replace : skipExisting ? .skipIdentical : .fail
+    }
+}
