@@ -3,7 +3,8 @@ import Synchronization
 /// How far a long operation (an import, export, transfer, ingest, verify or removal) has got:
 /// what the `butler` command draws its progress bars from.
 public struct ProgressReport: Sendable, Equatable {
-    /// The operation: `import`, `export`, `transfer`, `subset`, `ingest`, `verify` or `remove`.
+    /// The operation: `import`, `export`, `transfer`, `subset`, `ingest`, `zip`, `ingest-zip`,
+    /// `verify` or `remove`.
     public var operation: String
     /// Items done so far (datasets, files or artifacts, as the operation counts them).
     public var completed: Int

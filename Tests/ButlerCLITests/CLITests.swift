@@ -253,6 +253,31 @@ struct CLITests {
         #expect(
             fromDatabase.status == 0 && fromDatabase.stdout.contains("Imported 4 dataset(s)"),
             "\(fromDatabase.stdout) \(fromDatabase.stderr)")
+        // A Zip of datasets (daf_butler's format), ingested elsewhere with its IDs.
+        let zips = directory.url.appendingPathComponent("zips").path
+        let zipped = try butler("retrieve-artifacts", repo, zips, "--collections", "HSC/plots", "--where", "visit = 1", "--zip")
+        #expect(zipped.status == 0 && zipped.stdout.contains("Zip file written to"), "\(zipped.stdout) \(zipped.stderr)")
+        let zipFile = try #require(
+            zipped.stdout.split(separator: " ").last.map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) })
+        let zipTarget = directory.url.appendingPathComponent("zip-target").path
+        #expect(try butler("create", zipTarget).status == 0)
+        let noRecords = try butler("ingest-zip", zipTarget, zipFile)
+        #expect(noRecords.status == 1 && noRecords.stderr.contains("insert it first"), "\(noRecords.stderr)")
+        // The records come with a transfer of the same datasets, which are then removed again.
+        #expect(
+            try butler(
+                "transfer-datasets", repo, zipTarget, "--collections", "HSC/plots", "--where", "visit = 1", "--register-dataset-types"
+            ).status == 0)
+        #expect(try butler("remove-runs", zipTarget, "HSC/plots", "--no-confirm", "--force").status == 0)
+        let dryRun = try butler("ingest-zip", zipTarget, zipFile, "--dry-run")
+        #expect(dryRun.status == 0 && dryRun.stdout.contains("Would ingest 4"), Comment(rawValue: dryRun.stdout + dryRun.stderr))
+        let ingestedZip = try butler("ingest-zip", zipTarget, zipFile)
+        #expect(ingestedZip.status == 0 && ingestedZip.stdout.contains("Ingested"), "\(ingestedZip.stdout) \(ingestedZip.stderr)")
+        let zippedIds = try json(butler("query-datasets", zipTarget, "plot", "--collections", "HSC/plots", "--json").stdout)
+        let sourceIds = try json(
+            butler("query-datasets", repo, "plot", "--collections", "HSC/plots", "--where", "visit = 1", "--json").stdout)
+        #expect(
+            Set(zippedIds.compactMap { $0["id"] as? String }) == Set(sourceIds.compactMap { $0["id"] as? String }) && !zippedIds.isEmpty)
         let badFormat = try butler("export", repo, database + "2", "--format", "xml")
         #expect(badFormat.status == 64 && badFormat.stderr.contains("xml"))
 

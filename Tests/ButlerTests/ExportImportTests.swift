@@ -301,6 +301,83 @@ struct ExportImportTests {
         try await dest.close()
     }
 
+    /// What `zip_interop.py` prints.
+    struct ZipSummary: Decodable {
+        let zip: String?
+        let datasets: [Summary.Dataset]
+    }
+
+    /// The datasets of a repository as `zip_interop.py` summarizes them.
+    static func datasetSummary(_ butler: Butler) async throws -> [Summary.Dataset] {
+        try await summary(butler).datasets
+    }
+
+    static func expectSameDatasets(_ ours: [Summary.Dataset], _ theirs: [Summary.Dataset], _ context: String) {
+        #expect(ours.map(\.id) == theirs.map(\.id), "\(context): IDs")
+        for (a, b) in zip(ours, theirs) {
+            #expect(
+                a.datasetType == b.datasetType && a.run == b.run && a.dataId == b.dataId && a.value == b.value,
+                "\(context): dataset \(a.id)")
+        }
+    }
+
+    @Test("Zips of datasets go both ways with daf_butler: retrieve-artifacts --zip and ingest-zip", arguments: Backend.available)
+    func zips(backend: Backend) async throws {
+        let work = try TemporaryDirectory()
+        // daf_butler's Zip, ingested here with its IDs.
+        let theirs = try JSONDecoder().decode(ZipSummary.self, from: try ReferencePython.run("zip_interop.py", ["make", work.url.path]))
+        let dafZip = URL(fileURLWithPath: try #require(theirs.zip))
+        let root = work.url.appendingPathComponent("ours")
+        try await TestRepository.create(in: root, backend: backend)
+        let butler = try await Butler(repository: root, run: "run/ours")
+        try await TestRepository.insertInstrument(butler, visits: 3, detectors: 4)
+        let dry = try await butler.ingestZip(dafZip, dryRun: true)
+        #expect(dry.ingested == 4 && dry.artifacts == 4)
+        #expect(try await butler.queryDatasets(["*"], collections: ["*"]).isEmpty)
+        let ingested = try await butler.ingestZip(dafZip)
+        #expect(ingested.ingested == 4 && ingested.alreadyPresent == 0)
+        Self.expectSameDatasets(try await Self.datasetSummary(butler), theirs.datasets, "daf_butler Zip → here")
+        #expect(try await butler.verify().isClean)
+        // Again: refused as it stands (everything is there), accepted with skipExisting.
+        let again = await #expect(throws: ButlerError.self) { try await butler.ingestZip(dafZip) }
+        #expect(again?.code == .conflict && "\(again!)".contains(dafZip.path))
+        #expect(try await butler.ingestZip(dafZip, skipExisting: true).alreadyPresent == 4)
+
+        // A Zip written here, ingested by daf_butler with the same IDs and values.
+        let refs = try await butler.put(
+            contentsOf: [(2, 2), (3, 3)].map { visit, detector in
+                let value: [String: JSONValue] = ["visit": .int(Int64(visit)), "seeing": 0.75]
+                return DatasetToPut(
+                    value, "metrics", dataId: ["instrument": "HSC", "visit": .int(Int64(visit)), "detector": .int(Int64(detector))])
+            })
+        let ours = try await butler.queryDatasets(["metrics"], collections: ["run/ours"])
+        #expect(ours.count == 2)
+        let zips = work.url.appendingPathComponent("our-zips")
+        let zip = try await butler.retrieveArtifactsZip(ours, destination: zips)
+        #expect(zip.lastPathComponent.hasSuffix(".zip") && zip.deletingLastPathComponent().path == zips.path)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: zips.path) == [zip.lastPathComponent])
+        let dafSide = try JSONDecoder().decode(
+            ZipSummary.self, from: try ReferencePython.run("zip_interop.py", ["ingest", zip.path, work.url.path]))
+        let mine = try await Self.datasetSummary(butler).filter { entry in refs.contains { $0.id.uuidString.lowercased() == entry.id } }
+        Self.expectSameDatasets(mine, dafSide.datasets, "Zip here → daf_butler")
+        // And here, into another repository, moving the Zip.
+        let otherRoot = work.url.appendingPathComponent("other")
+        try await TestRepository.create(in: otherRoot, backend: backend)
+        let other = try await Butler(repository: otherRoot)
+        try await TestRepository.insertInstrument(other, visits: 3, detectors: 4)
+        #expect(try await other.ingestZip(zip, transfer: .move).ingested == 2)
+        #expect(!FileManager.default.fileExists(atPath: zip.path))
+        Self.expectSameDatasets(try await Self.datasetSummary(other), mine, "Zip here → here")
+
+        // Not a Zip, and a Zip without an index: named, nothing written.
+        let notZip = work.url.appendingPathComponent("not.zip")
+        try Data("plain text".utf8).write(to: notZip)
+        let bad = await #expect(throws: ButlerError.self) { try await other.ingestZip(notZip) }
+        #expect(bad?.code == .invalidParameter && "\(bad!)".contains("not.zip"), "\(String(describing: bad))")
+        try await other.close()
+        try await butler.close()
+    }
+
     /// Runs `sql` on an SQLite file by Python's sqlite3, a client other than ours.
     static func executeSQL(_ sql: String, in file: URL) throws {
         let process = Process()

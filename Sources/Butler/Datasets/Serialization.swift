@@ -192,7 +192,7 @@ extension Butler {
     }
 
     /// A decoding error as one line: what was wrong, and where.
-    private static func describe(_ error: any Error) -> String {
+    static func describe(_ error: any Error) -> String {
         guard let error = error as? DecodingError else { return "\(error)" }
         let (context, what): (DecodingError.Context, String) =
             switch error {

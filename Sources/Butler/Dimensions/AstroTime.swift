@@ -1,3 +1,5 @@
+// timespec: with ZIPFoundation linked, the C struct is found through CoreFoundation's module.
+import CoreFoundation
 import Foundation
 
 /// An instant, held as daf_butler holds it: integer nanoseconds of TAI since

@@ -74,7 +74,8 @@ struct IngestFiles: AsyncParsableCommand {
 
 struct RetrieveArtifacts: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "retrieve-artifacts", abstract: "Copy the artifacts of datasets found by a query into a directory.")
+        commandName: "retrieve-artifacts",
+        abstract: "Copy the artifacts of datasets found by a query into a directory, or into one Zip (daf_butler's, with its index).")
 
     @Argument(help: "The repository root.") var repo: String
     @Argument(help: "Destination directory.") var destination: String
@@ -85,17 +86,56 @@ struct RetrieveArtifacts: AsyncParsableCommand {
     @Flag(name: .customLong("find-first"), help: "Only the first dataset per data ID.") var findFirst = false
     @Flag(inversion: .prefixedNo, help: "Keep each artifact's path relative to the datastore root.") var preservePath = true
     @Flag(name: .long, help: "Overwrite files that exist at the destination.") var clobber = false
+    @Flag(
+        name: .long, inversion: .prefixedNo,
+        help: "Write one Zip in the destination (named by its contents, with daf_butler's _butler_zip_index.json) instead of files.")
+    var zip = false
 
     func run() async throws {
         let written = try await withButler(repo, writeable: false) { butler in
             let refs = try await butler.queryDatasets(
                 splitCommas(datasetTypes), collections: collections.list.isEmpty ? ["*"] : collections.list,
                 where: constraints.where, dataId: try constraints.dataId(), bind: try constraints.binds(), findFirst: findFirst)
+            if zip {
+                guard !refs.isEmpty else { throw CommandFailure("no datasets match; no Zip written") }
+                return [try await butler.retrieveArtifactsZip(refs, destination: URL(fileURLWithPath: destination), overwrite: clobber)]
+            }
             return try await butler.retrieveArtifacts(
                 refs, destination: URL(fileURLWithPath: destination), preservePath: preservePath, overwrite: clobber)
         }
+        if zip {
+            print("Zip file written to \(written[0].path)")
+            return
+        }
         for url in written { print(url.path) }
         print("Retrieved \(written.count) artifact(s)")
+    }
+}
+
+struct IngestZip: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest-zip",
+        abstract: "Ingest a Zip written by retrieve-artifacts --zip (here or by daf_butler), dataset IDs kept; all or nothing.",
+        discussion: "The dimension records the datasets' data IDs need must be in the repository already.")
+
+    @Argument(help: "The repository root.") var repo: String
+    @Argument(help: "The Zip file.") var zip: String
+    @Option(name: .long, help: "copy (auto) or move (the Zip is removed once ingested).") var transfer = "auto"
+    @Flag(name: .customLong("skip-existing"), help: "Accept a Zip whose datasets are all in the repository already.")
+    var skipExisting = false
+    @Flag(name: .customLong("dry-run"), inversion: .prefixedNo, help: "Check and count, but ingest nothing.") var dryRun = false
+
+    func run() async throws {
+        let name = transfer == "auto" ? "copy" : transfer
+        guard let mode = TransferMode(rawValue: name), mode == .copy || mode == .move else {
+            throw ValidationError("unknown transfer '\(transfer)' for ingest-zip; use auto, copy or move")
+        }
+        let summary = try await withButler(repo, writeable: !dryRun) { butler in
+            try await butler.ingestZip(URL(fileURLWithPath: zip), transfer: mode, skipExisting: skipExisting, dryRun: dryRun)
+        }
+        let present = summary.alreadyPresent > 0 ? " (\(summary.alreadyPresent) already present)" : ""
+        print(
+            "\(dryRun ? "Would ingest" : "Ingested") \(summary.ingested) dataset(s) from \(summary.artifacts) file(s) in \(zip)\(present)")
     }
 }
 

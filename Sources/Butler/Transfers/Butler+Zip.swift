@@ -1,0 +1,235 @@
+import Composites
+public import Foundation
+import ZIPFoundation
+
+/// What an ingest of a Zip did (or, in a dry run, would do).
+public struct ZipIngestSummary: Sendable, Equatable {
+    /// Datasets registered (or that would be).
+    public var ingested: Int
+    /// Datasets the repository already had (same ID, type, data ID and run).
+    public var alreadyPresent: Int
+    /// Members (artifacts) of the Zip.
+    public var artifacts: Int
+}
+
+extension Butler {
+    /// Retrieves the artifacts of `refs` into one Zip in `destination`, in daf_butler's format
+    /// (`retrieve-artifacts --zip`): each artifact a stored member named by the first eight
+    /// characters of its dataset ID and its file name, and `_butler_zip_index.json` with the
+    /// datasets (types, runs, data IDs) and their datastore records — what ``ingestZip(_:transfer:skipExisting:dryRun:)``
+    /// and daf_butler's `ingest-zip` read. The Zip's name is daf_butler's: a uuid5 of its
+    /// member names.
+    ///
+    /// The Zip is built under a temporary name in `destination` and renamed when complete.
+    /// - Returns: The Zip written.
+    /// - Throws: ``ButlerError/Code/invalidParameter`` for no datasets or a dataset stored
+    ///   disassembled (daf_butler's Zips of those hold several members per dataset, which an
+    ///   ingest here does not take apart); ``ButlerError/Code/conflict`` when the Zip exists
+    ///   and `overwrite` is false.
+    @discardableResult
+    public func retrieveArtifactsZip(_ refs: [DatasetRef], destination: URL, overwrite: Bool = true) async throws -> URL {
+        guard !refs.isEmpty else { throw ButlerError(.invalidParameter, "no datasets to put in a Zip in \(destination.path)") }
+        var unique: [UUID: DatasetRef] = [:]
+        for ref in refs { unique[ref.id] = ref }
+        let ordered = unique.values.sorted { $0.id.uuidString < $1.id.uuidString }
+        try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: true)
+        let staging = destination.appendingPathComponent(".butler-zip-\(UUID().uuidString.lowercased())")
+        defer { try? FileManager.default.removeItem(at: staging) }
+        var index = ZipIndex(
+            refs: .init(
+                universeVersion: universe.version, universeNamespace: universe.namespace, datasetTypes: [:], compactRefs: [:]),
+            artifactMap: [:])
+        var members: [(name: String, file: URL)] = []
+        let progress = ProgressCounter("zip", total: ordered.count)
+        for ref in ordered {
+            let records = try await located(ref).records
+            guard records.count == 1, let record = records.first, record.component.isEmpty else {
+                throw ButlerError(
+                    .invalidParameter,
+                    "cannot put \(ref) in a Zip: it is stored as \(records.count) artifacts (disassembled), which an ingest of the Zip here would not reassemble"
+                )
+            }
+            let directory = staging.appendingPathComponent(ref.id.uuidString.lowercased())
+            guard
+                let file = try datastore.retrieveArtifacts(ref, records: [record], to: directory, preservePath: false, overwrite: false)
+                    .first
+            else { throw ButlerError(.missingArtifact, "\(ref) has no artifact to put in a Zip") }
+            let id = ref.id.uuidString.lowercased()
+            let name = String(id.prefix(8)) + "-" + file.lastPathComponent
+            guard index.artifactMap[name] == nil else {
+                throw ButlerError(.conflict, "two datasets would be stored as \(name) in the Zip (IDs sharing their first 8 characters)")
+            }
+            members.append((name, file))
+            index.artifactMap[name] = .init(
+                info: .init(
+                    formatter: FormatterNames.theirs(record.formatter), path: record.path, storageClass: record.storageClass,
+                    component: nil, checksum: record.checksum, fileSize: record.fileSize),
+                ids: [id])
+            index.refs.datasetTypes[ref.datasetType.name] = ref.datasetType
+            index.refs.compactRefs[id] = .init(datasetTypeName: ref.datasetType.name, run: ref.run, dataId: ref.dataId.values)
+            progress.advance()
+        }
+        let zip = destination.appendingPathComponent(index.zipFileName)
+        if !overwrite, FileManager.default.fileExists(atPath: zip.path) {
+            throw ButlerError(.conflict, "the Zip \(zip.path) exists (retrieve with overwrite, or remove it)")
+        }
+        let partial = staging.appendingPathComponent("partial.zip")
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let indexData = try encoder.encode(index)
+            let archive = try Archive(url: partial, accessMode: .create)
+            // As daf_butler writes them: the index deflated, the artifacts stored.
+            try archive.addEntry(
+                with: ZipIndex.memberName, type: .file, uncompressedSize: Int64(indexData.count), compressionMethod: .deflate,
+                provider: { position, size in indexData.subdata(in: Int(position)..<Int(position) + size) })
+            for member in members { try archive.addEntry(with: member.name, fileURL: member.file, compressionMethod: .none) }
+        } catch {
+            throw ButlerError(.storageFailure, "cannot write the Zip \(zip.path)", cause: error)
+        }
+        guard rename(partial.path, zip.path) == 0 else {
+            throw ButlerError(.storageFailure, "cannot move the Zip into place at \(zip.path): \(String(cString: strerror(errno)))")
+        }
+        return zip
+    }
+
+    /// Ingests a Zip written by ``retrieveArtifactsZip(_:destination:overwrite:)`` or by
+    /// daf_butler's `retrieve-artifacts --zip` (daf_butler's `ingest-zip`): its datasets keep
+    /// their IDs, runs and data IDs; missing runs and dataset types are registered; the
+    /// artifacts are extracted into the datastore. All or nothing, as an import: one registry
+    /// transaction, and a failure leaves the repository as it was.
+    ///
+    /// The dimension records the data IDs need must be in the repository (as daf_butler's
+    /// `ingest-zip` requires by default); the records a daf_butler Zip may carry are not read.
+    /// - Parameters:
+    ///   - zip: The Zip file.
+    ///   - transfer: `copy` (the Zip stays) or `move` (it is removed once ingested).
+    ///   - skipExisting: Datasets the repository already has are skipped (they are anyway
+    ///     when identical; without it, a Zip whose datasets are all present is an error).
+    ///   - dryRun: Check everything and count, but write nothing.
+    /// - Throws: ``ButlerError/Code/invalidParameter`` naming the Zip and what is wrong in it.
+    @discardableResult
+    public func ingestZip(
+        _ zip: URL, transfer: TransferMode = .copy, skipExisting: Bool = false, dryRun: Bool = false
+    ) async throws
+        -> ZipIngestSummary
+    {
+        guard transfer == .copy || transfer == .move else {
+            throw ButlerError(.invalidParameter, "ingest-zip copies or moves a Zip's artifacts; \(transfer.rawValue) is neither")
+        }
+        if !dryRun { try requireWriteable("ingest-zip of \(zip.path)") }
+        let source = zip.path
+        let archive: Archive
+        do { archive = try Archive(url: zip, accessMode: .read) } catch {
+            throw ButlerError(.invalidParameter, "\(source) is not a Zip that can be read", cause: error)
+        }
+        guard let indexEntry = archive[ZipIndex.memberName] else {
+            throw ButlerError(.invalidParameter, "\(source) has no \(ZipIndex.memberName): it was not written by a Butler")
+        }
+        var indexData = Data()
+        let index: ZipIndex
+        do {
+            _ = try archive.extract(indexEntry) { indexData.append($0) }
+            let decoder = JSONDecoder()
+            decoder.userInfo[.dimensionUniverse] = universe
+            index = try decoder.decode(ZipIndex.self, from: indexData)
+        } catch {
+            throw ButlerError(.invalidParameter, "\(source): \(ZipIndex.memberName) cannot be read: \(Self.describe(error))", cause: error)
+        }
+        guard index.indexVersion == "V1", index.refs.containerVersion == "V1" else {
+            throw ButlerError(
+                .invalidParameter,
+                "\(source): index version \(index.indexVersion) (refs \(index.refs.containerVersion)) is not V1, the version read here")
+        }
+        guard index.refs.universeNamespace == universe.namespace, index.refs.universeVersion == universe.version else {
+            throw ButlerError(
+                .invalidParameter,
+                "\(source) was written for dimension universe \(index.refs.universeNamespace) \(index.refs.universeVersion); this repository's is \(universe.namespace) \(universe.version)"
+            )
+        }
+        let staging = root.appendingPathComponent(".butler-ingest-zip-\(UUID().uuidString.lowercased())")
+        defer { try? FileManager.default.removeItem(at: staging) }
+        let export = try zipContents(index, archive: archive, source: source, extractingTo: dryRun ? nil : staging)
+        let ids = export.datasets.flatMap { $0.files.flatMap(\.ids) }
+        let registry = self.registry
+        let present = try await registry.database.read { session in try registry.datasets(session, ids: ids) }.count
+        if present == ids.count, !ids.isEmpty, !skipExisting {
+            throw ButlerError(
+                .conflict, "\(source): all \(ids.count) of its datasets are in the repository already (--skip-existing to accept)")
+        }
+        if dryRun {
+            // Everything an ingest checks before writing: types, data IDs, formatters.
+            _ = try ImportPlan(export, universe: universe, formatters: formatters, directory: staging, source: source, checkFiles: false)
+            return ZipIngestSummary(ingested: ids.count - present, alreadyPresent: present, artifacts: index.artifactMap.count)
+        }
+        let summary = try await importContents(export, directory: staging, source: source, transfer: .move, operation: "ingest-zip")
+        if transfer == .move {
+            do { try FileManager.default.removeItem(at: zip) } catch {
+                throw ButlerError(.storageFailure, "ingested \(source), but could not remove it", cause: error)
+            }
+        }
+        return ZipIngestSummary(ingested: summary.imported, alreadyPresent: summary.alreadyPresent, artifacts: index.artifactMap.count)
+    }
+
+    /// The Zip's datasets as an export whose artifacts are its members, extracted under
+    /// `directory` (not extracted when nil).
+    private func zipContents(_ index: ZipIndex, archive: Archive, source: String, extractingTo directory: URL?) throws -> RepositoryExport {
+        var export = RepositoryExport(universeNamespace: index.refs.universeNamespace, universeVersion: index.refs.universeVersion)
+        var groups: [String: Int] = [:]
+        var seen = Set<String>()
+        for (name, artifact) in index.artifactMap.sorted(by: { $0.key < $1.key }) {
+            guard artifact.ids.count == 1, let id = artifact.ids.first, artifact.info.component == nil else {
+                throw ButlerError(
+                    .invalidParameter,
+                    "\(source): member \(name) holds \(artifact.ids.count) dataset(s)\(artifact.info.component.map { " as component \($0)" } ?? ""); a Zip of disassembled or multi-dataset artifacts is not ingested here"
+                )
+            }
+            guard let uuid = UUID(uuidString: id), let compact = index.refs.compactRefs[id.lowercased()] ?? index.refs.compactRefs[id]
+            else {
+                throw ButlerError(.invalidParameter, "\(source): member \(name) names dataset \(id), which the index does not list")
+            }
+            guard seen.insert(uuid.uuidString).inserted else {
+                throw ButlerError(.invalidParameter, "\(source): dataset \(id) has more than one member")
+            }
+            guard let type = index.refs.datasetTypes[compact.datasetTypeName] else {
+                throw ButlerError(
+                    .invalidParameter, "\(source): dataset \(id) is a \(compact.datasetTypeName), a dataset type the index does not define")
+            }
+            // Members are file names in the Zip's root; anything else could climb out of the
+            // directory they are extracted to.
+            guard !name.contains("/"), !name.hasPrefix("."), let entry = archive[name] else {
+                throw ButlerError(.invalidParameter, "\(source): member \(name) is missing or not a plain file name")
+            }
+            let path: String
+            if let directory {
+                let target = directory.appendingPathComponent(name)
+                do {
+                    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                    _ = try archive.extract(entry, to: target)
+                } catch {
+                    throw ButlerError(.storageFailure, "\(source): cannot extract member \(name) of dataset \(id)", cause: error)
+                }
+                path = target.path
+            } else {
+                path = name
+            }
+            let key = type.name + "\n" + compact.run
+            if groups[key] == nil {
+                groups[key] = export.datasets.count
+                export.datasets.append(
+                    .init(
+                        datasetType: .init(
+                            name: type.name, dimensions: type.dimensions.names, storageClass: type.storageClassName,
+                            isCalibration: type.isCalibration),
+                        run: compact.run, files: []))
+            }
+            // The record's checksum is used when it is by this datastore's algorithm (a Zip
+            // written here); daf_butler's is recomputed.
+            export.datasets[groups[key]!].files.append(
+                .init(
+                    ids: [uuid], dataIds: [compact.dataId], path: path, formatter: artifact.info.formatter,
+                    size: artifact.info.fileSize >= 0 ? artifact.info.fileSize : nil, checksum: artifact.info.checksum))
+        }
+        return export
+    }
+}
