@@ -8,6 +8,8 @@ import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
+// stat: with ZIPFoundation linked into Butler, the C struct is found through CoreFoundation's module.
+import CoreFoundation
 
 /// A user type stored as YAML.
 struct PipelineConfig: Codable, Equatable, Sendable {
