@@ -8,8 +8,6 @@ import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
-// stat: with ZIPFoundation linked into Butler, the C struct is found through CoreFoundation's module.
-import CoreFoundation
 
 /// A user type stored as YAML.
 struct PipelineConfig: Codable, Equatable, Sendable {
@@ -225,8 +223,10 @@ struct DatastoreTests {
 
     /// A directory on another file system than the repository (tmpfs), when the machine has one.
     static let otherFileSystem: URL? = {
-        var shm = stat(), tmp = stat()
-        guard stat("/dev/shm", &shm) == 0, stat(FileManager.default.temporaryDirectory.path, &tmp) == 0, shm.st_dev != tmp.st_dev else {
+        // The device numbers by Foundation: `struct stat` is declared by several C modules in
+        // this test's imports (Glibc, CoreFoundation, NIO's), which the compiler will not pick between.
+        func device(_ path: String) -> Int? { (try? FileManager.default.attributesOfItem(atPath: path))?[.systemNumber] as? Int }
+        guard let shm = device("/dev/shm"), let tmp = device(FileManager.default.temporaryDirectory.path), shm != tmp else {
             return nil
         }
         return URL(fileURLWithPath: "/dev/shm")

@@ -1,5 +1,3 @@
-// timespec: with ZIPFoundation linked, the C struct is found through CoreFoundation's module.
-import CoreFoundation
 import Foundation
 
 /// An instant, held as daf_butler holds it: integer nanoseconds of TAI since
@@ -30,9 +28,10 @@ public struct AstroTime: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// The current instant, from the system clock (UTC, converted with the leap-second table).
     public static func now() -> AstroTime {
-        var clock = timespec()
-        clock_gettime(CLOCK_REALTIME, &clock)
-        let unix = Int64(clock.tv_sec) * nanosecondsPerSecond + Int64(clock.tv_nsec)
+        // Foundation's clock (to a fraction of a microsecond): C's `timespec` is declared by
+        // several modules this one sees (Glibc, CoreFoundation), which the compiler will not
+        // pick between.
+        let unix = Int64((Date().timeIntervalSince1970 * Double(nanosecondsPerSecond)).rounded())
         let day = floorDivide(unix, secondsPerDay * nanosecondsPerSecond)
         let fraction = Double(unix - day * secondsPerDay * nanosecondsPerSecond) / Double(secondsPerDay * nanosecondsPerSecond)
         return AstroTime(taiNanoseconds: unix + (LeapSeconds.taiMinusUTC(daysSinceEpoch: day, fractionOfDay: fraction) ?? 0))
