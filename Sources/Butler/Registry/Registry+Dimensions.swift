@@ -26,39 +26,32 @@ extension Registry {
         let columns = universe.recordColumns(of: element)
         let keyColumns = columns.filter(\.isKey)
         let names = columns.map { dialect.quote($0.name) }
-        var sql =
-            "INSERT INTO \(Self.dimensionTable(name)) (\(names.joined(separator: ", "))) VALUES ("
-            + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+        let insert = "INSERT INTO \(Self.dimensionTable(name)) (\(names.joined(separator: ", "))) VALUES "
+        var tail = ""
         let conflict = keyColumns.map { dialect.quote($0.name) }.joined(separator: ", ")
         switch mode {
         case .insert: break
-        case .skipExisting: sql += " ON CONFLICT (\(conflict)) DO NOTHING"
+        case .skipExisting: tail += " ON CONFLICT (\(conflict)) DO NOTHING"
         case .replace:
             let updates = columns.filter { !$0.isKey }.map { "\(dialect.quote($0.name)) = excluded.\(dialect.quote($0.name))" }
-            sql +=
+            tail +=
                 updates.isEmpty
                 ? " ON CONFLICT (\(conflict)) DO NOTHING" : " ON CONFLICT (\(conflict)) DO UPDATE SET " + updates.joined(separator: ", ")
         }
         // RETURNING yields a row only for rows written, on both engines, so skipped records
-        // are not counted.
-        sql += " RETURNING 1"
-        var written = 0
-        var checkedParents = Set<RecordKey>()
+        // are not counted; its keys tell which records' overlaps to write.
+        let identifying = universe.identifyingColumns(of: element)
+        tail += " RETURNING " + identifying.map { dialect.quote($0) }.joined(separator: ", ")
+        var prepared: [(fields: [String: JSONValue], values: [String: SQLValue], region: Region?)] = []
+        var parents: [String: Set<[DataIdValue]>] = [:]
+        var impliedKeys: [String: Set<SQLValue>] = [:]
         for fields in records {
             let (values, region) = try recordValues(element, columns, fields)
-            // Dimensions a record requires must exist: say which one is missing, rather than
-            // relay a foreign-key failure.
+            prepared.append((fields, values, region))
             for dependency in element.requires {
                 let target = universe.elements[dependency]!
-                let key = (universe.requiredClosure(of: target) + [dependency]).map { values[$0]! }
-                let recordKey = RecordKey(element: dependency, key: key.map(Self.dataIdValue))
-                if checkedParents.contains(recordKey) { continue }
-                guard try fetchRecord(session, element: target, key: recordKey.key) != nil else {
-                    throw ButlerError.dimensionRecord(
-                        "cannot insert \(name) record \(Self.describe(fields)): no \(dependency) record \(recordKey.key.map(\.description).joined(separator: "/")) exists"
-                    )
-                }
-                checkedParents.insert(recordKey)
+                parents[dependency, default: []].insert(
+                    (universe.requiredClosure(of: target) + [dependency]).map { Self.dataIdValue(values[$0]!) })
             }
             // Implied dimensions with nothing but a key (band) get their record on the fly,
             // as daf_butler derives band values from physical filters.
@@ -67,26 +60,153 @@ extension Registry {
                 if target.metadata.isEmpty, target.requires.isEmpty, target.keys.count == 1, !target.hasTimespan,
                     let value = values[dependency], value != .null
                 {
-                    try session.execute(
-                        "INSERT INTO \(Self.dimensionTable(dependency)) (\(dialect.quote(target.primaryKey!.name))) VALUES (?) ON CONFLICT DO NOTHING",
-                        [value])
+                    impliedKeys[dependency, default: []].insert(value)
                 }
-            }
-            do {
-                let wrote = try session.query(sql, columns.map { values[$0.name] ?? .null }).count
-                written += wrote
-                if wrote > 0, universe.regionField(of: element) != nil {
-                    let key = universe.identifyingColumns(of: element).map { values[$0]! }
-                    try writeOverlaps(session, element, key: key, region: region, replacing: mode == .replace)
-                }
-            } catch let error as SQLError where error.isConstraintViolation {
-                let key = keyColumns.map { "\($0.name)=\(values[$0.name]?.description ?? "NULL")" }.joined(separator: ", ")
-                throw ButlerError.dimensionRecord(
-                    "a \(name) record with \(key) already exists (use skip-existing or replace): \(error.message)")
             }
         }
+        // Dimensions a record requires must exist: say which one is missing, rather than relay
+        // a foreign-key failure. Looked up together (a statement per hundred parents).
+        for (dependency, keys) in parents.sorted(by: { $0.key < $1.key }) {
+            let target = universe.elements[dependency]!
+            try prefetchRecords(session, element: target, keys: keys)
+            for (fields, values, _) in prepared {
+                let key = (universe.requiredClosure(of: target) + [dependency]).map { Self.dataIdValue(values[$0]!) }
+                guard try fetchRecord(session, element: target, key: key) != nil else {
+                    throw ButlerError.dimensionRecord(
+                        "cannot insert \(name) record \(Self.describe(fields)): no \(dependency) record \(key.map(\.description).joined(separator: "/")) exists"
+                    )
+                }
+            }
+        }
+        for (dependency, values) in impliedKeys.sorted(by: { $0.key < $1.key }) {
+            let column = dialect.quote(universe.elements[dependency]!.primaryKey!.name)
+            let sorted = values.sorted { $0.description < $1.description }
+            for start in stride(from: 0, to: sorted.count, by: 400) {
+                let chunk = Array(sorted[start..<min(sorted.count, start + 400)])
+                try session.execute(
+                    "INSERT INTO \(Self.dimensionTable(dependency)) (\(column)) VALUES "
+                        + Array(repeating: "(?)", count: chunk.count).joined(separator: ", ") + " ON CONFLICT DO NOTHING", chunk)
+            }
+        }
+        // A key taken (in the table or twice in the batch) is named before the insert: after a
+        // failed statement PostgreSQL answers nothing more in the transaction.
+        if mode == .insert {
+            func describeKey(_ values: [String: SQLValue]) -> String {
+                keyColumns.map { "\($0.name)=\(values[$0.name]?.description ?? "NULL")" }.joined(separator: ", ")
+            }
+            var seen = Set<[DataIdValue]>()
+            for record in prepared where !seen.insert(keyColumns.map { Self.dataIdValue(record.values[$0.name]!) }).inserted {
+                throw ButlerError.dimensionRecord("\(name) record with \(describeKey(record.values)) is given twice")
+            }
+            if element.isDimension {
+                try prefetchRecords(session, element: element, keys: seen)
+                for record in prepared
+                where try fetchRecord(session, element: element, key: keyColumns.map { Self.dataIdValue(record.values[$0.name]!) }) != nil {
+                    throw ButlerError.dimensionRecord(
+                        "a \(name) record with \(describeKey(record.values)) already exists (use skip-existing or replace)")
+                }
+            }
+        }
+        // Many records a statement, within every engine's limit on parameters.
+        let rowsPerStatement = max(1, 800 / columns.count)
+        let rowPlaceholder = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+        var written = 0
+        var overlaps: [(key: [SQLValue], region: Region?)] = []
+        for start in stride(from: 0, to: prepared.count, by: rowsPerStatement) {
+            let chunk = prepared[start..<min(prepared.count, start + rowsPerStatement)]
+            let returned: [SQLRow]
+            do {
+                returned = try session.query(
+                    insert + Array(repeating: rowPlaceholder, count: chunk.count).joined(separator: ", ") + tail,
+                    chunk.flatMap { record in columns.map { record.values[$0.name] ?? .null } })
+            } catch let error as SQLError where error.isConstraintViolation {
+                // Taken by a writer since the check above (or a join element's key): the
+                // statement's records are named by their first.
+                let values = chunk.first!.values
+                let key = keyColumns.map { "\($0.name)=\(values[$0.name]?.description ?? "NULL")" }.joined(separator: ", ")
+                throw ButlerError.dimensionRecord(
+                    "a \(name) record with \(key) (or another of the \(chunk.count) inserted with it) already exists (use skip-existing or replace): \(error.message)"
+                )
+            }
+            written += returned.count
+            if universe.regionField(of: element) != nil, !returned.isEmpty {
+                let done = Set(returned.map(\.values))
+                for record in chunk {
+                    let key = identifying.map { record.values[$0]! }
+                    if done.contains(key) { overlaps.append((key, record.region)) }
+                }
+            }
+        }
+        try writeOverlaps(session, element, overlaps, replacing: mode == .replace)
         if mode == .replace { forgetRecords(of: name) }
         return written
+    }
+
+    /// Loads into the record cache the records of `element` with these keys (required
+    /// dimensions, then its own) that it does not hold: a statement per hundred keys rather
+    /// than one each. Keys with no record are left for ``fetchRecord(_:element:key:)`` to find
+    /// missing.
+    func prefetchRecords(_ session: any SQLSession, element: DimensionElement, keys: Set<[DataIdValue]>) throws {
+        let missing = keys.filter { key in cached { $0.records[RecordKey(element: element.name, key: key)] } == nil }
+        guard missing.count > 1 else { return }
+        let columns = universe.recordColumns(of: element)
+        let keyColumns = columns.filter(\.isKey)
+        let keyIndices = columns.indices.filter { columns[$0].isKey }
+        let select =
+            "SELECT " + columns.map { dialect.quote($0.name) }.joined(separator: ", ") + " FROM \(Self.dimensionTable(element.name)) WHERE "
+        let match = "(" + keyColumns.map { "\(dialect.quote($0.name)) = ?" }.joined(separator: " AND ") + ")"
+        let ordered = missing.sorted { $0.map(\.description).joined(separator: "/") < $1.map(\.description).joined(separator: "/") }
+        for start in stride(from: 0, to: ordered.count, by: 100) {
+            let chunk = ordered[start..<min(ordered.count, start + 100)]
+            let rows = try session.query(
+                select + Array(repeating: match, count: chunk.count).joined(separator: " OR "), chunk.flatMap { $0.map(Self.sqlValue) })
+            let records = rows.map { row in
+                (
+                    RecordKey(element: element.name, key: keyIndices.map { Self.dataIdValue(row[$0]) }),
+                    Self.record(element.name, columns, row)
+                )
+            }
+            cached { cache in
+                if cache.records.count > 100_000 { cache.records.removeAll(keepingCapacity: true) }
+                for (key, record) in records { cache.records[key] = record }
+            }
+        }
+    }
+
+    /// Loads into the record cache every record the data IDs' required dimensions name, and
+    /// those their records imply (a visit's physical_filter and day_obs), element by element:
+    /// expanding the data IDs afterwards sends no statement per record.
+    func prefetchRecords(_ session: any SQLSession, for dataIds: [DataCoordinate]) throws {
+        var wanted: [String: Set<[DataIdValue]>] = [:]
+        for dataId in dataIds {
+            for name in dataId.dimensions.required {
+                guard let element = universe.elements[name], !element.isSkypix else { continue }
+                let key = (universe.requiredClosure(of: element) + [name]).compactMap { dataId[$0] }
+                if key.count == universe.requiredClosure(of: element).count + 1 { wanted[name, default: []].insert(key) }
+            }
+        }
+        var done: [String: Set<[DataIdValue]>] = [:]
+        while let (name, keys) = wanted.first(where: { !$0.value.subtracting(done[$0.key] ?? []).isEmpty }) {
+            let fresh = keys.subtracting(done[name] ?? [])
+            done[name, default: []].formUnion(fresh)
+            let element = universe.elements[name]!
+            try prefetchRecords(session, element: element, keys: fresh)
+            for key in fresh {
+                guard let record = cached({ $0.records[RecordKey(element: name, key: key)] }) else { continue }
+                for implied in element.implies {
+                    guard let target = universe.elements[implied], !target.isSkypix, record[implied] != .null else { continue }
+                    let parts = universe.requiredClosure(of: target).map { record[$0] } + [record[implied]]
+                    let impliedKey = parts.compactMap { value -> DataIdValue? in
+                        switch value {
+                        case .int(let number): .int(number)
+                        case .string(let text): .string(text)
+                        default: nil
+                        }
+                    }
+                    if impliedKey.count == parts.count { wanted[implied, default: []].insert(impliedKey) }
+                }
+            }
+        }
     }
 
     /// Converts a caller's record fields to column values, rejecting unknown fields, missing
@@ -193,25 +313,40 @@ extension Registry {
         return try Region(base64: text)
     }
 
-    /// Replaces the common-skypix pixels listed for one record: its region's envelope, in one
-    /// statement.
+    /// Replaces the common-skypix pixels listed for one record: its region's envelope.
     func writeOverlaps(_ session: any SQLSession, _ element: DimensionElement, key: [SQLValue], region: Region?, replacing: Bool) throws {
+        try writeOverlaps(session, element, [(key, region)], replacing: replacing)
+    }
+
+    /// Replaces the common-skypix pixels listed for records (identifying key, region): the
+    /// rows of all of them in statements of 200.
+    func writeOverlaps(
+        _ session: any SQLSession, _ element: DimensionElement, _ records: [(key: [SQLValue], region: Region?)], replacing: Bool
+    )
+        throws
+    {
         let table = DimensionUniverse.overlapTable(element.name)
         let keyColumns = universe.identifyingColumns(of: element).map { dialect.quote($0) }
         if replacing {
-            try session.execute(
-                "DELETE FROM \(table) WHERE " + keyColumns.map { "\($0) = ?" }.joined(separator: " AND "), key)
+            for (key, _) in records {
+                try session.execute("DELETE FROM \(table) WHERE " + keyColumns.map { "\($0) = ?" }.joined(separator: " AND "), key)
+            }
         }
-        guard let region else { return }
-        let pixels = universe.commonPixelization.envelope(region).ranges.flatMap { $0.0..<$0.1 }
+        var rows: [[SQLValue]] = []
+        for (key, region) in records {
+            guard let region else { continue }
+            for pixel in universe.commonPixelization.envelope(region).ranges.flatMap({ $0.0..<$0.1 }) {
+                rows.append(key + [.integer(Int64(pixel))])
+            }
+        }
         // Rows per statement bounded, so the statement text stays within every engine's limits.
-        for chunk in stride(from: 0, to: pixels.count, by: 200) {
-            let rows = pixels[chunk..<min(pixels.count, chunk + 200)]
-            let placeholders = "(" + Array(repeating: "?", count: keyColumns.count + 1).joined(separator: ", ") + ")"
+        let placeholders = "(" + Array(repeating: "?", count: keyColumns.count + 1).joined(separator: ", ") + ")"
+        for start in stride(from: 0, to: rows.count, by: 200) {
+            let chunk = rows[start..<min(rows.count, start + 200)]
             try session.execute(
                 "INSERT INTO \(table) (\(keyColumns.joined(separator: ", ")), skypix_index) VALUES "
-                    + Array(repeating: placeholders, count: rows.count).joined(separator: ", "),
-                rows.flatMap { key + [.integer(Int64($0))] })
+                    + Array(repeating: placeholders, count: chunk.count).joined(separator: ", "),
+                chunk.flatMap { $0 })
         }
     }
 

@@ -125,6 +125,7 @@ extension Butler {
                 // Statements per batch, not per dataset: IDs looked up together, data IDs
                 // expanded from cached records, rows inserted many at a time.
                 let existing = try registry.datasets(session, ids: plan.datasets.map(\.ref.id))
+                try registry.prefetchRecords(session, for: plan.datasets.map(\.ref.dataId))
                 var fresh: [(DatasetRef, DatasetTypeRecord, any DatastoreWrite)] = []
                 var present = 0
                 for dataset in plan.datasets {
