@@ -15,6 +15,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Butler", targets: ["Butler"]),
+        .library(name: "ButlerZip", targets: ["ButlerZip"]),
         .library(name: "Composites", targets: ["Composites"]),
         .library(name: "Sky", targets: ["Sky"]),
         .library(name: "SkyMaps", targets: ["SkyMaps"]),
@@ -86,15 +87,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
-                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             resources: [.copy("Resources/dimensions.yaml")],
+            swiftSettings: strictSettings
+        ),
+        // Zips of datasets (daf_butler's format) with ZIPFoundation, apart from Butler so that the
+        // C modules ZIPFoundation brings in stay out of Butler's compilation.
+        .target(
+            name: "ButlerZip",
+            dependencies: ["Butler", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "ButlerCLI",
             dependencies: [
-                "Butler", "Composites", "Formatters", "Sky", "SkyMaps",
+                "Butler", "ButlerZip", "Composites", "Formatters", "Sky", "SkyMaps",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SwiftCSV", package: "SwiftCSV"),
                 .product(name: "Logging", package: "swift-log"),
@@ -139,7 +146,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ButlerTests",
-            dependencies: ["Butler", "ButlerTestSupport", "Composites", "Formatters", "Sky", "SkyMaps"],
+            dependencies: ["Butler", "ButlerZip", "ButlerTestSupport", "Composites", "Formatters", "Sky", "SkyMaps"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import ButlerTestSupport
+import ButlerZip
 import Composites
 import Foundation
 import Sky

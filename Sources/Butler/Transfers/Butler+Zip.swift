@@ -1,6 +1,5 @@
 import Composites
-public import Foundation
-import ZIPFoundation
+package import Foundation
 
 /// What an ingest of a Zip did (or, in a dry run, would do).
 public struct ZipIngestSummary: Sendable, Equatable {
@@ -12,22 +11,43 @@ public struct ZipIngestSummary: Sendable, Equatable {
     public var artifacts: Int
 }
 
+/// A Zip being written: what ``Butler/retrieveArtifactsZip(_:destination:overwrite:writer:)``
+/// needs of a Zip library (the `ButlerZip` module supplies ZIPFoundation's; the Butler module
+/// itself links none, so that no C module one brings in changes what its code sees).
+package protocol ZipArchiveWriter {
+    /// Adds a member holding `data`, deflated or stored.
+    func add(_ name: String, data: Data, deflated: Bool) throws
+    /// Adds a member holding the file's bytes, stored.
+    func add(_ name: String, file: URL) throws
+}
+
+/// A Zip being read.
+package protocol ZipArchiveReader {
+    /// The bytes of a member, nil when there is none.
+    func data(of name: String) throws -> Data?
+    /// Whether the Zip has a member of this name.
+    func contains(_ name: String) -> Bool
+    /// Writes a member to a new file.
+    func extract(_ name: String, to file: URL) throws
+}
+
 extension Butler {
-    /// Retrieves the artifacts of `refs` into one Zip in `destination`, in daf_butler's format
-    /// (`retrieve-artifacts --zip`): each artifact a stored member named by the first eight
-    /// characters of its dataset ID and its file name, and `_butler_zip_index.json` with the
-    /// datasets (types, runs, data IDs) and their datastore records — what ``ingestZip(_:transfer:skipExisting:dryRun:)``
-    /// and daf_butler's `ingest-zip` read. The Zip's name is daf_butler's: a uuid5 of its
-    /// member names.
-    ///
-    /// The Zip is built under a temporary name in `destination` and renamed when complete.
+    /// Retrieves the artifacts of `refs` into one Zip in `destination`, in daf_butler's format,
+    /// written through `writer` (the `ButlerZip` module's public `retrieveArtifactsZip` passes
+    /// ZIPFoundation's): each artifact a stored member named by the first eight characters of
+    /// its dataset ID and its file name, and `_butler_zip_index.json` with the datasets (types,
+    /// runs, data IDs) and their datastore records. The Zip's name is daf_butler's: a uuid5 of
+    /// its member names. It is built under a temporary name in `destination` and renamed when
+    /// complete.
     /// - Returns: The Zip written.
     /// - Throws: ``ButlerError/Code/invalidParameter`` for no datasets or a dataset stored
     ///   disassembled (daf_butler's Zips of those hold several members per dataset, which an
     ///   ingest here does not take apart); ``ButlerError/Code/conflict`` when the Zip exists
     ///   and `overwrite` is false.
     @discardableResult
-    public func retrieveArtifactsZip(_ refs: [DatasetRef], destination: URL, overwrite: Bool = true) async throws -> URL {
+    package func retrieveArtifactsZip(
+        _ refs: [DatasetRef], destination: URL, overwrite: Bool = true, writer: (URL) throws -> any ZipArchiveWriter
+    ) async throws -> URL {
         guard !refs.isEmpty else { throw ButlerError(.invalidParameter, "no datasets to put in a Zip in \(destination.path)") }
         var unique: [UUID: DatasetRef] = [:]
         for ref in refs { unique[ref.id] = ref }
@@ -78,12 +98,10 @@ extension Butler {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             let indexData = try encoder.encode(index)
-            let archive = try Archive(url: partial, accessMode: .create)
+            let archive = try writer(partial)
             // As daf_butler writes them: the index deflated, the artifacts stored.
-            try archive.addEntry(
-                with: ZipIndex.memberName, type: .file, uncompressedSize: Int64(indexData.count), compressionMethod: .deflate,
-                provider: { position, size in indexData.subdata(in: Int(position)..<Int(position) + size) })
-            for member in members { try archive.addEntry(with: member.name, fileURL: member.file, compressionMethod: .none) }
+            try archive.add(ZipIndex.memberName, data: indexData, deflated: true)
+            for member in members { try archive.add(member.name, file: member.file) }
         } catch {
             throw ButlerError(.storageFailure, "cannot write the Zip \(zip.path)", cause: error)
         }
@@ -93,8 +111,9 @@ extension Butler {
         return zip
     }
 
-    /// Ingests a Zip written by ``retrieveArtifactsZip(_:destination:overwrite:)`` or by
-    /// daf_butler's `retrieve-artifacts --zip` (daf_butler's `ingest-zip`): its datasets keep
+    /// Ingests a Zip, read through `reader`, written by `retrieve-artifacts --zip` here or in
+    /// daf_butler (daf_butler's `ingest-zip`; the `ButlerZip` module's public `ingestZip`
+    /// passes ZIPFoundation's reader): its datasets keep
     /// their IDs, runs and data IDs; missing runs and dataset types are registered; the
     /// artifacts are extracted into the datastore. All or nothing, as an import: one registry
     /// transaction, and a failure leaves the repository as it was.
@@ -109,30 +128,29 @@ extension Butler {
     ///   - dryRun: Check everything and count, but write nothing.
     /// - Throws: ``ButlerError/Code/invalidParameter`` naming the Zip and what is wrong in it.
     @discardableResult
-    public func ingestZip(
-        _ zip: URL, transfer: TransferMode = .copy, skipExisting: Bool = false, dryRun: Bool = false
-    ) async throws
-        -> ZipIngestSummary
-    {
+    package func ingestZip(
+        _ zip: URL, transfer: TransferMode = .copy, skipExisting: Bool = false, dryRun: Bool = false,
+        reader: (URL) throws -> any ZipArchiveReader
+    ) async throws -> ZipIngestSummary {
         guard transfer == .copy || transfer == .move else {
             throw ButlerError(.invalidParameter, "ingest-zip copies or moves a Zip's artifacts; \(transfer.rawValue) is neither")
         }
         if !dryRun { try requireWriteable("ingest-zip of \(zip.path)") }
         let source = zip.path
-        let archive: Archive
-        do { archive = try Archive(url: zip, accessMode: .read) } catch {
+        let archive: any ZipArchiveReader
+        do { archive = try reader(zip) } catch {
             throw ButlerError(.invalidParameter, "\(source) is not a Zip that can be read", cause: error)
         }
-        guard let indexEntry = archive[ZipIndex.memberName] else {
-            throw ButlerError(.invalidParameter, "\(source) has no \(ZipIndex.memberName): it was not written by a Butler")
-        }
-        var indexData = Data()
         let index: ZipIndex
         do {
-            _ = try archive.extract(indexEntry) { indexData.append($0) }
+            guard let indexData = try archive.data(of: ZipIndex.memberName) else {
+                throw ButlerError(.invalidParameter, "\(source) has no \(ZipIndex.memberName): it was not written by a Butler")
+            }
             let decoder = JSONDecoder()
             decoder.userInfo[.dimensionUniverse] = universe
             index = try decoder.decode(ZipIndex.self, from: indexData)
+        } catch let error as ButlerError {
+            throw error
         } catch {
             throw ButlerError(.invalidParameter, "\(source): \(ZipIndex.memberName) cannot be read: \(Self.describe(error))", cause: error)
         }
@@ -173,7 +191,9 @@ extension Butler {
 
     /// The Zip's datasets as an export whose artifacts are its members, extracted under
     /// `directory` (not extracted when nil).
-    private func zipContents(_ index: ZipIndex, archive: Archive, source: String, extractingTo directory: URL?) throws -> RepositoryExport {
+    private func zipContents(
+        _ index: ZipIndex, archive: any ZipArchiveReader, source: String, extractingTo directory: URL?
+    ) throws -> RepositoryExport {
         var export = RepositoryExport(universeNamespace: index.refs.universeNamespace, universeVersion: index.refs.universeVersion)
         var groups: [String: Int] = [:]
         var seen = Set<String>()
@@ -197,7 +217,7 @@ extension Butler {
             }
             // Members are file names in the Zip's root; anything else could climb out of the
             // directory they are extracted to.
-            guard !name.contains("/"), !name.hasPrefix("."), let entry = archive[name] else {
+            guard !name.contains("/"), !name.hasPrefix("."), archive.contains(name) else {
                 throw ButlerError(.invalidParameter, "\(source): member \(name) is missing or not a plain file name")
             }
             let path: String
@@ -205,7 +225,7 @@ extension Butler {
                 let target = directory.appendingPathComponent(name)
                 do {
                     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-                    _ = try archive.extract(entry, to: target)
+                    try archive.extract(name, to: target)
                 } catch {
                     throw ButlerError(.storageFailure, "\(source): cannot extract member \(name) of dataset \(id)", cause: error)
                 }

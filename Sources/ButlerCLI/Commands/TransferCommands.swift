@@ -1,5 +1,6 @@
 import ArgumentParser
 import Butler
+import ButlerZip
 import Foundation
 import SwiftCSV
 
