@@ -57,7 +57,7 @@ extension FileDatastore {
 
     /// Inserts records (without layouts) in multi-row statements.
     func insertRecords(_ records: [StoredFileInfo], session: any SQLSession) throws {
-        let rowsPerStatement = 100  // 8 parameters a row: well within both engines' limits
+        let rowsPerStatement = 400  // 8 parameters a row, 3200 a statement: within both engines' limits (32766, 65535)
         for start in stride(from: 0, to: records.count, by: rowsPerStatement) {
             let chunk = records[start..<min(records.count, start + rowsPerStatement)]
             try session.execute(
