@@ -214,16 +214,8 @@ struct ExportImportTests {
     func sqliteForm(backend: Backend) async throws {
         let work = try TemporaryDirectory()
         let sourceRoot = work.url.appendingPathComponent("source")
-        try await TestRepository.create(in: sourceRoot, backend: backend)
-        let source = try await Butler(repository: sourceRoot, run: "run/a")
-        try await TestRepository.insertInstrument(source, visits: 2, detectors: 3)
-        try await source.registerDatasetType("metrics", dimensions: ["visit", "detector"], storageClass: "StructuredDataDict")
-        let puts = (0..<6).map { (index: Int) -> DatasetToPut in
-            let value: [String: JSONValue] = ["index": .int(Int64(index))]
-            let dataId: DataId = ["instrument": "HSC", "visit": .int(Int64(index / 3 + 1)), "detector": .int(Int64(index % 3))]
-            return DatasetToPut(value, "metrics", dataId: dataId)
-        }
-        let refs = try await source.put(contentsOf: puts)
+        let source = try await Self.metricsRepository(sourceRoot, backend: backend, visits: 2, detectors: 3)
+        let refs = try await source.queryDatasets(["metrics"], collections: ["run/a"], where: "visit = 1 AND detector = 0")
         let directory = work.url.appendingPathComponent("export")
         let export = try await source.export(to: directory, collections: ["run/a"], format: .sqlite)
         try await source.close()
@@ -269,7 +261,7 @@ struct ExportImportTests {
         #expect(report.corrupt.count == 1 && report.checked == 6, "\(report)")
         try original.write(to: artifact)
         #expect(try await dest.verify().isClean)
-        #expect(try await dest.get(refs[0], as: [String: JSONValue].self) == ["index": 0])
+        #expect(try await dest.get(refs[0], as: [String: JSONValue].self) == ["visit": 1, "detector": 0])
 
         // Malformed files name the file and what is wrong, and change nothing.
         let other = work.url.appendingPathComponent("other")
@@ -379,6 +371,24 @@ struct ExportImportTests {
         try await butler.close()
     }
 
+    /// A repository at `root` (created there) with run `run/a` holding a `metrics` dataset for
+    /// each visit and detector, its value naming both.
+    static func metricsRepository(_ root: URL, backend: Backend, visits: Int, detectors: Int) async throws -> Butler {
+        try await TestRepository.create(in: root, backend: backend)
+        let butler = try await Butler(repository: root, run: "run/a")
+        try await TestRepository.insertInstrument(butler, visits: visits, detectors: detectors)
+        try await butler.registerDatasetType("metrics", dimensions: ["visit", "detector"], storageClass: "StructuredDataDict")
+        for visit in 1...visits {
+            try await butler.put(
+                contentsOf: (0..<detectors).map { (detector: Int) -> DatasetToPut in
+                    let value: [String: JSONValue] = ["visit": .int(Int64(visit)), "detector": .int(Int64(detector))]
+                    let dataId: DataId = ["instrument": "HSC", "visit": .int(Int64(visit)), "detector": .int(Int64(detector))]
+                    return DatasetToPut(value, "metrics", dataId: dataId)
+                })
+        }
+        return butler
+    }
+
     /// Runs `sql` on an SQLite file by Python's sqlite3, a client other than ours.
     static func executeSQL(_ sql: String, in file: URL) throws {
         let process = Process()
@@ -440,18 +450,7 @@ struct ExportImportTests {
     func killedImport(backend: Backend) async throws {
         let work = try TemporaryDirectory()
         let sourceRoot = work.url.appendingPathComponent("source")
-        try await TestRepository.create(in: sourceRoot, backend: backend)
-        let source = try await Butler(repository: sourceRoot, run: "run/a")
-        try await TestRepository.insertInstrument(source, visits: 12, detectors: 50)
-        try await source.registerDatasetType("metrics", dimensions: ["visit", "detector"], storageClass: "StructuredDataDict")
-        for visit in 1...12 {
-            try await source.put(
-                contentsOf: (0..<50).map { detector in
-                    DatasetToPut(
-                        ["visit": .int(Int64(visit)), "detector": .int(Int64(detector))] as [String: JSONValue], "metrics",
-                        dataId: ["instrument": "HSC", "visit": .int(Int64(visit)), "detector": .int(Int64(detector))])
-                })
-        }
+        let source = try await Self.metricsRepository(sourceRoot, backend: backend, visits: 12, detectors: 50)
         let directory = work.url.appendingPathComponent("export")
         try await source.export(to: directory, collections: ["run/a"])
         try await source.close()

@@ -82,36 +82,51 @@ let exportSeconds = try await seconds {
 }
 row("export \(datasets) datasets (YAML + copy)", rate(datasets, exportSeconds), "—", "—")
 
-// Import of that export, artifacts used in place (`direct`): registry work and the checksum of
-// each file, into a new repository each time.
-var importTimes: [Double] = []
-for attempt in 0..<3 {
-    let root = work.appendingPathComponent("import\(attempt)")
-    try await Butler.createRepository(at: root)
-    let target = try await Butler(repository: root)
-    importTimes.append(try await seconds { try await target.import(from: exportDirectory, transfer: .direct) })
-    try await target.close()
-    try FileManager.default.removeItem(at: root)
+/// The median of three imports of `directory` into new repositories, artifacts used in place
+/// (`direct`).
+func medianImport(_ directory: URL, name: String, count: Int) async throws -> Double {
+    var times: [Double] = []
+    for attempt in 0..<3 {
+        let root = work.appendingPathComponent("\(name)\(attempt)")
+        try await Butler.createRepository(at: root)
+        let target = try await Butler(repository: root)
+        times.append(
+            try await seconds {
+                let summary = try await target.import(from: directory, transfer: .direct)
+                precondition(summary.imported == count, "imported \(summary.imported) of \(count)")
+            })
+        try await target.close()
+        try FileManager.default.removeItem(at: root)
+    }
+    return median(times)
 }
-let importSeconds = median(importTimes)
 
-// Its limit: the same rows (dataset, run membership, artifact record) inserted by raw sqlite3
-// in one transaction, and read(2) of every file (the import checksums each).
+/// The median of three runs of an import's limit: the same rows (dataset, run membership,
+/// artifact record) inserted by raw sqlite3 in one transaction, then `perFile` on every file.
+func medianLimit(_ files: [String], name: String, count: Int, perFile: ([String]) -> Void) async -> Double {
+    var times: [Double] = []
+    for attempt in 0..<3 {
+        let database = work.appendingPathComponent("\(name)\(attempt).sqlite3").path
+        times.append(
+            await seconds {
+                let inserted = rawImportRows(database, count)
+                precondition(inserted == count, "raw sqlite3 import limit failed")
+                perFile(files)
+            })
+        try? FileManager.default.removeItem(atPath: database)
+    }
+    return median(times)
+}
+
+// Import of that export: registry work and the checksum of each file.
+let importSeconds = try await medianImport(exportDirectory, name: "import", count: datasets)
+// Its limit reads every file (read(2)): the import checksums each.
 let files = try FileManager.default.subpathsOfDirectory(atPath: exportDirectory.path).filter { $0.hasSuffix(".json") }
     .map { exportDirectory.appendingPathComponent($0).path }
-var limitTimes: [Double] = []
-for attempt in 0..<3 {
-    let database = work.appendingPathComponent("limit\(attempt).sqlite3").path
-    limitTimes.append(
-        await seconds {
-            let inserted = rawImportRows(database, datasets)
-            precondition(inserted == datasets, "raw sqlite3 import limit failed")
-            var buffer = [UInt8](repeating: 0, count: 1 << 16)
-            for file in files { blackHoleRead(file, &buffer) }
-        })
-    try? FileManager.default.removeItem(atPath: database)
+let limitSeconds = await medianLimit(files, name: "limit", count: datasets) { files in
+    var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    for file in files { blackHoleRead(file, &buffer) }
 }
-let limitSeconds = median(limitTimes)
 
 var dafSeconds: Double?
 if let daf {
@@ -141,38 +156,17 @@ let databaseExportSeconds = try await seconds {
     try await source.export(to: databaseDirectory, collections: ["bench/run"], transfer: .hardlink, format: .sqlite)
 }
 row("export \(datasets) datasets (SQLite form + hard links)", rate(datasets, databaseExportSeconds), "—", "—")
-var databaseImportTimes: [Double] = []
-for attempt in 0..<3 {
-    let root = work.appendingPathComponent("import-sqlite\(attempt)")
-    try await Butler.createRepository(at: root)
-    let target = try await Butler(repository: root)
-    databaseImportTimes.append(
-        try await seconds {
-            let summary = try await target.import(from: databaseDirectory, transfer: .direct)
-            precondition(summary.imported == datasets, "imported \(summary.imported) of \(datasets)")
-        })
-    try await target.close()
-    try FileManager.default.removeItem(at: root)
-}
-// Its limit: the same rows by raw sqlite3, and stat(2) of every file (what the import must
-// still do: see that each artifact is there at its recorded size).
+let databaseImportSeconds = try await medianImport(databaseDirectory, name: "import-sqlite", count: datasets)
+// Its limit stats every file (stat(2)): what the import must still do, see that each artifact
+// is there at its recorded size.
 let linkedFiles = files.map { databaseDirectory.path + $0.dropFirst(exportDirectory.path.count) }
-var statTimes: [Double] = []
-for attempt in 0..<3 {
-    let database = work.appendingPathComponent("limit-stat\(attempt).sqlite3").path
-    statTimes.append(
-        await seconds {
-            let inserted = rawImportRows(database, datasets)
-            precondition(inserted == datasets, "raw sqlite3 import limit failed")
-            var status = stat()
-            for file in linkedFiles { precondition(stat(file, &status) == 0 && status.st_size > 0, "cannot stat \(file)") }
-        })
-    try? FileManager.default.removeItem(atPath: database)
+let statSeconds = await medianLimit(linkedFiles, name: "limit-stat", count: datasets) { files in
+    var status = stat()
+    for file in files { precondition(stat(file, &status) == 0 && status.st_size > 0, "cannot stat \(file)") }
 }
-let databaseImportSeconds = median(databaseImportTimes)
 row(
     "import \(datasets) datasets (SQLite form, direct; goal ≥ 50000/s)", rate(datasets, databaseImportSeconds),
-    String(format: "%.2f s (÷ limit %.2f)", median(statTimes), databaseImportSeconds / median(statTimes)),
+    String(format: "%.2f s (÷ limit %.2f)", statSeconds, databaseImportSeconds / statSeconds),
     dafSeconds.map { String(format: "daf_butler (YAML) %.2f s: %.1f× faster", $0, $0 / databaseImportSeconds) } ?? "daf_butler not run")
 
 // Transfers between two embedded repositories, copying the artifacts; the statements both

@@ -333,23 +333,23 @@ package final class LocalStorage: ArtifactStorage {
         try Self.readExternal(try resolve(path), range: range)
     }
 
-    package func size(of path: String) throws -> Int64? {
+    /// The artifact's file and its status, nil when there is no such file.
+    private func status(of path: String) throws -> (file: String, info: stat)? {
         let file = try resolve(path)
         var info = stat()
         guard stat(file, &info) == 0 else {
             if errno == ENOENT || errno == ENOTDIR { return nil }
             throw failure("stat", file)
         }
-        return Int64(info.st_size)
+        return (file, info)
+    }
+
+    package func size(of path: String) throws -> Int64? {
+        try status(of: path).map { Int64($0.info.st_size) }
     }
 
     package func regularFileSize(of path: String) throws -> Int64? {
-        let file = try resolve(path)
-        var info = stat()
-        guard stat(file, &info) == 0 else {
-            if errno == ENOENT || errno == ENOTDIR { return nil }
-            throw failure("stat", file)
-        }
+        guard let (file, info) = try status(of: path) else { return nil }
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw ButlerError(.storageFailure, "\(file) is not a regular file") }
         return Int64(info.st_size)
     }
