@@ -20,13 +20,16 @@ extension Butler {
     /// The formatter follows each file's extension unless the repository configures one for
     /// the dataset type or `formatter` names one. With `ifExists: .skipIdentical` a file whose
     /// dataset the run already holds with the same bytes is skipped (a re-run of an ingest);
-    /// the result lists the new datasets, then those found.
+    /// the result lists the new datasets, then those found. `extendRun: false` refuses a run
+    /// that exists already (pipetask's guard on output runs; daf_butler's ingest extends).
     @discardableResult
     public func ingest(
         _ files: [FileToIngest], datasetType: String, run: String, transfer: TransferMode = .copy,
-        idGenerationMode: DatasetIdGenerationMode = .unique, formatter: String? = nil, ifExists: ExistingDatasetPolicy = .fail
+        idGenerationMode: DatasetIdGenerationMode = .unique, formatter: String? = nil, ifExists: ExistingDatasetPolicy = .fail,
+        extendRun: Bool = true
     ) async throws -> [DatasetRef] {
         try requireWriteable("ingest into \(run)")
+        if !extendRun { try await requireNewRun(run, for: "ingest of \(files.count) \(datasetType) file(s)") }
         var staged: [(DatasetRef, DatasetTypeRecord, any DatastoreWrite)] = []
         var skipped: [DatasetRef] = []
         let progress = ProgressCounter("ingest", total: files.count)

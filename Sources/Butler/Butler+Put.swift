@@ -16,17 +16,21 @@ extension Butler {
     ///   - idGenerationMode: How the dataset ID is chosen.
     ///   - ifExists: What to do when the run holds a dataset of the type and data ID: refuse,
     ///     keep it when identical, or replace it (``ExistingDatasetPolicy``).
-    /// - Throws: ``ButlerError/Code/conflict`` naming the existing dataset.
+    ///   - extendRun: Whether a run that exists already may be written to (the default, as
+    ///     daf_butler's `put`); false refuses it, as pipetask refuses an existing output run
+    ///     without `--extend-run`.
+    /// - Throws: ``ButlerError/Code/conflict`` naming the existing dataset, or the run.
     @discardableResult
     public func put<T: Sendable>(
         _ value: T, _ datasetType: String, dataId: DataId, run: String? = nil,
-        idGenerationMode: DatasetIdGenerationMode = .unique, ifExists: ExistingDatasetPolicy = .fail
+        idGenerationMode: DatasetIdGenerationMode = .unique, ifExists: ExistingDatasetPolicy = .fail, extendRun: Bool = true
     ) async throws -> DatasetRef {
         try requireWriteable("put of \(datasetType) \(DimensionUniverse.render(dataId))")
         guard let run = run ?? defaultRun else {
             throw ButlerError.collection(
                 "put of \(datasetType) \(DimensionUniverse.render(dataId)): no run given and the Butler has no default run")
         }
+        if !extendRun { try await requireNewRun(run, for: "put of \(datasetType) \(DimensionUniverse.render(dataId))") }
         let (typeRecord, ref) = try await resolveNewRef(datasetType, dataId: dataId, run: run, mode: idGenerationMode)
         let storageClass = try storageClasses.storageClass(named: typeRecord.datasetType.storageClassName)
         let fields = try fieldValues(of: value, ref: ref, storageClass: storageClass)
@@ -59,6 +63,15 @@ extension Butler {
     public func putOrCompare<T: Sendable>(_ value: T, _ datasetType: String, dataId: DataId, run: String? = nil) async throws -> DatasetRef
     {
         try await put(value, datasetType, dataId: dataId, run: run, ifExists: .skipIdentical)
+    }
+
+    /// Refuses a run that exists already (`extendRun: false`, `--no-extend-run`).
+    /// - Throws: ``ButlerError/Code/conflict`` naming the run and what would have written to it.
+    func requireNewRun(_ run: String, for operation: String) async throws {
+        let registry = self.registry
+        guard try await registry.database.readLatest({ session in try registry.findCollection(session, named: run) }) != nil else { return }
+        throw ButlerError(
+            .conflict, "\(operation): run \(run) exists already; extend it (--extend-run, extendRun: true) or choose a new run")
     }
 
     /// The dataset of `ref`'s type and data ID already in its run (with its artifact

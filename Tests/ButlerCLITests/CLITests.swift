@@ -149,6 +149,8 @@ struct CLITests {
         #expect(replaced.status == 0 && replaced.stdout.contains("Ingested 8 file(s)"), "\(replaced.stdout) \(replaced.stderr)")
         let both = try butler(rerun + ["--replace", "--skip-existing"])
         #expect(both.status == 64 && both.stderr.contains("exclude each other"), "\(both.stderr)")
+        let newRunOnly = try butler(rerun + ["--replace", "--no-extend-run"])
+        #expect(newRunOnly.status == 1 && newRunOnly.stderr.contains("HSC/plots exists already"), "\(newRunOnly.stderr)")
 
         let all = try json(butler("query-datasets", repo, "plot", "--collections", "HSC/plots", "--json").stdout)
         #expect(all.count == 8)

@@ -118,6 +118,25 @@ struct RestartTests {
         #expect(try await butler.verify().isClean)
         try await butler.close()
     }
+
+    @Test("extendRun false refuses a run that exists, for puts and ingests, and writes a new one", arguments: Backend.available)
+    func extendRun(backend: Backend) async throws {
+        let (butler, directory) = try await Self.repository(backend)
+        try await butler.put(["value": 1] as [String: JSONValue], "config", dataId: [:])
+        let refused = await #expect(throws: ButlerError.self) {
+            try await butler.put(["value": 2] as [String: JSONValue], "config", dataId: [:], run: "run/a", extendRun: false)
+        }
+        #expect(refused?.code == .conflict && "\(refused!)".contains("run/a"), "\(String(describing: refused))")
+        let fresh = try await butler.put(["value": 2] as [String: JSONValue], "config", dataId: [:], run: "run/b", extendRun: false)
+        #expect(fresh.run == "run/b")
+        let url = directory.url.appendingPathComponent("plot.png")
+        try Data("plot".utf8).write(to: url)
+        let file = FileToIngest(url: url, dataId: ["instrument": "HSC", "visit": 1])
+        await #expect(throws: ButlerError.self) { try await butler.ingest([file], datasetType: "plot", run: "run/b", extendRun: false) }
+        #expect(try await butler.queryDatasets(["plot"], collections: ["run/b"]).isEmpty)
+        #expect(try await butler.ingest([file], datasetType: "plot", run: "run/c", extendRun: false).count == 1)
+        try await butler.close()
+    }
 }
 
 /// A value no formatter writes.

@@ -131,7 +131,8 @@ struct Put: AsyncParsableCommand {
             let formatter = try butler.formatters.formatter(forExtension: URL(fileURLWithPath: file).pathExtension)
             let value = try formatter.read(from: URL(fileURLWithPath: file), storageClass: storageClass, parameters: [:])
             return try await butler.put(
-                value, datasetType, dataId: try parseDataId(dataIds), run: run, ifExists: try existing.policy())
+                value, datasetType, dataId: try parseDataId(dataIds), run: run, ifExists: try existing.policy(),
+                extendRun: existing.extendRun)
         }
         print("Put \(ref)")
     }

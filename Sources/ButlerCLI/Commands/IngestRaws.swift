@@ -73,7 +73,9 @@ struct IngestRaws: AsyncParsableCommand {
             mapping = try YAMLSupport.decode(RawHeaderMapping.self, from: String(contentsOfFile: headerMap, encoding: .utf8))
         }
         let (count, runs) = try await withButler(repo) { butler in
-            try await Self.ingest(files, into: butler, mapping: mapping, run: run, transfer: mode, ifExists: try existing.policy())
+            try await Self.ingest(
+                files, into: butler, mapping: mapping, run: run, transfer: mode, ifExists: try existing.policy(),
+                extendRun: existing.extendRun)
         }
         print("Ingested \(count) raw file(s) into \(runs.joined(separator: ", "))")
     }
@@ -82,7 +84,7 @@ struct IngestRaws: AsyncParsableCommand {
     /// kept) and ingests the files as `raw` datasets. Returns the count and the runs used.
     static func ingest(
         _ files: [String], into butler: Butler, mapping: RawHeaderMapping, run: String?, transfer: TransferMode,
-        ifExists: ExistingDatasetPolicy = .fail
+        ifExists: ExistingDatasetPolicy = .fail, extendRun: Bool = true
     ) async throws -> (Int, [String]) {
         var byRun: [String: [FileToIngest]] = [:]
         var records: [String: [String: [String: JSONValue]]] = [:]
@@ -168,7 +170,7 @@ struct IngestRaws: AsyncParsableCommand {
         for (run, files) in byRun.sorted(by: { $0.key < $1.key }) {
             total += try await butler.ingest(
                 files, datasetType: "raw", run: run, transfer: transfer, idGenerationMode: .dataIdTypeRun,
-                ifExists: ifExists
+                ifExists: ifExists, extendRun: extendRun
             )
             .count
         }

@@ -67,7 +67,7 @@ struct IngestFiles: AsyncParsableCommand {
         let refs = try await withButler(repo) { butler in
             try await butler.ingest(
                 files, datasetType: datasetType, run: run, transfer: mode, idGenerationMode: idMode, formatter: formatter,
-                ifExists: try existing.policy())
+                ifExists: try existing.policy(), extendRun: existing.extendRun)
         }
         print("Ingested \(refs.count) file(s) into \(run)")
     }

@@ -131,7 +131,8 @@ func withButler<T>(
 
 /// What a put or an ingest does about a dataset its run already holds: `--skip-existing`
 /// (keep it when its bytes are the same; a re-run) or `--replace` (pipetask's
-/// `--clobber-outputs`: write the new one in its place); neither refuses.
+/// `--clobber-outputs`: write the new one in its place); neither refuses. And about the run
+/// itself: `--no-extend-run` refuses one that exists (pipetask's default).
 struct ExistingDatasetOptions: ParsableArguments {
     @Flag(
         name: .customLong("skip-existing"),
@@ -142,6 +143,11 @@ struct ExistingDatasetOptions: ParsableArguments {
         name: [.customLong("replace"), .customLong("clobber")],
         help: "Replace a dataset of the same type and data ID the run already holds (its artifacts deleted).")
     var replace = false
+
+    @Flag(
+        name: .customLong("extend-run"), inversion: .prefixedNo,
+        help: "Write into a run that exists already (default, as daf_butler's put and ingest-files); --no-extend-run refuses it.")
+    var extendRun = true
 
     /// The policy the flags ask for.
     func policy() throws -> ExistingDatasetPolicy {
