@@ -57,6 +57,24 @@ public enum TestRepository {
         return try await Butler.createRepository(at: directory, config: config)
     }
 
+    /// A repository at `root` (created there) with run `run/a` holding a `metrics` dataset for
+    /// each visit and detector, its value naming both.
+    public static func metricsRepository(_ root: URL, backend: Backend, visits: Int, detectors: Int) async throws -> Butler {
+        try await TestRepository.create(in: root, backend: backend)
+        let butler = try await Butler(repository: root, run: "run/a")
+        try await TestRepository.insertInstrument(butler, visits: visits, detectors: detectors)
+        try await butler.registerDatasetType("metrics", dimensions: ["visit", "detector"], storageClass: "StructuredDataDict")
+        for visit in 1...visits {
+            try await butler.put(
+                contentsOf: (0..<detectors).map { (detector: Int) -> DatasetToPut in
+                    let value: [String: JSONValue] = ["visit": .int(Int64(visit)), "detector": .int(Int64(detector))]
+                    let dataId: DataId = ["instrument": "HSC", "visit": .int(Int64(visit)), "detector": .int(Int64(detector))]
+                    return DatasetToPut(value, "metrics", dataId: dataId)
+                })
+        }
+        return butler
+    }
+
     /// Inserts a small HSC-like instrument: 2 filters, 4 detectors, visits 1…n.
     public static func insertInstrument(_ butler: Butler, visits: Int = 3, detectors: Int = 4) async throws {
         try await butler.insertDimensionRecords("instrument", [["name": "HSC", "detector_max": 200, "visit_max": 10_000_000]])

@@ -214,7 +214,7 @@ struct ExportImportTests {
     func sqliteForm(backend: Backend) async throws {
         let work = try TemporaryDirectory()
         let sourceRoot = work.url.appendingPathComponent("source")
-        let source = try await Self.metricsRepository(sourceRoot, backend: backend, visits: 2, detectors: 3)
+        let source = try await TestRepository.metricsRepository(sourceRoot, backend: backend, visits: 2, detectors: 3)
         let refs = try await source.queryDatasets(["metrics"], collections: ["run/a"], where: "visit = 1 AND detector = 0")
         let directory = work.url.appendingPathComponent("export")
         let export = try await source.export(to: directory, collections: ["run/a"], format: .sqlite)
@@ -371,24 +371,6 @@ struct ExportImportTests {
         try await butler.close()
     }
 
-    /// A repository at `root` (created there) with run `run/a` holding a `metrics` dataset for
-    /// each visit and detector, its value naming both.
-    static func metricsRepository(_ root: URL, backend: Backend, visits: Int, detectors: Int) async throws -> Butler {
-        try await TestRepository.create(in: root, backend: backend)
-        let butler = try await Butler(repository: root, run: "run/a")
-        try await TestRepository.insertInstrument(butler, visits: visits, detectors: detectors)
-        try await butler.registerDatasetType("metrics", dimensions: ["visit", "detector"], storageClass: "StructuredDataDict")
-        for visit in 1...visits {
-            try await butler.put(
-                contentsOf: (0..<detectors).map { (detector: Int) -> DatasetToPut in
-                    let value: [String: JSONValue] = ["visit": .int(Int64(visit)), "detector": .int(Int64(detector))]
-                    let dataId: DataId = ["instrument": "HSC", "visit": .int(Int64(visit)), "detector": .int(Int64(detector))]
-                    return DatasetToPut(value, "metrics", dataId: dataId)
-                })
-        }
-        return butler
-    }
-
     /// Runs `sql` on an SQLite file by Python's sqlite3, a client other than ours.
     static func executeSQL(_ sql: String, in file: URL) throws {
         let process = Process()
@@ -450,7 +432,7 @@ struct ExportImportTests {
     func killedImport(backend: Backend) async throws {
         let work = try TemporaryDirectory()
         let sourceRoot = work.url.appendingPathComponent("source")
-        let source = try await Self.metricsRepository(sourceRoot, backend: backend, visits: 12, detectors: 50)
+        let source = try await TestRepository.metricsRepository(sourceRoot, backend: backend, visits: 12, detectors: 50)
         let directory = work.url.appendingPathComponent("export")
         try await source.export(to: directory, collections: ["run/a"])
         try await source.close()

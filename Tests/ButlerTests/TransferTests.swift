@@ -83,17 +83,7 @@ struct TransferStatementTests {
     func statementsDoNotGrowWithDatasets(backend: Backend) async throws {
         let work = try TemporaryDirectory()
         let sourceRoot = work.url.appendingPathComponent("source")
-        try await TestRepository.create(in: sourceRoot, backend: backend)
-        let source = try await Butler(repository: sourceRoot, run: "run/a")
-        try await TestRepository.insertInstrument(source, visits: 10, detectors: 10)
-        try await source.registerDatasetType("metrics", dimensions: ["visit", "detector"], storageClass: "StructuredDataDict")
-        for visit in 1...10 {
-            for detector in 0..<10 {
-                try await source.put(
-                    ["v": .int(Int64(visit * 100 + detector))] as [String: JSONValue], "metrics",
-                    dataId: ["instrument": "HSC", "visit": .int(Int64(visit)), "detector": .int(Int64(detector))])
-            }
-        }
+        let source = try await TestRepository.metricsRepository(sourceRoot, backend: backend, visits: 10, detectors: 10)
         var costs: [Int] = []
         for (index, expression) in ["visit = 1", "visit >= 1"].enumerated() {
             let destRoot = work.url.appendingPathComponent("dest\(index)")

@@ -43,15 +43,18 @@ extension Registry {
         let identifying = universe.identifyingColumns(of: element)
         tail += " RETURNING " + identifying.map { dialect.quote($0) }.joined(separator: ", ")
         var prepared: [(fields: [String: JSONValue], values: [String: SQLValue], region: Region?)] = []
-        var parents: [String: Set<[DataIdValue]>] = [:]
+        // Each parent key the records require, once, in their order, with the first record
+        // requiring it (for messages).
+        var parents: [String: [(key: [DataIdValue], fields: [String: JSONValue])]] = [:]
+        var parentKeys: [String: Set<[DataIdValue]>] = [:]
         var impliedKeys: [String: Set<SQLValue>] = [:]
         for fields in records {
             let (values, region) = try recordValues(element, columns, fields)
             prepared.append((fields, values, region))
             for dependency in element.requires {
                 let target = universe.elements[dependency]!
-                parents[dependency, default: []].insert(
-                    (universe.requiredClosure(of: target) + [dependency]).map { Self.dataIdValue(values[$0]!) })
+                let key = (universe.requiredClosure(of: target) + [dependency]).map { Self.dataIdValue(values[$0]!) }
+                if parentKeys[dependency, default: []].insert(key).inserted { parents[dependency, default: []].append((key, fields)) }
             }
             // Implied dimensions with nothing but a key (band) get their record on the fly,
             // as daf_butler derives band values from physical filters.
@@ -68,9 +71,8 @@ extension Registry {
         // a foreign-key failure. Looked up together (a statement per hundred parents).
         for (dependency, keys) in parents.sorted(by: { $0.key < $1.key }) {
             let target = universe.elements[dependency]!
-            try prefetchRecords(session, element: target, keys: keys)
-            for (fields, values, _) in prepared {
-                let key = (universe.requiredClosure(of: target) + [dependency]).map { Self.dataIdValue(values[$0]!) }
+            try prefetchRecords(session, element: target, keys: parentKeys[dependency]!)
+            for (key, fields) in keys {
                 guard try fetchRecord(session, element: target, key: key) != nil else {
                     throw ButlerError.dimensionRecord(
                         "cannot insert \(name) record \(Self.describe(fields)): no \(dependency) record \(key.map(\.description).joined(separator: "/")) exists"

@@ -61,19 +61,19 @@ extension Butler {
             artifactMap: [:])
         var members: [(name: String, file: URL)] = []
         let progress = ProgressCounter("zip", total: ordered.count)
+        let registry = self.registry
+        let datastore = self.datastore
+        let recordsById = try await registry.database.read { session in try datastore.records(session, datasetIds: ordered.map(\.id)) }
         for ref in ordered {
-            let records = try await located(ref).records
+            let records = recordsById[ref.id] ?? []
             guard records.count == 1, let record = records.first, record.component.isEmpty else {
                 throw ButlerError(
                     .invalidParameter,
                     "cannot put \(ref) in a Zip: it is stored as \(records.count) artifacts (disassembled), which an ingest of the Zip here would not reassemble"
                 )
             }
-            let directory = staging.appendingPathComponent(ref.id.uuidString.lowercased())
-            guard
-                let file = try datastore.retrieveArtifacts(ref, records: [record], to: directory, preservePath: false, overwrite: false)
-                    .first
-            else { throw ButlerError(.missingArtifact, "\(ref) has no artifact to put in a Zip") }
+            // Local files go into the Zip from where they are; remote ones are fetched first.
+            let file = URL(fileURLWithPath: try localArtifactPath(ref, record, staging: staging))
             let id = ref.id.uuidString.lowercased()
             let name = String(id.prefix(8)) + "-" + file.lastPathComponent
             guard index.artifactMap[name] == nil else {
@@ -98,10 +98,18 @@ extension Butler {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             let indexData = try encoder.encode(index)
+            try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
             let archive = try writer(partial)
             // As daf_butler writes them: the index deflated, the artifacts stored.
             try archive.add(ZipIndex.memberName, data: indexData, deflated: true)
-            for member in members { try archive.add(member.name, file: member.file) }
+            for member in members {
+                do { try archive.add(member.name, file: member.file) } catch {
+                    throw ButlerError(
+                        .storageFailure, "cannot add \(member.file.path) to the Zip \(zip.path) as \(member.name)", cause: error)
+                }
+            }
+        } catch let error as ButlerError {
+            throw error
         } catch {
             throw ButlerError(.storageFailure, "cannot write the Zip \(zip.path)", cause: error)
         }

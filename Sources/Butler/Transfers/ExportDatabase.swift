@@ -44,9 +44,7 @@ public enum ExportDatabase {
         let partial = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())")
         try? FileManager.default.removeItem(at: partial)
         do {
-            var configuration = Configuration()
-            configuration.journalMode = .default
-            let queue = try DatabaseQueue(path: partial.path, configuration: configuration)
+            let queue = try DatabaseQueue(path: partial.path)
             try queue.write { db in try fill(db, with: export) }
             try queue.close()
             guard link(partial.path, url.path) == 0 else {
@@ -65,7 +63,6 @@ public enum ExportDatabase {
     private static func fill(_ db: Database, with export: RepositoryExport) throws {
         try db.execute(
             sql: """
-                PRAGMA journal_mode = OFF;
                 CREATE TABLE butler_export (key TEXT PRIMARY KEY, value TEXT NOT NULL);
                 CREATE TABLE dimension_records (position INTEGER PRIMARY KEY, element TEXT NOT NULL, record TEXT NOT NULL);
                 CREATE TABLE collections (
